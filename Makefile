@@ -1,0 +1,36 @@
+# bcanalysis — `make demo` runs the main job offline, `make test` runs the checks. Both set up .venv/ first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "bcanalysis needs Python >= 3.10, found " + sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## create or update .venv/ (idempotent; seconds when nothing changed)
+
+demo: venv ## run the main job end to end on the embedded offline demo data
+	$(PY) -m bcanalysis.demo_job --out data/demo
+
+test: venv ## ruff + the test suite
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: venv ## ruff only
+	$(VENV)/bin/ruff check .
+
+bench: venv ## speed benchmarks (ratios against the reference, measured in the same run)
+	$(PY) benchmarks/bench_palette.py
+
+clean: ## remove the venv and generated data
+	rm -rf $(VENV) data reports/*.html
