@@ -93,6 +93,49 @@ def _extraction_json(r) -> dict:
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_extract]
 
 
+# --- report ---------------------------------------------------------------------------------------------------
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="run the notebooks with papermill and export HTML reports",
+        description="Execute notebooks/NN_*.ipynb in order with papermill (injecting parameters), export each to "
+        "HTML with nbconvert, keep the executed .ipynb beside it, and write OUT/index.html.",
+    )
+    p.add_argument("--source", choices=("demo", "bandcamp"), default="demo", help="data source (default demo)")
+    p.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="inject a parameter; VALUE is a Python literal if it parses as one (-p bits 15 -p tags \"['rock']\")",
+    )  # fmt: skip
+    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--only", action="append", metavar="PREFIX", help="run only notebooks named PREFIX… (repeatable)")
+    p.add_argument(
+        "--code", choices=("show", "folded", "none"), default="show",
+        help="code cells in the HTML: shown with a hide button (default), folded until shown, or left out",
+    )  # fmt: skip
+    p.add_argument("--notebooks", default=None, help="folder of notebooks (default: the project's notebooks/)")
+    p.set_defaults(run=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from bcanalysis.report import NOTEBOOKS_DIR, ReportError, parse_value, run_report
+
+    overrides = {name: parse_value(value) for name, value in args.parameter}
+    try:
+        report = run_report(
+            source=args.source, parameters=overrides, out=args.out, only=args.only, code=args.code,
+            notebooks_dir=args.notebooks or NOTEBOOKS_DIR, log=lambda msg: print(msg, file=sys.stderr),
+        )  # fmt: skip
+    except ReportError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"reports written: {report.index}")
+    return 0
+
+
+SUBCOMMANDS.append(_add_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bcanalysis",

@@ -1,0 +1,366 @@
+"""Reports: run the numbered notebooks with papermill, export each to HTML with nbconvert, write an index.
+
+`run_report` executes `notebooks/NN_*.ipynb` in order, injecting parameters, keeps every executed notebook beside
+its HTML in the output folder, and writes `index.html` (links, parameters, corpus size, package versions, git
+commit, time per notebook). A failing notebook stops the run with `ReportError` naming the notebook and the cell;
+the reports already made stay, and the failed notebook is exported too so its traceback can be read.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PROJ_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+KERNEL_NAME = "bcanalysis"
+KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
+
+#: Parameters injected for each source unless the caller overrides them. Paths are relative to the project root.
+SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "demo": {
+        "db": "data/demo/corpus.sqlite",
+        "cache_dir": "data/demo/cache",
+        "limit_per_tag": 40,
+    },
+    "bandcamp": {
+        "db": "data/bandcamp/corpus.sqlite",
+        "cache_dir": "data/bandcamp/cache",
+        "limit_per_tag": 2500,
+        "sweep_n": list(range(1, 20)),
+        "sweep_bits": [9, 12, 15],
+    },
+}
+#: Parameters that name files or folders: given relative to the caller's working directory, injected absolute.
+PATH_PARAMETERS = ("db", "cache_dir")
+CODE_MODES = ("show", "folded", "none")
+#: Distributions whose versions the index lists.
+VERSIONED = (
+    "bcanalysis", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "pillow",
+    "papermill", "nbconvert", "ipykernel", "ipywidgets",
+)  # fmt: skip
+
+
+class ReportError(RuntimeError):
+    """A report run that could not finish: the message names the notebook (and the cell, if one failed)."""
+
+
+@dataclass
+class NotebookRun:
+    """One executed notebook: where its outputs went, how long it took, and whether it failed."""
+
+    name: str
+    ipynb: Path
+    html: Path | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class Report:
+    """The result of `run_report`: the index path, the runs in order, and the parameters injected."""
+
+    index: Path
+    runs: list[NotebookRun] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+# --- choosing notebooks and parameters ------------------------------------------------------------------------
+
+
+def find_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, only: Iterable[str] | None = None) -> list[Path]:
+    """The numbered notebooks (`NN_name.ipynb`) in order; `only` keeps those whose name starts with a given prefix."""
+    found = sorted(p for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    if not found:
+        raise ReportError(f"no numbered notebooks (NN_name.ipynb) in {notebooks_dir}")
+    if only:
+        wanted = [str(o) for o in only]
+        picked = [p for p in found if any(p.stem.startswith(w) or p.name == w for w in wanted)]
+        missing = [w for w in wanted if not any(p.stem.startswith(w) or p.name == w for p in found)]
+        if missing:
+            names = ", ".join(p.stem for p in found)
+            raise ReportError(f"no notebook matches {', '.join(missing)} (have: {names})")
+        found = picked
+    return found
+
+
+def parse_value(text: str) -> Any:
+    """A `-p NAME VALUE` value: a Python/JSON literal if it parses as one (50, [12, 15], None), else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        lowered = text.strip().lower()
+        if lowered in ("true", "false", "null"):
+            return {"true": True, "false": False, "null": None}[lowered]
+        return text
+
+
+def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, base: Path | None = None) -> dict:
+    """The parameters to inject: the source's defaults, then `overrides`; path parameters made absolute."""
+    if source not in SOURCE_DEFAULTS:
+        raise ReportError(f"unknown source {source!r}: use one of {', '.join(SOURCE_DEFAULTS)}")
+    params: dict[str, Any] = {"source": source, **SOURCE_DEFAULTS[source]}
+    for name in PATH_PARAMETERS:  # defaults are relative to the project root
+        if name in params and params[name] is not None:
+            params[name] = str((PROJ_ROOT / params[name]).resolve())
+    base = Path.cwd() if base is None else Path(base)
+    for name, value in dict(overrides or {}).items():
+        if not name.isidentifier():
+            raise ReportError(f"parameter name {name!r} is not a Python identifier")
+        if name in PATH_PARAMETERS and isinstance(value, (str, os.PathLike)):
+            value = str((base / Path(value).expanduser()).resolve())
+        params[name] = value
+    params["live"] = False  # no browser in a papermill run: draw static figures
+    return params
+
+
+# --- the kernel -----------------------------------------------------------------------------------------------
+
+
+def ensure_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_NAME) -> str:
+    """Register this interpreter as the Jupyter kernel `name` (in sys.prefix) unless it already is; return the name.
+
+    Falls back to `python3` (the interpreter running this) if sys.prefix is not writable.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return name
+    except NoSuchKernel:
+        pass
+    try:
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name=display_name, prefix=sys.prefix)
+        return name
+    except OSError:
+        return "python3"
+
+
+# --- running and exporting ------------------------------------------------------------------------------------
+
+
+def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str, cwd: Path) -> None:
+    """Run one notebook with papermill, writing the executed copy to `dst`; raises ReportError naming the cell."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(src), str(dst), parameters=dict(parameters), kernel_name=kernel, cwd=str(cwd),
+            progress_bar=False, log_output=False, report_mode=False,
+        )  # fmt: skip
+    except PapermillExecutionError as exc:
+        cell = f"cell {exc.cell_index}" + (f" (In [{exc.exec_count}])" if exc.exec_count else "")
+        source = " ".join(str(exc.source).strip().splitlines()[:2])[:160]
+        raise ReportError(f"{src.name} failed at {cell}: {exc.ename}: {exc.evalue}\n  code: {source}") from exc
+
+
+_CODE_TOGGLE = """
+<style>
+  body.bc-code-hidden .jp-CodeCell .jp-Cell-inputWrapper { display: none; }
+  #bc-code-toggle { position: fixed; top: 8px; right: 12px; z-index: 10; font: 13px sans-serif;
+                    padding: 3px 10px; border: 1px solid #999; border-radius: 4px; background: #fff; cursor: pointer; }
+</style>
+<button id="bc-code-toggle" type="button"
+  onclick="var h=document.body.classList.toggle('bc-code-hidden');this.textContent=h?'show code':'hide code';">
+  __LABEL__</button>
+"""
+
+
+def to_html(ipynb: Path, dst: Path, *, code: str = "show") -> Path:
+    """Export an executed notebook to standalone HTML (lab template, images embedded).
+
+    `code`: "show" (code visible, with a hide/show button), "folded" (hidden until the button is pressed), or
+    "none" (code cells left out of the file).
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    if code not in CODE_MODES:
+        raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
+    exporter = HTMLExporter(template_name="lab", embed_images=True, exclude_input=code == "none")
+    exporter.exclude_input_prompt = code == "none"
+    body, _ = exporter.from_notebook_node(nbformat.read(str(ipynb), as_version=4))
+    if code != "none":
+        toggle = _CODE_TOGGLE.replace("__LABEL__", "show code" if code == "folded" else "hide code")
+        body = _after_body_tag(body, toggle, hidden=code == "folded")
+    dst.write_text(body, encoding="utf-8")
+    return dst
+
+
+def _after_body_tag(page: str, snippet: str, *, hidden: bool) -> str:
+    start = page.find("<body")
+    end = page.find(">", start)
+    if start < 0 or end < 0:
+        return snippet + page
+    tag = page[start : end + 1]
+    if hidden and 'class="' in tag:
+        tag = tag.replace('class="', 'class="bc-code-hidden ', 1)
+    elif hidden:
+        tag = tag[:-1] + ' class="bc-code-hidden">'
+    return page[:start] + tag + snippet + page[end + 1 :]
+
+
+def run_report(
+    *,
+    source: str = "demo",
+    parameters: Mapping[str, Any] | None = None,
+    out: str | os.PathLike = "reports",
+    only: Iterable[str] | None = None,
+    notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR,
+    code: str = "show",
+    log: Callable[[str], None] | None = print,
+) -> Report:
+    """Execute the notebooks in order, export each to HTML in `out`, and write `out/index.html`.
+
+    Raises ReportError naming the notebook and cell if one fails; the index then records the failure and the
+    notebooks before it keep their reports.
+    """
+    if code not in CODE_MODES:
+        raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
+    say = log or (lambda _msg: None)
+    notebooks_dir = Path(notebooks_dir).resolve()
+    notebooks = find_notebooks(notebooks_dir, only)
+    params = build_parameters(source, parameters)
+    out_dir = Path(out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kernel = ensure_kernel()
+    report = Report(index=out_dir / "index.html", parameters=params)
+    started = datetime.now(timezone.utc)
+    failure: ReportError | None = None
+    for nb in notebooks:
+        run = NotebookRun(name=nb.stem, ipynb=out_dir / nb.name)
+        report.runs.append(run)
+        say(f"[report] running {nb.name} …")
+        t0 = time.perf_counter()
+        try:
+            execute(nb, run.ipynb, params, kernel=kernel, cwd=notebooks_dir)
+        except ReportError as exc:
+            run.error = str(exc)
+            failure = exc
+        run.seconds = time.perf_counter() - t0
+        if run.ipynb.exists():
+            run.html = to_html(run.ipynb, out_dir / f"{nb.stem}.html", code=code)
+        say(f"[report] {nb.name}: {'FAILED' if run.error else 'ok'} in {run.seconds:.1f} s → {run.html}")
+        write_index(report, started=started)
+        if failure:
+            raise ReportError(f"{failure}\n  reports so far: {report.index}") from failure
+    write_index(report, started=started)
+    return report
+
+
+# --- the index ------------------------------------------------------------------------------------------------
+
+
+def package_versions(names: Sequence[str] = VERSIONED) -> dict[str, str]:
+    """Installed versions of `names` (and Python); 'not installed' for those missing."""
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit(root: Path = PROJ_ROOT) -> str:
+    """The commit the code ran at (with "+dirty" if tracked files changed), or "unknown" outside git."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True,
+            timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return sha + ("+dirty" if dirty else "")
+
+
+def corpus_size(db: Any) -> str:
+    """Albums, covers and palettes in the corpus at `db`, as a short sentence; '—' if it cannot be read."""
+    if not db or not Path(str(db)).exists():
+        return "—"
+    try:
+        from bcanalysis.store import Corpus
+
+        albums = Corpus(str(db)).albums()
+    except Exception as exc:  # noqa: BLE001 - the index must still be written
+        return f"unreadable ({type(exc).__name__})"
+    n = len(albums)
+    covers = int((albums["cover_status"] == "ok").sum()) if "cover_status" in albums else 0
+    palettes = int(albums["colorgram"].notna().sum()) if "colorgram" in albums else 0
+    return f"{n:,} albums · {covers:,} covers · {palettes:,} palettes"
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def write_index(report: Report, *, started: datetime | None = None) -> Path:
+    """Write `index.html`: links to each report, the parameters, corpus size, versions, commit and timings.
+
+    Every value is HTML-escaped: parameters and corpus text may come from users or scraped pages.
+    """
+    rows = []
+    for run in report.runs:
+        link = f'<a href="{_e(run.html.name)}">{_e(run.name)}</a>' if run.html else _e(run.name)
+        nb = f'<a href="{_e(run.ipynb.name)}">.ipynb</a>' if run.ipynb.exists() else ""
+        status = f'<span class="bad">failed</span><pre>{_e(run.error)}</pre>' if run.error else "ok"
+        size = f"{run.html.stat().st_size / 1e6:.1f} MB" if run.html and run.html.exists() else ""
+        cells = (link, nb, status, f"{run.seconds:.1f} s", size)
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    params = "".join(
+        f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td></tr>"
+        for k, v in report.parameters.items()
+    )
+    versions = " · ".join(f"{_e(k)} {_e(v)}" for k, v in package_versions().items())
+    total = sum(r.seconds for r in report.runs)
+    when = (started or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    page = _INDEX.format(
+        rows="\n".join(rows), params=params, versions=versions, total=f"{total:.1f}",
+        corpus=_e(corpus_size(report.parameters.get("db"))), commit=_e(git_commit()), when=_e(when),
+        source=_e(report.parameters.get("source", "")),
+    )  # fmt: skip
+    report.index.write_text(page, encoding="utf-8")
+    return report.index
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>bcanalysis reports</title>
+<style>
+ body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; }}
+ table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
+ td, th {{ border-bottom: 1px solid #ddd; padding: 4px 12px 4px 0; text-align: left; vertical-align: top; }}
+ code, pre {{ font-size: 13px; }} pre {{ white-space: pre-wrap; margin: 0; }} .bad {{ color: #b00; font-weight: bold; }}
+ .meta {{ color: #555; }}
+</style></head><body>
+<h1>bcanalysis — colour topics of Bandcamp covers</h1>
+<p class="meta">Source <b>{source}</b> · corpus: {corpus} · run started {when} · {total} s in notebooks</p>
+<h2>Reports</h2>
+<table><tr><th>notebook</th><th>executed</th><th>status</th><th>time</th><th>size</th></tr>
+{rows}
+</table>
+<h2>Parameters</h2>
+<table>{params}</table>
+<h2>Environment</h2>
+<p class="meta">git commit <code>{commit}</code></p>
+<p class="meta">{versions}</p>
+</body></html>
+"""

@@ -1,0 +1,110 @@
+"""`bcanalysis report` machinery on small throwaway notebooks: real papermill runs, real nbconvert HTML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from bcanalysis import cli, report
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _notebook(path: Path, *cells, parameters: str = "x = 1\nname = 'plain'") -> Path:
+    params = new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[new_markdown_cell("# A test notebook"), params, *cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def notebooks(tmp_path: Path) -> Path:
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    _notebook(d / "01_first.ipynb", new_code_cell("print('x is', x * 2)"))
+    _notebook(
+        d / "02_second.ipynb",
+        new_code_cell("import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\nplotted_line = plt.plot([1, x])"),
+        new_code_cell("import pandas as pd\npd.DataFrame({'title': [name]})"),
+    )
+    return d
+
+
+def test_report_runs_in_order_injects_parameters_and_writes_index(notebooks: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    rep = report.run_report(parameters={"x": 21, "name": XSS}, out=out, notebooks_dir=notebooks, log=None)
+    assert [r.name for r in rep.runs] == ["01_first", "02_second"]
+    for stem in ("01_first", "02_second"):
+        assert (out / f"{stem}.html").stat().st_size > 1000
+        assert (out / f"{stem}.ipynb").exists()
+    first = (out / "01_first.html").read_text()
+    assert "x is 42" in first
+    second = (out / "02_second.html").read_text()
+    assert "data:image/png;base64," in second  # the figure is embedded, viewable offline
+    # untrusted text from data stays text: escaped in the table, never a live tag, in every file we wrote
+    assert "&lt;img src=x onerror=alert(1)&gt;" in second
+    index = (out / "index.html").read_text()
+    for page in (first, second, index):
+        assert XSS not in page
+    assert '<a href="01_first.html">01_first</a>' in index and '<a href="02_second.html">' in index
+    assert "&lt;img src=x onerror=alert(1)&gt;" in index  # the parameter, escaped
+    assert "papermill" in index and "nbconvert" in index and "git commit" in index
+    executed = nbformat.read(str(out / "01_first.ipynb"), as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "x = 21" in injected[0].source and "live = False" in injected[0].source
+
+
+def test_failing_notebook_names_notebook_and_cell_and_keeps_earlier_reports(notebooks: Path, tmp_path: Path) -> None:
+    _notebook(notebooks / "02_second.ipynb", new_code_cell("y = 1"), new_code_cell("raise ValueError('bad corpus')"))
+    _notebook(notebooks / "03_third.ipynb", new_code_cell("print('never')"))
+    out = tmp_path / "reports"
+    with pytest.raises(report.ReportError) as info:
+        report.run_report(out=out, notebooks_dir=notebooks, log=None)
+    message = str(info.value)
+    assert "02_second.ipynb" in message and "cell" in message and "ValueError: bad corpus" in message
+    assert (out / "01_first.html").exists()
+    assert (out / "02_second.html").exists()  # the failed notebook's traceback is readable
+    assert not (out / "03_third.html").exists()
+    index = (out / "index.html").read_text()
+    assert "failed" in index and "bad corpus" in index and "03_third" not in index
+
+
+def test_cli_report_only_and_code_modes(notebooks: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "r"
+    argv = ["report", "--notebooks", str(notebooks), "--out", str(out), "--only", "02", "-p", "x", "5", "--code"]
+    assert cli.main([*argv, "none"]) == 0
+    assert not (out / "01_first.html").exists()
+    page = (out / "02_second.html").read_text()
+    assert "plotted_line" not in page and "bc-code-toggle" not in page
+    assert cli.main([*argv, "folded"]) == 0
+    page = (out / "02_second.html").read_text()
+    assert "plotted_line" in page and "bc-code-hidden" in page and "bc-code-toggle" in page
+    assert "reports written" in capsys.readouterr().out
+
+
+def test_cli_report_errors_are_clean(notebooks: Path, tmp_path: Path, capsys) -> None:
+    assert cli.main(["report", "--notebooks", str(notebooks), "--out", str(tmp_path), "--only", "09"]) == 2
+    assert "no notebook matches 09" in capsys.readouterr().err
+    (notebooks / "01_first.ipynb").write_text(json.dumps(json.loads((notebooks / "01_first.ipynb").read_text())))
+    _notebook(notebooks / "01_first.ipynb", new_code_cell("1 / 0"))
+    assert cli.main(["report", "--notebooks", str(notebooks), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "bcanalysis: error: 01_first.ipynb failed at cell" in err and "ZeroDivisionError" in err
+
+
+def test_parameters_literals_paths_and_sources(tmp_path: Path) -> None:
+    assert report.parse_value("15") == 15 and report.parse_value("[9, 12]") == [9, 12]
+    assert report.parse_value("rock") == "rock" and report.parse_value("true") is True
+    params = report.build_parameters("demo", {"db": "x/c.sqlite", "bits": 9}, base=tmp_path)
+    assert params["db"] == str(tmp_path / "x" / "c.sqlite") and params["bits"] == 9 and params["live"] is False
+    assert Path(report.build_parameters("bandcamp")["db"]).is_absolute()
+    with pytest.raises(report.ReportError, match="unknown source 'web'"):
+        report.build_parameters("web")
+    with pytest.raises(report.ReportError, match="not a Python identifier"):
+        report.build_parameters("demo", {"1x": 2})
