@@ -234,17 +234,19 @@ class Corpus:
                 (album_id, tag, item_id),
             )
 
-    def fail_listing(self, tag: str, item_id: int, reason: str, *, final: bool) -> int:
-        """Count a failed attempt at a listing (failed for good if `final`); returns its attempts so far."""
+    def fail_listing(
+        self, tag: str, item_id: int, reason: str, *, final: bool = False, max_attempts: int | None = None
+    ) -> bool:
+        """Count a failed attempt at a listing; it fails for good if `final` or at `max_attempts`. True if so."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE listings SET attempts = attempts + 1, reason = ?, status = ? WHERE tag = ? AND item_id = ?",
-                (reason, "failed" if final else "pending", tag, item_id),
-            )
-            (attempts,) = db.execute(
-                "SELECT attempts FROM listings WHERE tag = ? AND item_id = ?", (tag, item_id)
-            ).fetchone()
-        return attempts
+            key = (tag, item_id)
+            db.execute("UPDATE listings SET attempts = attempts + 1, reason = ? WHERE tag = ? AND item_id = ?",
+                       (reason, *key))
+            (attempts,) = db.execute("SELECT attempts FROM listings WHERE tag = ? AND item_id = ?", key).fetchone()
+            final = final or (max_attempts is not None and attempts >= max_attempts)
+            if final:
+                db.execute("UPDATE listings SET status = 'failed' WHERE tag = ? AND item_id = ?", key)
+        return final
 
     # --- albums ---------------------------------------------------------------------------------------------
 
@@ -294,9 +296,9 @@ class Corpus:
             return None
         return os.path.relpath(Path(file).resolve(), self.path.resolve().parent)
 
-    def cover_file(self, art_id: int, size: int) -> Path:
-        """Where the cover with `art_id` at size code `size` lives (or would live) on disk."""
-        return self.covers_dir / f"a{art_id}_{size}.jpg"
+    def cover_file(self, art_id: int | str, size: int) -> Path:
+        """Where the cover with `art_id` at size code `size` lives (or would live) on disk, named as on Bandcamp."""
+        return self.covers_dir / (f"a{art_id}_{size}.jpg" if isinstance(art_id, int) else f"{art_id}_{size}.jpg")
 
     def cover_path(self, relative: str | None) -> Path | None:
         """The absolute path of a stored `cover_file` value."""

@@ -1,0 +1,371 @@
+"""A local HTTP server in Bandcamp's shapes: the discover API, album pages and cover images, with optional faults.
+
+    POST /api/discover/1/discover_web        JSON in, JSON out, cursor paging (as bandcamp.com)
+    GET  /s/<store>/album/<slug>             album page: ld+json, data-tralbum, a.tag anchors, og: meta
+    GET  /img/a<art_id>_<code>.jpg           cover JPEG at Bandcamp size code <code> (10 = 1200 px)
+
+Real album pages live on `<store>.bandcamp.com`; here the store is a path prefix, since a local server has one host.
+The pages still declare the real-shaped canonical URL, so the scraper stores `https://<store>.bandcamp.com/...`.
+Every request is logged (`DemoServer.requests`, and optionally a JSON-lines file) so tests can prove what was fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing
+from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
+
+DISCOVER_PATH = "/api/discover/1/discover_web"
+
+#: Album-level faults of `--faults`, given to the albums at listing positions 1, 2, … of every tag, in this order.
+ALBUM_FAULTS = (
+    "rate_limit",  # first page request: 429 with Retry-After: 1
+    "unavailable",  # first two page requests: 503
+    "challenge_once",  # first page request: a browser-challenge page (HTTP 200, no album data)
+    "challenge_always",  # every page request: a challenge page
+    "truncated_cover",  # the cover JPEG is cut short
+    "missing_art",  # the page has no cover art (#missing-tralbum-art)
+    "cover_404",  # the page names a cover that 404s
+    "duplicate_listing",  # the discover results list it twice
+)
+#: Discover-level faults: the first request for each tag's first page answers an API error object (even tag
+#: index) or malformed JSON (odd tag index); the retry succeeds.
+RETRY_AFTER_SECONDS = 1
+
+_COVER = re.compile(r"^/img/a(\d+)_(\d+)\.jpg$")
+_ALBUM = re.compile(r"^/s/([a-z0-9]+)/album/([a-z0-9-]+)$")
+
+CHALLENGE_PAGE = """<!DOCTYPE html>
+<html><head><title>Client Challenge</title><meta name="robots" content="noindex"></head>
+<body><noscript>JavaScript is disabled in your browser. Please enable JavaScript to proceed.</noscript>
+<div id="challenge-container"></div><script src="/_fs-ch-1T1wmsGaOgGaSxcX/script.js"></script></body></html>
+"""
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request the server answered: when, method, path (with query), status and the tag of a discover call."""
+
+    time: float
+    method: str
+    path: str
+    status: int
+    tag: str | None = None
+
+
+def _bandcamp_date(d) -> str:
+    return d.strftime("%d %b %Y 00:00:00 GMT")
+
+
+def album_page(
+    album: Album, base_url: str, *, art: bool = True, ldjson: bool = True, image_url: str | None = None
+) -> str:
+    """The album's page as Bandcamp serves it (art=False: no cover art; ldjson=False: no ld+json block)."""
+    title = album.title.replace(" ", " \u200b", 1) if album.zero_width_title else album.title
+    store_url = f"https://{album.store}.bandcamp.com"
+    image = image_url or f"{base_url}/img/a{album.art_id}_10.jpg"
+    ld: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@id": album.url,
+        "@type": "MusicAlbum",
+        "name": title,
+        "byArtist": {"@type": "MusicGroup", "name": album.artist, "@id": store_url},
+        "publisher": {"@type": "MusicGroup", "name": album.artist, "@id": store_url},
+        "datePublished": _bandcamp_date(album.release_date),
+        "keywords": list(album.tags),
+        "additionalProperty": [{"@type": "PropertyValue", "name": "art_id", "value": album.art_id}],
+    }
+    if art:
+        ld["image"] = image
+    tralbum = {
+        "id": album.item_id,
+        "item_type": "album",
+        "art_id": album.art_id if art else None,
+        "artist": album.artist,
+        "current": {"title": title, "release_date": _bandcamp_date(album.release_date), "art_id": album.art_id},
+        "url": album.url,
+    }
+    tags = "".join(
+        f'<a class="tag" href="https://bandcamp.com/discover/{html.escape(t)}">{html.escape(t)}</a>'
+        for t in album.tags
+    )
+    art_html = (
+        f'<div id="tralbumArt"><a class="popupImage" href="{image}"><img src="{image}" alt="{html.escape(title)}">'
+        "</a></div>"
+        if art
+        else '<div id="missing-tralbum-art"></div>'
+    )
+    ld_html = (
+        f'<script type="application/ld+json">\n{json.dumps(ld, ensure_ascii=False, indent=2)}\n</script>\n'
+        if ldjson
+        else ""
+    )
+    og_image = f'<meta property="og:image" content="{image}">\n' if art else ""
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{html.escape(title)} | {html.escape(album.artist)}</title>\n"
+        f'<link rel="canonical" href="{album.url}">\n'
+        f'<meta property="og:title" content="{html.escape(title)}, by {html.escape(album.artist)}">\n'
+        f"{og_image}{ld_html}"
+        f'<script data-tralbum="{html.escape(json.dumps(tralbum))}" data-band="{{}}"></script>\n'
+        "</head>\n<body>\n"
+        f'<div id="name-section"><h2 class="trackTitle">{html.escape(title)}</h2>'
+        f'<h3>by <span><a href="{store_url}">{html.escape(album.artist)}</a></span></h3></div>\n'
+        f"{art_html}\n"
+        f'<div class="tralbumData tralbum-tags tralbum-tags-nu">tags: {tags}</div>\n'
+        "</body>\n</html>\n"
+    )
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: Any) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(str(cursor).encode()).decode()
+        return int(text.split(":", 1)[1]) if text.startswith("offset:") else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class DemoServer:
+    """The demo catalogue served on 127.0.0.1 (port 0 = any free port), in a background thread or in the foreground.
+
+    >>> with DemoServer(albums_per_tag=10) as server:    # doctest: +SKIP
+    ...     scrape(corpus, ["rock"], 5, base_url=server.url)
+    """
+
+    def __init__(
+        self,
+        albums_per_tag: int = 30,
+        seed: int = 0,
+        *,
+        port: int = 0,
+        faults: bool = False,
+        max_cover_px: int | None = None,
+        log_path: str | Path | None = None,
+        latency: float = 0.0,
+    ):
+        self.albums = catalogue(albums_per_tag, seed)
+        self.faults = faults
+        self.max_cover_px = max_cover_px
+        self.latency = latency
+        self.requests: list[LoggedRequest] = []
+        self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+        self._lock = threading.Lock()
+        self._hits: Counter = Counter()
+        self._by_art = {a.art_id: a for a in self.albums}
+        self._by_page = {(a.store, a.slug): a for a in self.albums}
+        self.listings = {tag: listing(self.albums, tag) for tag in TAGS}
+        self.fault_plan: dict[int, str] = self._plan() if faults else {}
+        if faults:
+            for tag, albums in self.listings.items():
+                dup = [a for a in albums if self.fault_plan.get(a.item_id) == "duplicate_listing"]
+                for a in dup:  # listed again three places later, so paging sees it twice
+                    albums.insert(albums.index(a) + 4, a)
+                self.listings[tag] = albums
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    def _plan(self) -> dict[int, str]:
+        """item_id → album-level fault: the albums at positions 1..8 of each tag's listing, in ALBUM_FAULTS order."""
+        plan: dict[int, str] = {}
+        for tag in TAGS:
+            primary = [a for a in self.listings[tag] if a.tag == tag and a.item_id not in plan]
+            for album, kind in zip(primary[1:], ALBUM_FAULTS, strict=False):
+                plan[album.item_id] = kind
+        return plan
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """The base URL to pass as `--base-url`."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> DemoServer:
+        """Serve in a daemon thread; returns self."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="bcanalysis-demo", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and release the port and the log file."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def log(self, entry: LoggedRequest) -> None:
+        """Record one answered request (thread-safe); the file gets one JSON object a line, flushed."""
+        with self._lock:
+            self.requests.append(entry)
+            if self._log_file is not None:
+                self._log_file.write(json.dumps(entry.__dict__) + "\n")
+                self._log_file.flush()
+
+    def hit(self, key: Any) -> int:
+        """How many times `key` was requested, this one included (drives the first-time-only faults)."""
+        with self._lock:
+            self._hits[key] += 1
+            return self._hits[key]
+
+    # --- answers: (status, content type, body, extra headers) ------------------------------------------------
+
+    def discover(self, body: bytes) -> tuple[int, str, bytes, dict]:
+        """The discover API: JSON request in, one page of album items and the next cursor out."""
+        try:
+            request = json.loads(body)
+            tags = request["tag_norm_names"]
+            size = int(request.get("size", 60))
+        except (ValueError, KeyError, TypeError):
+            return _json({"__api_special__": "exception", "error_type": "BadRequest", "error_message": "bad body"})
+        tag = tags[0] if isinstance(tags, list) and tags else None
+        if tag not in self.listings:
+            return _json({"results": [], "cursor": None, "result_count": 0, "batch_result_count": 0})
+        offset = 0 if request.get("cursor") is None else _offset(request["cursor"])
+        if offset is None:
+            return _json({"__api_special__": "exception", "error_type": "InvalidCursor", "error_message": "cursor"})
+        if self.faults and offset == 0 and self.hit(("discover", tag)) == 1:
+            if TAGS.index(tag) % 2 == 0:
+                return _json({"__api_special__": "exception", "error_type": "ServiceUnavailable"})
+            return 200, "application/json", b'{"results": [{"result_type": "a", "item_id": 12', {}
+        albums = self.listings[tag]
+        page = albums[offset : offset + max(1, min(size, 120))]
+        nxt = offset + len(page)
+        out = {
+            "results": [self._item(a) for a in page],
+            "cursor": _cursor(nxt) if nxt < len(albums) else None,
+            "result_count": len(albums),
+            "batch_result_count": len(page),
+        }
+        return _json(out)
+
+    def _item(self, a: Album) -> dict[str, Any]:
+        return {
+            "result_type": "a",
+            "item_id": a.item_id,
+            "title": a.title,
+            "item_url": f"{self.url}/s/{a.store}/album/{a.slug}?from=discover_page",
+            "band_name": a.artist,
+            "band_url": f"https://{a.store}.bandcamp.com",
+            "primary_image": {"image_id": a.art_id, "is_art": True},
+            "release_date": _bandcamp_date(a.release_date),
+            "is_purchasable": True,
+        }
+
+    def page(self, store: str, slug: str) -> tuple[int, str, bytes, dict]:
+        """An album page, or a fault in its place."""
+        album = self._by_page.get((store, slug))
+        if album is None:
+            return 404, "text/html; charset=utf-8", b"<html><body>Sorry, that something isn't here.</body></html>", {}
+        fault = self.fault_plan.get(album.item_id)
+        if fault:
+            n = self.hit(("page", album.item_id))
+            if fault == "rate_limit" and n == 1:
+                return 429, "text/html", b"<html><body>Too many requests</body></html>", {
+                    "Retry-After": str(RETRY_AFTER_SECONDS)
+                }
+            if fault == "unavailable" and n <= 2:
+                return 503, "text/html", b"<html><body>Service unavailable</body></html>", {}
+            if fault == "challenge_always" or (fault == "challenge_once" and n == 1):
+                return 200, "text/html; charset=utf-8", CHALLENGE_PAGE.encode(), {}
+        image = f"{self.url}/img/a{album.art_id + 1}_10.jpg" if fault == "cover_404" else None
+        text = album_page(album, self.url, art=fault != "missing_art", image_url=image)
+        return 200, "text/html; charset=utf-8", text.encode(), {}
+
+    def cover(self, art_id: int, code: int) -> tuple[int, str, bytes, dict]:
+        """A cover JPEG at a Bandcamp size code (pixels capped at `max_cover_px`), or 404."""
+        album = self._by_art.get(art_id)
+        if album is None or code not in SIZE_CODES or self.fault_plan.get(album.item_id) == "missing_art":
+            return 404, "text/html", b"<html><body>Not found</body></html>", {}
+        px = SIZE_CODES[code] if self.max_cover_px is None else min(SIZE_CODES[code], self.max_cover_px)
+        data = cover_jpeg(album, px)
+        if self.fault_plan.get(album.item_id) == "truncated_cover":
+            data = data[: len(data) // 2]
+        return 200, "image/jpeg", data, {}
+
+
+def _json(obj: Any) -> tuple[int, str, bytes, dict]:
+    return 200, "application/json", json.dumps(obj).encode(), {}
+
+
+def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to one DemoServer."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "bcanalysis-demo"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            path = self.path.split("?", 1)[0]
+            if m := _COVER.match(path):
+                self._answer(*server.cover(int(m[1]), int(m[2])))
+            elif m := _ALBUM.match(path):
+                self._answer(*server.page(m[1], m[2]))
+            elif path == "/":
+                self._answer(200, "text/html; charset=utf-8", _index(server).encode(), {})
+            else:
+                self._answer(404, "text/html", b"<html><body>Not found</body></html>", {})
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.split("?", 1)[0] != DISCOVER_PATH:
+                self._answer(404, "text/html", b"<html><body>Not found</body></html>", {})
+                return
+            try:
+                tag = (json.loads(body).get("tag_norm_names") or [None])[0]
+            except (ValueError, AttributeError):
+                tag = None
+            self._answer(*server.discover(body), tag=tag)
+
+        def _answer(self, status: int, ctype: str, body: bytes, headers: dict, tag: str | None = None) -> None:
+            if server.latency:
+                time.sleep(server.latency)
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+            server.log(LoggedRequest(time.time(), self.command, self.path, status, tag))
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr logging
+            pass
+
+    return Handler
+
+
+def _index(server: DemoServer) -> str:
+    rows = "".join(f"<li>{t}: {len(server.listings[t])} albums</li>" for t in TAGS)
+    return f"<html><body><h1>bcanalysis demo catalogue</h1><ul>{rows}</ul></body></html>"
