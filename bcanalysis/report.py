@@ -300,13 +300,11 @@ def corpus_size(db: Any) -> str:
     try:
         from bcanalysis.store import Corpus
 
-        albums = Corpus(str(db)).albums()
+        with Corpus(str(db), create=False) as corpus:
+            n = corpus.counts()
     except Exception as exc:  # noqa: BLE001 - the index must still be written
         return f"unreadable ({type(exc).__name__})"
-    n = len(albums)
-    covers = int((albums["cover_status"] == "ok").sum()) if "cover_status" in albums else 0
-    palettes = int(albums["colorgram"].notna().sum()) if "colorgram" in albums else 0
-    return f"{n:,} albums · {covers:,} covers · {palettes:,} palettes"
+    return f"{n['albums']:,} albums · {n['cover_ok']:,} covers · {n['palettes']:,} palettes"
 
 
 def _e(value: Any) -> str:

@@ -30,7 +30,7 @@ def notebooks(tmp_path: Path) -> Path:
     _notebook(d / "01_first.ipynb", new_code_cell("print('x is', x * 2)"))
     _notebook(
         d / "02_second.ipynb",
-        new_code_cell("import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\nplotted_line = plt.plot([1, x])"),
+        new_code_cell("import matplotlib.pyplot as plt\nplotted_line = plt.plot([1, x])"),
         new_code_cell("import pandas as pd\npd.DataFrame({'title': [name]})"),
     )
     return d

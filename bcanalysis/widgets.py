@@ -1,0 +1,194 @@
+"""ipywidgets explorers: a bit-depth slider, a topic-count slider over a cached sweep, and a topic explorer.
+
+Each `explore_*` function returns an `ipywidgets.interactive` when `live=True` (JupyterLab, Voilà) and the static
+view for the given values when `live=False` (papermill runs, where no browser will ever run the callback). The
+callback returns a `View`: a PNG plus an escaped caption and a `bc-marker` line naming the render number and how
+long it took, which tests (and a real browser) wait on. `w.result` is the latest `View`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import inspect
+import io
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from bcanalysis.quantize import ALLOWED_BITS, check_bits, palette_arrays, quantize
+
+BACKGROUND = (255, 255, 255)
+
+
+@dataclass
+class View:
+    """What one callback drew: a PNG, a caption (plain text, escaped when shown), extra HTML, and timing."""
+
+    png: bytes
+    caption: str
+    render: int = 0
+    ms: float = 0.0
+    cached: bool = False
+    html_extra: str = ""  # already-escaped HTML (tables built by `table_html`)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def marker(self) -> str:
+        """`render N · T ms` (+ ` · cached`): printed under the image so a browser can wait for a new render."""
+        return f"render {self.render} · {self.ms:.0f} ms" + (" · cached" if self.cached else "")
+
+    def _repr_html_(self) -> str:
+        img = base64.b64encode(self.png).decode("ascii")
+        return (
+            f'<div class="bc-view"><div class="bc-caption">{html.escape(self.caption)}</div>'
+            f'<img class="bc-image" alt="{html.escape(self.caption)}" style="image-rendering: pixelated;" '
+            f'src="data:image/png;base64,{img}"/>{self.html_extra}'
+            f'<div><code class="bc-marker">{html.escape(self.marker)}</code></div></div>'
+        )
+
+    def __repr__(self) -> str:
+        return f"View({self.caption!r}, {self.marker})"
+
+
+# --- drawing --------------------------------------------------------------------------------------------------
+
+
+def png(pixels: np.ndarray, scale: int | tuple[int, int] = 1) -> bytes:
+    """An H × W × 3 uint8 array as PNG bytes, each pixel scaled up to a (height, width) block."""
+    sy, sx = (scale, scale) if isinstance(scale, int) else scale
+    arr = np.asarray(pixels, dtype=np.uint8)
+    arr = np.repeat(np.repeat(arr, sy, axis=0), sx, axis=1)
+    buf = io.BytesIO()
+    Image.fromarray(arr, "RGB").save(buf, format="PNG", optimize=False, compress_level=1)
+    return buf.getvalue()
+
+
+def strips(rows: Sequence[np.ndarray], width: int | None = None, gap: bool = False) -> np.ndarray:
+    """Colour rows (each N × 3) as one image array, one pixel per colour, padded with white to `width`."""
+    width = width or max((len(r) for r in rows), default=1) or 1
+    out = np.full((len(rows) * (2 if gap else 1), width, 3), BACKGROUND, dtype=np.uint8)
+    for i, row in enumerate(rows):
+        row = np.asarray(row, dtype=np.uint8).reshape(-1, 3)[:width]
+        out[i * (2 if gap else 1), : len(row)] = row
+    return out
+
+
+def table_html(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    """A small HTML table with every cell escaped: scraped titles, artists and tags are untrusted."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="bc-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _timed(draw: Callable[[], View], counter: count) -> View:
+    t0 = time.perf_counter()
+    view = draw()
+    view.ms = (time.perf_counter() - t0) * 1000
+    view.render = next(counter)
+    return view
+
+
+def _live(f: Callable[..., View], **controls: Any):
+    """`interactive(f, **controls)` whose view is an HTML widget holding the latest `View` (as `w.view`).
+
+    The HTML widget's value is synced widget state, so the first render shows in Voilà and in saved notebooks;
+    interactive's own Output area (which needs a connected front end while the cell runs) is kept but hidden.
+    """
+    from ipywidgets import HTML, interactive
+
+    view = HTML()
+
+    def show(**kwargs: Any) -> View:
+        result = f(**kwargs)
+        view.value = result._repr_html_()
+        return result
+
+    show.__signature__ = inspect.signature(f)  # interactive reads the controls from the signature
+    w = interactive(show, **controls)
+    w.out.layout.display = "none"
+    view.value = w.result._repr_html_() if w.result is not None else ""
+    w.children = (*w.children, view)
+    w.view = view
+    w.add_class("bc-explorer")
+    return w
+
+
+# --- bit depth ------------------------------------------------------------------------------------------------
+
+
+class BitDepthData:
+    """Palettes stacked once so each slider move only quantises one array: colours, palette ids, samples."""
+
+    def __init__(self, palettes: Sequence[Any], samples: int = 8):
+        arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
+        if not arrays:
+            raise ValueError("no palettes to explore: extract palettes first (bcanalysis palettes --db …)")
+        self.colors = np.concatenate(arrays).astype(np.uint8)
+        self.n_palettes = len(arrays)
+        self.samples = arrays[:samples]
+        self.unique_24 = _n_unique(self.colors)
+
+    def view(self, bits: int) -> View:
+        """Before/after strips of the sample palettes at `bits`, and the vocabulary size over all palettes."""
+        bits = check_bits(bits)
+        vocab = _n_unique(quantize(self.colors, bits))
+        rows: list[np.ndarray] = []
+        for p in self.samples:
+            rows += [p, quantize(p, bits)]
+        width = max(len(p) for p in self.samples)
+        pixels = strips(rows, width, gap=True)[:-1]
+        caption = (
+            f"{bits}-bit: {vocab:,} distinct colours in {self.n_palettes:,} palettes "
+            f"({self.unique_24:,} at 24-bit); pairs of rows show each sample palette before and after"
+        )
+        return View(png(pixels, (14, 14)), caption, info={"bits": bits, "vocabulary": vocab})
+
+
+def _n_unique(rgb: np.ndarray) -> int:
+    rgb = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
+    return int(np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).size)
+
+
+def explore_bit_depth(palettes: Sequence[Any], *, bits: int = 12, samples: int = 8, live: bool = True):
+    """A bit-depth slider (3..24, step 3) over `palettes`: sample strips before/after and vocabulary size.
+
+    `live=False` returns the static `View` at `bits` (for papermill runs).
+    """
+    data = BitDepthData(palettes, samples)
+    renders = count(1)
+
+    def show(bits: int = check_bits(bits)) -> View:
+        return _timed(lambda: data.view(bits), renders)
+
+    if not live:
+        return show(bits)
+    from ipywidgets import IntSlider
+
+    slider = IntSlider(value=bits, min=min(ALLOWED_BITS), max=max(ALLOWED_BITS), step=3, description="bits",
+                       continuous_update=False)  # fmt: skip
+    return _live(show, bits=slider)
+
+
+# --- small LRU for rendered views -----------------------------------------------------------------------------
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int = 256):
+        super().__init__()
+        self.size = size
+
+    def get_or(self, key: Any, make: Callable[[], Any]) -> tuple[Any, bool]:
+        if key in self:
+            self.move_to_end(key)
+            return self[key], True
+        value = self[key] = make()
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value, False
