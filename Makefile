@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint bench clean
+.PHONY: help venv demo test lint bench clean lab kernel
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ lint: venv ## ruff only
 
 bench: venv ## speed benchmarks (ratios against the reference, measured in the same run)
 	$(PY) benchmarks/bench_palette.py
+
+kernel: venv ## register .venv as the Jupyter kernel "Python (bcanalysis)"
+	$(PY) -m ipykernel install --sys-prefix --name bcanalysis --display-name "Python (bcanalysis)"
+
+lab: kernel ## JupyterLab on notebooks/ with the project's kernel (LAB_ARGS="--port 8890" to pass options)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 clean: ## remove the venv and generated data
 	rm -rf $(VENV) data reports/*.html
