@@ -136,6 +136,171 @@ def _run_report(args: argparse.Namespace) -> int:
 SUBCOMMANDS.append(_add_report)
 
 
+# --- scrape, palettes, demo-server, demo (the corpus and its sources) --------------------------------------------
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _open_corpus(path: str):
+    """The corpus at `path`, or a CommandError naming the path and what is wrong with it."""
+    from bcanalysis.store import Corpus, CorpusError
+
+    try:
+        return Corpus(path)
+    except CorpusError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _add_scrape(sub: argparse._SubParsersAction) -> None:
+    from bcanalysis.bandcamp import DEFAULT_BASE_URL, SIZE_CODES
+
+    p = sub.add_parser(
+        "scrape",
+        help="scrape albums by tag from Bandcamp (or the demo server) into a corpus",
+        description="Page the discover API for each tag, fetch each album page and its cover into the SQLite "
+        "corpus. Polite (--rate requests a second) and resumable: rerun the same command after any interruption.",
+    )
+    p.add_argument("--db", required=True, help="corpus file (created if missing)")
+    p.add_argument("--tag", action="append", required=True, help="normalised tag, e.g. hip-hop-rap (repeatable)")
+    p.add_argument("--limit", type=_positive_int, required=True, help="albums per tag")
+    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"source (default {DEFAULT_BASE_URL})")
+    p.add_argument("--rate", type=_positive_float, default=1.0, help="max requests a second (default 1)")
+    p.add_argument("--size", type=int, choices=SIZE_CODES, default=10, metavar="CODE",
+                   help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 0 = original")
+    p.add_argument("--retry-failed", action="store_true", help="try listings that failed before once more")
+    p.add_argument("--challenge-wait", type=float, default=30.0, metavar="S",
+                   help="seconds before challenged pages are tried again (default 30)")
+    p.add_argument("--backoff", type=float, default=1.0, metavar="S",
+                   help="base of the exponential backoff between retries (default 1 s)")
+    p.add_argument("--page-size", type=_positive_int, default=60, help=argparse.SUPPRESS)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_scrape)
+
+
+def _run_scrape(args: argparse.Namespace) -> int:
+    from bcanalysis.bandcamp import BandcampError, Client, check_tag
+    from bcanalysis.scrape import UnknownTag, scrape
+    from bcanalysis.store import CorpusError
+
+    try:
+        tags = list(dict.fromkeys(check_tag(t) for t in args.tag))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    client = Client(args.base_url, rate=args.rate, backoff=args.backoff)
+    with _open_corpus(args.db) as corpus:
+        try:
+            summary = scrape(
+                corpus, tags, args.limit, client=client, size=args.size, page_size=args.page_size,
+                challenge_wait=args.challenge_wait, retry_failed=args.retry_failed, progress=not args.no_progress,
+            )  # fmt: skip
+        except (UnknownTag, CorpusError) as exc:
+            raise CommandError(str(exc)) from exc
+        except BandcampError as exc:
+            print(f"bcanalysis: scrape stopped: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            client.close()
+    print(summary.report())
+    return 0
+
+
+def _add_palettes(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "palettes",
+        help="extract 40-colour palettes for every cover in a corpus that has none",
+        description="Extract colorgram palettes (40 colours) for every album with a good cover and no palette; "
+        "resumable; covers that fail to decode are marked failed.",
+    )
+    p.add_argument("--db", required=True, help="corpus file")
+    p.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_palettes)
+
+
+def _run_palettes(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bcanalysis.scrape import extract_palettes
+
+    if not Path(args.db).is_file():
+        raise CommandError(f"no corpus at {args.db} (run `bcanalysis scrape --db {args.db} …` first)")
+    with _open_corpus(args.db) as corpus:
+        summary = extract_palettes(corpus, workers=args.workers, progress=not args.no_progress)
+    print(summary.report())
+    return 0
+
+
+def _add_demo_server(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo-server",
+        help="serve the synthetic demo catalogue on 127.0.0.1 in Bandcamp's shapes",
+        description="Serve the deterministic demo catalogue (discover API, album pages, covers at any size code) "
+        "on 127.0.0.1 until interrupted; scrape it with `bcanalysis scrape --base-url http://127.0.0.1:PORT`.",
+    )
+    p.add_argument("--port", type=_nonnegative_int, default=8765, help="port (default 8765; 0 = any free port)")
+    p.add_argument("--albums-per-tag", type=_positive_int, default=30, help="albums per tag (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="catalogue seed (default 0)")
+    p.add_argument("--faults", action="store_true",
+                   help="inject 429s, 503s, challenge pages, truncated JPEGs, missing art and a duplicate listing")
+    p.add_argument("--cover-px", type=_positive_int, default=None,
+                   help="cap cover edge length in pixels (default: Bandcamp's sizes, 1200 px for code 10)")
+    p.add_argument("--log", default=None, help="append every request to this JSON-lines file")
+    p.set_defaults(run=_run_demo_server)
+
+
+def _run_demo_server(args: argparse.Namespace) -> int:
+    from bcanalysis.demo.server import DemoServer
+
+    try:
+        server = DemoServer(args.albums_per_tag, args.seed, port=args.port, faults=args.faults,
+                            max_cover_px=args.cover_px, log_path=args.log)
+    except OSError as exc:
+        raise CommandError(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}") from exc
+    print(f"serving {len(server.albums)} demo albums on {server.url}  (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.stop()
+    return 0
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="the main job offline: demo server → scrape → palettes → summary and figure",
+        description="Start the demo server, scrape it into OUT/corpus.sqlite, extract palettes, print a summary, "
+        "save OUT/palettes_by_tag.png and stop the server. Rerunning continues the same corpus.",
+    )
+    p.add_argument("--out", default="data/demo", help="output folder (default data/demo)")
+    p.add_argument("--albums-per-tag", type=_positive_int, default=30, help="albums per tag (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="catalogue seed (default 0)")
+    p.add_argument("--cover-px", type=_positive_int, default=600,
+                   help="cover edge length served for size code 10 (default 600; Bandcamp's is 1200)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="palette processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from bcanalysis.demo.job import run_demo
+    from bcanalysis.store import CorpusError
+
+    try:
+        run_demo(args.out, albums_per_tag=args.albums_per_tag, seed=args.seed, max_cover_px=args.cover_px,
+                 workers=args.workers, progress=not args.no_progress)
+    except (CorpusError, OSError) as exc:
+        raise CommandError(str(exc)) from exc
+    return 0
+
+
+SUBCOMMANDS += [_add_scrape, _add_palettes, _add_demo_server, _add_demo]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bcanalysis",
