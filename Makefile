@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create or update .venv/ (idempotent; seconds when nothing changed)
 
 demo: venv ## run the main job end to end on the embedded offline demo data
-	$(PY) -m bcanalysis.demo_job --out data/demo
+	$(PY) -m bcanalysis demo --out data/demo
 
 test: venv ## ruff + the test suite
 	$(VENV)/bin/ruff check .
