@@ -55,12 +55,13 @@ CHALLENGE_PAGE = """<!DOCTYPE html>
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One request the server answered: when, method, path (with query), status and the tag of a discover call."""
+    """One request the server answered: when, method, path (with query), status, User-Agent, discover tag."""
 
     time: float
     method: str
     path: str
     status: int
+    user_agent: str | None = None
     tag: str | None = None
 
 
@@ -359,7 +360,7 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(body)
-            server.log(LoggedRequest(time.time(), self.command, self.path, status, tag))
+            server.log(LoggedRequest(time.time(), self.command, self.path, status, self.headers.get("User-Agent"), tag))
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr logging
             pass

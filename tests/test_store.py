@@ -1,0 +1,163 @@
+"""The SQLite corpus: schema and migrations, one-transaction album writes, the albums() DataFrame, exports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+import bcanalysis
+from bcanalysis import store
+from bcanalysis.store import Corpus, CorpusError, Cover
+
+
+def _album(slug: str = "first-light", **extra) -> dict:
+    base = {
+        "url": f"https://somestore.bandcamp.com/album/{slug}",
+        "store": "somestore",
+        "album": slug,
+        "title": "First Light",
+        "artist": "Some Store",
+        "art_id": 1234567890,
+        "release_date": "2020-07-17",
+        "tags": ["ambient", "drone", "Oslo"],
+        "item_id": 42,
+        "item_url": f"https://somestore.bandcamp.com/album/{slug}?from=discover_page",
+    }
+    return {**base, **extra}
+
+
+def _colors(*rows):
+    return [SimpleNamespace(rgb=(r, g, b), proportion=p) for r, g, b, p in rows]
+
+
+def test_corpus_is_exported_and_creates_a_wal_sqlite_file_with_the_schema_version(tmp_path):
+    path = tmp_path / "sub" / "corpus.sqlite"
+    with bcanalysis.Corpus(path) as corpus:
+        assert corpus.counts()["albums"] == 0
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"albums", "album_tags", "listings", "scrape_progress", "palettes"} <= tables
+
+
+def test_albums_dataframe_has_the_analysis_columns_with_lists_and_palettes(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        corpus.record_listings("ambient", [{"item_id": 42, "item_url": "u42"}], cursor="abc", exhausted=False)
+        cover = Cover("ok", file=corpus.cover_file(1234567890, 10), size=10, width=600, height=600)
+        album_id = corpus.add_album(_album(), cover, listing=("ambient", 42))
+        corpus.add_album(_album("no-art", item_id=43, art_id=None), Cover("missing", "the page has no cover art"))
+        corpus.save_palettes([(album_id, _colors((10, 20, 30, 0.75), (200, 100, 50, 0.25)))], "test/1")
+        df = corpus.albums()
+    assert list(df.columns[:8]) == ["title", "artist", "tags", "album", "url", "store", "colorgram", "proportions"]
+    first, second = df.iloc[0], df.iloc[1]
+    assert first["tags"] == ["ambient", "drone", "Oslo"]
+    assert first["found_under"] == ["ambient"]
+    assert first["colorgram"] == [(10, 20, 30), (200, 100, 50)]
+    assert first["proportions"] == [0.75, 0.25]
+    assert first["extractor_version"] == "test/1"
+    assert first["cover_status"] == "ok" and first["cover_file"] == "c-covers/a1234567890_10.jpg"
+    assert first["release_date"] == pd.Timestamp("2020-07-17")
+    assert first["art_id"] == 1234567890
+    assert second["colorgram"] is None and second["cover_status"] == "missing"
+    assert second["cover_reason"] == "the page has no cover art" and pd.isna(second["art_id"])
+
+
+def test_an_album_seen_twice_is_stored_once_with_both_listings(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        corpus.record_listings("ambient", [{"item_id": 42, "item_url": "u"}], None, True)
+        corpus.record_listings("chill", [{"item_id": 42, "item_url": "u"}], None, True)
+        first = corpus.add_album(_album(), Cover("missing", "x"), listing=("ambient", 42))
+        assert corpus.album_id_for(item_id=42) == first
+        second = corpus.add_album(_album(), Cover("missing", "x"), listing=("chill", 42))
+        assert second == first
+        df = corpus.albums()
+        assert len(df) == 1 and df.iloc[0]["found_under"] == ["ambient", "chill"]
+        assert corpus.counts()["listings_done"] == 2
+
+
+def test_a_failing_album_write_leaves_nothing_behind(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        corpus.record_listings("ambient", [{"item_id": 42, "item_url": "u"}], None, True)
+        with pytest.raises(ValueError, match="cover status"):
+            corpus.add_album(_album(), Cover("weird"), listing=("ambient", 42))
+        assert corpus.counts()["albums"] == 0
+        assert corpus.query("SELECT COUNT(*) FROM album_tags")[0][0] == 0
+        assert corpus.listings(status="pending")[0]["item_id"] == 42
+
+
+def test_listings_keep_rank_cursor_and_ignore_duplicates(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        items = [{"item_id": i, "item_url": f"u{i}"} for i in (5, 6, 5, 7)]
+        assert corpus.record_listings("rock", items, {"opaque": [1, 2]}, False) == 3
+        assert corpus.record_listings("rock", [{"item_id": 8, "item_url": "u8"}], None, True) == 1
+        assert [r["item_id"] for r in corpus.listings(["rock"])] == [5, 6, 7, 8]
+        assert [r["item_id"] for r in corpus.listings(["rock"], limit=2)] == [5, 6]
+        state = corpus.progress("rock")
+        assert state["items_seen"] == 4 and state["pages"] == 2 and state["exhausted"] and state["cursor"] is None
+        assert corpus.progress("pop") is None
+
+
+def test_fail_listing_counts_attempts_and_fails_for_good_at_the_limit(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        corpus.record_listings("rock", [{"item_id": 5, "item_url": "u5"}], None, True)
+        assert not corpus.fail_listing("rock", 5, "challenge", max_attempts=2)
+        assert corpus.fail_listing("rock", 5, "challenge", max_attempts=2)
+        failures = corpus.failures()
+        assert failures.to_dict("records") == [
+            {"tag": "rock", "item_id": 5, "item_url": "u5", "attempts": 2, "reason": "challenge"}
+        ]
+
+
+def test_exports_round_trip(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        album_id = corpus.add_album(_album(), Cover("missing", "x"))
+        corpus.save_palettes([(album_id, _colors((1, 2, 3, 1.0)))], "v")
+        csv = pd.read_csv(corpus.to_csv(tmp_path / "albums.csv"))
+        assert json.loads(csv.loc[0, "tags"]) == ["ambient", "drone", "Oslo"]
+        assert json.loads(csv.loc[0, "colorgram"]) == [[1, 2, 3]]
+        pq = pd.read_parquet(corpus.to_parquet(tmp_path / "albums.parquet"))
+        assert list(pq.loc[pq.index[0], "tags"]) == ["ambient", "drone", "Oslo"]
+
+
+def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "c.sqlite"
+    Corpus(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(CorpusError, match=r"schema version 2.*reads up to version 1.*upgrade bcanalysis"):
+        Corpus(path)
+
+
+def test_other_sqlite_files_and_unwritable_paths_are_refused(tmp_path):
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(CorpusError, match="not a bcanalysis corpus"):
+        Corpus(other)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(CorpusError, match="a-file"):
+        Corpus(blocker / "c.sqlite")
+    with pytest.raises(CorpusError, match="it is a folder"):
+        Corpus(tmp_path)
+
+
+def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
+    path = tmp_path / "c.sqlite"
+    with Corpus(path) as corpus:
+        corpus.add_album(_album(), Cover("missing", "x"))
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    migration = "ALTER TABLE albums ADD COLUMN label TEXT; CREATE INDEX a_l ON albums(label)"
+    monkeypatch.setitem(store.MIGRATIONS, 2, migration)
+    with Corpus(path) as corpus:
+        assert corpus.query("PRAGMA user_version")[0][0] == 2
+        assert corpus.query("SELECT title, label FROM albums")[0][:] == ("First Light", None)
