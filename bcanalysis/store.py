@@ -298,7 +298,8 @@ class Corpus:
 
     def cover_file(self, art_id: int | str, size: int) -> Path:
         """Where the cover with `art_id` at size code `size` lives (or would live) on disk, named as on Bandcamp."""
-        return self.covers_dir / (f"a{art_id}_{size}.jpg" if isinstance(art_id, int) else f"{art_id}_{size}.jpg")
+        name = f"a{art_id:010d}" if isinstance(art_id, int) else str(art_id)  # Bandcamp pads art ids to 10 digits
+        return self.covers_dir / f"{name}_{size}.jpg"
 
     def cover_path(self, relative: str | None) -> Path | None:
         """The absolute path of a stored `cover_file` value."""

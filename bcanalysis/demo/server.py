@@ -75,7 +75,7 @@ def album_page(
     """The album's page as Bandcamp serves it (art=False: no cover art; ldjson=False: no ld+json block)."""
     title = album.title.replace(" ", " \u200b", 1) if album.zero_width_title else album.title
     store_url = f"https://{album.store}.bandcamp.com"
-    image = image_url or f"{base_url}/img/a{album.art_id}_10.jpg"
+    image = image_url or f"{base_url}/img/a{album.art_id:010d}_10.jpg"
     ld: dict[str, Any] = {
         "@context": "https://schema.org",
         "@id": album.url,
@@ -300,7 +300,7 @@ class DemoServer:
                 return 503, "text/html", b"<html><body>Service unavailable</body></html>", {}
             if fault == "challenge_always" or (fault == "challenge_once" and n == 1):
                 return 200, "text/html; charset=utf-8", CHALLENGE_PAGE.encode(), {}
-        image = f"{self.url}/img/a{album.art_id + 1}_10.jpg" if fault == "cover_404" else None
+        image = f"{self.url}/img/a{album.art_id + 1:010d}_10.jpg" if fault == "cover_404" else None
         text = album_page(album, self.url, art=fault != "missing_art", image_url=image)
         return 200, "text/html; charset=utf-8", text.encode(), {}
 
