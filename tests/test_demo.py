@@ -1,0 +1,91 @@
+"""The demo catalogue (deterministic, genre-structured ground truth), its painted covers and its server's shapes."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from bcanalysis import demo
+from bcanalysis.demo import TAG_THEMES, TAGS, THEMES, DemoServer, catalogue, cover_jpeg, genre_truth
+from bcanalysis.palette import extract
+
+
+def test_catalogue_is_deterministic_in_its_seed():
+    a, b, c = catalogue(6, 0), catalogue.__wrapped__(6, 0), catalogue(6, 1)
+    assert a == b and a is not b
+    assert [x.title for x in a] != [x.title for x in c]
+    with pytest.raises(ValueError, match="got 0"):
+        catalogue(0)
+
+
+def test_catalogue_has_ten_genres_with_their_own_theme_mixtures_and_spread_dates():
+    albums = catalogue(20, 0)
+    assert TAGS == ("chill", "electronic", "alternative", "hip-hop-rap", "pop", "rock", "experimental", "ambient",
+                    "metal", "punk")
+    assert {t: sum(a.tag == t for a in albums) for t in TAGS} == dict.fromkeys(TAGS, 20)
+    for album in albums:
+        assert set(album.mixture) <= set(TAG_THEMES[album.tag]) and abs(sum(album.mixture.values()) - 1) < 1e-3
+        assert album.tags[0] == album.tag and set(album.listed_under) <= set(album.tags)
+    assert len({a.item_id for a in albums}) == len({a.art_id for a in albums}) == len({a.url for a in albums}) == 200
+    assert any(len(a.listed_under) == 2 for a in albums)  # cross-listed albums exist
+    years = {a.release_date.year for a in albums}
+    assert min(years) <= 2010 and max(years) >= 2022 and len(years) >= 12
+    for themes in TAG_THEMES.values():
+        assert set(themes) <= set(THEMES) and abs(sum(themes.values()) - 1) < 1e-9
+    truth = genre_truth(albums)
+    assert next(iter(truth["metal"])) == "blood" and next(iter(truth["punk"])) == "zine"
+
+
+def test_covers_are_deterministic_jpegs_whose_main_colours_come_from_the_planted_themes():
+    album = catalogue(5, 0)[3]
+    data = cover_jpeg(album, 160)
+    assert data == cover_jpeg.__wrapped__(album, 160) and data[:2] == b"\xff\xd8"
+    image = Image.open(io.BytesIO(data))
+    assert image.size == (160, 160) and image.format == "JPEG"
+    planted = np.array([rgb for rgb, _ in album.palette()], dtype=float)
+    colors = extract(image, 40)
+    top = [c for c in colors if c.proportion >= 0.05]
+    weight_near = sum(c.proportion for c in top if np.min(np.linalg.norm(planted - c.rgb, axis=1)) < 60)
+    assert weight_near >= 0.8 * sum(c.proportion for c in top)
+
+
+def test_server_serves_every_listing_once_across_pages_and_covers_at_any_size_code():
+    with DemoServer(albums_per_tag=7, max_cover_px=64) as server:
+        seen, cursor = [], None
+        while True:
+            body = {"tag_norm_names": ["ambient"], "size": 3, "slice": "top", "include_result_types": ["a"]}
+            if cursor:
+                body["cursor"] = cursor
+            page = requests.post(server.url + "/api/discover/1/discover_web", json=body, timeout=5).json()
+            seen += [r["item_id"] for r in page["results"]]
+            cursor = page["cursor"]
+            if cursor is None:
+                break
+        assert seen == [a.item_id for a in server.listings["ambient"]] and len(set(seen)) == len(seen)
+        album = server.listings["ambient"][0]
+        for code, px in ((10, 64), (2, 64), (3, 64)):
+            r = requests.get(f"{server.url}/img/a{album.art_id:010d}_{code}.jpg", timeout=5)
+            assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (px, px)
+        assert requests.get(f"{server.url}/img/a{album.art_id}_11.jpg", timeout=5).status_code == 404
+        page = requests.get(f"{server.url}/s/{album.store}/album/{album.slug}", timeout=5)
+        assert page.status_code == 200 and album.url in page.text and 'type="application/ld+json"' in page.text
+        assert requests.get(f"{server.url}/s/{album.store}/album/nope", timeout=5).status_code == 404
+    with DemoServer(albums_per_tag=2) as server:
+        album = server.albums[0]
+        r = requests.get(f"{server.url}/img/a{album.art_id:010d}_3.jpg", timeout=5)
+        assert Image.open(io.BytesIO(r.content)).size == (100, 100)  # code 3 is 100 px on Bandcamp
+
+
+def test_fault_plan_covers_every_kind_in_every_tag_and_lists_the_duplicate_twice():
+    with DemoServer(albums_per_tag=12, faults=True) as server:
+        for tag in TAGS:
+            kinds = [server.fault_plan.get(a.item_id) for a in server.listings[tag] if a.tag == tag]
+            assert set(demo.ALBUM_FAULTS) <= set(kinds)
+            ids = [a.item_id for a in server.listings[tag]]
+            dup = next(a.item_id for a in server.listings[tag] if server.fault_plan.get(a.item_id) ==
+                       "duplicate_listing" and a.tag == tag)
+            assert ids.count(dup) == 2
