@@ -151,6 +151,37 @@ def ensure_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_NA
         return "python3"
 
 
+# --- the data source, for notebook 01 -------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    """Where notebook 01 scrapes from: a base URL, a polite request rate, and a server to stop (demo only)."""
+
+    name: str
+    base_url: str
+    rate: float
+    server: Any = None
+
+    def close(self) -> None:
+        """Stop the demo server, if one was started."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def open_source(source: str, albums_per_tag: int = 30, *, max_cover_px: int = 600) -> Source:
+    """`"demo"`: start the offline demo server on 127.0.0.1 (fast rate); `"bandcamp"`: the real site at 1 request/s."""
+    if source == "demo":
+        from bcanalysis.demo import DemoServer
+
+        server = DemoServer(albums_per_tag=albums_per_tag, max_cover_px=max_cover_px).start()
+        return Source("demo", server.url, 500.0, server)
+    if source == "bandcamp":
+        return Source("bandcamp", "https://bandcamp.com", 1.0)
+    raise ValueError(f"source must be 'demo' or 'bandcamp', got {source!r}")
+
+
 # --- running and exporting ------------------------------------------------------------------------------------
 
 

@@ -46,11 +46,11 @@ class View:
 
     def _repr_html_(self) -> str:
         img = base64.b64encode(self.png).decode("ascii")
+        marker = f'<div><code class="bc-marker">{html.escape(self.marker)}</code></div>' if self.render else ""
         return (
             f'<div class="bc-view"><div class="bc-caption">{html.escape(self.caption)}</div>'
             f'<img class="bc-image" alt="{html.escape(self.caption)}" style="image-rendering: pixelated;" '
-            f'src="data:image/png;base64,{img}"/>{self.html_extra}'
-            f'<div><code class="bc-marker">{html.escape(self.marker)}</code></div></div>'
+            f'src="data:image/png;base64,{img}"/>{self.html_extra}{marker}</div>'
         )
 
     def __repr__(self) -> str:
@@ -192,3 +192,99 @@ class _LRU(OrderedDict):
         if len(self) > self.size:
             self.popitem(last=False)
         return value, False
+
+
+# --- static views the notebooks show --------------------------------------------------------------------------
+
+#: What the analysis reported on its 25,006 palettes (seed digest, step 3): unique colours per depth.
+ANALYSIS_UNIQUE = {24: 347_638, 15: 21_859, 12: 3_935}
+
+
+def vocabulary_table(palettes: Sequence[Any], depths: Sequence[int] = (24, 15, 12, 9)) -> Any:
+    """Per depth: distinct colours over all palettes, distinct words per palette (mean), and the analysis's count."""
+    import pandas as pd
+
+    arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
+    if not arrays:
+        raise ValueError("no palettes: extract palettes first (bcanalysis palettes --db …)")
+    stacked = np.concatenate(arrays).astype(np.uint8)
+    ends = np.cumsum([len(a) for a in arrays])[:-1]
+    rows = []
+    for bits in depths:
+        q = quantize(stacked, bits).astype(np.int64)
+        codes = (q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2]
+        words = np.mean([np.unique(part).size for part in np.split(codes, ends)])
+        rows.append({"bits": bits, "distinct colours": int(np.unique(codes).size), "words per palette": words,
+                     "the analysis (25,006 palettes)": ANALYSIS_UNIQUE.get(bits)})  # fmt: skip
+    return pd.DataFrame(rows).astype({"the analysis (25,006 palettes)": "Int64"}).set_index("bits")
+
+
+def _thumb(path: Any, px: int) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB").resize((px, px), Image.Resampling.BILINEAR))
+    except (OSError, ValueError, TypeError):
+        return np.full((px, px, 3), 230, np.uint8)  # a missing or broken cover: a grey tile
+
+
+def _tile(images: Sequence[np.ndarray], px: int, columns: int, gap: int = 4) -> np.ndarray:
+    rows = max(1, -(-len(images) // columns))
+    out = np.full((rows * (px + gap), columns * (px + gap), 3), 255, np.uint8)
+    for i, im in enumerate(images):
+        r, c = divmod(i, columns)
+        out[r * (px + gap) : r * (px + gap) + px, c * (px + gap) : c * (px + gap) + px] = im
+    return out
+
+
+def cover_grid(corpus: Any, albums: Any, *, px: int = 120, columns: int = 6, caption: str = "") -> View:
+    """Covers of `albums` (rows of `Corpus.albums()`) as a tiled image, with an escaped table of who is who."""
+    paths = [corpus.cover_path(f) if isinstance(f, str) else None for f in albums.get("cover_file", [])]
+    pixels = _tile([_thumb(p, px) for p in paths], px, min(columns, max(1, len(paths))))
+    rows = [(i + 1, r.title, r.artist, ", ".join(r.tags or [])) for i, r in enumerate(albums.itertuples())]
+    table = table_html(rows, ["#", "title", "artist", "tags"])
+    return View(png(pixels), caption or f"{len(paths)} covers, left to right, top to bottom", html_extra=table)
+
+
+def palette_strips(albums: Any, *, width: int = 400, height: int = 22) -> View:
+    """Each album's palette as a strip, colours as wide as their share of the cover, with an escaped legend."""
+    rows = []
+    for colors, props in zip(albums["colorgram"], albums["proportions"], strict=True):
+        rgb = np.asarray(colors or [(255, 255, 255)], np.uint8)
+        share = np.asarray(props if props else [1.0] * len(rgb), float)
+        cuts = np.round(np.cumsum(share / share.sum()) * width).astype(int)
+        rows.append(np.repeat(rgb, np.diff(np.concatenate([[0], cuts])), axis=0)[:width])
+    pixels = strips(rows, width, gap=True)[:-1]
+    legend = [(i + 1, r.title, r.artist, len(r.colorgram or [])) for i, r in enumerate(albums.itertuples())]
+    return View(png(pixels, (height, 1)), "palettes, colours as wide as their share of the cover",
+                html_extra=table_html(legend, ["row", "title", "artist", "colours"]))  # fmt: skip
+
+
+def engine_speed(corpus: Any, albums: Any, number_of_colors: int = 40) -> Any:
+    """Seconds per cover for bcanalysis.palette.extract and colorgram.py on the same decoded covers (same output?)."""
+    import pandas as pd
+
+    from bcanalysis import palette
+
+    try:
+        import colorgram
+    except ImportError:
+        colorgram = None
+    rows = []
+    files = list(albums["cover_file"].dropna())
+    if files:  # warm up (first-call set-up is not per-cover cost)
+        palette.extract(Image.open(corpus.cover_path(files[0])).convert("RGB"), number_of_colors)
+    for f in files:
+        with Image.open(corpus.cover_path(f)) as im:
+            image = im.convert("RGB")
+        t0 = time.perf_counter()
+        ours = palette.extract(image, number_of_colors)
+        t1 = time.perf_counter()
+        theirs = colorgram.extract(image, number_of_colors) if colorgram else None
+        t2 = time.perf_counter()
+        same = None if theirs is None else [c.rgb for c in ours] == [tuple(c.rgb) for c in theirs]
+        rows.append({"cover": f, "pixels": image.width * image.height, "bcanalysis s": t1 - t0,
+                     "colorgram.py s": (t2 - t1) if theirs else None, "identical": same})  # fmt: skip
+    df = pd.DataFrame(rows)
+    if colorgram and len(df):
+        df["speed-up"] = df["colorgram.py s"] / df["bcanalysis s"]
+    return df

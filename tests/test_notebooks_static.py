@@ -1,0 +1,70 @@
+"""The notebooks as committed: no outputs, one `parameters` cell of plain literals, no logic copied into them."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+EXPECTED = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", "05_final_12bit_18topics"]
+PARAMETERS = {"db", "source", "tags", "limit_per_tag", "bits", "n_topics", "sweep_bits", "sweep_n", "random_state",
+              "cache_dir", "live"}  # fmt: skip
+
+
+def _notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def _code(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_five_notebooks_exist() -> None:
+    assert [p.stem for p in _notebooks()] == EXPECTED
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+def test_no_outputs_committed(path: Path) -> None:
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts; run nbstripout {path}"
+    assert "widgets" not in nb.metadata, f"{path.name}: widget state saved in metadata"
+
+
+def test_nbstripout_verify() -> None:
+    exe = shutil.which("nbstripout", path=str(Path(sys.executable).parent)) or shutil.which("nbstripout")
+    if exe is None:
+        pytest.skip("nbstripout is not installed (pip install -e '.[dev]')")
+    paths = [str(p) for p in _notebooks()]
+    proc = subprocess.run([exe, "--verify", *paths], capture_output=True, text=True)
+    assert proc.returncode == 0, f"nbstripout --verify: {proc.stdout}{proc.stderr}"
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+def test_house_style(path: Path) -> None:
+    nb = nbformat.read(str(path), as_version=4)
+    assert nb.metadata.kernelspec.name == "bcanalysis"
+    code = _code(nb)
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged parameters"
+    params = ast.parse(tagged[0].source)
+    names = set()
+    for node in params.body:
+        assert isinstance(node, ast.Assign), f"{path.name}: parameters cell holds {ast.dump(node)[:60]}"
+        ast.literal_eval(node.value)  # plain literals only: derived values go in the next cell
+        names.update(t.id for t in node.targets)
+    assert names <= PARAMETERS, f"{path.name}: unexpected parameters {names - PARAMETERS}"
+    assert {"db", "source", "cache_dir", "random_state", "live"} <= names
+    for cell in code:
+        for node in ast.walk(ast.parse(cell.source)):
+            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)), f"{path.name}: a definition"
+            assert not isinstance(node, (ast.For, ast.While)), f"{path.name}: a loop in\n{cell.source}"
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    assert len(markdown) >= len(code) // 2, f"{path.name}: tell the story in Markdown"
