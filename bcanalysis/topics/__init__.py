@@ -1,0 +1,30 @@
+"""Colour topics: LDA over quantised palettes, a cached parallel sweep, model-selection metrics, topics ↔ genres.
+
+    from bcanalysis import topics
+    model = topics.fit(palettes, bits=12, n_topics=18, random_state=0)
+    result = topics.sweep(palettes, bits=(9, 12, 15), n_topics=range(1, 20), random_state=0, cache_dir="data/cache")
+    result.table, result.recommend(), result.model(12, 18)
+    topics.tag_topic_table(model, albums_df), topics.exemplars(model, albums_df, k=3, n=8)
+"""
+
+from bcanalysis.topics.engines import ENGINES
+from bcanalysis.topics.model import (
+    DEFAULT_ENGINE,
+    DEFAULT_WEIGHTING,
+    FORMAT_VERSION,
+    ColorTopicModel,
+    fit,
+)
+from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, vectorize
+
+__all__ = [
+    "ENGINES",
+    "WEIGHTINGS",
+    "DEFAULT_ENGINE",
+    "DEFAULT_WEIGHTING",
+    "FORMAT_VERSION",
+    "ColorTopicModel",
+    "DocTerm",
+    "fit",
+    "vectorize",
+]

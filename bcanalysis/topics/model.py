@@ -1,0 +1,338 @@
+"""`fit` and `ColorTopicModel`: colour topics over quantised palettes, saved as JSON + NPZ (never pickle)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from bcanalysis.colorspace import rgb_to_hls
+from bcanalysis.quantize import check_bits, to_words
+from bcanalysis.topics.engines import EngineFit, check_engine, fit_engine, sklearn_model
+from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, in_first_seen_order, vectorize, weighted
+
+#: Bumped when the saved layout changes; `load` refuses other versions.
+FORMAT_VERSION = 1
+_FORMAT = "bcanalysis.ColorTopicModel"
+
+DEFAULT_WEIGHTING = "count"
+DEFAULT_ENGINE = "tomotopy"
+
+
+class ColorTopicModel:
+    """Fitted colour topics: `components_` (K × V, rows sum to 1) over the colours `colors` (V × 3 uint8)."""
+
+    def __init__(
+        self,
+        components: np.ndarray,
+        colors: np.ndarray,
+        bits: int,
+        *,
+        weighting: str,
+        engine: str,
+        doc_topic_prior: float,
+        params: dict[str, Any] | None = None,
+        state: dict[str, np.ndarray] | None = None,
+        meta: dict[str, Any] | None = None,
+    ):
+        self.components_ = np.asarray(components, dtype=np.float64)
+        self.colors = np.asarray(colors, dtype=np.uint8)
+        self.bits = check_bits(bits)
+        self.weighting, self.engine = weighting, engine
+        self.doc_topic_prior = float(doc_topic_prior)
+        self.params = dict(params or {})
+        self.state = dict(state or {})
+        self.meta = dict(meta or {})
+        self._sklearn = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ColorTopicModel(n_topics={self.n_topics}, bits={self.bits}, vocabulary={len(self.colors)}, "
+            f"weighting={self.weighting!r}, engine={self.engine!r})"
+        )
+
+    @property
+    def n_topics(self) -> int:
+        return self.components_.shape[0]
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """Hex word of each column of `components_`."""
+        return to_words(self.colors)
+
+    # --- using the model -----------------------------------------------------------------------------------
+
+    def doc_term(self, palettes: Sequence[Any]) -> DocTerm:
+        """Palettes as counts over this model's vocabulary (colours it never saw are dropped)."""
+        return vectorize(palettes, self.bits, colors=self.colors)
+
+    def transform(self, palettes: Sequence[Any]) -> np.ndarray:
+        """Topic mixture of each palette (N × K, rows sum to 1)."""
+        return self.transform_matrix(self.doc_term(palettes))
+
+    def transform_matrix(self, doc_term: DocTerm) -> np.ndarray:
+        """`transform` for an already vectorised corpus with this model's vocabulary."""
+        if self.engine == "sklearn":
+            return self._lda().transform(self._engine_input(doc_term))  # already normalised, as the Pipeline's
+        return fold_in(weighted(doc_term, self.weighting), self.components_, self.doc_topic_prior)
+
+    def perplexity(self, palettes: Sequence[Any], random_state: int = 0) -> float:
+        """Held-out perplexity by document completion on word counts: comparable across weightings, engines and K."""
+        return completion_perplexity(self, self.doc_term(palettes).counts, random_state)
+
+    def top_colors(self, k: int, n: int = 15, order: str = "weight") -> np.ndarray:
+        """The `n` heaviest colours of topic `k` (n × 3 uint8), by weight or sorted by (hue, lightness, saturation)."""
+        idx = self.top_indices(k, n)
+        if order == "hls":
+            hls = rgb_to_hls(self.colors[idx])
+            idx = idx[np.lexsort((hls[:, 2], hls[:, 1], hls[:, 0]))]
+        elif order != "weight":
+            raise ValueError(f"order must be 'weight' or 'hls', got {order!r}")
+        return self.colors[idx]
+
+    def top_indices(self, k: int, n: int = 15) -> np.ndarray:
+        """Column indices of topic `k`'s `n` heaviest colours, heaviest first (ties by column)."""
+        if not 0 <= k < self.n_topics:
+            raise ValueError(f"topic must be in 0..{self.n_topics - 1}, got {k}")
+        return np.argsort(-self.components_[k], kind="stable")[:n]
+
+    def top_weights(self, k: int, n: int = 15) -> np.ndarray:
+        """Weights of topic `k`'s `n` heaviest colours, matching `top_colors(k, n)`."""
+        return self.components_[k, self.top_indices(k, n)]
+
+    def topic_label(self, k: int, n: int = 3) -> str:
+        """A topic as words: its `n` heaviest colours' XKCD names, e.g. 'dark teal · mustard · off white'."""
+        from bcanalysis.colornames import color_names
+
+        names = list(dict.fromkeys(color_names(self.top_colors(k, 3 * n))))
+        return " · ".join(names[:n])
+
+    def topic_labels(self, n: int = 3) -> list[str]:
+        """`topic_label` of every topic."""
+        return [self.topic_label(k, n) for k in range(self.n_topics)]
+
+    # --- engine internals ----------------------------------------------------------------------------------
+
+    def _engine_input(self, doc_term: DocTerm) -> sp.csr_matrix:
+        X = weighted(doc_term, self.weighting)
+        if self.weighting == "tfidf":
+            return _tfidf(idf=self.state["idf"]).transform(X.astype(np.float64), copy=False)
+        return X
+
+    def _lda(self):
+        if self._sklearn is None:
+            self._sklearn = sklearn_model(self.state, self.params)
+        return self._sklearn
+
+    # --- files ---------------------------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write `<path>.json` (metadata) and `<path>.npz` (arrays); returns the JSON path."""
+        base = Path(path).with_suffix("")
+        base.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"components": self.components_, "colors": self.colors}
+        arrays.update({f"state.{k}": v for k, v in self.state.items()})
+        np.savez_compressed(base.with_suffix(".npz"), **arrays)
+        meta = {
+            "format": _FORMAT,
+            "format_version": FORMAT_VERSION,
+            "bits": self.bits,
+            "weighting": self.weighting,
+            "engine": self.engine,
+            "doc_topic_prior": self.doc_topic_prior,
+            "params": self.params,
+            "meta": self.meta,
+            "arrays": base.with_suffix(".npz").name,
+        }
+        base.with_suffix(".json").write_text(json.dumps(meta, indent=1, default=_json_default))
+        return base.with_suffix(".json")
+
+    @classmethod
+    def load(cls, path: str | Path) -> ColorTopicModel:
+        """Read a model written by `save` (either file's path); another format version raises ValueError."""
+        base = Path(path).with_suffix("")
+        meta = json.loads(base.with_suffix(".json").read_text())
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"{base.with_suffix('.json')} is not a bcanalysis colour-topic model")
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{base.with_suffix('.json')} has model format version {meta.get('format_version')!r}; this "
+                f"bcanalysis reads version {FORMAT_VERSION}: refit the model (or use the bcanalysis that wrote it)"
+            )
+        with np.load(base.parent / meta["arrays"], allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        state = {k.removeprefix("state."): v for k, v in arrays.items() if k.startswith("state.")}
+        return cls(
+            arrays["components"], arrays["colors"], meta["bits"], weighting=meta["weighting"],
+            engine=meta["engine"], doc_topic_prior=meta["doc_topic_prior"], params=meta["params"], state=state,
+            meta=meta["meta"],
+        )
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot store {type(obj).__name__} in model JSON")
+
+
+def _tfidf(idf: np.ndarray | None = None):
+    """TfidfVectorizer's default weighting (smooth idf, l2 rows), optionally with a fitted idf."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    t = TfidfTransformer()
+    if idf is not None:
+        t.idf_ = np.asarray(idf, dtype=np.float64)
+    return t
+
+
+# --- inference helpers -------------------------------------------------------------------------------------
+
+
+def fold_in(X: sp.csr_matrix, components: np.ndarray, alpha: float, n_iter: int = 100, tol: float = 1e-4,
+            chunk: int = 4096) -> np.ndarray:
+    """Topic mixtures of documents under fixed topics (EM fold-in with α pseudo-counts), chunked: flat memory."""
+    X = sp.csr_matrix(X, dtype=np.float64)
+    phi_t = np.ascontiguousarray(components.T)
+    out = np.empty((X.shape[0], components.shape[0]))
+    for lo in range(0, X.shape[0], chunk):
+        out[lo : lo + chunk] = _fold_chunk(X[lo : lo + chunk], phi_t, alpha, n_iter, tol)
+    return out
+
+
+def _fold_chunk(X: sp.csr_matrix, phi_t: np.ndarray, alpha: float, n_iter: int, tol: float) -> np.ndarray:
+    n, K = X.shape[0], phi_t.shape[1]
+    rows = np.repeat(np.arange(n), np.diff(X.indptr))
+    theta = np.full((n, K), 1.0 / K)
+    for _ in range(n_iter):  # θ ∝ α + expected topic counts: the Gibbs estimate's form, defined for empty docs
+        denom = np.einsum("ik,ik->i", theta[rows], phi_t[X.indices])
+        R = sp.csr_matrix((X.data / denom, X.indices, X.indptr), shape=X.shape)
+        new = theta * (R @ phi_t) + alpha
+        new /= new.sum(axis=1, keepdims=True)
+        done = np.abs(new - theta).max() < tol
+        theta = new
+        if done:
+            break
+    return theta
+
+
+def split_tokens(X: sp.csr_matrix, random_state: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Each document's tokens split at random into two halves (binomial per word), for document completion."""
+    rng = np.random.default_rng(random_state)
+    X = sp.csr_matrix(X)
+    first = rng.binomial(X.data.astype(np.int64), 0.5)
+    a = sp.csr_matrix((first, X.indices, X.indptr), shape=X.shape)
+    b = sp.csr_matrix((X.data - first, X.indices, X.indptr), shape=X.shape)
+    return a, b
+
+
+def completion_perplexity(model: ColorTopicModel, counts: sp.csr_matrix, random_state: int = 0) -> float:
+    """exp(−log-likelihood per word) of each document's second half, given the mixture inferred from its first."""
+    observed, held = split_tokens(counts, random_state)
+    phi = model.components_
+    theta = fold_in(observed, phi, model.doc_topic_prior)
+    held = held.tocsr()
+    held.eliminate_zeros()
+    rows = np.repeat(np.arange(held.shape[0]), np.diff(held.indptr))
+    p = np.einsum("ik,ki->i", theta[rows], phi[:, held.indices])
+    n = held.data.sum()
+    if n == 0:
+        raise ValueError("documents too short for held-out perplexity (no held-out words)")
+    return float(np.exp(-(held.data * np.log(p)).sum() / n))
+
+
+# --- fitting -----------------------------------------------------------------------------------------------
+
+
+def check_n_topics(n_topics: Any, vocabulary_size: int) -> int:
+    """Return `n_topics` as int if 1 <= n <= vocabulary size, else raise ValueError naming it."""
+    if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or n_topics < 1:
+        raise ValueError(f"n_topics must be an integer >= 1, got {n_topics!r}")
+    if n_topics > vocabulary_size:
+        raise ValueError(f"n_topics={n_topics} is more than the vocabulary ({vocabulary_size} colours at this depth)")
+    return int(n_topics)
+
+
+def check_weighting(weighting: str, engine: str) -> None:
+    """Raise ValueError for an unknown weighting or one the engine cannot take."""
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
+    if weighting == "tfidf" and check_engine(engine) != "sklearn":
+        raise ValueError(f"weighting='tfidf' is real-valued: it needs engine='sklearn', got engine={engine!r}")
+
+
+def fit_doc_term(
+    doc_term: DocTerm, n_topics: int, *, weighting: str, engine: str, seed: int | None, **kw: Any
+) -> ColorTopicModel:
+    """Fit one model to a vectorised corpus (no restarts): the unit of work `fit` and `sweep` share."""
+    check_weighting(weighting, engine)
+    n_topics = check_n_topics(n_topics, len(doc_term.colors))
+    X = weighted(doc_term, weighting)
+    state: dict[str, np.ndarray] = {}
+    if weighting == "tfidf":
+        tfidf = _tfidf()
+        if doc_term.first_seen is not None:
+            X = in_first_seen_order(X, doc_term.first_seen)
+        tfidf.fit(X)
+        X = tfidf.transform(X, copy=False)  # as TfidfVectorizer.fit_transform does
+        state["idf"] = tfidf.idf_
+    res: EngineFit = fit_engine(engine, X, n_topics, seed, **kw)
+    meta = {"random_state": seed, "n_iter": res.n_iter, "n_documents": doc_term.n_docs}
+    return ColorTopicModel(
+        res.components, doc_term.colors, doc_term.bits, weighting=weighting, engine=engine,
+        doc_topic_prior=res.doc_topic_prior, params=res.params, state={**state, **res.state}, meta=meta,
+    )
+
+
+def holdout_split(n_docs: int, fraction: float, random_state: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Training and held-out row indices (held-out ≈ `fraction`, at least one document each when possible)."""
+    order = np.random.default_rng(random_state).permutation(n_docs)
+    n_held = min(max(1, round(n_docs * fraction)), n_docs - 1) if n_docs > 1 else 0
+    return np.sort(order[n_held:]), np.sort(order[:n_held])
+
+
+def fit(
+    palettes: Sequence[Any],
+    *,
+    bits: int = 12,
+    n_topics: int = 18,
+    weighting: str = DEFAULT_WEIGHTING,
+    engine: str = DEFAULT_ENGINE,
+    random_state: int | None = None,
+    n_restarts: int = 1,
+    heldout: float = 0.1,
+    **kw: Any,
+) -> ColorTopicModel:
+    """Fit colour topics to palettes ((r, g, b), (r, g, b, proportion) or colorgram colours, one list per album).
+
+    `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.
+    With `n_restarts > 1`, each restart is fitted on all but a `heldout` share of the palettes and the one with the
+    best held-out perplexity is kept. Extra keywords go to the engine (e.g. `max_iter`, `alpha`).
+    """
+    check_weighting(weighting, engine)
+    if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)) or n_restarts < 1:
+        raise ValueError(f"n_restarts must be an integer >= 1, got {n_restarts!r}")
+    doc_term = vectorize(palettes, bits)
+    check_n_topics(n_topics, len(doc_term.colors))
+    if n_restarts == 1:
+        return fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=random_state, **kw)
+    seeds = restart_seeds(random_state, n_restarts)
+    train, held = holdout_split(doc_term.n_docs, heldout, random_state)
+    best, best_p = None, np.inf
+    for seed in seeds:
+        model = fit_doc_term(doc_term.rows(train), n_topics, weighting=weighting, engine=engine, seed=seed, **kw)
+        p = completion_perplexity(model, doc_term.counts[held])
+        model.meta["heldout_perplexity"] = p
+        if p < best_p:
+            best, best_p = model, p
+    best.meta["restarts"] = [int(s) for s in seeds]
+    return best
+
+
+def restart_seeds(random_state: int | None, n: int, *key: int) -> list[int]:
+    """`n` independent 31-bit seeds derived from `random_state` (and an optional key such as (bits, K))."""
+    entropy = np.random.SeedSequence().entropy if random_state is None else random_state
+    return [int(s) for s in np.random.SeedSequence([int(entropy), *key]).generate_state(n) % 2**31]
