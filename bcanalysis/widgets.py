@@ -288,3 +288,98 @@ def engine_speed(corpus: Any, albums: Any, number_of_colors: int = 40) -> Any:
     if colorgram and len(df):
         df["speed-up"] = df["colorgram.py s"] / df["bcanalysis s"]
     return df
+
+
+# --- topic grids and the topic-count slider -------------------------------------------------------------------
+
+
+def topic_grid_pixels(model: Any, n_colors: int | None = None) -> np.ndarray:
+    """The analysis's figure as pixels: one row per topic, its top max(15, K) colours in HLS order."""
+    n = n_colors or max(15, model.n_topics)
+    return strips([model.top_colors(k, n, order="hls") for k in range(model.n_topics)], n)
+
+
+def topic_grid_view(model: Any, *, n_colors: int | None = None, cell: int = 18, labels: bool = True) -> View:
+    """A model's topic grid as a `View`, with each topic's colour names in an (escaped) legend."""
+    pixels = topic_grid_pixels(model, n_colors)
+    legend = ""
+    if labels:
+        legend = table_html([(k + 1, model.topic_label(k)) for k in range(model.n_topics)], ["topic", "colours"])
+    caption = f"{model.bits}-bit, {model.n_topics} topics: one row per topic, top colours in HLS order"
+    return View(png(pixels, cell), caption, html_extra=legend, info={"bits": model.bits, "n_topics": model.n_topics})
+
+
+def _grid(sweep: Any) -> dict[int, list[int]]:
+    """bits → sorted topic counts the sweep fitted."""
+    table = sweep.table
+    return {int(b): sorted({int(n) for n in g["n_topics"]}) for b, g in table.groupby("bits")}
+
+
+def _nearest(values: Sequence[int], want: int) -> int:
+    return min(values, key=lambda v: (abs(v - want), v))
+
+
+class TopicCountViews:
+    """Topic grids of a sweep's models, drawn once each and kept (LRU); models come from the sweep's cache only."""
+
+    def __init__(self, sweep: Any, *, cache_size: int = 256):
+        self.sweep = sweep
+        self.grid = _grid(sweep)
+        if not self.grid:
+            raise ValueError("the sweep holds no models")
+        self._views = _LRU(cache_size)
+
+    def view(self, bits: int, n_topics: int) -> View:
+        """The grid of the (bits, n_topics) model; `cached` tells whether it was drawn before."""
+        if bits not in self.grid or n_topics not in self.grid[bits]:
+            raise ValueError(f"the sweep has no model for bits={bits}, n_topics={n_topics}")
+        view, hit = self._views.get_or((bits, n_topics), lambda: topic_grid_view(self.sweep.model(bits, n_topics)))
+        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+
+
+def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, live: bool = True):
+    """A topic-count slider with a bit-depth selector over a sweep: each move shows that model's topic grid.
+
+    Models come from the sweep (its memory or cache folder), never refitted here; drawn grids are kept, so moving
+    back is instant. `live=False` returns the static `View` for (bits, n_topics), nearest available values.
+    """
+    views = TopicCountViews(sweep)
+    bits = bits if bits in views.grid else _nearest(list(views.grid), bits)
+    n_topics = _nearest(views.grid[bits], n_topics)
+    renders = count(1)
+
+    def show(bits: int = bits, n_topics: int = n_topics) -> View:
+        n_topics = _nearest(views.grid[bits], n_topics)
+        return _timed(lambda: views.view(bits, n_topics), renders)
+
+    if not live:
+        return show(bits, n_topics)
+    from ipywidgets import Dropdown, SelectionSlider
+
+    depth = Dropdown(options=[(f"{b}-bit", b) for b in views.grid], value=bits, description="depth")
+    slider = SelectionSlider(options=views.grid[bits], value=n_topics, description="topics", continuous_update=True)
+    depth.observe(lambda change: _follow_depth(slider, views.grid[change.new]), "value")
+    w = _live(show, n_topics=slider, bits=depth)
+    w.views = views
+    return w
+
+
+def _follow_depth(slider: Any, options: list[int]) -> None:
+    """Offer the topic counts fitted at the newly chosen depth (usually the same grid: then nothing changes)."""
+    if list(slider.options) != options:
+        value = _nearest(options, slider.value)
+        slider.options = options
+        slider.value = value
+
+
+def topic_grids(sweep: Any, *, n_topics: int = 18) -> View:
+    """The `n_topics` model of every depth in the sweep, stacked (a white row between depths)."""
+    grid = _grid(sweep)
+    parts, captions = [], []
+    for b, ns in grid.items():
+        model = sweep.model(b, _nearest(ns, n_topics))
+        px = topic_grid_pixels(model, max(15, max(max(v) for v in grid.values())))
+        parts += [px, np.full((1, px.shape[1], 3), 255, np.uint8)]
+        captions.append(f"{b}-bit ({model.n_topics} topics)")
+    pixels = np.concatenate(parts[:-1])
+    return View(png(pixels, 16), "top to bottom: " + ", ".join(captions) + "; colours in HLS order")

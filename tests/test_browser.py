@@ -138,3 +138,36 @@ def test_bit_depth_slider_in_a_real_browser(browser, tmp_path: Path) -> None:
         assert "15-bit" in page.locator(".bc-explorer .bc-caption").first.inner_text()
         _shot(page, "bit_depth_slider.png")
         page.close()
+
+
+def test_topic_count_slider_in_a_real_browser(browser, tmp_path: Path) -> None:
+    topics = pytest.importorskip("bcanalysis.topics")
+    if not hasattr(topics, "sweep"):
+        pytest.skip("bcanalysis.topics.sweep is not there yet (issue 4)")
+    nb = _notebook(
+        tmp_path / "topics.ipynb",
+        "import numpy as np\nfrom bcanalysis import topics, widgets\n"
+        "rng = np.random.default_rng(3)\nthemes = rng.integers(0, 256, (3, 12, 3))\n"
+        "palettes = [themes[i % 3][rng.integers(0, 12, 20)] for i in range(150)]",
+        "sweep = topics.sweep(palettes, bits=(9, 12), n_topics=[2, 3, 4, 5], random_state=0, cache_dir='cache',"
+        " progress=False)",
+        "widgets.explore_topic_counts(sweep, bits=12, n_topics=3)",
+    )
+    for url in voila(nb, tmp_path):
+        page = browser.new_page(viewport={"width": 1100, "height": 1000})
+        page.goto(url, timeout=60_000)
+        page.wait_for_selector(".bc-explorer .bc-marker", timeout=90_000)
+        before = _state(page)
+        assert before[0] == "3" and before[2].startswith("render 1 ")
+        _move_slider(page, before[2], 2)
+        after = _state(page)
+        assert after[0] == "4", after
+        assert after[1] != before[1] and after[1].startswith("data:image/png;base64,")
+        assert "12-bit, 4 topics" in page.locator(".bc-explorer .bc-caption").first.inner_text()
+        ms = float(after[2].split("·")[1].split()[0])
+        assert ms < 200, after[2]
+        _shot(page, "topic_count_slider.png")
+        _move_slider(page, after[2], 3, key="ArrowLeft")
+        back = _state(page)
+        assert back[0] == "3" and back[1] == before[1] and back[2].endswith("cached")
+        page.close()
