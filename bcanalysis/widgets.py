@@ -383,3 +383,107 @@ def topic_grids(sweep: Any, *, n_topics: int = 18) -> View:
         captions.append(f"{b}-bit ({model.n_topics} topics)")
     pixels = np.concatenate(parts[:-1])
     return View(png(pixels, 16), "top to bottom: " + ", ".join(captions) + "; colours in HLS order")
+
+
+# --- the final model: topic table, exemplars, the topic explorer -----------------------------------------------
+
+
+def topic_table(model: Any, palettes: Sequence[Any], n_colors: int = 15) -> Any:
+    """One row per topic: its colour names, its share of the corpus, and its top colours as hex words."""
+    import pandas as pd
+
+    from bcanalysis.quantize import to_words
+
+    share = model.transform(palettes).mean(axis=0)
+    return pd.DataFrame(
+        {
+            "colours": model.topic_labels(),
+            "share of corpus": share,
+            "top colours": [" ".join(to_words(model.top_colors(k, n_colors))) for k in range(model.n_topics)],
+        },
+        index=pd.RangeIndex(1, model.n_topics + 1, name="topic"),
+    )
+
+
+def _album_rows(albums: Any, chosen: Any) -> Any:
+    """Rows of `albums` for what `topics.exemplars` returned (a DataFrame of albums, or album ids)."""
+    ids = chosen.index if hasattr(chosen, "index") and not isinstance(chosen, (list, np.ndarray)) else chosen
+    return albums.loc[[i for i in ids if i in albums.index]]
+
+
+def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int = 72) -> View:
+    """The `n` covers loading most on each topic: one row per topic, its colours on the left."""
+    from bcanalysis import topics
+
+    rows = []
+    for k in range(model.n_topics):
+        covers = _album_rows(albums, topics.exemplars(model, albums, k, n))
+        files = [corpus.cover_path(f) if isinstance(f, str) else None for f in covers.get("cover_file", [])]
+        swatch = np.repeat(np.repeat(strips([model.top_colors(k, 6, order="hls")], 6), px // 2, 0), px // 6, 1)
+        strip = np.full((px, px, 3), 255, np.uint8)
+        strip[: swatch.shape[0], : swatch.shape[1]] = swatch[:px, :px]
+        rows += [strip, *[_thumb(f, px) for f in files], *[_thumb(None, px)] * (n - len(files))]
+    pixels = _tile(rows, px, n + 1)
+    labels = [(k + 1, model.topic_label(k)) for k in range(model.n_topics)]
+    return View(png(pixels), f"the {n} covers loading most on each topic (rows: topics 1..{model.n_topics})",
+                html_extra=table_html(labels, ["row / topic", "colours"]))  # fmt: skip
+
+
+def _topic_lift(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
+    """(tag, lift, p-value…) rows for topic `k` from `topics.tag_topic_table`, highest lift first."""
+    import pandas as pd
+
+    df = lift.reset_index() if isinstance(lift, pd.DataFrame) else pd.DataFrame(lift)
+    if "topic" in df.columns:
+        df = df[df["topic"] == k].drop(columns="topic")
+    sort = "lift" if "lift" in df.columns else df.columns[-1]
+    df = df.sort_values(sort, ascending=False)
+    rows = [tuple(f"{v:.3g}" if isinstance(v, float) else v for v in row) for row in df.itertuples(index=False)]
+    return rows, [str(c) for c in df.columns]
+
+
+class TopicViews:
+    """Everything the topic explorer shows for topic k: palette, tag lift rows, exemplar covers (drawn once each)."""
+
+    def __init__(self, model: Any, albums: Any, corpus: Any, lift: Any = None, n_covers: int = 6):
+        from bcanalysis import topics
+
+        self.model, self.albums, self.corpus, self.n_covers = model, albums, corpus, n_covers
+        self.lift = topics.tag_topic_table(model, albums) if lift is None else lift
+        self._views = _LRU(model.n_topics + 1)
+
+    def _draw(self, k: int) -> View:
+        from bcanalysis import topics
+
+        palette = strips([self.model.top_colors(k, max(15, self.model.n_topics), order="hls")])
+        covers = _album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers))
+        grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
+        rows, header = _topic_lift(self.lift, k)
+        extra = (f"<h4>Genres that wear topic {k + 1}</h4>" + table_html(rows[:12], header)
+                 + '<h4>Covers loading most on it</h4><img alt="exemplar covers" src="data:image/png;base64,'
+                 + base64.b64encode(grid.png).decode("ascii") + '"/>' + grid.html_extra)  # fmt: skip
+        return View(png(palette, (40, 28)), f"topic {k + 1}: {self.model.topic_label(k)}", html_extra=extra,
+                    info={"topic": k})  # fmt: skip
+
+    def view(self, k: int) -> View:
+        """Topic `k`'s view; `cached` tells whether it was drawn before."""
+        view, hit = self._views.get_or(k, lambda: self._draw(k))
+        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+
+
+def explore_topics(model: Any, albums: Any, corpus: Any, *, lift: Any = None, topic: int = 0, live: bool = True):
+    """Pick a topic: its palette, the tags with the highest lift for it, and the covers that load most on it."""
+    views = TopicViews(model, albums, corpus, lift)
+    renders = count(1)
+
+    def show(topic: int = topic) -> View:
+        return _timed(lambda: views.view(topic), renders)
+
+    if not live:
+        return show(topic)
+    from ipywidgets import Dropdown
+
+    options = [(f"{k + 1}: {label}", k) for k, label in enumerate(model.topic_labels())]
+    w = _live(show, topic=Dropdown(options=options, value=topic, description="topic"))
+    w.views = views
+    return w
