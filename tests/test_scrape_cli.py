@@ -173,7 +173,7 @@ def _run(capsys, *argv: str) -> tuple[int, str]:
 
 def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
     with DemoServer(albums_per_tag=3) as server:
-        base = ["scrape", "--db", str(tmp_path / "c.sqlite"), "--base-url", server.url, "--no-progress"]
+        base = ["scrape", "--db", str(tmp_path / "c.sqlite"), "--base-url", server.url, "--rate", "50", "--no-progress"]
         code, out = _run(capsys, *base, "--tag", "no-such-tag", "--limit", "3")
         assert code == 2 and "no albums under tag 'no-such-tag'" in out
         code, out = _run(capsys, *base, "--tag", "Hip Hop", "--limit", "3")
