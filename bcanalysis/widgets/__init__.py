@@ -1,0 +1,57 @@
+"""ipywidgets explorers and the static views they share (`bcanalysis.widgets.explorers`, `.views`).
+
+    from bcanalysis import widgets
+    widgets.explore_bit_depth(palettes, bits=12)                  # a bit-depth slider over palettes
+    widgets.explore_topic_counts(sweep, bits=12, n_topics=18)     # topic-count slider + depth, from a sweep's cache
+    widgets.explore_topics(model, albums, corpus)                 # pick a topic: palette, tag lift, exemplar covers
+
+With `live=False` each returns the static `View` for its values instead (what `bcanalysis report` draws).
+"""
+
+from bcanalysis.widgets.explorers import (
+    BitDepthData,
+    TopicCountViews,
+    TopicViews,
+    explore_bit_depth,
+    explore_topic_counts,
+    explore_topics,
+    topic_grids,
+)
+from bcanalysis.widgets.views import (
+    ANALYSIS_UNIQUE,
+    View,
+    cover_grid,
+    engine_speed,
+    exemplar_grid,
+    palette_strips,
+    png,
+    strips,
+    table_html,
+    topic_grid_pixels,
+    topic_grid_view,
+    topic_table,
+    vocabulary_table,
+)
+
+__all__ = [
+    "ANALYSIS_UNIQUE",
+    "BitDepthData",
+    "TopicCountViews",
+    "TopicViews",
+    "View",
+    "cover_grid",
+    "engine_speed",
+    "exemplar_grid",
+    "explore_bit_depth",
+    "explore_topic_counts",
+    "explore_topics",
+    "palette_strips",
+    "png",
+    "strips",
+    "table_html",
+    "topic_grid_pixels",
+    "topic_grid_view",
+    "topic_grids",
+    "topic_table",
+    "vocabulary_table",
+]

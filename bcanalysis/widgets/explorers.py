@@ -1,0 +1,252 @@
+"""The explorers: `interactive` widgets over bit depth, topic count (from a sweep's cache) and topics.
+
+Each `explore_*` function returns an `ipywidgets.interactive` when `live=True` (JupyterLab, Voilà) and the static
+`View` for the given values when `live=False` (papermill runs, where no browser will ever run the callback). The
+callback returns a `View`: a PNG plus an escaped caption and a `bc-marker` line naming the render number and how
+long it took, which tests (and a real browser) wait on. `w.result` is the latest `View`.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from itertools import count
+from typing import Any
+
+import numpy as np
+
+from bcanalysis.quantize import ALLOWED_BITS, check_bits, palette_arrays, quantize
+from bcanalysis.widgets.views import (
+    View,
+    _album_rows,
+    _n_unique,
+    _topic_lift,
+    cover_grid,
+    png,
+    strips,
+    table_html,
+    topic_grid_pixels,
+    topic_grid_view,
+)
+
+
+def _timed(draw: Callable[[], View], counter: count) -> View:
+    t0 = time.perf_counter()
+    view = draw()
+    view.ms = (time.perf_counter() - t0) * 1000
+    view.render = next(counter)
+    return view
+
+
+def _live(f: Callable[..., View], **controls: Any):
+    """`interactive(f, **controls)` whose view is an HTML widget holding the latest `View` (as `w.view`).
+
+    The HTML widget's value is synced widget state, so the first render shows in Voilà and in saved notebooks;
+    interactive's own Output area (which needs a connected front end while the cell runs) is kept but hidden.
+    """
+    from ipywidgets import HTML, interactive
+
+    view = HTML()
+
+    def show(**kwargs: Any) -> View:
+        result = f(**kwargs)
+        view.value = result._repr_html_()
+        return result
+
+    show.__signature__ = inspect.signature(f)  # interactive reads the controls from the signature
+    w = interactive(show, **controls)
+    w.out.layout.display = "none"
+    view.value = w.result._repr_html_() if w.result is not None else ""
+    w.children = (*w.children, view)
+    w.view = view
+    w.add_class("bc-explorer")
+    return w
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int = 256):
+        super().__init__()
+        self.size = size
+
+    def get_or(self, key: Any, make: Callable[[], Any]) -> tuple[Any, bool]:
+        if key in self:
+            self.move_to_end(key)
+            return self[key], True
+        value = self[key] = make()
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value, False
+
+
+class BitDepthData:
+    """Palettes stacked once so each slider move only quantises one array: colours, palette ids, samples."""
+
+    def __init__(self, palettes: Sequence[Any], samples: int = 8):
+        arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
+        if not arrays:
+            raise ValueError("no palettes to explore: extract palettes first (bcanalysis palettes --db …)")
+        self.colors = np.concatenate(arrays).astype(np.uint8)
+        self.n_palettes = len(arrays)
+        self.samples = arrays[:samples]
+        self.unique_24 = _n_unique(self.colors)
+
+    def view(self, bits: int) -> View:
+        """Before/after strips of the sample palettes at `bits`, and the vocabulary size over all palettes."""
+        bits = check_bits(bits)
+        vocab = _n_unique(quantize(self.colors, bits))
+        rows: list[np.ndarray] = []
+        for p in self.samples:
+            rows += [p, quantize(p, bits)]
+        width = max(len(p) for p in self.samples)
+        pixels = strips(rows, width, gap=True)[:-1]
+        caption = (
+            f"{bits}-bit: {vocab:,} distinct colours in {self.n_palettes:,} palettes "
+            f"({self.unique_24:,} at 24-bit); pairs of rows show each sample palette before and after"
+        )
+        return View(png(pixels, (14, 14)), caption, info={"bits": bits, "vocabulary": vocab})
+
+
+def explore_bit_depth(palettes: Sequence[Any], *, bits: int = 12, samples: int = 8, live: bool = True):
+    """A bit-depth slider (3..24, step 3) over `palettes`: sample strips before/after and vocabulary size.
+
+    `live=False` returns the static `View` at `bits` (for papermill runs).
+    """
+    data = BitDepthData(palettes, samples)
+    renders = count(1)
+
+    def show(bits: int = check_bits(bits)) -> View:
+        return _timed(lambda: data.view(bits), renders)
+
+    if not live:
+        return show(bits)
+    from ipywidgets import IntSlider
+
+    slider = IntSlider(value=bits, min=min(ALLOWED_BITS), max=max(ALLOWED_BITS), step=3, description="bits",
+                       continuous_update=False)  # fmt: skip
+    return _live(show, bits=slider)
+
+
+def _grid(sweep: Any) -> dict[int, list[int]]:
+    """bits → sorted topic counts the sweep fitted."""
+    table = sweep.table
+    return {int(b): sorted({int(n) for n in g["n_topics"]}) for b, g in table.groupby("bits")}
+
+
+def _nearest(values: Sequence[int], want: int) -> int:
+    return min(values, key=lambda v: (abs(v - want), v))
+
+
+class TopicCountViews:
+    """Topic grids of a sweep's models, drawn once each and kept (LRU); models come from the sweep's cache only."""
+
+    def __init__(self, sweep: Any, *, cache_size: int = 256):
+        self.sweep = sweep
+        self.grid = _grid(sweep)
+        if not self.grid:
+            raise ValueError("the sweep holds no models")
+        self._views = _LRU(cache_size)
+
+    def view(self, bits: int, n_topics: int) -> View:
+        """The grid of the (bits, n_topics) model; `cached` tells whether it was drawn before."""
+        if bits not in self.grid or n_topics not in self.grid[bits]:
+            raise ValueError(f"the sweep has no model for bits={bits}, n_topics={n_topics}")
+        view, hit = self._views.get_or((bits, n_topics), lambda: topic_grid_view(self.sweep.model(bits, n_topics)))
+        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+
+
+def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, live: bool = True):
+    """A topic-count slider with a bit-depth selector over a sweep: each move shows that model's topic grid.
+
+    Models come from the sweep (its memory or cache folder), never refitted here; drawn grids are kept, so moving
+    back is instant. `live=False` returns the static `View` for (bits, n_topics), nearest available values.
+    """
+    views = TopicCountViews(sweep)
+    bits = bits if bits in views.grid else _nearest(list(views.grid), bits)
+    n_topics = _nearest(views.grid[bits], n_topics)
+    renders = count(1)
+
+    def show(bits: int = bits, n_topics: int = n_topics) -> View:
+        n_topics = _nearest(views.grid[bits], n_topics)
+        return _timed(lambda: views.view(bits, n_topics), renders)
+
+    if not live:
+        return show(bits, n_topics)
+    from ipywidgets import Dropdown, SelectionSlider
+
+    depth = Dropdown(options=[(f"{b}-bit", b) for b in views.grid], value=bits, description="depth")
+    slider = SelectionSlider(options=views.grid[bits], value=n_topics, description="topics", continuous_update=True)
+    depth.observe(lambda change: _follow_depth(slider, views.grid[change.new]), "value")
+    w = _live(show, n_topics=slider, bits=depth)
+    w.views = views
+    return w
+
+
+def _follow_depth(slider: Any, options: list[int]) -> None:
+    """Offer the topic counts fitted at the newly chosen depth (usually the same grid: then nothing changes)."""
+    if list(slider.options) != options:
+        value = _nearest(options, slider.value)
+        slider.options = options
+        slider.value = value
+
+
+def topic_grids(sweep: Any, *, n_topics: int = 18) -> View:
+    """The `n_topics` model of every depth in the sweep, stacked (a white row between depths)."""
+    grid = _grid(sweep)
+    parts, captions = [], []
+    for b, ns in grid.items():
+        model = sweep.model(b, _nearest(ns, n_topics))
+        px = topic_grid_pixels(model, max(15, max(max(v) for v in grid.values())))
+        parts += [px, np.full((1, px.shape[1], 3), 255, np.uint8)]
+        captions.append(f"{b}-bit ({model.n_topics} topics)")
+    pixels = np.concatenate(parts[:-1])
+    return View(png(pixels, 16), "top to bottom: " + ", ".join(captions) + "; colours in HLS order")
+
+
+class TopicViews:
+    """Everything the topic explorer shows for topic k: palette, tag lift rows, exemplar covers (drawn once each)."""
+
+    def __init__(self, model: Any, albums: Any, corpus: Any, lift: Any = None, n_covers: int = 6):
+        from bcanalysis import topics
+
+        self.model, self.albums, self.corpus, self.n_covers = model, albums, corpus, n_covers
+        self.lift = topics.tag_topic_table(model, albums) if lift is None else lift
+        self._views = _LRU(model.n_topics + 1)
+
+    def _draw(self, k: int) -> View:
+        from bcanalysis import topics
+
+        palette = strips([self.model.top_colors(k, max(15, self.model.n_topics), order="hls")])
+        covers = _album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers))
+        grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
+        rows, header = _topic_lift(self.lift, k)
+        extra = (f"<h4>Genres that wear topic {k + 1}</h4>" + table_html(rows[:12], header)
+                 + '<h4>Covers loading most on it</h4><img alt="exemplar covers" src="data:image/png;base64,'
+                 + base64.b64encode(grid.png).decode("ascii") + '"/>' + grid.html_extra)  # fmt: skip
+        return View(png(palette, (40, 28)), f"topic {k + 1}: {self.model.topic_label(k)}", html_extra=extra,
+                    info={"topic": k})  # fmt: skip
+
+    def view(self, k: int) -> View:
+        """Topic `k`'s view; `cached` tells whether it was drawn before."""
+        view, hit = self._views.get_or(k, lambda: self._draw(k))
+        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+
+
+def explore_topics(model: Any, albums: Any, corpus: Any, *, lift: Any = None, topic: int = 0, live: bool = True):
+    """Pick a topic: its palette, the tags with the highest lift for it, and the covers that load most on it."""
+    views = TopicViews(model, albums, corpus, lift)
+    renders = count(1)
+
+    def show(topic: int = topic) -> View:
+        return _timed(lambda: views.view(topic), renders)
+
+    if not live:
+        return show(topic)
+    from ipywidgets import Dropdown
+
+    options = [(f"{k + 1}: {label}", k) for k, label in enumerate(model.topic_labels())]
+    w = _live(show, topic=Dropdown(options=options, value=topic, description="topic"))
+    w.views = views
+    return w
