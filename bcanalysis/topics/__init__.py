@@ -8,6 +8,14 @@
 """
 
 from bcanalysis.topics.engines import ENGINES
+from bcanalysis.topics.metrics import (
+    coherence_npmi,
+    coherence_umass,
+    match_topics,
+    matched_similarity,
+    recovery,
+    topic_diversity,
+)
 from bcanalysis.topics.model import (
     DEFAULT_ENGINE,
     DEFAULT_WEIGHTING,
@@ -15,6 +23,8 @@ from bcanalysis.topics.model import (
     ColorTopicModel,
     fit,
 )
+from bcanalysis.topics.planted import PlantedPalettes, planted_palettes
+from bcanalysis.topics.selection import SweepResult, sweep
 from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, vectorize
 
 __all__ = [
@@ -25,6 +35,16 @@ __all__ = [
     "FORMAT_VERSION",
     "ColorTopicModel",
     "DocTerm",
+    "PlantedPalettes",
+    "SweepResult",
+    "coherence_npmi",
+    "coherence_umass",
     "fit",
+    "match_topics",
+    "matched_similarity",
+    "planted_palettes",
+    "recovery",
+    "sweep",
+    "topic_diversity",
     "vectorize",
 ]

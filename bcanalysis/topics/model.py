@@ -224,8 +224,8 @@ def split_tokens(X: sp.csr_matrix, random_state: int) -> tuple[sp.csr_matrix, sp
     rng = np.random.default_rng(random_state)
     X = sp.csr_matrix(X)
     first = rng.binomial(X.data.astype(np.int64), 0.5)
-    a = sp.csr_matrix((first, X.indices, X.indptr), shape=X.shape)
-    b = sp.csr_matrix((X.data - first, X.indices, X.indptr), shape=X.shape)
+    a = sp.csr_matrix((first, X.indices.copy(), X.indptr.copy()), shape=X.shape)
+    b = sp.csr_matrix((X.data - first, X.indices.copy(), X.indptr.copy()), shape=X.shape)
     return a, b
 
 

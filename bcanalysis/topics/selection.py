@@ -1,0 +1,256 @@
+"""`sweep`: fit a grid of (bits, n_topics) × seeds in parallel, cached on disk, and measure every fit.
+
+Each depth is vectorised once; every fit runs single-threaded in a joblib worker (parallelism across fits keeps
+each fit reproducible); with a `cache_dir`, a fitted model is stored under a key of (data fingerprint, bits, n,
+weighting, engine, seed, engine options, library versions), so re-running a notebook fits nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bcanalysis.quantize import check_bits
+from bcanalysis.topics.metrics import coherence_npmi, coherence_umass, matched_similarity, topic_diversity
+from bcanalysis.topics.model import (
+    DEFAULT_ENGINE,
+    DEFAULT_WEIGHTING,
+    FORMAT_VERSION,
+    ColorTopicModel,
+    check_n_topics,
+    check_weighting,
+    completion_perplexity,
+    fit_doc_term,
+    holdout_split,
+    restart_seeds,
+)
+from bcanalysis.topics.vectorize import DocTerm, vectorize
+
+#: Default for `SweepResult.recommend`: an extra topic must cut held-out perplexity by more than this (1 %).
+MIN_GAIN = 0.01
+
+
+@dataclass
+class SweepResult:
+    """The sweep's metrics table (one row per bits × n_topics) and its models (the best seed of each)."""
+
+    table: pd.DataFrame
+    models: dict[tuple[int, int], ColorTopicModel]
+    seed_models: dict[tuple[int, int], list[ColorTopicModel]] = field(repr=False)
+    random_state: int
+
+    def model(self, bits: int, n_topics: int) -> ColorTopicModel:
+        """The fitted model for (bits, n_topics): of the seeds tried, the one with the best held-out perplexity."""
+        try:
+            return self.models[(int(bits), int(n_topics))]
+        except KeyError:
+            raise KeyError(f"no model for bits={bits}, n_topics={n_topics} in this sweep") from None
+
+    def recommend(self, min_gain: float = MIN_GAIN) -> pd.DataFrame:
+        """Propose n per depth: the smallest n after which no extra topic cuts held-out perplexity by > `min_gain`.
+
+        Returns one row per depth with the chosen n, its metrics and the reasoning as text (`reason`).
+        """
+        rows = [_recommend_depth(t.sort_values("n_topics"), min_gain) for _, t in self.table.groupby("bits")]
+        return pd.DataFrame(rows)
+
+
+def _recommend_depth(t: pd.DataFrame, min_gain: float) -> dict[str, Any]:
+    n = t["n_topics"].to_numpy()
+    logp = np.log(t["perplexity"].to_numpy())
+    gain = np.append(-np.diff(logp) / np.diff(n), 0.0) if len(n) > 1 else np.zeros(1)  # gain of going past n
+    big = np.flatnonzero(gain > min_gain)
+    i = int(big[-1]) + 1 if len(big) else 0
+    row = t.iloc[i]
+    best_npmi = t.iloc[int(np.nanargmax(t["coherence_npmi"].to_numpy()))]
+    bits = int(row["bits"])
+    reason = (
+        f"{bits} bit: n={int(row['n_topics'])}. Held-out perplexity falls by more than {min_gain:.0%} per extra "
+        f"topic up to here ({np.exp(logp[0]):.0f} at n={n[0]} → {row['perplexity']:.0f}) and by less after it "
+        f"(best {t['perplexity'].min():.0f} at n={int(t.loc[t['perplexity'].idxmin(), 'n_topics'])}). "
+        f"At n={int(row['n_topics'])}: seed stability {row['stability']:.2f}, diversity {row['diversity']:.2f}, "
+        f"NPMI {row['coherence_npmi']:.2f} (highest NPMI {best_npmi['coherence_npmi']:.2f} at "
+        f"n={int(best_npmi['n_topics'])})."
+    )
+    if row["stability"] < 0.8:
+        reason += " Stability below 0.8: topics differ between seeds, read them with care."
+    return {
+        "bits": bits,
+        "n_topics": int(row["n_topics"]),
+        "perplexity": float(row["perplexity"]),
+        "stability": float(row["stability"]),
+        "diversity": float(row["diversity"]),
+        "coherence_npmi": float(row["coherence_npmi"]),
+        "reason": reason,
+    }
+
+
+# --- cache ------------------------------------------------------------------------------------------------
+
+
+def _versions(engine: str) -> dict[str, str]:
+    out = {}
+    for pkg in ("scikit-learn", "tomotopy") if engine == "sklearn" else ("tomotopy",):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def cache_key(fingerprint: str, bits: int, n_topics: int, weighting: str, engine: str, seed: int,
+              options: dict[str, Any]) -> str:
+    """The file stem a fitted model is cached under: a hash of everything that determines the fit."""
+    spec = {
+        "data": fingerprint, "bits": bits, "n_topics": n_topics, "weighting": weighting, "engine": engine,
+        "seed": seed, "options": options, "format": FORMAT_VERSION, "versions": _versions(engine),
+    }
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return f"b{bits}-k{n_topics}-{weighting}-{engine}-s{seed}-{digest}"
+
+
+def _cached(cache_dir: Path | None, key: str) -> ColorTopicModel | None:
+    if cache_dir is None or not (cache_dir / f"{key}.json").exists():
+        return None
+    try:
+        return ColorTopicModel.load(cache_dir / f"{key}.json")
+    except (ValueError, OSError, KeyError):  # unreadable or from another format version: refit
+        return None
+
+
+# --- the sweep --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    bits: int
+    n_topics: int
+    replicate: int
+    seed: int
+    key: str
+
+
+def _run_job(doc_term: DocTerm, job: _Job, weighting: str, engine: str, options: dict[str, Any]):
+    t0 = time.perf_counter()
+    model = fit_doc_term(doc_term, job.n_topics, weighting=weighting, engine=engine, seed=job.seed, **options)
+    model.meta["fit_seconds"] = time.perf_counter() - t0
+    return job, model
+
+
+def _int_list(values: int | Iterable[int], name: str) -> list[int]:
+    vals = [values] if isinstance(values, (int, np.integer)) else list(values)
+    if not vals:
+        raise ValueError(f"{name} is empty; give at least one value")
+    return vals
+
+
+def sweep(
+    palettes: Sequence[Any],
+    *,
+    bits: int | Iterable[int] = (9, 12, 15),
+    n_topics: int | Iterable[int] = range(1, 20),
+    weighting: str = DEFAULT_WEIGHTING,
+    engine: str = DEFAULT_ENGINE,
+    random_state: int | None = None,
+    n_seeds: int = 2,
+    heldout: float = 0.1,
+    cache_dir: str | Path | None = None,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    **options: Any,
+) -> SweepResult:
+    """Fit every (bits, n_topics) with `n_seeds` seeds on all but a `heldout` share of palettes, and measure them.
+
+    The table has held-out perplexity (document completion on counts), NPMI and UMass coherence, topic diversity,
+    stability (matched cosine between seeds), fit seconds and whether the fits came from the cache.
+    `n_jobs=None` uses every core. `random_state=None` draws a seed (kept in `.random_state`); only a fixed
+    `random_state` can hit the cache. Extra keywords go to the engine.
+    """
+    depths = [check_bits(b) for b in _int_list(bits, "bits")]
+    ks = _int_list(n_topics, "n_topics")
+    check_weighting(weighting, engine)
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
+    if not 0 < heldout < 1:
+        raise ValueError(f"heldout must be a fraction between 0 and 1, got {heldout!r}")
+    if random_state is None:
+        random_state = int(np.random.SeedSequence().entropy % 2**31)
+    cache = None if cache_dir is None else Path(cache_dir)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+
+    doc_terms, splits, jobs, fitted = {}, {}, [], {}
+    for b in depths:
+        dt = vectorize(palettes, b)
+        for k in ks:
+            check_n_topics(k, len(dt.colors))
+        train, held = holdout_split(dt.n_docs, heldout, random_state)
+        doc_terms[b], splits[b] = dt.rows(train), (dt, held)
+        fp = doc_terms[b].fingerprint()
+        for k in ks:
+            for r, seed in enumerate(restart_seeds(random_state, n_seeds, b, k)):
+                job = _Job(b, k, r, seed, cache_key(fp, b, k, weighting, engine, seed, options))
+                hit = _cached(cache, job.key)
+                if hit is None:
+                    jobs.append(job)
+                else:
+                    hit.meta["cached"] = True
+                    fitted[(b, k, r)] = hit
+    fitted.update(_fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress))
+    return _assemble(depths, ks, n_seeds, splits, fitted, random_state)
+
+
+def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress) -> dict:
+    """Run the fits not in the cache, largest n first (better load balance), saving each as it finishes."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    out = {}
+    if not jobs:
+        return out
+    jobs = sorted(jobs, key=lambda j: -j.n_topics)
+    parallel = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, return_as="generator_unordered")
+    tasks = (delayed(_run_job)(doc_terms[j.bits], j, weighting, engine, options) for j in jobs)
+    for job, model in tqdm(parallel(tasks), total=len(jobs), desc="fitting topic models", disable=not progress):
+        model.meta["cached"] = False
+        if cache is not None:
+            model.save(cache / job.key)
+        out[(job.bits, job.n_topics, job.replicate)] = model
+    return out
+
+
+def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
+    rows, best, seeds = [], {}, {}
+    for b in depths:
+        dt, held = splits[b]
+        held_counts = dt.counts[held]
+        for k in ks:
+            models = [fitted[(b, k, r)] for r in range(n_seeds)]
+            perp = [completion_perplexity(m, held_counts) for m in models]
+            i = int(np.argmin(perp))
+            m = models[i]
+            pairs = [(x, y) for x in range(n_seeds) for y in range(x + 1, n_seeds)]
+            stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs])
+            rows.append({
+                "bits": b, "n_topics": k, "perplexity": perp[i], "perplexity_spread": max(perp) - min(perp),
+                "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts))),
+                "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts))),
+                "diversity": topic_diversity(m.components_),
+                "stability": float(stab) if pairs else np.nan,
+                "fit_seconds": float(sum(x.meta.get("fit_seconds", np.nan) for x in models)),
+                "n_iter": int(m.meta.get("n_iter", 0)),
+                "cached": all(x.meta.get("cached", False) for x in models),
+                "vocabulary": len(dt.colors),
+            })
+            best[(b, k)], seeds[(b, k)] = m, models
+            m.meta["heldout_perplexity"] = perp[i]
+    return SweepResult(pd.DataFrame(rows), best, seeds, random_state)
