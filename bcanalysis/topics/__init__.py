@@ -8,6 +8,7 @@
 """
 
 from bcanalysis.topics.engines import ENGINES
+from bcanalysis.topics.genres import album_palettes, exemplars, tag_topic_table, topic_weights
 from bcanalysis.topics.metrics import (
     coherence_npmi,
     coherence_umass,
@@ -37,14 +38,18 @@ __all__ = [
     "DocTerm",
     "PlantedPalettes",
     "SweepResult",
+    "album_palettes",
     "coherence_npmi",
     "coherence_umass",
+    "exemplars",
     "fit",
     "match_topics",
     "matched_similarity",
     "planted_palettes",
     "recovery",
     "sweep",
+    "tag_topic_table",
     "topic_diversity",
+    "topic_weights",
     "vectorize",
 ]
