@@ -36,7 +36,7 @@ kernel: venv ## register .venv as the Jupyter kernel "Python (bcanalysis)"
 	$(PY) -m ipykernel install --sys-prefix --name bcanalysis --display-name "Python (bcanalysis)"
 
 lab: kernel ## JupyterLab on notebooks/ with the project's kernel (LAB_ARGS="--port 8890" to pass options)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean: ## remove the venv and generated data
 	rm -rf $(VENV) data reports/*.html
