@@ -212,7 +212,7 @@ def fetch_listing(
         return f"challenge page (no album data) {challenge_tries} times", None
     except RateLimited as exc:
         corpus.fail_listing(tag, item_id, str(exc))
-        return "rate limited beyond Retry-After patience", None
+        return "rate limited beyond Retry-After patience (left pending for a rerun)", None
     except HttpError as exc:
         corpus.fail_listing(tag, item_id, str(exc), final=True)
         return f"album page HTTP {exc.status}", None
