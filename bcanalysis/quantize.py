@@ -12,8 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from bcanalysis.palette import check_rgb, palette_arrays
+
 #: The colour depths `quantize` accepts: total bits over the three channels.
 ALLOWED_BITS = tuple(range(3, 25, 3))
+
+__all__ = [
+    "ALLOWED_BITS", "SPACES", "check_bits", "check_space", "quantize", "palette_arrays", "palette_to_document",
+    "document_to_palette", "to_words",
+]
 
 _WORD = re.compile(r"[0-9a-f]{6}")
 
@@ -28,66 +35,61 @@ def check_bits(bits: Any) -> int:
     return int(bits)
 
 
-def _color_row(c: Any) -> tuple:
-    rgb = getattr(c, "rgb", None)
-    if rgb is not None:  # a colorgram (or bcanalysis) colour object
-        return (*tuple(rgb), getattr(c, "proportion", np.nan))
-    return tuple(c)
+#: Colour spaces `quantize` can bin in. RGB reproduces the analysis; HLS and OKLab are perceptual alternatives.
+SPACES = ("rgb", "hls", "oklab")
+
+#: OKLab grid steps, calibrated so that the sRGB gamut occupies about 2**bits cells (measured on a 128³ sample of
+#: sRGB: 8, 64, 512, 4096, 32768, 262144 cells), so vocabularies compare with RGB at the same depth.
+OKLAB_STEPS = {3: 0.49851, 6: 0.14661, 9: 0.058103, 12: 0.025970, 15: 0.012332, 18: 0.0060014, 21: 0.0030}
 
 
-def palette_arrays(colors: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any palette as (N × 3 int array, proportions or None).
-
-    Accepts colour objects with `.rgb` and `.proportion`, (r, g, b) or (r, g, b, proportion) tuples, or an
-    N × 3 / N × 4 array. Channels must be integers in 0..255.
-    """
-    if isinstance(colors, np.ndarray):
-        arr = colors
-    else:
-        rows = [_color_row(c) for c in colors]
-        if not rows:
-            return np.zeros((0, 3), np.int64), None
-        widths = {len(r) for r in rows}
-        if len(widths) != 1:
-            raise ValueError(f"a palette mixes colours of {sorted(widths)} values; use (r, g, b) or (r, g, b, p)")
-        arr = np.asarray(rows, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] not in (3, 4):
-        raise ValueError(f"a palette must be N × 3 (r, g, b) or N × 4 (r, g, b, proportion), got shape {arr.shape}")
-    rgb = _check_rgb(arr[:, :3])
-    props = None
-    if arr.shape[1] == 4:
-        props = np.asarray(arr[:, 3], dtype=np.float64)
-        if np.isnan(props).all():
-            props = None
-    return rgb, props
+def check_space(space: Any) -> str:
+    """Return `space` if it is one `quantize` knows, else raise ValueError naming it."""
+    if space not in SPACES:
+        raise ValueError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
+    return space
 
 
-def _check_rgb(values: Any) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))].ravel()
-        if bad.size:
-            raise ValueError(f"colour channels must be integers in 0..255, got {bad[0]}")
-    if arr.size and (arr.min() < 0 or arr.max() > 255):
-        bad = arr[(arr < 0) | (arr > 255)].ravel()[0]
-        raise ValueError(f"colour channels must be integers in 0..255, got {bad}")
-    return arr.astype(np.int64, copy=False)
-
-
-def quantize(colors: Any, bits: int) -> np.ndarray:
+def quantize(colors: Any, bits: int, space: str = "rgb") -> np.ndarray:
     """Round colours to `bits` of total depth (12 ⇒ 4 bits a channel), as the analysis did; values stay 0..255.
 
     `colors` is an array of any leading shape ending in 3 (or 4: proportions are dropped), or a palette as
     accepted by `palette_arrays`. Returns uint8 of the same leading shape, last axis 3. 24 bits is the identity.
+    `space="hls"` rounds hue, lightness and saturation to bits / 3 bits each; `space="oklab"` snaps to a cubic
+    OKLab grid with about 2**bits cells in the sRGB gamut; both return the bin's colour as sRGB.
     """
-    bits = check_bits(bits)
+    bits, space = check_bits(bits), check_space(space)
     if isinstance(colors, np.ndarray) and colors.ndim >= 1 and colors.shape[-1] in (3, 4):
-        rgb = _check_rgb(colors[..., :3])
+        rgb = check_rgb(colors[..., :3])
     else:
         rgb, _ = palette_arrays(colors)
-    levels = 2 ** (bits // 3) - 1
-    factor = levels / 255
+    if bits == 24:
+        return rgb.astype(np.uint8)
+    if space == "hls":
+        return _quantize_hls(rgb, bits)
+    if space == "oklab":
+        return _quantize_oklab(rgb, bits)
+    factor = (2 ** (bits // 3) - 1) / 255
     return np.round(np.round(rgb * factor) / factor).astype(np.uint8)
+
+
+def _quantize_hls(rgb: np.ndarray, bits: int) -> np.ndarray:
+    """Hue on a circle of 2**k steps, lightness and saturation on 2**k levels from 0 to 1."""
+    from bcanalysis.colorspace import hls_to_rgb, rgb_to_hls
+
+    steps = 2 ** (bits // 3)
+    hls = rgb_to_hls(rgb)
+    hls[..., 0] = np.round(hls[..., 0] * steps) % steps / steps
+    hls[..., 1:] = np.round(hls[..., 1:] * (steps - 1)) / (steps - 1)
+    return hls_to_rgb(hls)
+
+
+def _quantize_oklab(rgb: np.ndarray, bits: int) -> np.ndarray:
+    """The centre of the colour's OKLab grid cell, back in sRGB (clipped to the gamut)."""
+    from bcanalysis.colorspace import oklab_to_rgb, rgb_to_oklab
+
+    step = OKLAB_STEPS[bits]
+    return oklab_to_rgb((np.floor(rgb_to_oklab(rgb) / step) + 0.5) * step)
 
 
 def to_words(rgb: np.ndarray) -> list[str]:
@@ -96,9 +98,9 @@ def to_words(rgb: np.ndarray) -> list[str]:
     return [f"{r:02x}{g:02x}{b:02x}" for r, g, b in rgb.tolist()]
 
 
-def palette_to_document(colors: Any, bits: int) -> str:
+def palette_to_document(colors: Any, bits: int, space: str = "rgb") -> str:
     """A palette as a document: quantised colours as hex words joined by single spaces, in palette order."""
-    return " ".join(to_words(quantize(colors, bits)))
+    return " ".join(to_words(quantize(colors, bits, space)))
 
 
 def document_to_palette(document: str | Iterable[str]) -> np.ndarray:
