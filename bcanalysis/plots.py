@@ -1,0 +1,188 @@
+"""Figures for palettes and colour topics. Every function returns a matplotlib `Figure` (no pyplot state), so the
+same call works in a notebook, a papermill report and a test; save with `fig.savefig(path)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from bcanalysis.quantize import check_bits, palette_arrays, quantize
+
+
+def _rgb01(colors: np.ndarray) -> np.ndarray:
+    return np.asarray(colors, dtype=np.float64).reshape(-1, 3) / 255.0
+
+
+def _strip(ax, y: float, colors: np.ndarray, widths: np.ndarray, height: float = 0.9) -> None:
+    """One row of colour cells at height `y`, cell widths as given (they sum to the row length)."""
+    left = np.concatenate([[0.0], np.cumsum(widths)[:-1]])
+    ax.barh(np.full(len(widths), y), widths, left=left, height=height, color=_rgb01(colors), linewidth=0)
+
+
+def _bare(ax, n_rows: int, width: float) -> None:
+    ax.set_xlim(0, width)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+
+
+def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names: bool = True,
+               weights: bool = False, topics: Sequence[int] | None = None) -> Figure:
+    """The analysis's topic image: one row per topic, its top colours (default max(15, K)) sorted by HLS.
+
+    `names` labels each row with its XKCD colour names; `weights` makes cell widths proportional to weight.
+    """
+    n = n_colors or max(15, model.n_topics)
+    ks = list(range(model.n_topics)) if topics is None else list(topics)
+    fig = Figure(figsize=(8 + 3 * names, 0.35 * len(ks) + 0.8), layout="constrained")
+    ax = fig.add_subplot()
+    for row, k in enumerate(ks):
+        idx = model.top_indices(k, n)
+        if order == "hls":
+            colors = model.top_colors(k, n, order="hls")
+            w = model.components_[k, _column_of(model, colors)]
+        else:
+            colors, w = model.colors[idx], model.components_[k, idx]
+        widths = w / w.sum() * n if weights else np.ones(len(colors))
+        _strip(ax, row, colors, widths)
+    _bare(ax, len(ks), n)
+    ax.set_yticks(range(len(ks)))
+    ax.set_yticklabels([f"{k}: {model.topic_label(k)}" if names else str(k) for k in ks])
+    ax.set_title(f"{model.n_topics} colour topics at {model.bits} bit (top {n} colours, "
+                 f"{'by weight' if order == 'weight' else 'HLS order'})")
+    return fig
+
+
+def _column_of(model, colors: np.ndarray) -> np.ndarray:
+    codes = (model.colors.astype(np.int64) @ np.array([65536, 256, 1]))
+    want = colors.astype(np.int64) @ np.array([65536, 256, 1])
+    return np.searchsorted(codes, want)
+
+
+def sweep_curves(result, *, recommend: bool = True) -> Figure:
+    """Held-out perplexity, NPMI coherence, topic diversity and seed stability against n, one line per depth."""
+    table = result.table
+    rec = result.recommend() if recommend else pd.DataFrame(columns=["bits", "n_topics"])
+    metrics = [("perplexity", "held-out perplexity (lower is better)"), ("coherence_npmi", "NPMI coherence"),
+               ("diversity", "topic diversity (unique top-25 share)"), ("stability", "seed stability (matched cos)")]
+    fig = Figure(figsize=(11, 7), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True)
+    for ax, (col, title) in zip(axes.ravel(), metrics, strict=True):
+        for bits, t in table.groupby("bits"):
+            t = t.sort_values("n_topics")
+            (line,) = ax.plot(t["n_topics"], t[col], marker="o", ms=3, label=f"{bits} bit")
+            for n in rec.loc[rec["bits"] == bits, "n_topics"]:
+                ax.plot([n], t.loc[t["n_topics"] == n, col], marker="*", ms=14, color=line.get_color(), zorder=3)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("number of topics n")
+    axes[0, 0].legend(title="★ recommended" if recommend else None)
+    return fig
+
+
+def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool = True,
+                      mark_significant: bool = True, max_tags: int | None = 40) -> Figure:
+    """Tags × topics heatmap of `tag_topic_table` output: log2 lift (red above the corpus, blue below), • = q < α."""
+    t = table
+    if max_tags is not None:
+        keep = t.groupby("tag")["n_albums"].first().sort_values(ascending=False).head(max_tags).index
+        t = t[t["tag"].isin(keep)]
+    grid = t.pivot(index="tag", columns="topic", values=value)
+    data = np.log2(grid.to_numpy()) if value == "lift" else grid.to_numpy()
+    lim = np.nanmax(np.abs(data[np.isfinite(data)])) if np.isfinite(data).any() else 1.0
+    fig = Figure(figsize=(4 + 0.5 * grid.shape[1], 1.5 + 2.5 * labels + 0.3 * grid.shape[0]), layout="constrained")
+    ax = fig.add_subplot()
+    im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    fig.colorbar(im, ax=ax, label="log2 lift" if value == "lift" else value, shrink=0.8)
+    if mark_significant and "significant" in t:
+        sig = t.pivot(index="tag", columns="topic", values="significant").reindex_like(grid).fillna(False)
+        ys, xs = np.nonzero(sig.to_numpy(dtype=bool))
+        ax.scatter(xs, ys, s=10, c="k", marker="o")
+    ax.set_yticks(range(grid.shape[0]), grid.index)
+    names = t.drop_duplicates("topic").set_index("topic")["label"] if labels and "label" in t else None
+    xt = [f"{k}: {names[k]}" if names is not None else str(k) for k in grid.columns]
+    ax.set_xticks(range(grid.shape[1]), xt, rotation=60, ha="right", fontsize=8)
+    ax.set_title("tag × topic lift" + (" (• significant)" * mark_significant))
+    return fig
+
+
+def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str] | None = None, *,
+                   proportional: bool = True, max_rows: int = 30) -> Figure:
+    """One strip per palette (cells as wide as each colour's share of the cover when proportions are known).
+
+    `palettes` is a list of palettes or an albums DataFrame (labelled "artist — title").
+    """
+    if isinstance(palettes, pd.DataFrame):
+        from bcanalysis.topics.genres import album_palettes
+
+        index, pals = album_palettes(palettes)
+        if labels is None and {"artist", "title"} <= set(palettes):
+            labels = [f"{a} — {t}" for a, t in zip(palettes.loc[index, "artist"], palettes.loc[index, "title"],
+                                                    strict=True)]
+        palettes = pals
+    palettes = list(palettes)[:max_rows]
+    fig = Figure(figsize=(9 + 3 * (labels is not None), 0.3 * len(palettes) + 0.6), layout="constrained")
+    ax = fig.add_subplot()
+    for row, pal in enumerate(palettes):
+        rgb, props = palette_arrays(pal)
+        widths = props / props.sum() if proportional and props is not None else np.full(len(rgb), 1 / len(rgb))
+        _strip(ax, row, rgb, widths)
+    _bare(ax, len(palettes), 1.0)
+    ax.set_yticks(range(len(palettes)), list(labels)[: len(palettes)] if labels is not None else [])
+    return fig
+
+
+def quantization_strips(palette: Any, bits: Sequence[int] = (15, 12, 9), *,
+                        corpus: Sequence[Any] | None = None) -> Figure:
+    """A palette at full depth and after quantising to each depth; with `corpus`, each row shows its vocabulary size."""
+    rgb, props = palette_arrays(palette)
+    depths = [check_bits(b) for b in bits]
+    vocab = {}
+    if corpus is not None:
+        from bcanalysis.topics.vectorize import vectorize
+
+        vocab = {b: len(vectorize(corpus, b).colors) for b in [24, *depths]}
+    rows = [("24 bit (original)", rgb, 24)] + [(f"{b} bit", quantize(rgb, b), b) for b in depths]
+    fig = Figure(figsize=(10, 0.5 * len(rows) + 0.8), layout="constrained")
+    ax = fig.add_subplot()
+    widths = props / props.sum() if props is not None else np.full(len(rgb), 1 / len(rgb))
+    for row, (_, colors, _) in enumerate(rows):
+        _strip(ax, row, colors, widths)
+    _bare(ax, len(rows), 1.0)
+    ax.set_yticks(range(len(rows)), [
+        f"{name}: {vocab[b]:,} colours in corpus" if b in vocab else name for name, _, b in rows
+    ])
+    ax.set_title("quantisation: the same palette at each colour depth")
+    return fig
+
+
+def exemplar_strips(model, albums: pd.DataFrame, k: int, n: int = 8, *,
+                    cover: Callable[[pd.Series], Any] | None = None) -> Figure:
+    """The `n` albums loading most on topic `k`: their palettes, and their covers if `cover(row)` returns an image."""
+    from bcanalysis.topics.genres import album_palettes, exemplars
+
+    ex = exemplars(model, albums, k, n)
+    _, pals = album_palettes(ex)
+    cols = 2 if cover is not None else 1
+    fig = Figure(figsize=(10, 0.9 * len(ex) + 0.8), layout="constrained")
+    axes = fig.subplots(len(ex), cols, squeeze=False, width_ratios=[1, 6] if cols == 2 else None)
+    for i, ((_, row), pal) in enumerate(zip(ex.iterrows(), pals, strict=True)):
+        ax = axes[i, -1]
+        rgb, props = palette_arrays(pal)
+        _strip(ax, 0, rgb, props / props.sum() if props is not None else np.full(len(rgb), 1 / len(rgb)))
+        _bare(ax, 1, 1.0)
+        ax.set_yticks([])
+        ax.set_title(f"{row.get('artist', '')} — {row.get('title', '')}   weight {row['weight']:.2f}", fontsize=8,
+                     loc="left")
+        if cover is not None:
+            axes[i, 0].imshow(np.asarray(cover(row)))
+            axes[i, 0].axis("off")
+    fig.suptitle(f"topic {k}: {model.topic_label(k)}")
+    return fig
