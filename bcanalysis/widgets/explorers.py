@@ -168,12 +168,12 @@ def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, live
     n_topics = _nearest(views.grid[bits], n_topics)
     renders = count(1)
 
-    def show(bits: int = bits, n_topics: int = n_topics) -> View:
+    def show(n_topics: int = n_topics, bits: int = bits) -> View:  # the slider first: w.children[0]
         n_topics = _nearest(views.grid[bits], n_topics)
         return _timed(lambda: views.view(bits, n_topics), renders)
 
     if not live:
-        return show(bits, n_topics)
+        return show(n_topics, bits)
     from ipywidgets import Dropdown, SelectionSlider
 
     depth = Dropdown(options=[(f"{b}-bit", b) for b in views.grid], value=bits, description="depth")

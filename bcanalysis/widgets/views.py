@@ -235,13 +235,15 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
 
 
 def _topic_lift(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
-    """(tag, lift, p-value…) rows for topic `k` from `topics.tag_topic_table`, highest lift first."""
+    """(tag, albums, lift, q, significant) rows for topic `k` from `topics.tag_topic_table`, highest lift first."""
     import pandas as pd
 
     df = lift.reset_index() if isinstance(lift, pd.DataFrame) else pd.DataFrame(lift)
     if "topic" in df.columns:
-        df = df[df["topic"] == k].drop(columns="topic")
-    sort = "lift" if "lift" in df.columns else df.columns[-1]
-    df = df.sort_values(sort, ascending=False)
+        df = df[df["topic"] == k]
+    keep = [c for c in ("tag", "n_albums", "lift", "mean_weight", "q_value", "significant") if c in df.columns]
+    df = df[keep or list(df.columns)]
+    if "lift" in df.columns:
+        df = df.sort_values("lift", ascending=False)
     rows = [tuple(f"{v:.3g}" if isinstance(v, float) else v for v in row) for row in df.itertuples(index=False)]
     return rows, [str(c) for c in df.columns]
