@@ -236,6 +236,8 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
         for k in ks:
             models = [fitted[(b, k, r)] for r in range(n_seeds)]
             perp = [completion_perplexity(m, held_counts) for m in models]
+            for m, p in zip(models, perp, strict=True):
+                m.meta["heldout_perplexity"] = p
             i = int(np.argmin(perp))
             m = models[i]
             pairs = [(x, y) for x in range(n_seeds) for y in range(x + 1, n_seeds)]
@@ -252,5 +254,4 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
                 "vocabulary": len(dt.colors),
             })
             best[(b, k)], seeds[(b, k)] = m, models
-            m.meta["heldout_perplexity"] = perp[i]
     return SweepResult(pd.DataFrame(rows), best, seeds, random_state)

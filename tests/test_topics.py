@@ -1,0 +1,210 @@
+"""bcanalysis.topics: exact reproduction of the analysis's pipeline, recovery of planted topics, files, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.decomposition import LatentDirichletAllocation
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
+
+from bcanalysis import topics
+from bcanalysis.quantize import document_to_palette, palette_to_document
+from bcanalysis.topics.model import completion_perplexity
+
+
+@pytest.fixture(scope="module")
+def random_palettes() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (rng.integers(5, 41), 3)) for _ in range(300)]
+
+
+@pytest.fixture(scope="module")
+def planted() -> topics.PlantedPalettes:
+    return topics.planted_palettes(1500, 5, random_state=7)
+
+
+@pytest.fixture(scope="module")
+def planted_model(planted) -> topics.ColorTopicModel:
+    return topics.fit(planted.palettes, n_topics=5, random_state=0)
+
+
+# --- the analysis's pipeline, exactly ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bits", [9, 12])
+def test_tfidf_sklearn_is_the_analysis_pipeline_exactly(random_palettes, bits):
+    docs = [palette_to_document(p, bits) for p in random_palettes]
+    pipe = Pipeline([("tfidf", TfidfVectorizer()), ("lda", LatentDirichletAllocation(n_components=4, random_state=3))])
+    pipe.fit(docs)
+    model = topics.fit(random_palettes, bits=bits, n_topics=4, weighting="tfidf", engine="sklearn", random_state=3)
+    assert model.vocabulary == list(pipe[0].get_feature_names_out())
+    assert np.array_equal(model.state["components_"], pipe[-1].components_)  # bit for bit
+    ref = pipe[-1].components_
+    assert np.array_equal(model.components_, ref / ref.sum(axis=1, keepdims=True))
+    assert np.array_equal(model.transform(random_palettes[:40]), pipe.transform(docs[:40]))
+
+
+def test_sklearn_model_survives_save_and_load(random_palettes, tmp_path):
+    model = topics.fit(random_palettes, bits=9, n_topics=3, weighting="tfidf", engine="sklearn", random_state=1)
+    path = model.save(tmp_path / "m")
+    again = topics.ColorTopicModel.load(path)
+    assert np.array_equal(again.transform(random_palettes[:20]), model.transform(random_palettes[:20]))
+    assert (again.bits, again.weighting, again.engine) == (9, "tfidf", "sklearn")
+
+
+# --- the default engine ------------------------------------------------------------------------------------
+
+
+def test_default_fit_recovers_planted_topics(planted, planted_model):
+    assert (planted_model.engine, planted_model.weighting) == (topics.DEFAULT_ENGINE, topics.DEFAULT_WEIGHTING)
+    assert topics.recovery(planted.topics, planted.colors, planted_model) >= 0.95
+
+
+def test_analysis_pipeline_recovers_less_than_default(planted, planted_model):
+    ref = topics.fit(planted.palettes, n_topics=5, weighting="tfidf", engine="sklearn", random_state=0)
+    assert topics.recovery(planted.topics, planted.colors, ref) < topics.recovery(
+        planted.topics, planted.colors, planted_model
+    )
+
+
+def test_fit_is_reproducible_with_a_seed(planted):
+    a = topics.fit(planted.palettes[:400], n_topics=3, random_state=5)
+    b = topics.fit(planted.palettes[:400], n_topics=3, random_state=5)
+    assert np.array_equal(a.components_, b.components_)
+
+
+def test_model_shapes_and_normalisation(planted, planted_model):
+    m = planted_model
+    assert m.components_.shape == (5, len(m.colors))
+    assert np.allclose(m.components_.sum(axis=1), 1)
+    assert m.colors.dtype == np.uint8 and m.colors.shape[1] == 3
+    theta = m.transform(planted.palettes[:50])
+    assert theta.shape == (50, 5) and np.allclose(theta.sum(axis=1), 1) and (theta >= 0).all()
+    # a palette's dominant planted topic is its dominant fitted topic, up to the matching of topics
+    rows, cols, _ = topics.match_topics(planted.topics, topics.metrics.align_to_colors(m.components_, m.colors,
+                                                                                        planted.colors))
+    to_fitted = dict(zip(rows, cols, strict=True))
+    truth = np.array([to_fitted[k] for k in planted.mixtures[:50].argmax(axis=1)])
+    assert (theta.argmax(axis=1) == truth).mean() > 0.9
+
+
+def test_top_colors_orders(planted_model):
+    m = planted_model
+    by_weight = m.top_colors(0, 10)
+    assert np.array_equal(by_weight, m.colors[np.argsort(-m.components_[0], kind="stable")[:10]])
+    hls = m.top_colors(0, 10, order="hls")
+    assert sorted(map(tuple, hls)) == sorted(map(tuple, by_weight))
+    from bcanalysis.colorspace import rgb_to_hls
+
+    h = rgb_to_hls(hls)
+    assert list(map(tuple, h)) == sorted(map(tuple, h))
+    assert len(m.topic_label(0).split(" · ")) == 3
+
+
+def test_model_save_load_roundtrip_without_pickle(planted, planted_model, tmp_path):
+    path = planted_model.save(tmp_path / "sub" / "model.json")
+    assert path.exists() and path.with_suffix(".npz").exists()
+    with np.load(path.with_suffix(".npz"), allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+    again = topics.ColorTopicModel.load(tmp_path / "sub" / "model.npz")
+    assert np.array_equal(again.components_, planted_model.components_)
+    assert np.array_equal(again.colors, planted_model.colors)
+    assert np.array_equal(again.transform(planted.palettes[:30]), planted_model.transform(planted.palettes[:30]))
+
+
+def test_load_refuses_another_format_version(planted_model, tmp_path):
+    path = planted_model.save(tmp_path / "m")
+    meta = json.loads(path.read_text())
+    meta["format_version"] = topics.FORMAT_VERSION + 1
+    path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=f"format version {topics.FORMAT_VERSION + 1}"):
+        topics.ColorTopicModel.load(path)
+
+
+def test_perplexity_prefers_the_true_number_of_topics(planted, planted_model):
+    one = topics.fit(planted.palettes, n_topics=1, random_state=0)
+    held = planted.palettes[-200:]
+    assert planted_model.perplexity(held) < 0.8 * one.perplexity(held)
+    assert planted_model.perplexity(held) == planted_model.perplexity(held)  # deterministic, input untouched
+
+
+def test_single_topic_perplexity_is_the_smoothed_unigram(planted):
+    model = topics.fit(planted.palettes[:300], n_topics=1, random_state=0)
+    counts = model.doc_term(planted.palettes[:300]).counts
+    _, held = topics.model.split_tokens(counts, 0)
+    p = model.components_[0][held.indices]
+    expected = np.exp(-(held.data * np.log(p)).sum() / held.data.sum())
+    assert completion_perplexity(model, counts, 0) == pytest.approx(expected, rel=1e-12)
+
+
+def test_restarts_keep_the_best_heldout_fit(planted):
+    best = topics.fit(planted.palettes[:600], n_topics=5, random_state=2, n_restarts=3)
+    assert len(best.meta["restarts"]) == 3
+    train, held = topics.model.holdout_split(600, 0.1, 2)
+    dt = topics.vectorize(planted.palettes[:600], 12)
+    perps = []
+    for seed in best.meta["restarts"]:
+        m = topics.model.fit_doc_term(dt.rows(train), 5, weighting="count", engine="tomotopy", seed=seed)
+        perps.append(completion_perplexity(m, dt.counts[held]))
+    assert best.meta["heldout_perplexity"] == pytest.approx(min(perps))
+
+
+def test_proportion_weighting_uses_areas(planted):
+    pal = planted.palettes[0]
+    counts = topics.vectorize([pal], 24).pseudo.toarray().ravel()
+    assert counts.sum() >= len(pal) and counts.max() == max(1, round(pal[:, 3].max() / pal[:, 3].sum() * len(pal)))
+    model = topics.fit(planted.palettes, n_topics=5, weighting="proportion", random_state=0)
+    assert topics.recovery(planted.topics, planted.colors, model) > 0.8
+    with pytest.raises(ValueError, match="proportions"):
+        topics.fit([p[:, :3] for p in planted.palettes[:50]], n_topics=2, weighting="proportion")
+
+
+def test_vocabulary_matches_documents(random_palettes):
+    dt = topics.vectorize(random_palettes, 12)
+    words = sorted({w for p in random_palettes for w in palette_to_document(p, 12).split()})
+    assert dt.vocabulary == words
+    assert np.array_equal(dt.colors, document_to_palette(words))
+    assert dt.counts.sum() == sum(len(p) for p in random_palettes)
+
+
+def test_colorgram_like_colour_objects_are_accepted():
+    from bcanalysis.palette import Color
+
+    pals = [[Color(200, 100, 50, 0.7), Color(10, 20, 30, 0.3)], [Color(10, 20, 30, 1.0)]] * 5
+    model = topics.fit(pals, n_topics=2, random_state=0)
+    assert model.vocabulary == ["111122", "cc6633"]  # (10, 20, 30) → (17, 17, 34) at 12 bit
+
+
+# --- bad input ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"bits": 10}, "10"),
+        ({"bits": 27}, "27"),
+        ({"n_topics": 0}, "n_topics.*0"),
+        ({"n_topics": 10_000}, "n_topics=10000"),
+        ({"weighting": "bm25"}, "bm25"),
+        ({"engine": "gensim"}, "gensim"),
+        ({"weighting": "tfidf", "engine": "tomotopy"}, "tfidf"),
+        ({"n_restarts": 0}, "n_restarts.*0"),
+    ],
+)
+def test_bad_arguments_name_the_value(random_palettes, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        topics.fit(random_palettes[:20], **kwargs)
+
+
+def test_empty_input_is_refused(random_palettes):
+    with pytest.raises(ValueError, match="empty corpus"):
+        topics.fit([])
+    with pytest.raises(ValueError, match="palette 1 is empty"):
+        topics.fit([random_palettes[0], [], random_palettes[2]], n_topics=2)
+    with pytest.raises(ValueError, match="palette 0 is None"):
+        topics.fit([None], n_topics=1)
+    with pytest.raises(ValueError, match="300"):
+        topics.fit([[(300, 0, 0)]], n_topics=1)

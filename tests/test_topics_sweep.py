@@ -1,0 +1,135 @@
+"""bcanalysis.topics sweep, cache, recommendation and metrics, checked against planted truth and scipy."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from bcanalysis import topics
+from bcanalysis.topics import metrics, selection
+
+
+@pytest.fixture(scope="module")
+def planted() -> topics.PlantedPalettes:
+    return topics.planted_palettes(1200, 4, random_state=11)
+
+
+@pytest.fixture(scope="module")
+def swept(planted, tmp_path_factory) -> tuple[topics.SweepResult, object]:
+    cache = tmp_path_factory.mktemp("cache")
+    result = topics.sweep(planted.palettes, bits=(9, 12), n_topics=range(1, 7), random_state=0, cache_dir=cache,
+                          n_jobs=2, progress=False)
+    return result, cache
+
+
+def test_sweep_table_has_every_metric(swept):
+    result, _ = swept
+    t = result.table
+    assert len(t) == 12 and sorted(set(t["bits"])) == [9, 12] and list(t["n_topics"][:6]) == [1, 2, 3, 4, 5, 6]
+    for col in ("perplexity", "coherence_npmi", "coherence_umass", "diversity", "stability", "fit_seconds"):
+        assert t[col].notna().all(), col
+    assert not t["cached"].any()
+    assert (t["diversity"] <= 1).all() and (t["stability"] <= 1 + 1e-9).all()
+    assert (t.loc[t["n_topics"] == 1, "stability"] > 0.999).all()  # one topic: every seed finds the same one
+
+
+def test_sweep_recovers_and_recommends_the_planted_number(planted, swept):
+    result, _ = swept
+    assert topics.recovery(planted.topics, planted.colors, result.model(12, 4)) >= 0.95
+    rec = result.recommend()
+    assert list(rec["bits"]) == [9, 12]
+    assert rec.loc[rec["bits"] == 12, "n_topics"].item() == 4
+    assert "12 bit: n=4" in rec.loc[rec["bits"] == 12, "reason"].item()
+    t = result.table[result.table["bits"] == 12].set_index("n_topics")
+    assert t.loc[4, "perplexity"] < 0.9 * t.loc[3, "perplexity"]
+    assert t.loc[4, "stability"] > 0.95
+
+
+def test_best_seed_is_the_model_returned(swept):
+    result, _ = swept
+    for (b, k), models in result.seed_models.items():
+        perps = [m.meta.get("heldout_perplexity", np.inf) for m in models]
+        assert result.model(b, k) is models[int(np.argmin(perps))]
+    with pytest.raises(KeyError, match="bits=12, n_topics=99"):
+        result.model(12, 99)
+
+
+def test_second_sweep_fits_nothing(planted, swept, monkeypatch):
+    result, cache = swept
+    calls = []
+    real = selection.fit_doc_term
+    monkeypatch.setattr(selection, "fit_doc_term", lambda *a, **k: calls.append(a) or real(*a, **k))
+    again = topics.sweep(planted.palettes, bits=(9, 12), n_topics=range(1, 7), random_state=0, cache_dir=cache,
+                         n_jobs=1, progress=False)
+    assert calls == []
+    assert again.table["cached"].all()
+    cols = ["perplexity", "coherence_npmi", "diversity", "stability"]
+    assert np.array_equal(again.table[cols].to_numpy(), result.table[cols].to_numpy())
+    # a new n, another seed or another weighting is a miss, and only the missing fits run
+    topics.sweep(planted.palettes, bits=12, n_topics=[4, 7], random_state=0, cache_dir=cache, n_jobs=1,
+                 progress=False)
+    assert len(calls) == 2  # n=7, two seeds
+
+
+def test_cache_key_covers_what_changes_a_fit():
+    base = ("fp", 12, 5, "count", "tomotopy", 1, {})
+    key = selection.cache_key(*base)
+    for i, other in [(0, "fp2"), (1, 9), (2, 6), (3, "proportion"), (4, "sklearn"), (5, 2), (6, {"alpha": 0.5})]:
+        changed = list(base)
+        changed[i] = other
+        assert selection.cache_key(*changed) != key
+    assert selection.cache_key(*base) == key
+
+
+def test_sweep_rejects_bad_grids(planted):
+    pals = planted.palettes[:50]
+    with pytest.raises(ValueError, match="got 8"):
+        topics.sweep(pals, bits=(8,), progress=False)
+    with pytest.raises(ValueError, match="n_topics=600"):
+        topics.sweep(pals, bits=(3,), n_topics=[2, 600], progress=False)
+    with pytest.raises(ValueError, match="n_topics is empty"):
+        topics.sweep(pals, bits=(12,), n_topics=[], progress=False)
+    with pytest.raises(ValueError, match="empty corpus"):
+        topics.sweep([], bits=(12,), progress=False)
+
+
+# --- metrics against their definitions ---------------------------------------------------------------------
+
+
+def test_matched_similarity_is_the_optimal_assignment():
+    rng = np.random.default_rng(3)
+    a, b = rng.dirichlet(np.ones(30), 5), rng.dirichlet(np.ones(30), 5)
+    cos = (a / np.linalg.norm(a, axis=1, keepdims=True)) @ (b / np.linalg.norm(b, axis=1, keepdims=True)).T
+    brute = max(np.mean([cos[i, p[i]] for i in range(5)]) for p in itertools.permutations(range(5)))
+    assert metrics.matched_similarity(a, b) == pytest.approx(brute)
+    assert metrics.matched_similarity(a, a[[3, 1, 4, 0, 2]]) == pytest.approx(1.0)
+    assert metrics.matched_similarity(a, a[:3]) == pytest.approx(3 / 5)  # unmatched topics count as 0
+
+
+def test_diversity_counts_unique_top_words():
+    same = np.tile(np.arange(40, 0, -1, dtype=float), (4, 1))
+    assert metrics.topic_diversity(same, n=25) == pytest.approx(1 / 4)
+    disjoint = np.kron(np.eye(4), np.ones(25)) + 1e-9
+    assert metrics.topic_diversity(disjoint, n=25) == pytest.approx(1.0)
+
+
+def test_npmi_and_umass_follow_their_formulas():
+    # words 0, 1 always together; word 2 never with them; 4 documents
+    counts = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 1]]))
+    together = np.array([[0.5, 0.4, 0.1]])
+    apart = np.array([[0.5, 0.1, 0.4]])
+    assert metrics.coherence_npmi(together, counts, n=2)[0] == pytest.approx(1.0, abs=1e-9)
+    assert metrics.coherence_npmi(apart, counts, n=2)[0] == -1.0
+    # UMass: log((D(w1, w0) + 1) / D(w0)) = log(3 / 2)
+    assert metrics.coherence_umass(together, counts, n=2)[0] == pytest.approx(np.log(3 / 2))
+    assert metrics.coherence_umass(apart, counts, n=2)[0] == pytest.approx(np.log(1 / 2))
+
+
+def test_planted_topics_are_more_coherent_than_shuffled(planted):
+    counts = topics.vectorize(planted.palettes, 12).counts
+    truth = metrics.align_to_colors(planted.topics, planted.colors, topics.vectorize(planted.palettes, 12).colors)
+    shuffled = truth[:, np.random.default_rng(0).permutation(truth.shape[1])]
+    assert metrics.coherence_npmi(truth, counts).mean() > metrics.coherence_npmi(shuffled, counts).mean() + 0.2
