@@ -49,7 +49,10 @@ def test_notebook_runs_and_its_report_has_figures_and_no_errors(reports: Path, n
     assert not errors, f"{name}: {errors[0].ename}: {errors[0].evalue}"
     page = (reports / f"{name}.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in page, f"{name}: no figure in the report"
-    assert "Traceback" not in page and "jp-mod-error" not in page
+    assert "Traceback (most recent call last)" not in page
+    stderr = [o.text[:200] for c in executed.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "stream" and o.name == "stderr"]  # fmt: skip
+    assert not stderr, f"{name}: warnings or errors on stderr: {stderr}"
     assert XSS not in page, f"{name}: scraped text reached the report as markup"
 
 

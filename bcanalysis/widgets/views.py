@@ -107,11 +107,13 @@ def vocabulary_table(palettes: Sequence[Any], depths: Sequence[int] = (24, 15, 1
 
 
 def _thumb(path: Any, px: int) -> np.ndarray:
+    if path is None:
+        return np.full((px, px, 3), 230, np.uint8)  # no cover: a grey tile
     try:
         with Image.open(path) as im:
             return np.asarray(im.convert("RGB").resize((px, px), Image.Resampling.BILINEAR))
     except (OSError, ValueError, TypeError):
-        return np.full((px, px, 3), 230, np.uint8)  # a missing or broken cover: a grey tile
+        return np.full((px, px, 3), 230, np.uint8)  # a broken cover: a grey tile
 
 
 def _tile(images: Sequence[np.ndarray], px: int, columns: int, gap: int = 4) -> np.ndarray:
