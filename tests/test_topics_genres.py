@@ -1,0 +1,120 @@
+"""Topics ↔ genres from an albums DataFrame shaped like `Corpus.albums()`; XKCD colour names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import XKCD_COLORS, to_rgb
+
+from bcanalysis import topics
+from bcanalysis.colornames import color_name, color_names
+
+
+@pytest.fixture(scope="module")
+def planted() -> topics.PlantedPalettes:
+    return topics.planted_palettes(800, 4, random_state=5)
+
+
+@pytest.fixture(scope="module")
+def albums(planted) -> pd.DataFrame:
+    """Albums whose tag follows their dominant planted topic ('rock' ⇔ topic 0), plus rows without a palette."""
+    n = len(planted.palettes)
+    dominant = planted.mixtures.argmax(axis=1)
+    df = pd.DataFrame({
+        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(n)],
+        "title": [f"album {i}" for i in range(n)],
+        "artist": [f"artist {i}" for i in range(n)],
+        "tags": [["rock", "all"] if d == 0 else ["pop", "all"] for d in dominant],
+        "art_id": np.arange(n),
+        "cover_status": "ok",
+        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+        "proportions": [list(p[:, 3]) for p in planted.palettes],
+    })
+    missing = pd.DataFrame({"url": ["https://x.bandcamp.com/album/none", "https://y.bandcamp.com/album/empty"],
+                            "title": ["none", "empty"], "artist": ["x", "y"], "tags": [["rock"], ["rock"]],
+                            "art_id": [-1, -2], "cover_status": ["missing", "failed"], "colorgram": [None, []],
+                            "proportions": [None, None]})
+    out = pd.concat([missing.iloc[:1], df.iloc[:400], missing.iloc[1:], df.iloc[400:]], ignore_index=True)
+    return out.set_index(pd.Index(np.arange(len(out)) * 10 + 7))  # not a RangeIndex: alignment must be by label
+
+
+@pytest.fixture(scope="module")
+def model(planted) -> topics.ColorTopicModel:
+    return topics.fit(planted.palettes, n_topics=4, random_state=0)
+
+
+def _topic_of_planted(model, planted, k: int) -> int:
+    rows, cols, _ = topics.match_topics(
+        planted.topics, topics.metrics.align_to_colors(model.components_, model.colors, planted.colors)
+    )
+    return int(dict(zip(rows, cols, strict=True))[k])
+
+
+def test_topic_weights_skip_albums_without_palette(albums, model, planted):
+    w = topics.topic_weights(model, albums)
+    assert len(w) == len(planted.palettes)
+    assert albums.index[0] not in w.index and albums.index[401] not in w.index
+    assert np.allclose(w.to_numpy(), model.transform(planted.palettes))
+
+
+def test_tag_topic_table_finds_the_planted_link(albums, model, planted):
+    table = topics.tag_topic_table(model, albums)
+    assert "permutation" in table.attrs["method"]
+    k = _topic_of_planted(model, planted, 0)
+    rock = table[(table["tag"] == "rock")].set_index("topic")
+    assert rock.loc[k, "lift"] > 2 and rock.loc[k, "significant"]
+    assert rock.loc[k, "n_albums"] == (planted.mixtures.argmax(axis=1) == 0).sum()  # palette-less rows skipped
+    everyone = table[table["tag"] == "all"]
+    assert np.allclose(everyone["lift"], 1) and everyone["p_value"].isna().all()  # a tag on every album
+    theta = model.transform(planted.palettes)
+    is_rock = planted.mixtures.argmax(axis=1) == 0
+    assert rock.loc[k, "mean_weight"] == pytest.approx(theta[is_rock, k].mean())
+    assert rock.loc[k, "lift"] == pytest.approx(theta[is_rock, k].mean() / theta[:, k].mean())
+
+
+def test_z_test_matches_the_permutation_distribution(albums, model):
+    """The analytic variance equals the spread of the mean over random relabellings of the albums."""
+    table = topics.tag_topic_table(model, albums)
+    row = table[(table["tag"] == "rock") & (table["topic"] == 1)].iloc[0]
+    theta = topics.topic_weights(model, albums)[1].to_numpy()
+    rng = np.random.default_rng(0)
+    m = int(row["n_albums"])
+    means = np.array([theta[rng.choice(len(theta), m, replace=False)].mean() for _ in range(4000)])
+    z_perm = (row["mean_weight"] - means.mean()) / means.std()
+    assert row["z"] == pytest.approx(z_perm, rel=0.05)
+
+
+def test_min_albums_filters_rare_tags(albums, model):
+    extra = albums.copy()
+    extra.loc[extra.index[5], "tags"] = ["rock", "all", "rare"]
+    assert "rare" not in set(topics.tag_topic_table(model, extra)["tag"])
+    assert "rare" in set(topics.tag_topic_table(model, extra, min_albums=1)["tag"])
+
+
+def test_exemplars_are_the_heaviest_albums(albums, model):
+    ex = topics.exemplars(model, albums, 2, n=5)
+    w = topics.topic_weights(model, albums)[2]
+    assert list(ex.index) == list(w.sort_values(ascending=False, kind="stable").index[:5])
+    assert np.allclose(ex["weight"], w.loc[ex.index]) and {"url", "title", "artist"} <= set(ex)
+    with pytest.raises(ValueError, match="got 9"):
+        topics.exemplars(model, albums, 9)
+
+
+def test_albums_without_any_palette_are_refused(albums, model):
+    with pytest.raises(ValueError, match="no album"):
+        topics.tag_topic_table(model, albums.assign(colorgram=None))
+
+
+def test_xkcd_colours_name_themselves():
+    names = sorted(XKCD_COLORS)[::20]
+    rgb = np.array([np.round(np.array(to_rgb(XKCD_COLORS[n])) * 255) for n in names])
+    got = color_names(rgb)
+    same_hex = {n: [m for m in XKCD_COLORS if XKCD_COLORS[m] == XKCD_COLORS[n]] for n in names}
+    assert all("xkcd:" + g in same_hex[n] for g, n in zip(got, names, strict=True))
+    assert color_name((255, 255, 255)) == "white" and color_name((2, 147, 134)) == "teal"
+
+
+def test_topic_labels_read_as_names(model):
+    labels = model.topic_labels()
+    assert len(labels) == 4 and all(" · " in s for s in labels)
