@@ -301,6 +301,73 @@ def _run_demo(args: argparse.Namespace) -> int:
 SUBCOMMANDS += [_add_scrape, _add_palettes, _add_demo_server, _add_demo]
 
 
+# --- sweep (colour topics over a corpus) ---------------------------------------------------------------------
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="fit colour topics for a grid of bit depths × topic counts and recommend n",
+        description="Fit LDA colour topics to every palette in a corpus for each --bits and n in --min-n..--max-n "
+        "(two seeds each), write the metrics table, the recommendation, a topic grid per depth and the tag × "
+        "topic table of the recommended models. Fitted models are cached in --cache-dir.",
+    )
+    p.add_argument("--db", required=True, help="corpus file")
+    p.add_argument("--out", required=True, help="folder for sweep.csv, recommend.csv and figures")
+    p.add_argument("--bits", type=int, action="append", help="colour depth (repeatable; default 9, 12 and 15)")
+    p.add_argument("--min-n", type=_positive_int, default=1, help="fewest topics (default 1)")
+    p.add_argument("--max-n", type=_positive_int, default=19, help="most topics (default 19)")
+    p.add_argument("--weighting", default=None, help="count, proportion or tfidf (default: count)")
+    p.add_argument("--engine", default=None, help="tomotopy or sklearn (default: tomotopy)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--cache-dir", default=None, help="model cache (default: <out>/models)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_sweep)
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bcanalysis import plots, topics
+
+    if not Path(args.db).is_file():
+        raise CommandError(f"no corpus at {args.db}")
+    if args.min_n > args.max_n:
+        raise CommandError(f"--min-n {args.min_n} is more than --max-n {args.max_n}")
+    with _open_corpus(args.db) as corpus:
+        albums = corpus.albums()
+    _, palettes = topics.album_palettes(albums)
+    if not palettes:
+        raise CommandError(f"no album in {args.db} has a palette (run `bcanalysis palettes --db {args.db}` first)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    kw = {k: v for k, v in (("weighting", args.weighting), ("engine", args.engine)) if v is not None}
+    try:
+        result = topics.sweep(palettes, bits=tuple(args.bits or (9, 12, 15)), n_topics=range(args.min_n,
+                              args.max_n + 1), random_state=args.seed, cache_dir=args.cache_dir or out / "models",
+                              n_jobs=args.workers, progress=not args.no_progress, **kw)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    result.table.to_csv(out / "sweep.csv", index=False)
+    rec = result.recommend()
+    rec.to_csv(out / "recommend.csv", index=False)
+    plots.sweep_curves(result).savefig(out / "sweep.png", dpi=120)
+    for _, row in rec.iterrows():
+        model = result.model(row["bits"], row["n_topics"])
+        plots.topic_grid(model).savefig(out / f"topics-{row['bits']}bit.png", dpi=120)
+        table = topics.tag_topic_table(model, albums, min_albums=1)
+        table.to_csv(out / f"tag-topics-{row['bits']}bit.csv", index=False)
+        if len(table):
+            plots.tag_topic_heatmap(table).savefig(out / f"tag-topics-{row['bits']}bit.png", dpi=120)
+        print(row["reason"])
+    print(f"wrote {out}/sweep.csv, recommend.csv and figures for {len(palettes)} palettes")
+    return 0
+
+
+SUBCOMMANDS.append(_add_sweep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bcanalysis",

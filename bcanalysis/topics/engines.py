@@ -79,6 +79,9 @@ def fit_tomotopy(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -
         raise TypeError(f"unknown tomotopy options: {', '.join(sorted(unknown))}")
     if X.data.size and (X.data != np.round(X.data)).any():
         raise ValueError("engine='tomotopy' needs integer counts; use weighting='count' or 'proportion'")
+    if n_topics == 1:  # every word is in the one topic: the posterior is exact, nothing to sample
+        phi = np.asarray(X.sum(axis=0), dtype=np.float64).ravel() + opts["eta"]
+        return EngineFit((phi / phi.sum())[None, :], opts["alpha"], {}, opts, 0)
     seed = np.random.SeedSequence().generate_state(1)[0] if seed is None else seed
     model = tp.LDAModel(k=n_topics, alpha=opts["alpha"], eta=opts["eta"], seed=int(seed) % 2**32)
     model.optim_interval = 0

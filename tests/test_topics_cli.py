@@ -1,0 +1,63 @@
+"""`bcanalysis sweep`: from a corpus's albums to the metrics table, the recommendation and the figures."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pandas as pd
+
+from bcanalysis import cli, topics
+
+
+def _albums(n: int = 300) -> pd.DataFrame:
+    planted = topics.planted_palettes(n, 3, random_state=4)
+    return pd.DataFrame({
+        "url": [f"https://s.bandcamp.com/album/{i}" for i in range(n)],
+        "title": [f"t{i}" for i in range(n)],
+        "artist": [f"a{i}" for i in range(n)],
+        "tags": [[f"tag{d}"] for d in planted.mixtures.argmax(axis=1)],
+        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+        "proportions": [list(p[:, 3]) for p in planted.palettes],
+    })
+
+
+class _FakeCorpus(contextlib.AbstractContextManager):
+    def __init__(self, albums: pd.DataFrame):
+        self._albums = albums
+
+    def albums(self) -> pd.DataFrame:
+        return self._albums
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "corpus.sqlite"
+    db.write_bytes(b"")
+    monkeypatch.setattr(cli, "_open_corpus", lambda path: _FakeCorpus(_albums()))
+    out = tmp_path / "out"
+    code = cli.main(["sweep", "--db", str(db), "--out", str(out), "--bits", "12", "--max-n", "4", "--workers", "1",
+                     "--no-progress"])
+    assert code == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table["n_topics"]) == [1, 2, 3, 4]
+    rec = pd.read_csv(out / "recommend.csv")
+    assert rec.loc[0, "n_topics"] == 3
+    for name in ("sweep.png", "topics-12bit.png", "tag-topics-12bit.png", "tag-topics-12bit.csv"):
+        assert (out / name).stat().st_size > 0, name
+    assert "12 bit: n=3" in capsys.readouterr().out
+    assert len(list((out / "models").glob("*.json"))) == 8  # the cache: 4 n × 2 seeds
+
+
+def test_sweep_command_errors_are_user_errors(tmp_path, monkeypatch, capsys):
+    assert cli.main(["sweep", "--db", str(tmp_path / "nope.sqlite"), "--out", str(tmp_path)]) == 2
+    assert "no corpus" in capsys.readouterr().err
+    db = tmp_path / "corpus.sqlite"
+    db.write_bytes(b"")
+    monkeypatch.setattr(cli, "_open_corpus", lambda path: _FakeCorpus(_albums().assign(colorgram=None)))
+    assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o")]) == 2
+    assert "no album" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "_open_corpus", lambda path: _FakeCorpus(_albums(50)))
+    assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o"), "--bits", "10"]) == 2
+    assert "got 10" in capsys.readouterr().err
