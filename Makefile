@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create or update .venv/ (idempotent; seconds when nothing changed)
 
-demo: venv ## run the main job end to end on the embedded offline demo data
-	$(PY) -m bcanalysis demo --out data/demo
+demo: venv ## the main job, offline: demo server → scrape → palettes → quantise → sweep → final → reports/index.html
+	$(PY) -m bcanalysis report --source demo --out reports
 
 test: venv ## ruff + the test suite
 	$(VENV)/bin/ruff check .

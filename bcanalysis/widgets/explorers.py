@@ -41,6 +41,12 @@ def _timed(draw: Callable[[], View], counter: count) -> View:
     return view
 
 
+def _static(view: View) -> View:
+    """A view for a report: no render marker (nothing will re-render it)."""
+    view.render = 0
+    return view
+
+
 def _live(f: Callable[..., View], **controls: Any):
     """`interactive(f, **controls)` whose view is an HTML widget holding the latest `View` (as `w.view`).
 
@@ -121,7 +127,7 @@ def explore_bit_depth(palettes: Sequence[Any], *, bits: int = 12, samples: int =
         return _timed(lambda: data.view(bits), renders)
 
     if not live:
-        return show(bits)
+        return _static(show(bits))
     from ipywidgets import IntSlider
 
     slider = IntSlider(value=bits, min=min(ALLOWED_BITS), max=max(ALLOWED_BITS), step=3, description="bits",
@@ -173,7 +179,7 @@ def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, live
         return _timed(lambda: views.view(bits, n_topics), renders)
 
     if not live:
-        return show(n_topics, bits)
+        return _static(show(n_topics, bits))
     from ipywidgets import Dropdown, SelectionSlider
 
     depth = Dropdown(options=[(f"{b}-bit", b) for b in views.grid], value=bits, description="depth")
@@ -243,7 +249,7 @@ def explore_topics(model: Any, albums: Any, corpus: Any, *, lift: Any = None, to
         return _timed(lambda: views.view(topic), renders)
 
     if not live:
-        return show(topic)
+        return _static(show(topic))
     from ipywidgets import Dropdown
 
     options = [(f"{k + 1}: {label}", k) for k, label in enumerate(model.topic_labels())]
