@@ -4,12 +4,13 @@
 `DemoServer` serves the catalogue on 127.0.0.1; `run_demo` is what `make demo` runs.
 """
 
-from bcanalysis.demo.catalogue import TAG_THEMES, TAGS, THEMES, Album, catalogue, genre_truth, listing
+from bcanalysis.demo.catalogue import DRIFT, TAG_THEMES, TAGS, THEMES, Album, catalogue, genre_truth, listing
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg, paint
 from bcanalysis.demo.server import ALBUM_FAULTS, DemoServer, album_page
 
 __all__ = [
     "ALBUM_FAULTS",
+    "DRIFT",
     "Album",
     "DemoServer",
     "SIZE_CODES",

@@ -78,6 +78,10 @@ _WORDS = (
 CROSS_LISTED = 0.12
 FIRST_YEAR, LAST_YEAR = 2008, 2024
 
+#: The planted trend over time: tag → (theme, share in LAST_YEAR). That genre's covers take on the theme linearly
+#: from none in FIRST_YEAR, so ambient darkens towards "midnight" while every other genre stays put (the control).
+DRIFT: dict[str, tuple[str, float]] = {"ambient": ("midnight", 0.7)}
+
 
 @dataclass(frozen=True)
 class Album:
@@ -147,6 +151,17 @@ def _mixture(rng: np.random.Generator, tag: str, concentration: float = 1.5) -> 
     return {n: round(float(t), 4) for n, t in zip(names, theta, strict=True) if t > 0}
 
 
+def _drift(mixture: dict[str, float], tag: str, released: dt.date) -> dict[str, float]:
+    """Blend the genre's drift theme into an album's mixture in proportion to how late it was released."""
+    if tag not in DRIFT:
+        return mixture
+    theme, final = DRIFT[tag]
+    share = final * (released.year - FIRST_YEAR) / (LAST_YEAR - FIRST_YEAR)
+    blended = {name: w * (1 - share) for name, w in mixture.items()}
+    blended[theme] = blended.get(theme, 0.0) + share
+    return {name: round(w, 4) for name, w in blended.items() if round(w, 4) > 0}
+
+
 def _title(rng: np.random.Generator) -> str:
     """An album title; some hold characters that pages must HTML-escape (&, quotes, <)."""
     title = _name(rng, int(rng.integers(1, 4)))
@@ -184,6 +199,7 @@ def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
         if rng.random() < CROSS_LISTED:
             listed.append(str(rng.choice([t for t in TAGS if t != tag])))
         place = str(rng.choice(PLACES))
+        released = dt.date(FIRST_YEAR, 1, 1) + dt.timedelta(days=int(rng.integers(0, span + 1)))
         albums.append(
             Album(
                 index=i,
@@ -196,8 +212,8 @@ def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
                 tag=tag,
                 tags=tuple(dict.fromkeys([*listed, *map(str, extra), place])),
                 listed_under=tuple(listed),
-                release_date=dt.date(FIRST_YEAR, 1, 1) + dt.timedelta(days=int(rng.integers(0, span + 1))),
-                mixture=_mixture(rng, tag),
+                release_date=released,
+                mixture=_drift(_mixture(rng, tag), tag, released),
                 zero_width_title=bool(rng.random() < 0.05),
             )
         )
