@@ -208,3 +208,11 @@ def test_empty_input_is_refused(random_palettes):
         topics.fit([None], n_topics=1)
     with pytest.raises(ValueError, match="300"):
         topics.fit([[(300, 0, 0)]], n_topics=1)
+
+
+def test_perplexity_does_not_depend_on_chunking(planted, planted_model):
+    counts = planted_model.doc_term(planted.palettes[:300]).counts
+    whole = completion_perplexity(planted_model, counts, 0)
+    assert completion_perplexity(planted_model, counts, 0, chunk=37) == pytest.approx(whole, rel=1e-12)
+    theta = topics.model.fold_in(counts, planted_model.components_, 1.0)
+    assert np.allclose(topics.model.fold_in(counts, planted_model.components_, 1.0, chunk=37), theta)

@@ -229,19 +229,23 @@ def split_tokens(X: sp.csr_matrix, random_state: int) -> tuple[sp.csr_matrix, sp
     return a, b
 
 
-def completion_perplexity(model: ColorTopicModel, counts: sp.csr_matrix, random_state: int = 0) -> float:
+def completion_perplexity(model: ColorTopicModel, counts: sp.csr_matrix, random_state: int = 0,
+                          chunk: int = 4096) -> float:
     """exp(−log-likelihood per word) of each document's second half, given the mixture inferred from its first."""
     observed, held = split_tokens(counts, random_state)
     phi = model.components_
-    theta = fold_in(observed, phi, model.doc_topic_prior)
-    held = held.tocsr()
-    held.eliminate_zeros()
-    rows = np.repeat(np.arange(held.shape[0]), np.diff(held.indptr))
-    p = np.einsum("ik,ki->i", theta[rows], phi[:, held.indices])
-    n = held.data.sum()
+    loglik, n = 0.0, 0
+    for lo in range(0, counts.shape[0], chunk):  # chunks keep memory flat in the number of documents
+        theta = fold_in(observed[lo : lo + chunk], phi, model.doc_topic_prior)
+        h = held[lo : lo + chunk].tocsr()
+        h.eliminate_zeros()
+        rows = np.repeat(np.arange(h.shape[0]), np.diff(h.indptr))
+        p = np.einsum("ik,ki->i", theta[rows], phi[:, h.indices])
+        loglik += float((h.data * np.log(p)).sum())
+        n += int(h.data.sum())
     if n == 0:
         raise ValueError("documents too short for held-out perplexity (no held-out words)")
-    return float(np.exp(-(held.data * np.log(p)).sum() / n))
+    return float(np.exp(-loglik / n))
 
 
 # --- fitting -----------------------------------------------------------------------------------------------
