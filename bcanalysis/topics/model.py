@@ -207,14 +207,16 @@ def _fold_chunk(X: sp.csr_matrix, phi_t: np.ndarray, alpha: float, n_iter: int, 
     n, K = X.shape[0], phi_t.shape[1]
     rows = np.repeat(np.arange(n), np.diff(X.indptr))
     theta = np.full((n, K), 1.0 / K)
+    live = np.ones(n, dtype=bool)  # each document stops on its own, so results do not depend on chunking
     for _ in range(n_iter):  # θ ∝ α + expected topic counts: the Gibbs estimate's form, defined for empty docs
         denom = np.einsum("ik,ik->i", theta[rows], phi_t[X.indices])
         R = sp.csr_matrix((X.data / denom, X.indices, X.indptr), shape=X.shape)
         new = theta * (R @ phi_t) + alpha
         new /= new.sum(axis=1, keepdims=True)
-        done = np.abs(new - theta).max() < tol
-        theta = new
-        if done:
+        moved = np.abs(new - theta).max(axis=1) >= tol
+        theta[live] = new[live]
+        live &= moved
+        if not live.any():
             break
     return theta
 
