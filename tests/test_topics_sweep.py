@@ -133,3 +133,11 @@ def test_planted_topics_are_more_coherent_than_shuffled(planted):
     truth = metrics.align_to_colors(planted.topics, planted.colors, topics.vectorize(planted.palettes, 12).colors)
     shuffled = truth[:, np.random.default_rng(0).permutation(truth.shape[1])]
     assert metrics.coherence_npmi(truth, counts).mean() > metrics.coherence_npmi(shuffled, counts).mean() + 0.2
+
+
+def test_sweep_runs_the_analysis_engine_too(planted):
+    result = topics.sweep(planted.palettes[:400], bits=12, n_topics=[2, 4], weighting="tfidf", engine="sklearn",
+                          random_state=0, n_jobs=1, progress=False, max_iter=5)
+    assert result.table["perplexity"].notna().all()
+    model = result.model(12, 4)
+    assert model.engine == "sklearn" and model.params["max_iter"] == 5
