@@ -86,14 +86,12 @@ def fit_tomotopy(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -
     seed = np.random.SeedSequence().generate_state(1)[0] if seed is None else seed
     model = tp.LDAModel(k=n_topics, alpha=opts["alpha"], eta=opts["eta"], seed=int(seed) % 2**32)
     model.optim_interval = 0
-    words = [str(j) for j in range(X.shape[1])]
-    tokens = np.repeat(X.indices, X.data.astype(np.int64))
+    words = np.array([str(j) for j in range(X.shape[1])], dtype=object)  # column j is the word "j"
+    tokens = words[np.repeat(X.indices, X.data.astype(np.int64))]
     ends = np.cumsum(np.asarray(X.sum(axis=1)).ravel().astype(np.int64))
-    start = 0
-    for end in ends.tolist():
-        if end > start:
-            model.add_doc([words[j] for j in tokens[start:end].tolist()])
-        start = end
+    for doc in np.split(tokens, ends[:-1]):
+        if len(doc):
+            model.add_doc(doc.tolist())
     n_iter, last = 0, -np.inf
     while n_iter < opts["max_iter"]:
         model.train(10, workers=1)
