@@ -86,3 +86,55 @@ def test_static_views_match_the_model(sweep) -> None:
     assert near.info == {"bits": 12, "n_topics": 4}
     stacked = widgets.topic_grids(sweep, n_topics=3)
     assert "9-bit (3 topics)" in stacked.caption and "12-bit (3 topics)" in stacked.caption
+
+
+class _NoCovers:
+    """A corpus stand-in whose albums have no cover files (grey tiles are drawn)."""
+
+    def cover_path(self, relative):
+        return None
+
+
+@pytest.fixture(scope="module")
+def albums(palettes):
+    import pandas as pd
+
+    tags = [["rock", XSS], ["pop"], ["metal", "rock"]]
+    return pd.DataFrame(
+        {
+            "title": [XSS if i == 0 else f"album {i}" for i in range(len(palettes))],
+            "artist": [f"artist {i % 7}" for i in range(len(palettes))],
+            "tags": [tags[i % 3] for i in range(len(palettes))],
+            "colorgram": [[tuple(int(v) for v in c) for c in p] for p in palettes],
+            "proportions": [None] * len(palettes),
+            "cover_file": [None] * len(palettes),
+        },
+        index=pd.RangeIndex(1, len(palettes) + 1, name="id"),
+    )
+
+
+def test_topic_explorer_shows_palette_lift_and_exemplars(sweep, albums) -> None:
+    model = sweep.model(12, 3)
+    w = widgets.explore_topics(model, albums, _NoCovers(), topic=0)
+    dropdown = w.children[0]
+    assert [v for _, v in dropdown.options] == [0, 1, 2]
+    first = w.result
+    assert first.info == {"topic": 0} and first.caption.startswith("topic 1: ")
+    dropdown.value = 2
+    second = w.result
+    assert second.info == {"topic": 2} and second.png != first.png and second.ms < 200
+    page = w.view.value
+    assert "Genres that wear topic 3" in page and "Covers loading most on it" in page
+    assert XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page  # the XSS tag's lift row, escaped
+    dropdown.value = 0
+    assert w.result.cached and w.result.png == first.png
+
+
+def test_topic_table_and_exemplar_grid(sweep, albums) -> None:
+    model = sweep.model(12, 3)
+    index, palettes = topics.album_palettes(albums)
+    table = widgets.topic_table(model, palettes)
+    assert list(table.index) == [1, 2, 3] and abs(table["share of corpus"].sum() - 1) < 1e-6
+    assert all(len(words.split()) == 15 for words in table["top colours"])
+    grid = widgets.exemplar_grid(model, albums, _NoCovers(), n=4)
+    assert "rows: topics 1..3" in grid.caption and grid.png.startswith(b"\x89PNG")
