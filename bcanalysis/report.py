@@ -49,7 +49,7 @@ CODE_MODES = ("show", "folded", "none")
 #: Distributions whose versions the index lists.
 VERSIONED = (
     "bcanalysis", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "pillow",
-    "papermill", "nbconvert", "ipykernel", "ipywidgets",
+    "tomotopy", "papermill", "nbconvert", "ipykernel", "ipywidgets",
 )  # fmt: skip
 
 
@@ -75,6 +75,7 @@ class Report:
     index: Path
     runs: list[NotebookRun] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)  # the notebooks' own parameter values
 
 
 # --- choosing notebooks and parameters ------------------------------------------------------------------------
@@ -94,6 +95,24 @@ def find_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, only: Iterable[str] | No
             raise ReportError(f"no notebook matches {', '.join(missing)} (have: {names})")
         found = picked
     return found
+
+
+def notebook_defaults(path: Path) -> dict[str, Any]:
+    """The plain-literal assignments of a notebook's `parameters` cell (what runs when nothing is injected)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    out: dict[str, Any] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign):
+                    try:
+                        value = ast.literal_eval(node.value)
+                    except ValueError:
+                        continue
+                    out.update({t.id: value for t in node.targets if isinstance(t, ast.Name)})
+    return out
 
 
 def parse_value(text: str) -> Any:
@@ -271,7 +290,7 @@ def run_report(
     out_dir = Path(out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
-    report = Report(index=out_dir / "index.html", parameters=params)
+    report = Report(index=out_dir / "index.html", parameters=params, defaults=notebook_defaults(notebooks[0]))
     started = datetime.now(timezone.utc)
     failure: ReportError | None = None
     for nb in notebooks:
@@ -355,9 +374,11 @@ def write_index(report: Report, *, started: datetime | None = None) -> Path:
         size = f"{run.html.stat().st_size / 1e6:.1f} MB" if run.html and run.html.exists() else ""
         cells = (link, nb, status, f"{run.seconds:.1f} s", size)
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    effective = {**report.defaults, **report.parameters}
     params = "".join(
-        f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td></tr>"
-        for k, v in report.parameters.items()
+        f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td>"
+        f"<td class=\"meta\">{'injected' if k in report.parameters else 'notebook default'}</td></tr>"
+        for k, v in effective.items()
     )
     versions = " · ".join(f"{_e(k)} {_e(v)}" for k, v in package_versions().items())
     total = sum(r.seconds for r in report.runs)

@@ -27,7 +27,7 @@ def _notebook(path: Path, *cells, parameters: str = "x = 1\nname = 'plain'") -> 
 def notebooks(tmp_path: Path) -> Path:
     d = tmp_path / "notebooks"
     d.mkdir()
-    _notebook(d / "01_first.ipynb", new_code_cell("print('x is', x * 2)"))
+    _notebook(d / "01_first.ipynb", new_code_cell("print('x is', x * 2)"))  # parameters: x, name
     _notebook(
         d / "02_second.ipynb",
         new_code_cell("import matplotlib.pyplot as plt\nplotted_line = plt.plot([1, x])"),
@@ -55,6 +55,8 @@ def test_report_runs_in_order_injects_parameters_and_writes_index(notebooks: Pat
     assert '<a href="01_first.html">01_first</a>' in index and '<a href="02_second.html">' in index
     assert "&lt;img src=x onerror=alert(1)&gt;" in index  # the parameter, escaped
     assert "papermill" in index and "nbconvert" in index and "git commit" in index
+    assert "<th>x</th><td><code>21</code></td><td class=\"meta\">injected" in index
+    assert "notebook default" not in index  # every parameter of the notebook was injected here
     executed = nbformat.read(str(out / "01_first.ipynb"), as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "x = 21" in injected[0].source and "live = False" in injected[0].source
@@ -73,6 +75,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_earlier_reports(note
     assert not (out / "03_third.html").exists()
     index = (out / "index.html").read_text()
     assert "failed" in index and "bad corpus" in index and "03_third" not in index
+    assert "<th>name</th><td><code>&quot;plain&quot;</code></td><td class=\"meta\">notebook default" in index
 
 
 def test_cli_report_only_and_code_modes(notebooks: Path, tmp_path: Path, capsys) -> None:
