@@ -1,0 +1,60 @@
+"""The intertopic map: topics placed in 2-D so that similar colour topics sit close, sized by prevalence.
+
+As pyLDAvis does for word topics: Jensen-Shannon distances between topic-colour distributions, then classical
+multidimensional scaling (principal coordinates) to two dimensions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import jensenshannon
+
+from bcanalysis.topics.genres import topic_weights
+
+
+def topic_distances(components: np.ndarray) -> np.ndarray:
+    """K × K Jensen-Shannon distances (base 2, so 0..1) between the rows of a topic-colour matrix."""
+    comp = np.asarray(components, dtype=np.float64)
+    comp = comp / comp.sum(axis=1, keepdims=True)
+    k = len(comp)
+    out = np.zeros((k, k))
+    for i in range(k):
+        out[i, i + 1 :] = jensenshannon(comp[i][None, :], comp[i + 1 :], axis=1, base=2)
+    return out + out.T
+
+
+def classical_mds(distances: np.ndarray, dims: int = 2) -> np.ndarray:
+    """Principal coordinates: points whose Euclidean distances best match `distances` (exact when they can)."""
+    d2 = np.asarray(distances, dtype=np.float64) ** 2
+    n = len(d2)
+    centre = np.eye(n) - np.ones((n, n)) / n
+    vals, vecs = np.linalg.eigh(-0.5 * centre @ d2 @ centre)
+    top = np.argsort(vals)[::-1][:dims]
+    coords = vecs[:, top] * np.sqrt(np.clip(vals[top], 0, None))
+    coords *= np.where(coords[np.abs(coords).argmax(axis=0), range(coords.shape[1])] < 0, -1, 1)  # fix sign
+    if coords.shape[1] < dims:
+        coords = np.pad(coords, ((0, 0), (0, dims - coords.shape[1])))
+    return coords
+
+
+def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, n_colors: int = 5) -> pd.DataFrame:
+    """One row per topic: map position (`x`, `y`), `prevalence` (mean album weight; uniform without albums),
+    its colour name label and top colours as hex words, ready for `plots.intertopic_map`."""
+    coords = classical_mds(topic_distances(model.components_))
+    if albums is not None:
+        prevalence = topic_weights(model, albums).mean(axis=0).to_numpy()
+    else:
+        prevalence = np.full(model.n_topics, 1 / model.n_topics)
+    return pd.DataFrame({
+        "topic": np.arange(model.n_topics),
+        "x": coords[:, 0],
+        "y": coords[:, 1],
+        "prevalence": prevalence,
+        "label": model.topic_labels(3),
+        "colors": [[f"{r:02x}{g:02x}{b:02x}" for r, g, b in model.top_colors(k, n_colors).tolist()]
+                   for k in range(model.n_topics)],
+        "weights": [model.top_weights(k, n_colors).tolist() for k in range(model.n_topics)],
+    }).set_index("topic")
