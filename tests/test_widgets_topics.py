@@ -119,12 +119,12 @@ def test_topic_explorer_shows_palette_lift_and_exemplars(sweep, albums) -> None:
     dropdown = w.children[0]
     assert [v for _, v in dropdown.options] == [0, 1, 2]
     first = w.result
-    assert first.info == {"topic": 0} and first.caption.startswith("topic 1: ")
+    assert first.info == {"topic": 0} and first.caption.startswith("topic 0: ")
     dropdown.value = 2
     second = w.result
     assert second.info == {"topic": 2} and second.png != first.png and second.ms < 200
     page = w.view.value
-    assert "Genres that wear topic 3" in page and "Covers loading most on it" in page
+    assert "Genres that wear topic 2" in page and "Covers loading most on it" in page
     assert XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page  # the XSS tag's lift row, escaped
     dropdown.value = 0
     assert w.result.cached and w.result.png == first.png
@@ -134,7 +134,7 @@ def test_topic_table_and_exemplar_grid(sweep, albums) -> None:
     model = sweep.model(12, 3)
     index, palettes = topics.album_palettes(albums)
     table = widgets.topic_table(model, palettes)
-    assert list(table.index) == [1, 2, 3] and abs(table["share of corpus"].sum() - 1) < 1e-6
+    assert list(table.index) == [0, 1, 2] and abs(table["share of corpus"].sum() - 1) < 1e-6
     assert all(len(words.split()) == 15 for words in table["top colours"])
     grid = widgets.exemplar_grid(model, albums, _NoCovers(), n=4)
     assert "rows: topics 1..3" in grid.caption and grid.png.startswith(b"\x89PNG")

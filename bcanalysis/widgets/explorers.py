@@ -228,10 +228,10 @@ class TopicViews:
         covers = _album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers))
         grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
         rows, header = _topic_lift(self.lift, k)
-        extra = (f"<h4>Genres that wear topic {k + 1}</h4>" + table_html(rows[:12], header)
+        extra = (f"<h4>Genres that wear topic {k}</h4>" + table_html(rows[:12], header)
                  + '<h4>Covers loading most on it</h4><img alt="exemplar covers" src="data:image/png;base64,'
                  + base64.b64encode(grid.png).decode("ascii") + '"/>' + grid.html_extra)  # fmt: skip
-        return View(png(palette, (40, 28)), f"topic {k + 1}: {self.model.topic_label(k)}", html_extra=extra,
+        return View(png(palette, (40, 28)), f"topic {k}: {self.model.topic_label(k)}", html_extra=extra,
                     info={"topic": k})  # fmt: skip
 
     def view(self, k: int) -> View:
@@ -252,7 +252,7 @@ def explore_topics(model: Any, albums: Any, corpus: Any, *, lift: Any = None, to
         return _static(show(topic))
     from ipywidgets import Dropdown
 
-    options = [(f"{k + 1}: {label}", k) for k, label in enumerate(model.topic_labels())]
+    options = [(f"{k}: {label}", k) for k, label in enumerate(model.topic_labels())]
     w = _live(show, topic=Dropdown(options=options, value=topic, description="topic"))
     w.views = views
     return w

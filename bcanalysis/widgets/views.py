@@ -190,7 +190,7 @@ def topic_grid_view(model: Any, *, n_colors: int | None = None, cell: int = 18, 
     pixels = topic_grid_pixels(model, n_colors)
     legend = ""
     if labels:
-        legend = table_html([(k + 1, model.topic_label(k)) for k in range(model.n_topics)], ["topic", "colours"])
+        legend = table_html([(k, model.topic_label(k)) for k in range(model.n_topics)], ["topic", "colours"])
     caption = f"{model.bits}-bit, {model.n_topics} topics: one row per topic, top colours in HLS order"
     return View(png(pixels, cell), caption, html_extra=legend, info={"bits": model.bits, "n_topics": model.n_topics})
 
@@ -208,7 +208,7 @@ def topic_table(model: Any, palettes: Sequence[Any], n_colors: int = 15) -> Any:
             "share of corpus": share,
             "top colours": [" ".join(to_words(model.top_colors(k, n_colors))) for k in range(model.n_topics)],
         },
-        index=pd.RangeIndex(1, model.n_topics + 1, name="topic"),
+        index=pd.RangeIndex(0, model.n_topics, name="topic"),
     )
 
 
@@ -231,7 +231,7 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
         strip[: swatch.shape[0], : swatch.shape[1]] = swatch[:px, :px]
         rows += [strip, *[_thumb(f, px) for f in files], *[_thumb(None, px)] * (n - len(files))]
     pixels = _tile(rows, px, n + 1)
-    labels = [(k + 1, model.topic_label(k)) for k in range(model.n_topics)]
+    labels = [(k, model.topic_label(k)) for k in range(model.n_topics)]
     return View(png(pixels), f"the {n} covers loading most on each topic (rows: topics 1..{model.n_topics})",
                 html_extra=table_html(labels, ["row / topic", "colours"]))  # fmt: skip
 
