@@ -314,9 +314,11 @@ def fit(
 ) -> ColorTopicModel:
     """Fit colour topics to palettes ((r, g, b), (r, g, b, proportion) or colorgram colours, one list per album).
 
+    Defaults: colour counts into tomotopy's collapsed Gibbs sampler, which recovers planted topics best (README).
     `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.
     With `n_restarts > 1`, each restart is fitted on all but a `heldout` share of the palettes and the one with the
-    best held-out perplexity is kept. Extra keywords go to the engine (e.g. `max_iter`, `alpha`).
+    best held-out perplexity is kept: single fits sometimes merge two topics, so use 2-3 for a final model.
+    Extra keywords go to the engine (e.g. `max_iter`, `alpha`).
     """
     check_weighting(weighting, engine)
     if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)) or n_restarts < 1:
