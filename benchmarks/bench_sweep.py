@@ -9,9 +9,9 @@ Ours: `bcanalysis.topics.sweep(palettes, bits=(12,), n_topics=range(1, max_n + 1
 defaults (two seeds per n, held-out metrics, all cores). Recovery: mean cosine between planted and fitted topics
 after one-to-one matching, at the true n.
 
-Measured on the 2-core development machine (load average ≈ 1.3 from other work), 25,000 palettes, seed 0:
-analysis loop 301.9 s, recovery 0.855; sweep 78.5 s (38 fits: 19 n × 2 seeds), recovery 0.991; 3.8× faster.
-The same run with the cores shared with other jobs (load ≈ 4): 412.8 s vs 162.0 s, 2.5×.
+Measured on the 2-core development machine, 25,000 palettes, seed 0 (other engineers' jobs shared the cores):
+analysis loop 288.0 s, recovery 0.855; sweep 67.6 s (37 sampled fits: n = 2..19 × 2 seeds, n = 1 exact),
+recovery 0.991; 4.3× faster. Other runs: 301.9 s vs 78.5 s (3.8×, load ≈ 1.5); 412.8 s vs 162.0 s (2.5×, load ≈ 4).
 """
 
 from __future__ import annotations
