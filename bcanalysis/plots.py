@@ -186,3 +186,99 @@ def exemplar_strips(model, albums: pd.DataFrame, k: int, n: int = 8, *,
             axes[i, 0].axis("off")
     fig.suptitle(f"topic {k}: {model.topic_label(k)}")
     return fig
+
+
+# --- beyond the analysis: time, the intertopic map, similar covers, colour spaces ----------------------------------
+
+
+def _topic_color(model, k: int) -> np.ndarray:
+    """The heaviest colour of topic `k`, as 0..1 RGB (how a topic is painted in charts)."""
+    return _rgb01(model.top_colors(k, 1, order="weight"))[0]
+
+
+def topic_trends(table: pd.DataFrame, model=None, *, group: str = "(all)") -> Figure:
+    """Stacked topic shares per period for one group of `topics.trends` output, each topic in its own top colour."""
+    rows = table[(table["group"] == group) & table["variable"].map(lambda v: isinstance(v, (int, np.integer)))]
+    if rows.empty:
+        raise ValueError(f"no topic rows for group {group!r}; pass a model to topics.trends and a group it has")
+    shares = rows.pivot(index="period", columns="variable", values="mean").sort_index()
+    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    colors = [_topic_color(model, k) if model is not None else None for k in shares.columns]
+    labels = [f"{k}: {model.topic_label(k)}" if model is not None else str(k) for k in shares.columns]
+    ax.stackplot(shares.index.astype(float), shares.to_numpy().T, colors=colors if model is not None else None,
+                 labels=labels, edgecolor="white", linewidth=0.3)
+    ax.set_xlim(shares.index.min(), shares.index.max())
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(table.attrs.get("by", "period"))
+    ax.set_ylabel("mean topic share")
+    ax.set_title(f"colour topics over time: {group}")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
+    return fig
+
+
+STAT_LABELS = {"lightness": "mean CIELAB lightness L*", "saturation": "mean HLS saturation",
+               "near_black": "share of cover near black", "near_white": "share of cover near white"}
+
+
+def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequence[str] | None = None,
+                highlight: Sequence[str] = ()) -> Figure:
+    """One line per group of a palette statistic over time, with its bootstrap band; `highlight` groups stand out."""
+    rows = table[table["variable"] == stat]
+    if rows.empty:
+        raise ValueError(f"no rows for statistic {stat!r} in the trends table")
+    names = sorted(set(rows["group"])) if groups is None else list(groups)
+    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    for name in names:
+        g = rows[rows["group"] == name].sort_values("period")
+        strong = name in highlight or not highlight
+        line, = ax.plot(g["period"], g["mean"], lw=2.2 if name in highlight else 1.2, alpha=1.0 if strong else 0.45,
+                        label=name.replace("$", r"\$"))
+        ax.fill_between(g["period"], g["lo"], g["hi"], color=line.get_color(), alpha=0.18 if strong else 0.06, lw=0)
+    ax.set_xlabel(table.attrs.get("by", "period"))
+    ax.set_ylabel(STAT_LABELS.get(stat, stat))
+    level = table.attrs.get("level", 0.95)
+    ax.set_title(f"{stat} over time ({level:.0%} bootstrap bands)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    return fig
+
+
+def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figure:
+    """pyLDAvis-style map from `topics.intertopic.intertopic_map`: each topic a pie of its top colours at its MDS
+    position, area proportional to prevalence, labelled with its colour names."""
+    from matplotlib.colors import to_rgb
+
+    fig = Figure(figsize=(9, 8), layout="constrained")
+    ax = fig.add_subplot()
+    span = max(np.ptp(table["x"]), np.ptp(table["y"]), 1e-9)
+    scale = 0.1 * span / np.sqrt(table["prevalence"].max())
+    for k, row in table.iterrows():
+        radius = scale * np.sqrt(row["prevalence"])
+        weights = np.asarray(row["weights"], dtype=np.float64)
+        colors = [to_rgb("#" + c) for c in row["colors"]]
+        ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=radius, frame=True,
+               wedgeprops={"linewidth": 2.5 if k == selected else 0.4, "edgecolor": "black" if k == selected
+                           else "white"})
+        ax.annotate(f"{k}: {row['label']}", (row["x"], row["y"] - radius), ha="center", va="top", fontsize=7,
+                    xytext=(0, -2), textcoords="offset points")
+    pad = 0.2 * span
+    ax.set_xlim(table["x"].min() - pad, table["x"].max() + pad)
+    ax.set_ylim(table["y"].min() - pad, table["y"].max() + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel("PC1")
+    ax.set_ylabel("PC2")
+    ax.set_title("intertopic map: Jensen-Shannon distance (classical MDS), area = prevalence")
+    return fig
+
+
+def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
+    """A query album's palette on top, then its nearest albums' palettes (from `topics.similar`) with distances."""
+    rows = pd.concat([query.to_frame().T.assign(distance=0.0), neighbours])
+    names = [f"{a} — {t}".replace("$", r"\$") for a, t in zip(rows["artist"], rows["title"], strict=True)]
+    labels = [("query: " if i == 0 else f"{d:.3f}  ") + name
+              for i, (name, d) in enumerate(zip(names, rows["distance"], strict=True))]
+    fig = palette_strips(rows, labels)
+    fig.axes[0].axhline(0.5, color="black", lw=1)
+    fig.axes[0].set_title("similar covers: nearest albums in topic space (Hellinger distance)")
+    return fig
