@@ -282,3 +282,28 @@ def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
     fig.axes[0].axhline(0.5, color="black", lw=1)
     fig.axes[0].set_title("similar covers: nearest albums in topic space (Hellinger distance)")
     return fig
+
+
+def space_comparison(table: pd.DataFrame) -> Figure:
+    """`topics.compare_spaces` as four panels (coherence, stability, tag accuracy, vocabulary) against bit depth,
+    one line per colour space."""
+    panels = [("coherence_npmi", "NPMI coherence (higher: tighter topics)"),
+              ("stability", "seed stability (matched cosine)"),
+              ("tag_accuracy", "tag accuracy from topics (cross-validated)"),
+              ("vocabulary", "distinct colour words")]
+    missing = [c for c, _ in panels if c not in table]
+    if missing:
+        raise ValueError(f"not a compare_spaces table: missing columns {missing}")
+    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    axes = fig.subplots(1, 4)
+    for ax, (column, title) in zip(axes, panels, strict=True):
+        for space, rows in table.groupby("space", sort=False):
+            ax.plot(rows["bits"], rows[column], marker="o", label=space)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("bits")
+        ax.set_xticks(sorted(set(table["bits"])))
+    if "chance" in table.attrs:
+        axes[2].axhline(table.attrs["chance"], color="grey", ls=":", lw=1, label="chance")
+    axes[3].set_yscale("log")
+    axes[0].legend(fontsize=8, frameon=False)
+    return fig

@@ -5,10 +5,13 @@
     result = topics.sweep(palettes, bits=(9, 12, 15), n_topics=range(1, 20), random_state=0, cache_dir="data/cache")
     result.table, result.recommend(), result.model(12, 18)
     topics.tag_topic_table(model, albums_df), topics.exemplars(model, albums_df, k=3, n=8)
+    topics.trends(model, albums_df), topics.trend_test(albums_df), topics.intertopic_map(model, albums_df)
+    topics.similar(model, albums_df, url), topics.compare_spaces(albums_df)
 """
 
 from bcanalysis.topics.engines import ENGINES
 from bcanalysis.topics.genres import album_palettes, exemplars, tag_topic_table, topic_weights
+from bcanalysis.topics.intertopic import intertopic_map
 from bcanalysis.topics.metrics import (
     coherence_npmi,
     coherence_umass,
@@ -26,6 +29,9 @@ from bcanalysis.topics.model import (
 )
 from bcanalysis.topics.planted import PlantedPalettes, planted_palettes
 from bcanalysis.topics.selection import SweepResult, sweep
+from bcanalysis.topics.similar import SimilarCovers, similar
+from bcanalysis.topics.spaces import compare_spaces
+from bcanalysis.topics.trends import palette_stats, trend_test, trends
 from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, vectorize
 
 __all__ = [
@@ -37,19 +43,26 @@ __all__ = [
     "ColorTopicModel",
     "DocTerm",
     "PlantedPalettes",
+    "SimilarCovers",
     "SweepResult",
     "album_palettes",
     "coherence_npmi",
+    "compare_spaces",
     "coherence_umass",
     "exemplars",
     "fit",
+    "intertopic_map",
     "match_topics",
     "matched_similarity",
+    "palette_stats",
     "planted_palettes",
     "recovery",
+    "similar",
     "sweep",
     "tag_topic_table",
     "topic_diversity",
     "topic_weights",
+    "trend_test",
+    "trends",
     "vectorize",
 ]

@@ -38,7 +38,9 @@ class ColorTopicModel:
         params: dict[str, Any] | None = None,
         state: dict[str, np.ndarray] | None = None,
         meta: dict[str, Any] | None = None,
+        space: str = "rgb",
     ):
+        self.space = space
         self.components_ = np.asarray(components, dtype=np.float64)
         self.colors = np.asarray(colors, dtype=np.uint8)
         self.bits = check_bits(bits)
@@ -51,9 +53,14 @@ class ColorTopicModel:
 
     def __repr__(self) -> str:
         return (
-            f"ColorTopicModel(n_topics={self.n_topics}, bits={self.bits}, vocabulary={len(self.colors)}, "
+            f"ColorTopicModel(n_topics={self.n_topics}, bits={self.bits}{self._space_repr}, "
+            f"vocabulary={len(self.colors)}, "
             f"weighting={self.weighting!r}, engine={self.engine!r})"
         )
+
+    @property
+    def _space_repr(self) -> str:
+        return "" if self.space == "rgb" else f", space={self.space!r}"
 
     @property
     def n_topics(self) -> int:
@@ -68,7 +75,7 @@ class ColorTopicModel:
 
     def doc_term(self, palettes: Sequence[Any]) -> DocTerm:
         """Palettes as counts over this model's vocabulary (colours it never saw are dropped)."""
-        return vectorize(palettes, self.bits, colors=self.colors)
+        return vectorize(palettes, self.bits, colors=self.colors, space=self.space)
 
     def transform(self, palettes: Sequence[Any]) -> np.ndarray:
         """Topic mixture of each palette (N × K, rows sum to 1)."""
@@ -141,6 +148,7 @@ class ColorTopicModel:
             "format": _FORMAT,
             "format_version": FORMAT_VERSION,
             "bits": self.bits,
+            "space": self.space,
             "weighting": self.weighting,
             "engine": self.engine,
             "doc_topic_prior": self.doc_topic_prior,
@@ -169,7 +177,7 @@ class ColorTopicModel:
         return cls(
             arrays["components"], arrays["colors"], meta["bits"], weighting=meta["weighting"],
             engine=meta["engine"], doc_topic_prior=meta["doc_topic_prior"], params=meta["params"], state=state,
-            meta=meta["meta"],
+            meta=meta["meta"], space=meta.get("space", "rgb"),
         )
 
 
@@ -290,6 +298,7 @@ def fit_doc_term(
     return ColorTopicModel(
         res.components, doc_term.colors, doc_term.bits, weighting=weighting, engine=engine,
         doc_topic_prior=res.doc_topic_prior, params=res.params, state={**state, **res.state}, meta=meta,
+        space=doc_term.space,
     )
 
 
@@ -310,6 +319,7 @@ def fit(
     random_state: int | None = None,
     n_restarts: int = 1,
     heldout: float = 0.1,
+    space: str = "rgb",
     **kw: Any,
 ) -> ColorTopicModel:
     """Fit colour topics to palettes ((r, g, b), (r, g, b, proportion) or colorgram colours, one list per album).
@@ -318,12 +328,13 @@ def fit(
     `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.
     With `n_restarts > 1`, each restart is fitted on all but a `heldout` share of the palettes and the one with the
     best held-out perplexity is kept: single fits sometimes merge two topics, so use 2-3 for a final model.
-    Extra keywords go to the engine (e.g. `max_iter`, `alpha`).
+    `space` bins colours in RGB (the analysis's), HLS or OKLab (see `quantize`). Extra keywords go to the engine
+    (e.g. `max_iter`, `alpha`).
     """
     check_weighting(weighting, engine)
     if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)) or n_restarts < 1:
         raise ValueError(f"n_restarts must be an integer >= 1, got {n_restarts!r}")
-    doc_term = vectorize(palettes, bits)
+    doc_term = vectorize(palettes, bits, space=space)
     check_n_topics(n_topics, len(doc_term.colors))
     if n_restarts == 1:
         return fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=random_state, **kw)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from bcanalysis.quantize import check_bits, palette_arrays, quantize, to_words
+from bcanalysis.quantize import check_bits, check_space, palette_arrays, quantize, to_words
 
 #: Document weightings `fit` understands.
 WEIGHTINGS = ("count", "proportion", "tfidf")
@@ -30,6 +30,7 @@ class DocTerm:
     colors: np.ndarray
     bits: int
     first_seen: np.ndarray | None = None  # corpus position of each word's first occurrence (for tf-idf order)
+    space: str = "rgb"  # the colour space the colours were binned in (see quantize)
 
     @property
     def n_docs(self) -> int:
@@ -43,7 +44,7 @@ class DocTerm:
     def rows(self, index: np.ndarray) -> DocTerm:
         """The same vocabulary restricted to some documents (e.g. a training split)."""
         pseudo = None if self.pseudo is None else self.pseudo[index]
-        return DocTerm(self.counts[index], pseudo, self.colors, self.bits, self.first_seen)
+        return DocTerm(self.counts[index], pseudo, self.colors, self.bits, self.first_seen, self.space)
 
     def fingerprint(self) -> str:
         """A short hash of the matrices and colours: equal data ⇒ equal fingerprint (used as a cache key)."""
@@ -55,6 +56,8 @@ class DocTerm:
             h.update(b"|")
         h.update(self.colors.tobytes())
         h.update(str(self.bits).encode())
+        if self.space != "rgb":  # RGB fingerprints stay as they were, so existing caches stay valid
+            h.update(self.space.encode())
         return h.hexdigest()[:20]
 
 
@@ -99,11 +102,12 @@ def proportion_pseudocounts(proportions: np.ndarray) -> np.ndarray:
     return np.maximum(1, np.round(p / max(p.sum(), 1e-12) * len(p))).astype(np.int64)
 
 
-def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = None) -> DocTerm:
-    """Quantise every palette to `bits` and count colour words; `colors` fixes the vocabulary (unknown words drop)."""
-    bits = check_bits(bits)
+def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = None, space: str = "rgb") -> DocTerm:
+    """Quantise every palette to `bits` (binned in `space`) and count colour words; `colors` fixes the vocabulary
+    (unknown words drop)."""
+    bits, space = check_bits(bits), check_space(space)
     rgb, doc, pseudo = _flatten(palettes)
-    codes = _codes(quantize(rgb, bits))
+    codes = _codes(quantize(rgb, bits, space))
     first_seen = None
     if colors is None:
         vocab, first_seen = np.unique(codes, return_index=True)
@@ -116,7 +120,7 @@ def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = No
     shape = (int(doc[-1]) + 1, len(vocab))
     counts = _csr(doc[keep], col[keep], np.ones(len(codes), np.int64)[keep], shape)
     pmat = None if pseudo is None else _csr(doc[keep], col[keep], pseudo[keep], shape)
-    return DocTerm(counts, pmat, _code_colors(vocab), bits, first_seen)
+    return DocTerm(counts, pmat, _code_colors(vocab), bits, first_seen, space)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

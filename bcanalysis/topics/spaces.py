@@ -1,0 +1,82 @@
+"""Which colour space makes the best colour words? RGB (the analysis's), HLS and OKLab bins compared on the same
+palettes by the coherence and seed stability of their topics and how well those topics tell tags apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+from bcanalysis.quantize import SPACES
+from bcanalysis.topics.genres import album_palettes
+from bcanalysis.topics.metrics import coherence_npmi, matched_similarity, topic_diversity
+from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, fit_doc_term, restart_seeds
+from bcanalysis.topics.vectorize import vectorize
+
+
+def primary_tags(albums: pd.DataFrame) -> pd.Series:
+    """Each album's main tag: the first discover tag it was found under, else its first page tag (None if none)."""
+    column = "found_under" if "found_under" in albums else "tags"
+    if column not in albums:
+        raise ValueError("albums DataFrame needs a 'found_under' or 'tags' column to know each album's tag")
+    return albums[column].map(lambda t: t[0] if isinstance(t, (list, tuple, np.ndarray)) and len(t) else None)
+
+
+def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, random_state: int = 0) -> float:
+    """Cross-validated accuracy of a logistic regression telling albums' tags apart from their topic mixtures."""
+    tags = np.asarray(tags)
+    smallest = pd.Series(tags).value_counts().min()
+    folds = int(min(folds, smallest))
+    if folds < 2:
+        return float("nan")
+    cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    clf = LogisticRegression(max_iter=2000)
+    return float(cross_val_score(clf, np.log(np.clip(mixtures, 1e-9, None)), tags, cv=cv).mean())
+
+
+def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = (9, 12, 15), spaces: Sequence[str] = SPACES,
+                   n_topics: int = 10, seeds: int = 2, random_state: int = 0, weighting: str = DEFAULT_WEIGHTING,
+                   engine: str = DEFAULT_ENGINE, **kw: Any) -> pd.DataFrame:
+    """Fit `seeds` models per (space, bits) on the albums' palettes and measure each binning.
+
+    Columns: vocabulary (distinct colour words), coherence_npmi (mean over topics, higher is better), diversity,
+    stability (matched cosine between seeds' topics), tag_accuracy (cross-validated, chance = 1 / number of tags),
+    fit_seconds. Albums need palettes and tags (`found_under` or `tags`).
+    """
+    index, palettes = album_palettes(albums)
+    tags = primary_tags(albums).loc[index]
+    keep = tags.notna().to_numpy()
+    palettes = [p for p, k in zip(palettes, keep, strict=True) if k]
+    tags = tags[keep].to_numpy()
+    if len(palettes) < 2:
+        raise ValueError(f"need at least 2 albums with a palette and a tag, got {len(palettes)}")
+    rows = []
+    for space in spaces:
+        for b in bits:
+            doc_term = vectorize(palettes, b, space=space)
+            start = time.perf_counter()
+            models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=s, **kw)
+                      for s in restart_seeds(random_state, seeds, b)]
+            seconds = (time.perf_counter() - start) / len(models)
+            first = models[0]
+            rows.append({
+                "space": space,
+                "bits": b,
+                "vocabulary": len(doc_term.colors),
+                "coherence_npmi": float(np.nanmean(coherence_npmi(first.components_, doc_term.counts))),
+                "diversity": topic_diversity(first.components_),
+                "stability": (np.mean([matched_similarity(first.components_, m.components_) for m in models[1:]])
+                              if len(models) > 1 else np.nan),
+                "tag_accuracy": tag_accuracy(first.transform_matrix(doc_term), tags, random_state=random_state),
+                "fit_seconds": seconds,
+            })
+    table = pd.DataFrame(rows)
+    table.attrs["chance"] = 1 / len(set(tags))
+    table.attrs["n_albums"], table.attrs["n_topics"] = len(palettes), n_topics
+    return table
