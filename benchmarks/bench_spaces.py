@@ -48,7 +48,12 @@ def measure(albums: pd.DataFrame, repeats: int) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame) -> str:
     """A pipe table for the README (pandas' to_markdown needs tabulate, which we do not depend on)."""
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
+    def cell(v) -> str:
+        if isinstance(v, float):
+            return f"{v:,.0f}" if v.is_integer() and abs(v) >= 10 else f"{v:.3f}"
+        return str(v)
+
+    cells = [[cell(v) for v in row] for row in table.itertuples(index=False)]
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
