@@ -272,7 +272,7 @@ def _run_demo_server(args: argparse.Namespace) -> int:
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
-        help="the main job offline: demo server → scrape → palettes → summary and figure",
+        help="scrape and palettes offline: demo server → scrape → palettes → summary and figure",
         description="Start the demo server, scrape it into OUT/corpus.sqlite, extract palettes, print a summary, "
         "save OUT/palettes_by_tag.png and stop the server. Rerunning continues the same corpus.",
     )
