@@ -228,6 +228,9 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
     if rows.empty:
         raise ValueError(f"no rows for statistic {stat!r} in the trends table")
     names = sorted(set(rows["group"])) if groups is None else list(groups)
+    unknown = [g for g in names if g not in set(rows["group"])]
+    if unknown:
+        raise ValueError(f"no {stat!r} rows for groups {unknown} in the trends table")
     fig = Figure(figsize=(10, 4.5), layout="constrained")
     ax = fig.add_subplot()
     for name in names:
@@ -249,6 +252,11 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
     position, area proportional to prevalence, labelled with its colour names."""
     from matplotlib.colors import to_rgb
 
+    missing = [c for c in ("x", "y", "prevalence", "label", "colors", "weights") if c not in table]
+    if missing or table.empty:
+        raise ValueError(f"not an intertopic_map table: {f'missing columns {missing}' if missing else 'no topics'}")
+    if selected is not None and selected not in table.index:
+        raise ValueError(f"selected topic {selected!r} is not in the map (topics {list(table.index)})")
     fig = Figure(figsize=(9, 8), layout="constrained")
     ax = fig.add_subplot()
     span = max(np.ptp(table["x"]), np.ptp(table["y"]), 1e-9)
@@ -274,6 +282,9 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
 
 def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
     """A query album's palette on top, then its nearest albums' palettes (from `topics.similar`) with distances."""
+    missing = [c for c in ("artist", "title", "distance", "colorgram") if c not in neighbours]
+    if missing:
+        raise ValueError(f"neighbours need the columns topics.similar returns: missing {missing}")
     rows = pd.concat([query.to_frame().T.assign(distance=0.0), neighbours])
     names = [f"{a} — {t}".replace("$", r"\$") for a, t in zip(rows["artist"], rows["title"], strict=True)]
     labels = [("query: " if i == 0 else f"{d:.3f}  ") + name

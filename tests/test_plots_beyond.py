@@ -1,0 +1,142 @@
+"""The figures beyond the analysis: topic shares over time, statistic lines with bands, the intertopic map, similar
+covers and the colour-space comparison. Each draws what its table holds; bad input names the problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+from bcanalysis import plots, topics
+
+K = 4
+
+
+@pytest.fixture(scope="module")
+def planted() -> topics.PlantedPalettes:
+    return topics.planted_palettes(240, K, random_state=2)
+
+
+@pytest.fixture(scope="module")
+def model(planted) -> topics.ColorTopicModel:
+    return topics.fit(planted.palettes, n_topics=K, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def albums(planted) -> pd.DataFrame:
+    dominant = planted.mixtures.argmax(axis=1)
+    years = np.random.default_rng(0).integers(2012, 2018, len(dominant))
+    return pd.DataFrame({
+        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(len(dominant))],
+        "title": [f"t{i}" for i in range(len(dominant))],
+        "artist": [f"a{i}" for i in range(len(dominant))],
+        "tags": [[f"tag{d}"] for d in dominant],
+        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+        "proportions": [list(p[:, 3]) for p in planted.palettes],
+        "release_date": pd.to_datetime([f"{y}-06-01" for y in years]),
+    })
+
+
+@pytest.fixture(scope="module")
+def table(model, albums) -> pd.DataFrame:
+    return topics.trends(model, albums, n_boot=30)
+
+
+def test_topic_trends_stacks_one_area_per_topic_in_its_colour(table, model):
+    fig = plots.topic_trends(table, model)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    areas = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(areas) == K
+    for k, area in enumerate(areas):
+        assert np.allclose(area.get_facecolor()[0][:3], model.top_colors(k, 1)[0] / 255)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{k}: {model.topic_label(k)}" for k in range(K)]
+    assert ax.get_xlim() == (2012, 2017) and ax.get_ylim() == (0, 1)
+    one_tag = plots.topic_trends(table, model, group="tag0")
+    assert "tag0" in one_tag.axes[0].get_title()
+
+
+def test_topic_trends_needs_topic_rows(table, albums):
+    with pytest.raises(ValueError, match="no topic rows for group 'nope'"):
+        plots.topic_trends(table, group="nope")
+    with pytest.raises(ValueError, match="pass a model"):
+        plots.topic_trends(topics.trends(None, albums, n_boot=10))
+
+
+def test_stat_trends_draws_a_line_and_band_per_group_and_highlights(table):
+    groups = sorted(set(table["group"]))
+    fig = plots.stat_trends(table, "lightness", highlight=["tag1"])
+    ax = fig.axes[0]
+    assert len(ax.lines) == len(groups) == K + 1  # (all) + one per tag
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == len(groups)
+    widths = {line.get_label(): line.get_linewidth() for line in ax.lines}
+    assert widths["tag1"] > max(w for g, w in widths.items() if g != "tag1")
+    rows = table[(table["variable"] == "lightness") & (table["group"] == "tag1")].sort_values("period")
+    tag1 = next(line for line in ax.lines if line.get_label() == "tag1")
+    assert np.allclose(tag1.get_ydata(), rows["mean"])
+    two = plots.stat_trends(table, "near_black", groups=["(all)", "tag0"]).axes[0]
+    assert [line.get_label() for line in two.lines] == ["(all)", "tag0"] and "near" in two.get_ylabel()
+
+
+def test_stat_trends_names_unknown_statistics_and_groups(table):
+    with pytest.raises(ValueError, match="'darkness'"):
+        plots.stat_trends(table, "darkness")
+    with pytest.raises(ValueError, match=r"groups \['jazz'\]"):
+        plots.stat_trends(table, groups=["(all)", "jazz"])
+
+
+def test_intertopic_map_draws_one_pie_per_topic_and_rings_the_selected(model, albums):
+    m = topics.intertopic_map(model, albums)
+    fig = plots.intertopic_map(m, selected=2)
+    ax = fig.axes[0]
+    n_colors = [len(c) for c in m["colors"]]
+    assert len(ax.patches) == sum(n_colors)  # every wedge of every pie
+    assert [t.get_text() for t in ax.texts if t.get_text()] == [f"{k}: {m.loc[k, 'label']}" for k in m.index]
+    start = sum(n_colors[:2])
+    ringed = {i for i, p in enumerate(ax.patches) if p.get_linewidth() > 1}
+    assert ringed == set(range(start, start + n_colors[2]))
+    first = ax.patches[0]
+    assert np.allclose(first.get_facecolor()[:3], np.array(list(bytes.fromhex(m.loc[0, "colors"][0]))) / 255)
+    big, small = m["prevalence"].idxmax(), m["prevalence"].idxmin()
+    radius = {k: ax.patches[sum(n_colors[:k])].r for k in m.index}
+    assert radius[big] >= radius[small]
+
+
+def test_intertopic_map_bad_input(model, albums):
+    m = topics.intertopic_map(model, albums)
+    with pytest.raises(ValueError, match="no topics"):
+        plots.intertopic_map(m.iloc[:0])
+    with pytest.raises(ValueError, match=r"missing columns \['prevalence'\]"):
+        plots.intertopic_map(m.drop(columns="prevalence"))
+    with pytest.raises(ValueError, match="selected topic 9"):
+        plots.intertopic_map(m, selected=9)
+
+
+def test_similar_covers_one_row_for_the_query_and_each_neighbour(model, albums):
+    url = albums["url"].iloc[0]
+    near = topics.similar(model, albums, url, n=5)
+    fig = plots.similar_covers(albums.iloc[0], near)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 6 and labels[0].startswith("query: a0")
+    assert labels[1].startswith(f"{near['distance'].iloc[0]:.3f}")
+    assert list(near["distance"]) == sorted(near["distance"])
+    with pytest.raises(ValueError, match=r"missing \['distance'\]"):
+        plots.similar_covers(albums.iloc[0], albums.iloc[1:3])
+
+
+def test_space_comparison_one_line_per_space_in_four_panels():
+    table = pd.DataFrame([
+        {"space": s, "bits": b, "vocabulary": b * 10, "coherence_npmi": 0.1 * i, "diversity": 0.5,
+         "stability": 0.9, "tag_accuracy": 0.4, "fit_seconds": 0.1}
+        for i, s in enumerate(("rgb", "hls", "oklab")) for b in (9, 12)
+    ])
+    table.attrs["chance"] = 0.25
+    fig = plots.space_comparison(table)
+    assert len(fig.axes) == 4
+    assert [len(ax.lines) for ax in fig.axes] == [3, 3, 4, 3]  # + the chance line on tag accuracy
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["rgb", "hls", "oklab"]
+    with pytest.raises(ValueError, match="stability"):
+        plots.space_comparison(table.drop(columns="stability"))
