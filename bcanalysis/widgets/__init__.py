@@ -4,10 +4,13 @@
     widgets.explore_bit_depth(palettes, bits=12)                  # a bit-depth slider over palettes
     widgets.explore_topic_counts(sweep, bits=12, n_topics=18)     # topic-count slider + depth, from a sweep's cache
     widgets.explore_topics(model, albums, corpus)                 # pick a topic: palette, tag lift, exemplar covers
+    widgets.explore_intertopic(model, albums, corpus)             # the intertopic map, a topic ringed, its panel
+    widgets.similar_palettes(model, albums, 0, n=8)               # nearest covers: topic and palette (EMD) distances
 
 With `live=False` each returns the static `View` for its values instead (what `bcanalysis report` draws).
 """
 
+from bcanalysis.widgets.beyond import IntertopicViews, explore_intertopic, similar_palettes
 from bcanalysis.widgets.explorers import (
     BitDepthData,
     TopicCountViews,
@@ -36,6 +39,7 @@ from bcanalysis.widgets.views import (
 __all__ = [
     "ANALYSIS_UNIQUE",
     "BitDepthData",
+    "IntertopicViews",
     "TopicCountViews",
     "TopicViews",
     "View",
@@ -43,10 +47,12 @@ __all__ = [
     "engine_speed",
     "exemplar_grid",
     "explore_bit_depth",
+    "explore_intertopic",
     "explore_topic_counts",
     "explore_topics",
     "palette_strips",
     "png",
+    "similar_palettes",
     "strips",
     "table_html",
     "topic_grid_pixels",

@@ -1,0 +1,136 @@
+"""Beyond the analysis: the live intertopic map and similar covers next to their palette distances.
+
+    from bcanalysis import widgets
+    widgets.explore_intertopic(model, albums, corpus)          # pick a topic: the map with it ringed + its panel
+    query, neighbours = widgets.similar_palettes(model, albums, 0, n=8)   # topic and palette (EMD) distances
+
+The topic panel (palette, tag lift, exemplar covers) is the topic explorer's own view (`TopicViews`), not a copy.
+"""
+
+from __future__ import annotations
+
+import io
+from itertools import count
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bcanalysis.widgets.explorers import _LRU, TopicViews, _live, _static, _timed
+from bcanalysis.widgets.views import View
+
+MAP_SIZE = (6.4, 5.6)  # inches: the explorer's map, smaller than the report figure
+MAP_DPI = 80
+
+
+def _figure_png(fig: Any, dpi: int = MAP_DPI) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+class IntertopicViews:
+    """The intertopic map with topic k highlighted, above the topic explorer's panel for k (each drawn once)."""
+
+    def __init__(self, model: Any, albums: Any, corpus: Any, lift: Any = None, n_covers: int = 6,
+                 map_table: pd.DataFrame | None = None):  # fmt: skip
+        from bcanalysis.topics.intertopic import intertopic_map
+
+        self.model = model
+        self.map = intertopic_map(model, albums) if map_table is None else map_table
+        self.topics = TopicViews(model, albums, corpus, lift, n_covers)
+        self._views = _LRU(model.n_topics + 1)
+
+    def _draw(self, k: int) -> View:
+        from bcanalysis import plots
+
+        fig = plots.intertopic_map(self.map, selected=k)
+        fig.set_size_inches(*MAP_SIZE)
+        panel = self.topics.view(k)
+        row = self.map.loc[k]
+        caption = (f"topic {k}: {self.model.topic_label(k)} · prevalence {row['prevalence']:.1%} · "
+                   f"map position ({row['x']:.3f}, {row['y']:.3f})")  # fmt: skip
+        panel = View(panel.png, panel.caption, html_extra=panel.html_extra)  # no render marker of its own
+        extra = f'<div class="bc-topic-panel">{panel._repr_html_()}</div>'
+        return View(_figure_png(fig), caption, html_extra=extra, info={"topic": k})
+
+    def view(self, k: int) -> View:
+        """Topic `k`'s map and panel; `cached` tells whether it was drawn before."""
+        if k not in self.map.index:
+            raise ValueError(f"topic must be one of 0..{self.model.n_topics - 1}, got {k!r}")
+        view, hit = self._views.get_or(int(k), lambda: self._draw(int(k)))
+        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+
+
+def explore_intertopic(model: Any, albums: Any, corpus: Any, *, lift: Any = None, topic: int = 0,
+                       map_table: pd.DataFrame | None = None, live: bool = True):  # fmt: skip
+    """Pick a topic from a dropdown: the intertopic map with that topic ringed in black, then its palette, the tags
+    with the highest lift for it and the covers loading most on it (the topic explorer's panel).
+
+    `live=False` returns the static `View` for `topic` (for papermill runs). Drawn views are kept, so going back to
+    a topic is instant.
+    """
+    views = IntertopicViews(model, albums, corpus, lift, map_table=map_table)
+    renders = count(1)
+
+    def show(topic: int = topic) -> View:
+        return _timed(lambda: views.view(topic), renders)
+
+    if not live:
+        return _static(show(topic))
+    from ipywidgets import Dropdown
+
+    options = [(f"{k}: {label}", k) for k, label in enumerate(model.topic_labels())]
+    w = _live(show, topic=Dropdown(options=options, value=topic, description="topic"))
+    w.views = views
+    return w
+
+
+def _query_url(albums: pd.DataFrame, index: pd.Index, query: int | str) -> str:
+    """`query` as an album URL: an int is a position among the albums with a palette, a str is a URL."""
+    if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
+        if not -len(index) <= query < len(index):
+            raise ValueError(f"query album {query} is out of range: {len(index)} albums have a palette")
+        return str(albums.loc[index[query], "url"])
+    if isinstance(query, str):
+        return query
+    raise ValueError(f"query album must be a position (int) or an album URL (str), got {query!r}")
+
+
+def similar_palettes(model: Any, albums: pd.DataFrame, query: int | str = 0, n: int = 8, *, baseline: int = 50,
+                     random_state: int = 0) -> tuple[pd.Series, pd.DataFrame]:  # fmt: skip
+    """The album `query` (position among albums with a palette, or URL) and its `n` nearest albums in topic space,
+    each with `distance` (Hellinger, topic mixtures) and `palette_emd` (Earth Mover's Distance in CIELAB, ΔE units,
+    `palette.distance`) to the query.
+
+    `neighbours.attrs["baseline_emd"]` holds the median EMD from the query to `baseline` random other albums, and
+    `attrs["spearman"]` the rank correlation of the two distances over neighbours and baseline albums together:
+    what "near in topic space" buys in palette terms.
+    """
+    from scipy.stats import spearmanr
+
+    from bcanalysis import palette
+    from bcanalysis.topics.genres import album_palettes
+    from bcanalysis.topics.similar import SimilarCovers, hellinger
+
+    index, palettes = album_palettes(albums)
+    if not len(index):
+        raise ValueError("no album has a palette: extract palettes first (bcanalysis palettes --db …)")
+    url = _query_url(albums, index, query)
+    finder = SimilarCovers(model, albums)
+    neighbours = finder.query(url, n)
+    by_id = dict(zip(index, palettes, strict=True))
+    row = albums.loc[albums["url"] == url].iloc[0]
+    mine = by_id[row.name]
+    neighbours = neighbours.assign(palette_emd=[palette.distance(mine, by_id[i]) for i in neighbours.index])
+    others = np.setdiff1d(np.asarray(finder.weights.index), [row.name, *neighbours.index])
+    picked = np.random.default_rng(random_state).permutation(others)[:baseline]
+    base_emd = np.array([palette.distance(mine, by_id[i]) for i in picked])
+    weights = finder.weights
+    base_topic = hellinger(weights.loc[picked].to_numpy(), weights.loc[row.name].to_numpy()) if len(picked) else []
+    topic_d = np.concatenate([neighbours["distance"].to_numpy(), base_topic])
+    emd = np.concatenate([neighbours["palette_emd"].to_numpy(), base_emd])
+    neighbours.attrs["baseline_emd"] = float(np.median(base_emd)) if len(base_emd) else float("nan")
+    neighbours.attrs["baseline_n"] = int(len(base_emd))
+    neighbours.attrs["spearman"] = float(spearmanr(topic_d, emd).statistic) if len(emd) > 2 else float("nan")
+    return row, neighbours

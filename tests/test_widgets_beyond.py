@@ -1,0 +1,108 @@
+"""The intertopic explorer through `ipywidgets.interactive`, and similar covers beside their palette distances."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bcanalysis import palette, topics, widgets
+
+XSS = "<img src=x onerror=alert(1)>"
+K = 4
+
+
+class _NoCovers:
+    """A corpus stand-in whose albums have no cover files (grey tiles are drawn)."""
+
+    def cover_path(self, relative):
+        return None
+
+
+@pytest.fixture(scope="module")
+def planted() -> topics.PlantedPalettes:
+    return topics.planted_palettes(160, K, random_state=5)
+
+
+@pytest.fixture(scope="module")
+def model(planted) -> topics.ColorTopicModel:
+    return topics.fit(planted.palettes, n_topics=K, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def albums(planted) -> pd.DataFrame:
+    dominant = planted.mixtures.argmax(axis=1)
+    n = len(dominant)
+    return pd.DataFrame({
+        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(n)],
+        "title": [XSS if i == 0 else f"album {i}" for i in range(n)],
+        "artist": [f"artist {i % 7}" for i in range(n)],
+        "tags": [[f"tag{d}", XSS] if i == 0 else [f"tag{d}"] for i, d in enumerate(dominant)],
+        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+        "proportions": [list(p[:, 3]) for p in planted.palettes],
+        "cover_file": [None] * n,
+    }, index=pd.RangeIndex(1, n + 1, name="id"))  # fmt: skip
+
+
+def test_dropdown_rings_the_topic_on_the_map_and_shows_its_panel(model, albums) -> None:
+    w = widgets.explore_intertopic(model, albums, _NoCovers(), topic=0)
+    dropdown = w.children[0]
+    assert [v for _, v in dropdown.options] == list(range(K))
+    first = w.result
+    assert first.info == {"topic": 0} and first.caption.startswith(f"topic 0: {model.topic_label(0)}")
+    assert first.png.startswith(b"\x89PNG")
+    dropdown.value = 3
+    second = w.result
+    assert second.render == first.render + 1 and second.info == {"topic": 3}
+    assert second.png != first.png and not second.cached  # the map, ringed elsewhere
+    assert second.ms < 1000, f"first selection of a topic took {second.ms:.0f} ms"
+    page = w.view.value  # what the browser shows: the map, then the topic explorer's own panel for topic 3
+    assert "topic 3: " in page and "Genres that wear topic 3" in page and "Covers loading most on it" in page
+    assert XSS not in page
+    dropdown.value = 0
+    again = w.result
+    assert again.cached and again.png == first.png and again.ms < 50
+
+
+def test_panel_is_the_topic_explorers_view(model, albums) -> None:
+    views = widgets.IntertopicViews(model, albums, _NoCovers())
+    panel = views.topics.view(2)
+    shown = views.view(2).html_extra
+    assert base64.b64encode(panel.png).decode("ascii") in shown and panel.html_extra in shown
+    with pytest.raises(ValueError, match=f"0..{K - 1}, got 7"):
+        views.view(7)
+
+
+def test_static_view_for_reports_equals_the_first_live_render(model, albums) -> None:
+    static = widgets.explore_intertopic(model, albums, _NoCovers(), topic=1, live=False)
+    live = widgets.explore_intertopic(model, albums, _NoCovers(), topic=1)
+    assert isinstance(static, widgets.View) and static.render == 0
+    assert static.png == live.result.png and static.caption == live.result.caption
+    assert "bc-marker" not in static._repr_html_()
+
+
+def test_similar_palettes_adds_emd_and_a_random_baseline(model, albums) -> None:
+    query, near = widgets.similar_palettes(model, albums, 0, n=5, baseline=20)
+    assert query["url"] == albums["url"].iloc[0] and len(near) == 5
+    assert list(near["distance"]) == sorted(near["distance"])
+    index, palettes = topics.album_palettes(albums)
+    mine = palettes[0]
+    first = near.index[0]
+    assert near.loc[first, "palette_emd"] == pytest.approx(palette.distance(mine, palettes[list(index).index(first)]))
+    assert near.attrs["baseline_n"] == 20 and np.isfinite(near.attrs["baseline_emd"])
+    assert -1 <= near.attrs["spearman"] <= 1
+    # planted topics: the nearest covers in topic space are nearer in palette space than random covers
+    assert near["palette_emd"].median() < near.attrs["baseline_emd"]
+    by_url, _ = widgets.similar_palettes(model, albums, albums["url"].iloc[3], n=2, baseline=0)
+    assert by_url["url"] == albums["url"].iloc[3]
+
+
+def test_similar_palettes_bad_query(model, albums) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        widgets.similar_palettes(model, albums, 10_000)
+    with pytest.raises(ValueError, match="is not in the albums"):
+        widgets.similar_palettes(model, albums, "https://nope.bandcamp.com/album/x")
+    with pytest.raises(ValueError, match="position .* or an album URL"):
+        widgets.similar_palettes(model, albums, 1.5)
