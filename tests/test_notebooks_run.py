@@ -19,7 +19,7 @@ from bcanalysis.store import Corpus
 XSS = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
 TAGS = ["rock", "pop", "metal", "ambient"]
-NOTEBOOKS = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", "05_final_12bit_18topics"]
+NOTEBOOKS = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", "05_final_12bit_18topics", "06_beyond"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,8 @@ def reports(tmp_path_factory) -> Path:
             con.execute("INSERT INTO album_tags (album_id, position, tag) VALUES (?, 99, ?)", (first, XSS))
     out = root / "reports"
     params = {"db": str(db), "cache_dir": str(root / "cache"), "tags": TAGS, "limit_per_tag": 8, "bits": 12,
-              "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4, 5]}  # fmt: skip
+              "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4, 5],
+              "n_boot": 30, "n_similar": 4, "space_bits": [12], "space_seeds": 2}  # fmt: skip
     argv = ["report", "--source", "demo", "--out", str(out)]
     for name, value in params.items():
         argv += ["-p", name, repr(value)]
