@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import html
 import io
+import ipaddress
 import json
 import random
 import re
@@ -215,7 +216,7 @@ class Client:
 
     def album(self, url: str) -> dict[str, Any]:
         """Fetch and parse an album page; raises ChallengePage if it holds no album data."""
-        response = self.get(url)
+        response = self.get(rebase_local(url, self.base_url))
         return parse_album_page(response.text, response.url)
 
     def cover(self, image_url: str, size: int) -> tuple[bytes, tuple[int, int]]:
@@ -339,6 +340,26 @@ def _date(text: Any) -> str | None:
     except (TypeError, ValueError):
         m = re.match(r"(\d{4}-\d{2}-\d{2})", text.strip())
         return m[1] if m else None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def rebase_local(url: str, base_url: str) -> str:
+    """`url` moved onto `base_url`'s host and port when both are on this machine.
+
+    A local (demo) server gets a new port every run, so listings stored by an earlier run must follow it; URLs of
+    a real site are never touched."""
+    old, new = urlsplit(url), urlsplit(base_url)
+    if old.netloc != new.netloc and _is_loopback(old.hostname) and _is_loopback(new.hostname):
+        return urlunsplit((new.scheme, new.netloc, old.path, old.query, old.fragment))
+    return url
 
 
 def split_album_url(url: str) -> tuple[str, str, str]:

@@ -225,3 +225,30 @@ def test_demo_command_scrapes_extracts_and_draws(tmp_path, capsys):
         counts = corpus.counts()
     assert counts["albums"] >= 25 and counts["palettes"] == counts["cover_ok"] == counts["albums"]
     assert "palettes:" in out and "metal" in out
+
+
+def test_listings_stored_by_an_earlier_demo_server_follow_it_to_its_new_port(tmp_path):
+    """The demo server takes a new port each run: pending listings saved under the old port must still resolve."""
+    from bcanalysis.scrape import discover
+
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        with DemoServer(albums_per_tag=6, max_cover_px=64) as first:
+            discover(corpus, Client(first.url, rate=500), "metal", 6)
+            old_port = first.port
+        with DemoServer(albums_per_tag=6, max_cover_px=64) as second:
+            assert second.port != old_port
+            summary = scrape(corpus, ["metal"], 6, base_url=second.url, **FAST)
+            assert summary.new == 6 and not summary.failed
+            assert len(_pages(second)) == 6  # every album page came from the running server
+        assert len(corpus.albums()) == 6
+
+
+def test_rebase_local_moves_only_loopback_urls():
+    from bcanalysis.bandcamp import rebase_local
+
+    assert rebase_local("http://127.0.0.1:4000/s/x/album/y?from=d", "http://127.0.0.1:5000") == (
+        "http://127.0.0.1:5000/s/x/album/y?from=d")
+    assert rebase_local("http://localhost:4000/a", "http://127.0.0.1:5000") == "http://127.0.0.1:5000/a"
+    real = "https://label.bandcamp.com/album/y?from=discover_page"
+    assert rebase_local(real, "https://bandcamp.com") == real
+    assert rebase_local(real, "http://127.0.0.1:5000") == real
