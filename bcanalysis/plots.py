@@ -249,7 +249,8 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
 
 def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figure:
     """pyLDAvis-style map from `topics.intertopic.intertopic_map`: each topic a pie of its top colours at its MDS
-    position, area proportional to prevalence, labelled with its colour names."""
+    position, area proportional to prevalence, numbered on the map and named (colour names) in a list beside it."""
+    import matplotlib.patheffects as pe
     from matplotlib.colors import to_rgb
 
     missing = [c for c in ("x", "y", "prevalence", "label", "colors", "weights") if c not in table]
@@ -257,26 +258,32 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
         raise ValueError(f"not an intertopic_map table: {f'missing columns {missing}' if missing else 'no topics'}")
     if selected is not None and selected not in table.index:
         raise ValueError(f"selected topic {selected!r} is not in the map (topics {list(table.index)})")
-    fig = Figure(figsize=(9, 8), layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    ax, legend = fig.subplots(1, 2, width_ratios=[3, 1.3])
     span = max(np.ptp(table["x"]), np.ptp(table["y"]), 1e-9)
-    scale = 0.1 * span / np.sqrt(table["prevalence"].max())
-    for k, row in table.iterrows():
+    scale = 0.06 * span / np.sqrt(table["prevalence"].max())
+    outline = [pe.withStroke(linewidth=2.5, foreground="white")]
+    for k, row in table.sort_values("prevalence", ascending=False).iterrows():  # small pies drawn on top
         radius = scale * np.sqrt(row["prevalence"])
         weights = np.asarray(row["weights"], dtype=np.float64)
         colors = [to_rgb("#" + c) for c in row["colors"]]
         ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=radius, frame=True,
-               wedgeprops={"linewidth": 2.5 if k == selected else 0.4, "edgecolor": "black" if k == selected
+               wedgeprops={"linewidth": 2.5 if k == selected else 0.5, "edgecolor": "black" if k == selected
                            else "white"})
-        ax.annotate(f"{k}: {row['label']}", (row["x"], row["y"] - radius), ha="center", va="top", fontsize=7,
-                    xytext=(0, -2), textcoords="offset points")
-    pad = 0.2 * span
+        ax.text(row["x"], row["y"], str(k), ha="center", va="center", fontsize=9 if k == selected else 7,
+                fontweight="bold" if k == selected else "normal", path_effects=outline)
+    pad = 0.12 * span
     ax.set_xlim(table["x"].min() - pad, table["x"].max() + pad)
     ax.set_ylim(table["y"].min() - pad, table["y"].max() + pad)
     ax.set_aspect("equal")
     ax.set_xlabel("PC1")
     ax.set_ylabel("PC2")
     ax.set_title("intertopic map: Jensen-Shannon distance (classical MDS), area = prevalence")
+    legend.axis("off")
+    for i, (k, row) in enumerate(table.iterrows()):
+        legend.text(0, 1 - (i + 0.5) / max(len(table), 12), f"{k}: {row['label']}  ({row['prevalence']:.1%})",
+                    transform=legend.transAxes, fontsize=8, va="center",
+                    fontweight="bold" if k == selected else "normal")
     return fig
 
 

@@ -90,18 +90,19 @@ def test_stat_trends_names_unknown_statistics_and_groups(table):
 def test_intertopic_map_draws_one_pie_per_topic_and_rings_the_selected(model, albums):
     m = topics.intertopic_map(model, albums)
     fig = plots.intertopic_map(m, selected=2)
-    ax = fig.axes[0]
-    n_colors = [len(c) for c in m["colors"]]
-    assert len(ax.patches) == sum(n_colors)  # every wedge of every pie
-    assert [t.get_text() for t in ax.texts if t.get_text()] == [f"{k}: {m.loc[k, 'label']}" for k in m.index]
-    start = sum(n_colors[:2])
+    ax, legend = fig.axes[:2]
+    order = list(m.sort_values("prevalence", ascending=False).index)  # big pies first, small ones on top
+    n_colors = {k: len(m.loc[k, "colors"]) for k in m.index}
+    assert len(ax.patches) == sum(n_colors.values())  # every wedge of every pie
+    first_wedge = {k: sum(n_colors[j] for j in order[: order.index(k)]) for k in m.index}
+    assert sorted(t.get_text() for t in ax.texts if t.get_text()) == sorted(str(k) for k in m.index)  # numbered
+    assert [t.get_text().split("  (")[0] for t in legend.texts] == [f"{k}: {m.loc[k, 'label']}" for k in m.index]
     ringed = {i for i, p in enumerate(ax.patches) if p.get_linewidth() > 1}
-    assert ringed == set(range(start, start + n_colors[2]))
-    first = ax.patches[0]
-    assert np.allclose(first.get_facecolor()[:3], np.array(list(bytes.fromhex(m.loc[0, "colors"][0]))) / 255)
+    assert ringed == set(range(first_wedge[2], first_wedge[2] + n_colors[2]))
+    wedge = ax.patches[first_wedge[0]]
+    assert np.allclose(wedge.get_facecolor()[:3], np.array(list(bytes.fromhex(m.loc[0, "colors"][0]))) / 255)
     big, small = m["prevalence"].idxmax(), m["prevalence"].idxmin()
-    radius = {k: ax.patches[sum(n_colors[:k])].r for k in m.index}
-    assert radius[big] >= radius[small]
+    assert ax.patches[first_wedge[big]].r >= ax.patches[first_wedge[small]].r
 
 
 def test_intertopic_map_bad_input(model, albums):
