@@ -268,8 +268,8 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
         weights = np.asarray(row["weights"], dtype=np.float64)
         colors = [to_rgb("#" + c) for c in row["colors"]]
         ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=radius, frame=True,
-               wedgeprops={"linewidth": 2.5 if k == selected else 0.5, "edgecolor": "black" if k == selected
-                           else "white"})
+               wedgeprops={"linewidth": 2.5 if k == selected else 0.5,  # grey edges keep white wedges visible
+                           "edgecolor": "black" if k == selected else "0.6"})
         ax.text(row["x"], row["y"], str(k), ha="center", va="center", fontsize=9 if k == selected else 7,
                 fontweight="bold" if k == selected else "normal", path_effects=outline)
     pad = 0.12 * span
