@@ -132,24 +132,26 @@ def _pixels(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     return codes & np.uint32(0xFFFFFF), channels
 
 
+#: Pixels per pass of `histogram`: small enough that every temporary array stays in the CPU cache (twice as fast
+#: as one pass over a 1200 px cover), large enough that the Python loop costs nothing.
+CHUNK = 1 << 17
+
+
 def histogram(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """Per-bin pixel counts (64,) and RGB sums (64, 3) as int64: colorgram.py's `sample`, vectorised."""
     image = _rgb_image(image)
     codes, channels = _pixels(image)
-    if codes.size == 0:
-        return np.zeros(_N_BINS, np.int64), np.zeros((_N_BINS, 3), np.int64)
-    bins = np.take(bin_table(), codes, mode="clip")
-    key = bins.astype(np.uint16) << 8
-    # One (bin, channel value) histogram per channel; sums are exact integer dot products.
-    levels = np.arange(256, dtype=np.int64)
-    sums = np.empty((_N_BINS, 3), np.int64)
-    counts = None
-    for c in range(3):
-        hist = np.bincount(key | channels[:, c], minlength=_N_BINS * 256).reshape(_N_BINS, 256)
-        sums[:, c] = hist @ levels
-        if counts is None:
-            counts = hist.sum(axis=1)
-    return counts, sums
+    table = bin_table()
+    # One (bin, channel value) histogram per channel; sums are then exact integer dot products.
+    hists = np.zeros((3, _N_BINS * 256), np.int64)
+    for start in range(0, codes.size, CHUNK):
+        key = np.take(table, codes[start : start + CHUNK], mode="clip").astype(np.uint16)
+        key <<= 8
+        part = channels[start : start + CHUNK]
+        for c in range(3):
+            hists[c] += np.bincount(key | part[:, c], minlength=_N_BINS * 256)
+    hists = hists.reshape(3, _N_BINS, 256)
+    return hists[0].sum(axis=1), (hists @ np.arange(256, dtype=np.int64)).T.copy()
 
 
 def _check_count(number_of_colors: Any) -> int:
