@@ -137,10 +137,18 @@ def discover(
     An API error object or malformed JSON is retried with backoff, then recorded in `summary` (not raised).
     Raises UnknownTag if the very first page lists nothing.
     """
+    # A listing that ended short of `limit` on an earlier run may have grown since (new releases, a larger demo
+    # catalogue): page it once more from the start. Listings are stored once, so old items are not duplicated.
+    repaged = corpus.progress(tag) is None
     while True:
         state = corpus.progress(tag)
-        if state is not None and (state["items_seen"] >= limit or state["exhausted"]):
+        if state is not None and state["items_seen"] >= limit:
             return
+        if state is not None and state["exhausted"]:
+            if repaged:
+                return
+            repaged = True
+            state = {**state, "cursor": None}
         cursor = None if state is None else state["cursor"]
         for attempt in range(tries):
             try:

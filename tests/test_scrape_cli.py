@@ -252,3 +252,16 @@ def test_rebase_local_moves_only_loopback_urls():
     real = "https://label.bandcamp.com/album/y?from=discover_page"
     assert rebase_local(real, "https://bandcamp.com") == real
     assert rebase_local(real, "http://127.0.0.1:5000") == real
+
+
+def test_a_listing_that_ended_short_is_paged_again_when_it_has_grown(tmp_path):
+    """First run: 5 albums a tag exist, limit 8 → the listing ends at 5. It grows to 9: a rerun reaches 8."""
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        with DemoServer(albums_per_tag=5, max_cover_px=64) as small:
+            assert scrape(corpus, ["punk"], 8, base_url=small.url, page_size=3, **FAST).new == 5
+            again = scrape(corpus, ["punk"], 8, base_url=small.url, page_size=3, **FAST)
+            assert again.new == 0 and len(_pages(small)) == 5  # re-listed once, nothing refetched
+        with DemoServer(albums_per_tag=9, max_cover_px=64) as grown:
+            assert scrape(corpus, ["punk"], 8, base_url=grown.url, page_size=3, **FAST).new == 3
+            assert len(_pages(grown)) == 3  # only the new albums' pages
+        assert len(corpus.albums()) == 8
