@@ -9,13 +9,12 @@ The topic panel (palette, tag lift, exemplar covers) is the topic explorer's own
 
 from __future__ import annotations
 
-from itertools import count
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bcanalysis.widgets.explorers import _LRU, TopicViews, _live, _static, _timed
+from bcanalysis.widgets.explorers import _LRU, TopicViews, topic_picker
 from bcanalysis.widgets.views import View, png
 
 MAP_DPI = 64  # the explorer's map: the report figure at 64 dpi (576 × 512 px)
@@ -96,19 +95,7 @@ def explore_intertopic(model: Any, albums: Any, corpus: Any, *, lift: Any = None
     a topic is instant.
     """
     views = IntertopicViews(model, albums, corpus, lift, map_table=map_table)
-    renders = count(1)
-
-    def show(topic: int = topic) -> View:
-        return _timed(lambda: views.view(topic), renders)
-
-    if not live:
-        return _static(show(topic))
-    from ipywidgets import Dropdown
-
-    options = [(f"{k}: {label}", k) for k, label in enumerate(model.topic_labels())]
-    w = _live(show, topic=Dropdown(options=options, value=topic, description="topic"))
-    w.views = views
-    return w
+    return topic_picker(views, model, topic=topic, live=live)
 
 
 def _query_url(albums: pd.DataFrame, index: pd.Index, query: int | str) -> str:

@@ -242,7 +242,11 @@ class TopicViews:
 
 def explore_topics(model: Any, albums: Any, corpus: Any, *, lift: Any = None, topic: int = 0, live: bool = True):
     """Pick a topic: its palette, the tags with the highest lift for it, and the covers that load most on it."""
-    views = TopicViews(model, albums, corpus, lift)
+    return topic_picker(TopicViews(model, albums, corpus, lift), model, topic=topic, live=live)
+
+
+def topic_picker(views: Any, model: Any, *, topic: int = 0, live: bool = True):
+    """A topic dropdown over `views.view(k)` (timed, cached by `views`), or the static view of `topic` if not live."""
     renders = count(1)
 
     def show(topic: int = topic) -> View:
