@@ -146,10 +146,15 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _open_corpus(path: str):
-    """The corpus at `path`, or a CommandError naming the path and what is wrong with it."""
+def _open_corpus(path: str, *, existing: bool = False):
+    """The corpus at `path` (which must already exist if `existing`), or a CommandError naming the path and what is
+    wrong with it."""
+    from pathlib import Path
+
     from bcanalysis.store import Corpus, CorpusError
 
+    if existing and not Path(path).is_file():
+        raise CommandError(f"no corpus at {path} (run `bcanalysis scrape --db {path} …` first)")
     try:
         return Corpus(path)
     except CorpusError as exc:
@@ -223,13 +228,9 @@ def _add_palettes(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_palettes(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from bcanalysis.scrape import extract_palettes
 
-    if not Path(args.db).is_file():
-        raise CommandError(f"no corpus at {args.db} (run `bcanalysis scrape --db {args.db} …` first)")
-    with _open_corpus(args.db) as corpus:
+    with _open_corpus(args.db, existing=True) as corpus:
         summary = extract_palettes(corpus, workers=args.workers, progress=not args.no_progress)
     print(summary.report())
     return 0
@@ -331,11 +332,9 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     from bcanalysis import plots, topics
 
-    if not Path(args.db).is_file():
-        raise CommandError(f"no corpus at {args.db}")
     if args.min_n > args.max_n:
         raise CommandError(f"--min-n {args.min_n} is more than --max-n {args.max_n}")
-    with _open_corpus(args.db) as corpus:
+    with _open_corpus(args.db, existing=True) as corpus:
         albums = corpus.albums()
     _, palettes = topics.album_palettes(albums)
     if not palettes:

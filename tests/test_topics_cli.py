@@ -35,7 +35,7 @@ class _FakeCorpus(contextlib.AbstractContextManager):
 def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeypatch, capsys):
     db = tmp_path / "corpus.sqlite"
     db.write_bytes(b"")
-    monkeypatch.setattr(cli, "_open_corpus", lambda path: _FakeCorpus(_albums()))
+    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums()))
     out = tmp_path / "out"
     code = cli.main(["sweep", "--db", str(db), "--out", str(out), "--bits", "12", "--max-n", "4", "--workers", "1",
                      "--no-progress"])
@@ -55,9 +55,9 @@ def test_sweep_command_errors_are_user_errors(tmp_path, monkeypatch, capsys):
     assert "no corpus" in capsys.readouterr().err
     db = tmp_path / "corpus.sqlite"
     db.write_bytes(b"")
-    monkeypatch.setattr(cli, "_open_corpus", lambda path: _FakeCorpus(_albums().assign(colorgram=None)))
+    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums().assign(colorgram=None)))
     assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o")]) == 2
     assert "no album" in capsys.readouterr().err
-    monkeypatch.setattr(cli, "_open_corpus", lambda path: _FakeCorpus(_albums(50)))
+    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(50)))
     assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o"), "--bits", "10"]) == 2
     assert "got 10" in capsys.readouterr().err

@@ -23,6 +23,11 @@ def _has_palette(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and len(value) > 0
 
 
+def tag_column(albums: pd.DataFrame) -> str:
+    """Where an album's genre tags are: the discover tags it was found under if known, else its page tags."""
+    return "found_under" if "found_under" in albums else "tags"
+
+
 def album_palettes(albums: pd.DataFrame) -> tuple[pd.Index, list[np.ndarray]]:
     """The index of albums that have a palette and their palettes as (r, g, b[, proportion]) arrays, aligned."""
     if "colorgram" not in albums:

@@ -15,8 +15,12 @@ from bcanalysis.topics.genres import topic_weights
 
 def hellinger(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Hellinger distance between the rows of `p` (N × K) and the mixture `q` (K,), each summing to 1."""
-    affinity = np.sqrt(np.asarray(p, dtype=np.float64)) @ np.sqrt(np.asarray(q, dtype=np.float64))
-    return np.sqrt(np.clip(1.0 - affinity, 0.0, None))
+    return _from_roots(np.sqrt(np.asarray(p, dtype=np.float64)), np.sqrt(np.asarray(q, dtype=np.float64)))
+
+
+def _from_roots(roots: np.ndarray, root_q: np.ndarray) -> np.ndarray:
+    """Hellinger distance from square-rooted mixtures (the index keeps its roots, so queries skip the sqrt)."""
+    return np.sqrt(np.clip(1.0 - roots @ root_q, 0.0, None))
 
 
 class SimilarCovers:
@@ -39,7 +43,7 @@ class SimilarCovers:
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         i = int(np.atleast_1d(self._position[url])[0])
-        dist = np.sqrt(np.clip(1.0 - self._roots @ self._roots[i], 0.0, None))
+        dist = _from_roots(self._roots, self._roots[i])
         dist[i] = np.inf
         order = np.argsort(dist, kind="stable")[: min(n, len(dist) - 1)]
         return self.albums.loc[self.weights.index[order]].assign(distance=dist[order])

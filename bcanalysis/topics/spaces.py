@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from bcanalysis.quantize import SPACES
-from bcanalysis.topics.genres import album_palettes
+from bcanalysis.topics.genres import album_palettes, tag_column
 from bcanalysis.topics.metrics import coherence_npmi, matched_similarity, topic_diversity
 from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, fit_doc_term, restart_seeds
 from bcanalysis.topics.vectorize import vectorize
@@ -22,7 +22,7 @@ from bcanalysis.topics.vectorize import vectorize
 
 def primary_tags(albums: pd.DataFrame) -> pd.Series:
     """Each album's main tag: the first discover tag it was found under, else its first page tag (None if none)."""
-    column = "found_under" if "found_under" in albums else "tags"
+    column = tag_column(albums)
     if column not in albums:
         raise ValueError("albums DataFrame needs a 'found_under' or 'tags' column to know each album's tag")
     return albums[column].map(lambda t: t[0] if isinstance(t, (list, tuple, np.ndarray)) and len(t) else None)

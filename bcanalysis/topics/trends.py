@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from bcanalysis.colorspace import rgb_to_hls, rgb_to_lab
-from bcanalysis.topics.genres import album_palettes, benjamini_hochberg, topic_weights
+from bcanalysis.topics.genres import album_palettes, benjamini_hochberg, tag_column, topic_weights
 
 #: Per-album palette statistics `palette_stats` computes (area-weighted over the palette's colours).
 STATS = ("lightness", "saturation", "near_black", "near_white")
@@ -34,6 +34,12 @@ def palette_stats(albums: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, index=index, columns=list(STATS), dtype=np.float64)
 
 
+def _album_values(model: Any, albums: pd.DataFrame) -> pd.DataFrame:
+    """Per album with a palette: its palette statistics and, with a model, its topic weights (columns 0..K-1)."""
+    values = palette_stats(albums)
+    return values if model is None else values.join(topic_weights(model, albums))
+
+
 def _periods(albums: pd.DataFrame, by: str) -> pd.Series:
     """The period of each album: its release year for by="year", else the values of column `by`."""
     if by == "year":
@@ -50,7 +56,7 @@ def _groups(albums: pd.DataFrame, group: str | None) -> pd.Series:
     values otherwise; every album also belongs to the overall group."""
     if group is None:
         return pd.Series([[ALL]] * len(albums), index=albums.index)
-    column = ("found_under" if "found_under" in albums else "tags") if group == "tag" else group
+    column = tag_column(albums) if group == "tag" else group
     if column not in albums:
         raise ValueError(f"group must be 'tag', None or a column of the albums DataFrame, got {group!r}")
     values = albums[column].map(lambda v: list(dict.fromkeys(v)) if isinstance(v, (list, tuple, np.ndarray))
@@ -89,9 +95,7 @@ def trends(model: Any, albums: pd.DataFrame, by: str = "year", group: str | None
     Long format: `group, period, variable, mean, lo, hi, n_albums`; `variable` is a topic number (0..K-1) or one of
     `STATS`. Pass `model=None` for palette statistics alone.
     """
-    values = palette_stats(albums)
-    if model is not None:
-        values = values.join(topic_weights(model, albums))
+    values = _album_values(model, albums)
     frame = _long(values, albums, by, group)
     if frame.empty:
         raise ValueError("no album has both a palette and a period to place it in")
@@ -105,9 +109,7 @@ def trend_test(albums: pd.DataFrame, variable: str = "lightness", group: str | N
     """Is there a linear trend over release years? Per group: least-squares slope per decade of an album-level
     variable (a palette statistic, or a topic number with `model`), its 95% interval, the t-test p-value, and
     Benjamini-Hochberg q-values across groups; `significant` = q < alpha."""
-    values = palette_stats(albums)
-    if model is not None:
-        values = values.join(topic_weights(model, albums))
+    values = _album_values(model, albums)
     if variable not in values:
         raise ValueError(f"variable must be one of {list(values.columns)}, got {variable!r}")
     frame = _long(values[[variable]], albums, "year", group)
