@@ -57,3 +57,19 @@ def test_extract_reports_bad_inputs(tmp_path, cli):
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr and "nope" in missing.stderr
     bad_n = cli("extract", str(a), "--colors", "-3")
     assert bad_n.returncode == 2 and "-3" in bad_n.stderr
+
+
+def test_extract_into_a_closed_pipe_stops_quietly(tmp_path):
+    """`bcanalysis extract … | head -1`: the reader leaves early; no traceback, the exit code says SIGPIPE."""
+    import subprocess
+    import sys
+
+    photo = Image.fromarray(load_sample_image("china.jpg")).resize((64, 64))
+    for i in range(120):  # ~300 kB of CSV: far more than a pipe buffers, so the writer must meet the closed end
+        photo.rotate(3 * i).save(tmp_path / f"{i:03d}.png")
+    proc = subprocess.Popen([sys.executable, "-m", "bcanalysis", "extract", str(tmp_path), "--csv", "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and "Traceback" not in err, err
