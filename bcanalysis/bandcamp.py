@@ -1,54 +1,92 @@
-"""A polite Bandcamp client: rate-limited HTTP with retries, the discover API, album pages and covers.
+"""A polite, untrusting Bandcamp client: two rate limiters, the discover API, album pages and cover images.
 
-Politeness: at most `rate` requests a second (default 1), a User-Agent naming the project, timeouts on every
-request, urllib3 retries with exponential backoff and jitter on connection errors, timeouts and 5xx, and 429
-answers honoured for as long as their Retry-After says (Bandcamp answers 429 after ~20 quick requests from one
-address). Album pages are parsed from ld+json first, then data-tralbum, `a.tag` anchors and og: meta.
+Politeness: at most `rate` site requests a second (default 1) and `cover_rate` image requests a second (default
+5, over `cover_connections` parallel connections), a User-Agent naming the project, its version and its URL, and
+429 answers honoured for as long as their Retry-After says. Every retry and every redirect goes through the same
+limiter. We never impersonate a browser and never work around a challenge: a refusal is reported, not retried.
+
+Distrust: only the site host (`base_url`'s host; `*.bandcamp.com` for the real site) and the image host are ever
+fetched, redirects included (at most 5); every response has a total deadline and a size cap (pages 5 MB, covers
+20 MB) that counts decompressed bytes, so a trickling body, a 2 GB cover or a gzip bomb costs nothing.
 """
 
 from __future__ import annotations
 
 import email.utils
-import html
 import io
-import ipaddress
 import json
 import random
-import re
 import threading
 import time
-from dataclasses import dataclass
-from html.parser import HTMLParser
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 from PIL import Image
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from bcanalysis import __version__
+from bcanalysis.bandcamp_parse import (  # noqa: F401 - re-exported: the client's public vocabulary
+    GENRES,
+    AlbumRef,
+    BadField,
+    BadItem,
+    BadPage,
+    BandcampError,
+    ChallengePage,
+    DiscoverItem,
+    album_ref,
+    check_tag,
+    clean,
+    clean_json_text,
+    genre_name,
+    is_challenge,
+    is_loopback,
+    parse_album_page,
+    parse_discover_item,
+)
 
 DEFAULT_BASE_URL = "https://bandcamp.com"
+DEFAULT_IMAGE_BASE_URL = "https://f4.bcbits.com"
 DISCOVER_PATH = "/api/discover/1/discover_web"
-USER_AGENT = f"bcanalysis/{__version__} (cover-colour research scraper; python-requests/{requests.__version__})"
-#: Bandcamp image size codes accepted by `--size` (10 = 1200 px, 5 and 16 = 700, 2 = 350, 0 = original upload).
+PROJECT_URL = "https://github.com/bcanalysis/bcanalysis"
+USER_AGENT = f"bcanalysis/{__version__} (+{PROJECT_URL}; cover-colour research; python-requests/{requests.__version__})"
+#: Bandcamp image size codes accepted by `--size`: 10 = 1200 px, 5 and 16 = 700, 4 = 300, 2 = 350, 9 = 210,
+#: 7 = 150, 8 = 124, 3 = 100, 0 = the original upload.
 SIZE_CODES = (0, 2, 3, 4, 5, 7, 8, 9, 10, 16)
-_TAG_NAME = re.compile(r"^[a-z0-9][a-z0-9&'.+-]*$")
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-_IMAGE_CODE = re.compile(r"_\d+(\.\w+)$")
-
-
-class BandcampError(Exception):
-    """Something Bandcamp (or the demo server) answered that is not what we asked for."""
+PAGE_CAP = 5_000_000  # bytes, after decompression
+COVER_CAP = 20_000_000
+MAX_REDIRECTS = 5
+MAX_COVER_PIXELS = 64_000_000  # a cover larger than this is refused before decoding
+_REDIRECTS = (301, 302, 303, 307, 308)
+_RETRY_STATUS = (500, 502, 503, 504)
 
 
 class ApiError(BandcampError):
     """The discover API answered an error object (HTTP 200 with `__api_special__`) or malformed JSON."""
 
 
-class ChallengePage(BandcampError):
-    """An HTTP 200 page with no album data: a browser challenge (or not an album page). Worth retrying later."""
+class Refused(BandcampError):
+    """The site refuses this client: HTTP 403, a challenge page, or an answer that is not what an API answers."""
+
+
+class StaleCursor(BandcampError):
+    """The discover API rejected a stored cursor (HTTP 500 with `{}`, or an error object)."""
+
+
+class SchemaDrift(BandcampError):
+    """A discover answer from which nothing parses: Bandcamp changed its API and bcanalysis needs an update."""
+
+
+class ForeignHost(BandcampError):
+    """A URL (or a redirect) pointing somewhere other than the site host or the image host: not fetched."""
+
+
+class ResponseError(BandcampError):
+    """A response too large, too slow, in an unknown encoding, or redirecting too often."""
 
 
 class HttpError(BandcampError):
@@ -64,21 +102,12 @@ class RateLimited(HttpError):
     """429 with a Retry-After longer than we are willing to wait, or 429 too many times in a row."""
 
 
-def check_tag(tag: str) -> str:
-    """Return `tag` if it looks like a normalised Bandcamp tag name ('hip-hop-rap'), else raise ValueError."""
-    if not _TAG_NAME.match(tag):
-        suggestion = re.sub(r"[^a-z0-9&'.+]+", "-", tag.lower()).strip("-")
-        hint = f"; did you mean {suggestion!r}?" if suggestion and _TAG_NAME.match(suggestion) else ""
-        raise ValueError(f"tag {tag!r} is not a normalised Bandcamp tag name (lowercase, hyphens for spaces){hint}")
-    return tag
-
-
 class RateLimiter:
     """At most `rate` calls a second, evenly spaced, across threads; `pause(s)` holds everyone back."""
 
     def __init__(self, rate: float):
-        if not rate > 0:
-            raise ValueError(f"rate must be > 0 requests a second, got {rate}")
+        if not rate > 0 or rate == float("inf"):
+            raise ValueError(f"rate must be a finite number > 0 of requests a second, got {rate}")
         self.interval = 1.0 / rate
         self._next = 0.0
         self._lock = threading.Lock()
@@ -104,32 +133,94 @@ def retry_after_seconds(value: str | None, default: float) -> float:
         return default
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return float(value[:8])
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(value[:64])
+    except (TypeError, ValueError, IndexError, OverflowError):
         return default
     return max(0.0, when.timestamp() - time.time())
 
 
 @dataclass
-class DiscoverPage:
-    """One page of discover results: album items, the cursor for the next page (None at the end), the total."""
+class Answer:
+    """A response read whole within its caps: status, headers, body bytes and the URL that answered."""
 
-    items: list[dict[str, Any]]
-    cursor: Any
+    status: int
+    headers: Any
+    body: bytes
+    url: str
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class DiscoverPage:
+    """One discover page, checked: usable items, rejected results, skipped tracks, the next cursor, the total."""
+
+    items: list[DiscoverItem]
+    cursor: str | None
     result_count: int | None
+    rejected: list[BadItem] = field(default_factory=list)
+    skipped_tracks: int = 0
+    other_types: int = 0
+    raw_count: int = 0
+
+
+def _read_body(response: requests.Response, cap: int, deadline_at: float, url: str) -> bytes:
+    """The body, decompressed by us so the cap counts decompressed bytes; ResponseError past the cap or deadline."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > cap:
+        raise ResponseError(f"answer of {int(length):,} bytes is over the {cap:,}-byte cap ({url})")
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        decoder = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS)
+    else:
+        raise ResponseError(f"answer in an encoding we did not ask for ({encoding[:30]!r}) from {url}")
+    out = bytearray()
+    while True:
+        if time.monotonic() > deadline_at:
+            raise ResponseError(f"answer from {url} took longer than its deadline ({len(out):,} bytes so far)")
+        chunk = response.raw.read1(65536, decode_content=False)
+        if not chunk:
+            break
+        while chunk and decoder is not None:
+            try:
+                out += decoder.decompress(chunk, cap + 1 - len(out))
+            except zlib.error as exc:
+                raise ResponseError(f"answer from {url} does not decompress: {exc}") from exc
+            chunk = decoder.unconsumed_tail if len(out) <= cap else b""
+        if decoder is None:
+            out += chunk
+        if len(out) > cap:
+            raise ResponseError(f"answer from {url} is over the {cap:,}-byte cap (decompressed)")
+    return bytes(out)
+
+
+def _netloc(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
 class Client:
-    """HTTP to Bandcamp (or a server in its shapes at `base_url`) with rate limit, retries and Retry-After."""
+    """HTTP to Bandcamp (or a server in its shapes at `base_url`): two limiters, retries, caps, a host allow-list.
+
+    With a local `base_url` (the demo server) album pages come from `<base_url>/s/<store>/album/<slug>` and covers
+    from `image_base_url`, which then defaults to `base_url`; nothing leaves the machine."""
 
     def __init__(
         self,
         base_url: str = DEFAULT_BASE_URL,
         *,
+        image_base_url: str | None = None,
         rate: float = 1.0,
+        cover_rate: float = 5.0,
+        cover_connections: int = 4,
         timeout: tuple[float, float] = (10.0, 30.0),
+        deadline: float = 120.0,
         retries: int = 4,
         backoff: float = 1.0,
         max_retry_after: float = 600.0,
@@ -137,278 +228,231 @@ class Client:
         user_agent: str = USER_AGENT,
     ):
         self.base_url = base_url.rstrip("/")
-        self.limiter = RateLimiter(rate)
-        self.timeout = timeout
-        self.backoff = backoff
-        self.max_retry_after = max_retry_after
-        self.max_429 = max_429
-        self.requests_sent = 0
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = user_agent
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            status_forcelist=(500, 502, 503, 504),
-            allowed_methods=None,  # the discover POST is a read: safe to repeat
-            backoff_factor=backoff,
-            backoff_jitter=backoff / 2,
-            backoff_max=60,
-            respect_retry_after_header=False,  # 429 is handled below, through the rate limiter
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        scheme, host, _ = _netloc(self.base_url)
+        if scheme not in ("http", "https") or not host:
+            raise ValueError(f"base URL must be an http(s) URL, got {base_url!r}")
+        self.local = is_loopback(host)
+        self.real = host == "bandcamp.com" or host.endswith(".bandcamp.com")
+        self.image_base_url = (image_base_url or (self.base_url if self.local else DEFAULT_IMAGE_BASE_URL)).rstrip("/")
+        if _netloc(self.image_base_url)[0] not in ("http", "https") or not _netloc(self.image_base_url)[1]:
+            raise ValueError(f"image base URL must be an http(s) URL, got {image_base_url!r}")
+        if not (backoff >= 0 and backoff < float("inf")):
+            raise ValueError(f"backoff must be a finite number of seconds >= 0, got {backoff}")
+        if not (deadline > 0 and deadline < float("inf")):
+            raise ValueError(f"deadline must be a finite number of seconds > 0, got {deadline}")
+        if cover_connections < 1:
+            raise ValueError(f"cover connections must be >= 1, got {cover_connections}")
+        self.limiters = {"site": RateLimiter(rate), "image": RateLimiter(cover_rate)}
+        self.cover_connections = cover_connections
+        self.timeout, self.deadline, self.retries, self.backoff = timeout, deadline, retries, backoff
+        self.max_retry_after, self.max_429, self.user_agent = max_retry_after, max_429, user_agent
+        self.sent: Counter = Counter()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+
+    @property
+    def requests_sent(self) -> int:
+        """Site requests sent so far (retries and redirects included)."""
+        return self.sent["site"]
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update({"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"})
+            adapter = HTTPAdapter(max_retries=0, pool_maxsize=max(4, self.cover_connections))
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.trust_env = False  # no proxies or .netrc from the environment: we talk to the hosts we name
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
 
     def close(self) -> None:
-        self.session.close()
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One request through the rate limiter; a 429 waits out its Retry-After (up to `max_429` times)."""
-        kwargs.setdefault("timeout", self.timeout)
-        for attempt in range(self.max_429 + 1):
-            self.limiter.wait()
-            self.requests_sent += 1
-            response = self.session.request(method, url, **kwargs)
-            if response.status_code != 429:
-                return response
-            default = self.backoff * 2**attempt * (1 + random.random() / 2)
-            delay = retry_after_seconds(response.headers.get("Retry-After"), default)
-            if delay > self.max_retry_after or attempt == self.max_429:
-                raise RateLimited(429, url)
-            self.limiter.pause(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+    def allowed(self, role: str, url: str) -> bool:
+        """True if `url` is on the host this role may fetch: the site (and *.bandcamp.com) or the image host."""
+        scheme, host, port = _netloc(url)
+        if scheme not in ("http", "https") or not host:
+            return False
+        if role == "image":
+            return (host, port) == _netloc(self.image_base_url)[1:]
+        if (host, port) == _netloc(self.base_url)[1:]:
+            return True
+        return self.real and port is None and (host == "bandcamp.com" or host.endswith(".bandcamp.com"))
 
-    def discover(self, tag: str, cursor: Any = None, size: int = 60) -> DiscoverPage:
-        """One page of albums under `tag` from the discover API; raises ApiError on an error object or bad JSON."""
-        body: dict[str, Any] = {
-            "tag_norm_names": [tag],
-            "size": size,
-            "slice": "top",
-            "include_result_types": ["a"],
-        }
-        if cursor is not None:
-            body["cursor"] = cursor
+    def fetch(self, role: str, method: str, url: str, *, json_body: Any = None, cap: int = PAGE_CAP,
+              retry_500: bool = True) -> Answer:  # fmt: skip
+        """One answer from an allowed host: redirects followed by hand (≤ 5, each checked and rate-limited),
+        connection errors and 5xx retried with backoff, 429 waited out; raises ForeignHost, ResponseError,
+        RateLimited or requests' exceptions after the last retry."""
+        for _ in range(MAX_REDIRECTS + 1):
+            if not self.allowed(role, url):
+                host = _netloc(url)[1] or url[:80]
+                raise ForeignHost(f"{url[:200]} is not on the {'image' if role == 'image' else 'site'} host "
+                                  f"(refused to fetch {host!r})")  # fmt: skip
+            answer = self._send(role, method, url, json_body, cap, retry_500)
+            location = answer.headers.get("Location") if answer.status in _REDIRECTS else None
+            if not location:
+                return answer
+            url = urljoin(url, location)
+            if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
+                method, json_body = "GET", None
+        raise ResponseError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
+
+    def _send(self, role: str, method: str, url: str, json_body: Any, cap: int, retry_500: bool) -> Answer:
+        limiter = self.limiters[role]
+        failures = throttled = 0
+        while True:
+            limiter.wait()
+            with self._lock:
+                self.sent[role] += 1
+            try:
+                response = self._session().request(method, url, json=json_body, timeout=self.timeout,
+                                                   allow_redirects=False, stream=True)  # fmt: skip
+                try:
+                    status = response.status_code
+                    body = b"" if status == 429 else _read_body(response, cap if status < 400 else min(cap, 1 << 20),
+                                                               time.monotonic() + self.deadline, url)  # fmt: skip
+                finally:
+                    response.close()
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError):
+                failures += 1
+                if failures > self.retries:
+                    raise
+                time.sleep(self.backoff * 2 ** (failures - 1) * (1 + random.random() / 2))
+                continue
+            if status == 429:
+                default = self.backoff * 2**throttled * (1 + random.random() / 2)
+                delay = retry_after_seconds(response.headers.get("Retry-After"), default)
+                throttled += 1
+                if delay > self.max_retry_after or throttled > self.max_429:
+                    raise RateLimited(429, url)
+                limiter.pause(delay)
+                continue
+            if status in _RETRY_STATUS and (retry_500 or status != 500) and failures < self.retries:
+                failures += 1
+                time.sleep(self.backoff * 2 ** (failures - 1) * (1 + random.random() / 2))
+                continue
+            return Answer(status, response.headers, body, url)
+
+    # --- the discover API -------------------------------------------------------------------------------------
+
+    def discover(self, tag: str, cursor: str | None = "*", size: int = 60, *,
+                 include_tracks: bool = False) -> DiscoverPage:  # fmt: skip
+        """One discover page for `tag`, with every result checked.
+
+        Raises Refused (403, challenge page, not JSON), StaleCursor (500 or error object on a stored cursor),
+        ApiError (error object or malformed JSON on the first page) and SchemaDrift (results but none readable)."""
+        cursor = cursor or "*"
+        body = {"tag_norm_names": [tag], "slice": "top", "size": size, "include_result_types": ["a"],
+                "category_id": 0, "geoname_id": 0, "time_facet_id": None, "cursor": cursor}  # fmt: skip
         url = self.base_url + DISCOVER_PATH
-        response = self.request("POST", url, json=body)
-        if response.status_code != 200:
-            raise HttpError(response.status_code, url)
+        answer = self.fetch("site", "POST", url, json_body=body, retry_500=cursor == "*")
+        head = answer.body[:2000].lstrip()
+        if answer.status == 403 or is_challenge(answer.text[:20000]):
+            what = "HTTP 403" if answer.status == 403 else "a 'Client Challenge' page"
+            raise Refused(f"the discover API answered {what} for tag {tag!r}")
+        if answer.status == 500 and cursor != "*":
+            raise StaleCursor(f"the discover API rejected the stored cursor for tag {tag!r} (HTTP 500)")
+        if answer.status != 200:
+            raise HttpError(answer.status, url)
+        if not head.startswith((b"{", b"[")):
+            raise Refused(f"the discover API answered HTTP 200 that is not JSON for tag {tag!r}: "
+                          f"{head[:60].decode('utf-8', 'replace')!r}")  # fmt: skip
         try:
-            data = response.json()
+            data = json.loads(answer.body)
+        except RecursionError as exc:
+            raise ApiError(f"discover answer for tag {tag!r} is nested too deeply to read") from exc
         except ValueError as exc:
             raise ApiError(f"malformed JSON from the discover API for tag {tag!r}: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ApiError(f"unexpected discover answer for tag {tag!r}: {type(data).__name__}")
-        if data.get("__api_special__") == "exception":
-            detail = f"{data.get('error_type')} {data.get('error_message') or ''}".strip()
+        if isinstance(data, dict) and data.get("__api_special__") == "exception":
+            detail = f"{data.get('error_type')} {data.get('error_message') or ''}"[:200].strip()
+            if cursor != "*":
+                raise StaleCursor(f"the discover API rejected the stored cursor for tag {tag!r}: {detail}")
             raise ApiError(f"discover API error for tag {tag!r}: {detail}")
-        items = [i for i in data.get("results") or [] if i.get("result_type", "a") == "a" and _has_ids(i)]
-        return DiscoverPage(items, data.get("cursor"), data.get("result_count"))
+        return read_discover_page(data, tag, local=self.local, include_tracks=include_tracks)
 
-    def get(self, url: str) -> requests.Response:
-        """GET through the limiter; raises HttpError for a final non-2xx answer."""
-        response = self.request("GET", url)
-        if not response.ok:
-            raise HttpError(response.status_code, url)
-        return response
+    # --- album pages and covers -------------------------------------------------------------------------------
 
-    def album(self, url: str) -> dict[str, Any]:
-        """Fetch and parse an album page; raises ChallengePage if it holds no album data."""
-        response = self.get(rebase_local(url, self.base_url))
-        return parse_album_page(response.text, response.url)
+    def page_url(self, ref: AlbumRef) -> str:
+        """Where an album page is fetched: its canonical URL on Bandcamp, `<base>/s/<store>/album/<slug>` locally."""
+        if self.real:
+            return ref.url
+        return f"{self.base_url}/s/{quote(ref.store)}/{ref.kind}/{quote(ref.slug)}"
 
-    def cover(self, image_url: str, size: int) -> tuple[bytes, tuple[int, int]]:
-        """The cover at size code `size`, checked to decode fully; returns (JPEG bytes, (width, height))."""
-        data = self.get(cover_url(image_url, size)).content
-        return data, check_image(data)
+    def album(self, ref: AlbumRef, *, location: str | None = None) -> dict[str, Any]:
+        """Fetch and parse an album page; Refused on 403, ChallengePage on a challenge, HttpError otherwise."""
+        url = self.page_url(ref)
+        answer = self.fetch("site", "GET", url, cap=PAGE_CAP)
+        if answer.status == 403:
+            raise Refused(f"HTTP 403 for the album page {url}")
+        if not 200 <= answer.status < 300:
+            raise HttpError(answer.status, url)
+        return parse_album_page(answer.text, url, location=location)
+
+    def cover_url(self, art_id: int, size: int) -> str:
+        """The image host's URL of a cover: <image base>/img/a<art_id, 10 digits>_<size code>.jpg."""
+        if size not in SIZE_CODES:
+            raise ValueError(f"size must be a Bandcamp image size code, one of {SIZE_CODES}, got {size}")
+        return f"{self.image_base_url}/img/a{art_id:010d}_{size}.jpg"
+
+    def cover(self, art_id: int, size: int) -> bytes:
+        """The cover's bytes at size code `size` from the image host (check them with `check_image`)."""
+        url = self.cover_url(art_id, size)
+        answer = self.fetch("image", "GET", url, cap=COVER_CAP)
+        if not 200 <= answer.status < 300:
+            raise HttpError(answer.status, url)
+        return answer.body
 
 
-def _has_ids(item: dict[str, Any]) -> bool:
-    return isinstance(item.get("item_id"), int) and isinstance(item.get("item_url"), str)
-
-
-def cover_url(image_url: str, size: int) -> str:
-    """The image URL at another size code: '…/img/a123_10.jpg' → '…/img/a123_2.jpg'."""
-    if size not in SIZE_CODES:
-        raise ValueError(f"size must be a Bandcamp image size code, one of {SIZE_CODES}, got {size}")
-    return _IMAGE_CODE.sub(rf"_{size}\1", image_url, count=1)
+def read_discover_page(data: Any, tag: str, *, local: bool = False, include_tracks: bool = False) -> DiscoverPage:
+    """Check a parsed discover answer: every result, the cursor, the total. SchemaDrift if results are there but
+    none can be read (naming the fields that were missing), never a silent 'no more albums'."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        shape = type(data).__name__ if not isinstance(data, dict) else f"keys {sorted(map(str, data))[:8]}"
+        raise SchemaDrift(f"the discover answer for tag {tag!r} has no 'results' list ({shape}): Bandcamp may have "
+                          "changed its API; bcanalysis needs an update")  # fmt: skip
+    cursor = data.get("cursor")
+    if cursor is not None and not (isinstance(cursor, str) and 0 < len(cursor) <= 4096):
+        raise SchemaDrift(f"the discover answer for tag {tag!r} has a cursor that is not a short string")
+    total = data.get("result_count")
+    page = DiscoverPage([], cursor, total if isinstance(total, int) and not isinstance(total, bool) else None)
+    page.raw_count = len(data["results"])
+    for raw in data["results"]:
+        if isinstance(raw, dict) and raw.get("result_type", "a") != "a":
+            page.other_types += 1
+            continue
+        if isinstance(raw, dict) and raw.get("item_type") == "t" and not include_tracks:
+            page.skipped_tracks += 1
+            continue
+        try:
+            page.items.append(parse_discover_item(raw, local=local))
+        except BadItem as exc:
+            page.rejected.append(exc)
+    if page.raw_count and not page.items and len(page.rejected) == page.raw_count:
+        missing = Counter(f for r in page.rejected for f in r.missing)
+        named = ", ".join(f"{f} ({n} of {page.raw_count})" for f, n in missing.most_common()) or "none missing"
+        raise SchemaDrift(f"the discover answer for tag {tag!r} has {page.raw_count} results but none could be read "
+                          f"(missing fields: {named}; first problem: {page.rejected[0]}). Bandcamp may have changed "
+                          "its API: bcanalysis needs an update. Nothing from this page was stored.")  # fmt: skip
+    return page
 
 
 def check_image(data: bytes) -> tuple[int, int]:
-    """Decode the image fully (a truncated JPEG raises OSError); returns its (width, height)."""
+    """Decode the image fully (a truncated JPEG raises OSError); returns its (width, height). Images over
+    MAX_COVER_PIXELS are refused before decoding."""
     with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        if width * height > MAX_COVER_PIXELS:
+            raise ValueError(f"image is {width}×{height} pixels, over the {MAX_COVER_PIXELS // 10**6} Mpx cap")
         image.load()
-        return image.size
-
-
-# --- album pages ------------------------------------------------------------------------------------------------
-
-
-class _Page(HTMLParser):
-    """Collects what the album parser needs from a page in one pass of the stdlib HTML parser."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.ldjson: list[str] = []
-        self.tralbum: str | None = None
-        self.tags: list[str] = []
-        self.meta: dict[str, str] = {}
-        self.canonical: str | None = None
-        self.missing_art = False
-        self.title_h2: str | None = None
-        self._in: str | None = None
-        self._buf: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        classes = a.get("class", "").split()
-        if tag == "script" and a.get("type") == "application/ld+json":
-            self._start("ldjson")
-        elif tag == "script" and "data-tralbum" in a:
-            self.tralbum = a["data-tralbum"]
-        elif tag == "a" and "tag" in classes:
-            self._start("tag")
-        elif tag == "h2" and "trackTitle" in classes:
-            self._start("h2")
-        elif tag == "meta" and (a.get("property") or a.get("name")):
-            self.meta.setdefault(a.get("property") or a.get("name"), a.get("content", ""))
-        elif tag == "link" and a.get("rel") == "canonical":
-            self.canonical = a.get("href")
-        elif a.get("id") == "missing-tralbum-art":
-            self.missing_art = True
-
-    def _start(self, what: str) -> None:
-        self._in, self._buf = what, []
-
-    def handle_data(self, data: str) -> None:
-        if self._in:
-            self._buf.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._in is None or tag not in ("script", "a", "h2"):
-            return
-        text = "".join(self._buf)
-        if self._in == "ldjson":
-            self.ldjson.append(text)
-        elif self._in == "tag":
-            self.tags.append(clean(text))
-        elif self._in == "h2":
-            self.title_h2 = clean(text)
-        self._in = None
-
-
-def clean(text: str | None) -> str:
-    """Decode HTML entities, drop zero-width characters and collapse whitespace."""
-    if text is None:
-        return ""
-    return " ".join(html.unescape(text).translate(_ZERO_WIDTH).split())
-
-
-def _ld_album(blocks: list[str]) -> dict[str, Any] | None:
-    """The first MusicAlbum (or MusicRecording) object among the ld+json blocks."""
-    for block in blocks:
-        try:
-            data = json.loads(block)
-        except ValueError:
-            continue
-        for obj in data if isinstance(data, list) else [data]:
-            kind = obj.get("@type") if isinstance(obj, dict) else None
-            kinds = kind if isinstance(kind, list) else [kind]
-            if "MusicAlbum" in kinds or "MusicRecording" in kinds:
-                return obj
-    return None
-
-
-def _art_id(*candidates: Any) -> int | None:
-    """The first art id found: an int, or one parsed from a '…/img/a<art_id>_<code>.jpg' URL."""
-    for c in candidates:
-        if isinstance(c, int) and c > 0:
-            return c
-        if isinstance(c, str) and (m := re.search(r"/img/a(\d+)_\d+\.", c)):
-            return int(m[1])
-    return None
-
-
-def _date(text: Any) -> str | None:
-    """A Bandcamp date ('17 Jul 2020 00:00:00 GMT') as ISO 'YYYY-MM-DD', else None."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(text).date().isoformat()
-    except (TypeError, ValueError):
-        m = re.match(r"(\d{4}-\d{2}-\d{2})", text.strip())
-        return m[1] if m else None
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
-def rebase_local(url: str, base_url: str) -> str:
-    """`url` moved onto `base_url`'s host and port when both are on this machine.
-
-    A local (demo) server gets a new port every run, so listings stored by an earlier run must follow it; URLs of
-    a real site are never touched."""
-    old, new = urlsplit(url), urlsplit(base_url)
-    if old.netloc != new.netloc and _is_loopback(old.hostname) and _is_loopback(new.hostname):
-        return urlunsplit((new.scheme, new.netloc, old.path, old.query, old.fragment))
-    return url
-
-
-def split_album_url(url: str) -> tuple[str, str, str]:
-    """(canonical https URL without query, store subdomain, slug) of an album or track URL."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    store = host.split(".")[0] if host.endswith(".bandcamp.com") else host
-    slug = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    return urlunsplit(("https", parts.netloc, parts.path.rstrip("/"), "", "")), store, slug
-
-
-def parse_album_page(text: str, url: str | None = None) -> dict[str, Any]:
-    """The album fields of a Bandcamp album page: url, store, album, title, artist, art_id, release_date, tags,
-    image_url (None when the album has no art). Raises ChallengePage if the page holds no album data."""
-    page = _Page()
-    page.feed(text)
-    page.close()
-    ld = _ld_album(page.ldjson) or {}
-    try:
-        tralbum = json.loads(page.tralbum) if page.tralbum else {}
-    except ValueError:
-        tralbum = {}
-    if not ld and not tralbum:
-        raise ChallengePage(f"no album data (ld+json or data-tralbum) in the page at {url or '?'}")
-    current = tralbum.get("current") or {}
-    canonical = ld.get("@id") or tralbum.get("url") or page.canonical or url
-    if not canonical:
-        raise ChallengePage(f"no canonical URL in the page at {url or '?'}")
-    canonical, store, slug = split_album_url(canonical)
-    image = None if page.missing_art else ld.get("image") or page.meta.get("og:image") or None
-    if isinstance(image, list):
-        image = image[0] if image else None
-    props = {p.get("name"): p.get("value") for p in ld.get("additionalProperty") or [] if isinstance(p, dict)}
-    og_title = page.meta.get("og:title", "")
-    title = clean(ld.get("name") or current.get("title") or page.title_h2 or og_title.split(", by ")[0])
-    artist = clean((ld.get("byArtist") or {}).get("name") or tralbum.get("artist") or og_title.rpartition(", by ")[2])
-    keywords = ld.get("keywords")
-    if isinstance(keywords, str):
-        keywords = [k.strip() for k in keywords.split(",")]
-    tags = [clean(k) for k in keywords or []] or page.tags
-    unique = {t.lower(): t for t in reversed(tags) if t}  # case-insensitive, first spelling wins
-    return {
-        "url": canonical,
-        "store": store,
-        "album": slug,
-        "title": title,
-        "artist": artist,
-        "art_id": None if image is None else _art_id(props.get("art_id"), tralbum.get("art_id"), image),
-        "release_date": _date(ld.get("datePublished") or current.get("release_date")),
-        "tags": [unique[k] for k in dict.fromkeys(t.lower() for t in tags if t)],
-        "image_url": image,
-    }
+        return width, height

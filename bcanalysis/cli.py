@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -140,10 +141,27 @@ SUBCOMMANDS.append(_add_report)
 # --- scrape, palettes, demo-server, demo (the corpus and its sources) --------------------------------------------
 
 
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    value = _number(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
 
 
@@ -163,55 +181,82 @@ def _open_corpus(path: str, *, existing: bool = False):
 
 
 def _add_scrape(sub: argparse._SubParsersAction) -> None:
-    from bcanalysis.bandcamp import DEFAULT_BASE_URL, SIZE_CODES
+    from bcanalysis.bandcamp import DEFAULT_BASE_URL, DEFAULT_IMAGE_BASE_URL, SIZE_CODES
 
     p = sub.add_parser(
         "scrape",
         help="scrape albums by tag from Bandcamp (or the demo server) into a corpus",
-        description="Page the discover API for each tag, fetch each album page and its cover into the SQLite "
-        "corpus. Polite (--rate requests a second) and resumable: rerun the same command after any interruption.",
+        description="Page the discover API for each tag and store every album from its discover result, with its "
+        "cover from the image host (no album page is fetched unless --album-pages). Polite (--rate site requests "
+        "and --cover-rate image requests a second) and resumable: rerun the same command after any interruption. "
+        "Exit status 3 if Bandcamp refuses the discover API.",
     )
     p.add_argument("--db", required=True, help="corpus file (created if missing)")
     p.add_argument("--tag", action="append", required=True, help="normalised tag, e.g. hip-hop-rap (repeatable)")
     p.add_argument("--limit", type=_positive_int, required=True, help="albums per tag")
-    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"source (default {DEFAULT_BASE_URL})")
-    p.add_argument("--rate", type=_positive_float, default=1.0, help="max requests a second (default 1)")
+    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the site (default {DEFAULT_BASE_URL})")
+    p.add_argument("--image-base-url", default=None,
+                   help=f"the image host (default {DEFAULT_IMAGE_BASE_URL}; with a local --base-url, that server)")
+    p.add_argument("--rate", type=_positive_float, default=1.0, help="max site requests a second (default 1)")
+    p.add_argument("--cover-rate", type=_positive_float, default=5.0,
+                   help="max image-host requests a second (default 5)")
+    p.add_argument("--cover-connections", type=_positive_int, default=4,
+                   help="parallel connections to the image host (default 4)")
     p.add_argument("--size", type=int, choices=SIZE_CODES, default=10, metavar="CODE",
-                   help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 0 = original")
-    p.add_argument("--retry-failed", action="store_true", help="try listings that failed before once more")
-    p.add_argument("--challenge-wait", type=float, default=30.0, metavar="S",
-                   help="seconds before challenged pages are tried again (default 30)")
-    p.add_argument("--backoff", type=float, default=1.0, metavar="S",
+                   help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 7 = 150, 0 = original")
+    p.add_argument("--include-tracks", action="store_true", help="keep single tracks too (default: albums only)")
+    p.add_argument("--album-pages", action="store_true",
+                   help="also read each album page for its full tag list (often refused by Bandcamp)")
+    p.add_argument("--max-refusals", type=_positive_int, default=5, metavar="N",
+                   help="stop the album-page phase after N refused pages in a row (default 5)")
+    p.add_argument("--retry-failed", action="store_true", help="try listings and pages that failed before again")
+    p.add_argument("--challenge-wait", type=_nonnegative_float, default=30.0, metavar="S",
+                   help="seconds before a refused album page is tried again (default 30)")
+    p.add_argument("--backoff", type=_nonnegative_float, default=1.0, metavar="S",
                    help="base of the exponential backoff between retries (default 1 s)")
     p.add_argument("--page-size", type=_positive_int, default=60, help=argparse.SUPPRESS)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_scrape)
 
 
+#: Exit status when Bandcamp refuses the discover API (2 is bad arguments, 1 other failures).
+EXIT_REFUSED = 3
+
+
 def _run_scrape(args: argparse.Namespace) -> int:
-    from bcanalysis.bandcamp import BandcampError, Client, check_tag
+    from bcanalysis.bandcamp import BandcampError, Client, Refused, check_tag
     from bcanalysis.scrape import UnknownTag, scrape
     from bcanalysis.store import CorpusError
 
     try:
         tags = list(dict.fromkeys(check_tag(t) for t in args.tag))
+        client = Client(args.base_url, image_base_url=args.image_base_url, rate=args.rate,
+                        cover_rate=args.cover_rate, cover_connections=args.cover_connections, backoff=args.backoff)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
-    client = Client(args.base_url, rate=args.rate, backoff=args.backoff)
     with _open_corpus(args.db) as corpus:
         try:
             summary = scrape(
                 corpus, tags, args.limit, client=client, size=args.size, page_size=args.page_size,
+                include_tracks=args.include_tracks, album_pages=args.album_pages, max_refusals=args.max_refusals,
                 challenge_wait=args.challenge_wait, retry_failed=args.retry_failed, progress=not args.no_progress,
             )  # fmt: skip
-        except (UnknownTag, CorpusError) as exc:
+        except (UnknownTag, CorpusError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
+        except Refused as exc:
+            print(f"bcanalysis: error: Bandcamp refused: {exc}.\n  Everything stored so far is kept; run the same "
+                  "command later to resume. bcanalysis does not impersonate a browser or work around challenges: "
+                  "if this persists, the site is refusing automated clients from this address for now (see the "
+                  "README, 'What to expect against the real site').", file=sys.stderr)  # fmt: skip
+            return EXIT_REFUSED
         except BandcampError as exc:
             print(f"bcanalysis: scrape stopped: {exc}", file=sys.stderr)
             return 1
         finally:
             client.close()
     print(summary.report())
+    if summary.page_stop:
+        print(f"bcanalysis: album pages: {summary.page_stop}", file=sys.stderr)
     return 0
 
 
@@ -248,9 +293,14 @@ def _add_demo_server(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--albums-per-tag", type=_positive_int, default=30, help="albums per tag (default 30)")
     p.add_argument("--seed", type=int, default=0, help="catalogue seed (default 0)")
     p.add_argument("--faults", action="store_true",
-                   help="inject 429s, 503s, challenge pages, truncated JPEGs, missing art and a duplicate listing")
+                   help="inject 429s, 503s, challenge pages for album pages, truncated JPEGs, missing art, a cover "
+                   "that 404s and a duplicate listing")
     p.add_argument("--cover-px", type=_positive_int, default=None,
                    help="cap cover edge length in pixels (default: Bandcamp's sizes, 1200 px for code 10)")
+    p.add_argument("--challenge-pages", action="store_true",
+                   help="answer every album page with a 'Client Challenge' page, as Bandcamp often does")
+    p.add_argument("--latency", type=_nonnegative_float, default=0.0, metavar="MS",
+                   help="simulated latency added to every answer, in milliseconds (default 0)")
     p.add_argument("--log", default=None, help="append every request to this JSON-lines file")
     p.set_defaults(run=_run_demo_server)
 
@@ -260,7 +310,8 @@ def _run_demo_server(args: argparse.Namespace) -> int:
 
     try:
         server = DemoServer(args.albums_per_tag, args.seed, port=args.port, faults=args.faults,
-                            max_cover_px=args.cover_px, log_path=args.log)
+                            max_cover_px=args.cover_px, log_path=args.log, latency=args.latency / 1000,
+                            challenge_pages=args.challenge_pages)
     except OSError as exc:
         raise CommandError(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}") from exc
     print(f"serving {len(server.albums)} demo albums on {server.url}  (Ctrl-C to stop)", flush=True)

@@ -181,6 +181,7 @@ class Source:
     base_url: str
     rate: float
     server: Any = None
+    cover_rate: float = 5.0  # image-host requests a second
 
     def close(self) -> None:
         """Stop the demo server, if one was started."""
@@ -195,7 +196,7 @@ def open_source(source: str, albums_per_tag: int = 30, *, max_cover_px: int = 60
         from bcanalysis.demo import DemoServer
 
         server = DemoServer(albums_per_tag=albums_per_tag, max_cover_px=max_cover_px).start()
-        return Source("demo", server.url, 500.0, server)
+        return Source("demo", server.url, 500.0, server, cover_rate=500.0)
     if source == "bandcamp":
         return Source("bandcamp", "https://bandcamp.com", 1.0)
     raise ValueError(f"source must be 'demo' or 'bandcamp', got {source!r}")

@@ -19,8 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from bcanalysis.bandcamp_parse import genre_name
+
 #: The schema this code writes; `MIGRATIONS[v]` brings a database from version v - 1 to v.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -84,9 +86,34 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (album_id, rank)
     );
     """,
+    # 2: albums stored from their discover result alone (label, place, Bandcamp genre, album or track), album
+    # pages optional (page_status), and listings that keep the discover data an album is built from.
+    2: """
+    ALTER TABLE albums ADD COLUMN label TEXT;
+    ALTER TABLE albums ADD COLUMN location TEXT;                -- "Oslo, Norway": band_location or the page's place
+    ALTER TABLE albums ADD COLUMN genre_id INTEGER;             -- Bandcamp's band_genre_id
+    ALTER TABLE albums ADD COLUMN item_type TEXT;               -- 'a' album, 't' track
+    ALTER TABLE albums ADD COLUMN page_status TEXT;             -- NULL: page not fetched; 'ok'; 'failed'
+    ALTER TABLE albums ADD COLUMN page_reason TEXT;
+    ALTER TABLE albums ADD COLUMN page_attempts INTEGER NOT NULL DEFAULT 0;
+    UPDATE albums SET page_status = 'ok', item_type = CASE WHEN url LIKE '%/track/%' THEN 't' ELSE 'a' END;
+    ALTER TABLE listings ADD COLUMN url TEXT;                   -- canonical URL (NULL: listed by schema 1)
+    ALTER TABLE listings ADD COLUMN store TEXT;
+    ALTER TABLE listings ADD COLUMN album TEXT;
+    ALTER TABLE listings ADD COLUMN artist TEXT;
+    ALTER TABLE listings ADD COLUMN label TEXT;
+    ALTER TABLE listings ADD COLUMN location TEXT;
+    ALTER TABLE listings ADD COLUMN genre_id INTEGER;
+    ALTER TABLE listings ADD COLUMN item_type TEXT;
+    ALTER TABLE listings ADD COLUMN art_id INTEGER;
+    CREATE INDEX listings_url ON listings(url)
+    """,
 }
 
 COVER_STATUSES = ("ok", "missing", "failed")
+#: Discover data a listing keeps (beside tag, item_id, item_url, position): what an album is built from.
+_LISTING_DATA = ("url", "store", "album", "title", "artist", "band_name", "label", "location", "genre_id",
+                 "item_type", "release_date", "art_id")
 
 
 class CorpusError(Exception):
@@ -171,18 +198,41 @@ class Corpus:
         out["exhausted"] = bool(out["exhausted"])
         return out
 
-    def record_listings(self, tag: str, items: Iterable[dict[str, Any]], cursor: Any, exhausted: bool) -> int:
-        """Store one discover page for `tag` and the cursor after it, in one transaction; returns new listings."""
+    def record_listings(
+        self, tag: str, items: Iterable[Any], cursor: Any, exhausted: bool,
+        failed: Iterable[tuple[int, str, str]] = (),
+    ) -> int:  # fmt: skip
+        """Store one discover page for `tag` and the cursor after it, in one transaction; returns new listings.
+
+        `items` are checked discover results (`DiscoverItem`, or dicts with at least item_id and item_url); an item
+        already listed is not listed again, but a listing from schema 1 gets its discover data filled in. `failed`
+        are (item_id, item_url, reason) of results that could not be used: listed as failed, with the reason."""
         stamp = now()
         with self.transaction() as db:
             (seen,) = db.execute("SELECT COUNT(*) FROM listings WHERE tag = ?", (tag,)).fetchone()
             added = 0
             for item in items:
+                row = item.as_listing() if hasattr(item, "as_listing") else dict(item)
+                values = [row.get(c) for c in _LISTING_DATA]
+                key = (tag, row["item_id"])
+                if db.execute("SELECT 1 FROM listings WHERE tag = ? AND item_id = ?", key).fetchone():
+                    db.execute(  # a schema-1 listing still pending: give it the discover data it lacks
+                        f"UPDATE listings SET {', '.join(f'{c} = ?' for c in _LISTING_DATA)}"
+                        " WHERE tag = ? AND item_id = ? AND url IS NULL AND status = 'pending'",
+                        (*values, *key),
+                    )
+                    continue
+                db.execute(
+                    f"INSERT INTO listings (tag, item_id, item_url, position, seen_at, {', '.join(_LISTING_DATA)})"
+                    f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(_LISTING_DATA))})",
+                    (*key, row["item_url"], seen + added, stamp, *values),
+                )
+                added += 1
+            for item_id, item_url, reason in failed:
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO listings (tag, item_id, item_url, position, title, band_name, release_date,"
-                    " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (tag, item["item_id"], item["item_url"], seen + added, item.get("title"),
-                     item.get("band_name"), item.get("release_date"), stamp),
+                    "INSERT OR IGNORE INTO listings (tag, item_id, item_url, position, seen_at, status, reason,"
+                    " attempts) VALUES (?, ?, ?, ?, ?, 'failed', ?, 1)",
+                    (tag, item_id, item_url, seen + added, stamp, reason),
                 )
                 added += cur.rowcount
             db.execute(
@@ -193,6 +243,21 @@ class Corpus:
                 (tag, json.dumps(cursor) if cursor is not None else None, seen + added, int(exhausted), stamp),
             )
         return added
+
+    def set_cursor(self, tag: str, cursor: Any, exhausted: bool = False) -> None:
+        """Replace the stored discover cursor of `tag` (None: start again from the first page)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE scrape_progress SET cursor = ?, exhausted = ?, updated_at = ? WHERE tag = ?",
+                (json.dumps(cursor) if cursor is not None else None, int(exhausted), now(), tag),
+            )
+
+    def unlisted_data(self, tag: str, limit: int) -> int:
+        """Pending listings of `tag` within its first `limit` that have no discover data (listed by schema 1)."""
+        return self._db.execute(
+            "SELECT COUNT(*) FROM listings WHERE tag = ? AND position < ? AND status = 'pending' AND url IS NULL",
+            (tag, limit),
+        ).fetchone()[0]
 
     def listings(self, tags: Sequence[str] | None = None, status: str | None = None, limit: int | None = None):
         """Discover listings (optionally of some tags / one status), each tag's first `limit` by rank."""
@@ -250,22 +315,22 @@ class Corpus:
 
     # --- albums ---------------------------------------------------------------------------------------------
 
-    def add_album(self, album: dict[str, Any], cover: Cover, *, listing: tuple[str, int] | None = None) -> int:
-        """Store a scraped album, its page tags and cover outcome, and finish its listing: one transaction.
+    def add_album(
+        self, album: dict[str, Any], cover: Cover, *, listing: tuple[str, int] | None = None,
+        listings: Iterable[tuple[str, int]] = (),
+    ) -> int:  # fmt: skip
+        """Store an album, its page tags (if any) and cover outcome, and finish its listings: one transaction.
 
-        An album whose canonical URL is already stored is not duplicated: the listing is linked to it instead.
+        An album whose canonical URL is already stored is not duplicated: the listings are linked to it instead.
         """
+        done = [listing, *listings] if listing is not None else list(listings)
         with self.transaction() as db:
             row = db.execute("SELECT id FROM albums WHERE url = ?", (album["url"],)).fetchone()
-            if row is not None:
-                album_id = row[0]
-            else:
-                album_id = self._insert_album(db, album, cover)
-            if listing is not None:
-                db.execute(
-                    "UPDATE listings SET status = 'done', album_id = ?, reason = NULL WHERE tag = ? AND item_id = ?",
-                    (album_id, *listing),
-                )
+            album_id = row[0] if row is not None else self._insert_album(db, album, cover)
+            db.executemany(
+                "UPDATE listings SET status = 'done', album_id = ?, reason = NULL WHERE tag = ? AND item_id = ?",
+                [(album_id, *key) for key in done],
+            )
         return album_id
 
     def _insert_album(self, db: sqlite3.Connection, album: dict[str, Any], cover: Cover) -> int:
@@ -274,22 +339,100 @@ class Corpus:
         item_id = album.get("item_id")
         if item_id is not None and db.execute("SELECT 1 FROM albums WHERE item_id = ?", (item_id,)).fetchone():
             item_id = None  # the same discover item resolved to a second canonical URL: keep the first claim
+        tags = album.get("tags")
+        page_status = album.get("page_status", "ok" if tags is not None else None)
         cur = db.execute(
             "INSERT INTO albums (url, store, album, title, artist, art_id, release_date, item_id, item_url,"
-            " cover_status, cover_reason, cover_file, cover_size, cover_width, cover_height, scraped_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " cover_status, cover_reason, cover_file, cover_size, cover_width, cover_height, scraped_at,"
+            " label, location, genre_id, item_type, page_status)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 album["url"], album["store"], album["album"], album["title"], album["artist"], album.get("art_id"),
                 album.get("release_date"), item_id, album.get("item_url"), cover.status, cover.reason,
-                self._relative(cover.file), cover.size, cover.width, cover.height, now(),
+                self._relative(cover.file), cover.size, cover.width, cover.height, now(), album.get("label"),
+                album.get("location"), album.get("genre_id"), album.get("item_type"), page_status,
             ),
         )
         album_id = cur.lastrowid
         db.executemany(
             "INSERT INTO album_tags (album_id, position, tag) VALUES (?, ?, ?)",
-            [(album_id, i, t) for i, t in enumerate(album.get("tags") or [])],
+            [(album_id, i, t) for i, t in enumerate(tags or [])],
         )
         return album_id
+
+    def pending(self, tags: Sequence[str], limit: int) -> list[sqlite3.Row]:
+        """Pending listings (with their discover data) among each tag's first `limit`, in rank order."""
+        return self.listings(tags, status="pending", limit=limit)
+
+    def albums_without_page(self, tags: Sequence[str], limit: int) -> list[sqlite3.Row]:
+        """Albums listed among the first `limit` of `tags` whose page was never read: id, url, store, album,
+        item_type, location, page_attempts; tag by tag in the order given, each in listing rank order."""
+        out, seen = [], set()
+        for tag in tags:
+            for row in self._db.execute(
+                "SELECT a.id, a.url, a.store, a.album, a.item_type, a.location, a.page_attempts FROM albums a"
+                " JOIN listings l ON l.album_id = a.id WHERE l.tag = ? AND l.position < ? AND a.page_status IS NULL"
+                " ORDER BY l.position",
+                (tag, limit),
+            ):
+                if row["id"] not in seen:
+                    seen.add(row["id"])
+                    out.append(row)
+        return out
+
+    def set_page(self, album_id: int, tags: Sequence[str], location: str | None) -> None:
+        """Store an album page's tags (replacing any) and its place if the album had none: one transaction."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM album_tags WHERE album_id = ?", (album_id,))
+            db.executemany("INSERT INTO album_tags (album_id, position, tag) VALUES (?, ?, ?)",
+                           [(album_id, i, t) for i, t in enumerate(tags)])  # fmt: skip
+            db.execute(
+                "UPDATE albums SET page_status = 'ok', page_reason = NULL, page_attempts = page_attempts + 1,"
+                " location = COALESCE(location, ?) WHERE id = ?",
+                (location, album_id),
+            )
+
+    def fail_page(self, album_id: int, reason: str, *, final: bool = False, max_attempts: int | None = None) -> bool:
+        """Count a failed attempt at an album page; it fails for good if `final` or at `max_attempts`. True if so."""
+        with self.transaction() as db:
+            db.execute("UPDATE albums SET page_attempts = page_attempts + 1, page_reason = ? WHERE id = ?",
+                       (reason, album_id))  # fmt: skip
+            (attempts,) = db.execute("SELECT page_attempts FROM albums WHERE id = ?", (album_id,)).fetchone()
+            final = final or (max_attempts is not None and attempts >= max_attempts)
+            if final:
+                db.execute("UPDATE albums SET page_status = 'failed' WHERE id = ?", (album_id,))
+        return final
+
+    def reset_failed(self, tags: Sequence[str]) -> None:
+        """Listings and album pages of `tags` that failed for good become pending again (`--retry-failed`)."""
+        marks = ",".join("?" * len(tags))
+        with self.transaction() as db:
+            db.execute(f"UPDATE listings SET status = 'pending', attempts = 0 WHERE status = 'failed' AND url IS NOT"
+                       f" NULL AND tag IN ({marks})", tags)  # fmt: skip
+            db.execute(
+                "UPDATE albums SET page_status = NULL, page_attempts = 0 WHERE page_status = 'failed' AND id IN"
+                f" (SELECT album_id FROM listings WHERE tag IN ({marks}))",
+                tags,
+            )
+
+    def covers_missing_on_disk(self) -> list[sqlite3.Row]:
+        """Albums whose cover is 'ok' but whose file is gone: id, art_id, cover_size, cover_file."""
+        rows = self._db.execute(
+            "SELECT id, art_id, cover_size, cover_file FROM albums WHERE cover_status = 'ok' ORDER BY id"
+        ).fetchall()
+        return [r for r in rows if r["cover_file"] is None or not self.cover_path(r["cover_file"]).is_file()]
+
+    def set_cover(self, album_id: int, cover: Cover) -> None:
+        """Record a (re)fetched cover's outcome for an album already stored."""
+        if cover.status not in COVER_STATUSES:
+            raise ValueError(f"cover status must be one of {COVER_STATUSES}, got {cover.status!r}")
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE albums SET cover_status = ?, cover_reason = ?, cover_file = ?, cover_size = ?,"
+                " cover_width = ?, cover_height = ? WHERE id = ?",
+                (cover.status, cover.reason, self._relative(cover.file), cover.size, cover.width, cover.height,
+                 album_id),
+            )  # fmt: skip
 
     def _relative(self, file: Path | None) -> str | None:
         if file is None:
@@ -343,15 +486,20 @@ class Corpus:
     def albums(self, *, palettes: bool = True) -> pd.DataFrame:
         """One row per album: the analysis's columns (title, artist, tags, album, url, store, colorgram) and more.
 
-        `tags` are the page's tags; `found_under` the discover tags it was listed under; `colorgram` a list of
-        (r, g, b) in colorgram order (None without a palette) and `proportions` the matching fractions.
+        `tags` are the album page's tags (lower-cased, without the place; empty when no page was read);
+        `found_under` the discover tags it was listed under; `location` its place ('Oslo, Norway'), `genre` its
+        Bandcamp genre (the tag slug of `genre_id`), `label`, `item_type` ('a' album, 't' track); `colorgram` a
+        list of (r, g, b) in colorgram order (None without a palette) and `proportions` the matching fractions.
         """
         df = pd.read_sql_query(
-            "SELECT id, url, store, album, title, artist, art_id, release_date, item_id, item_url, cover_status,"
-            " cover_reason, cover_file, cover_size, cover_width, cover_height, scraped_at FROM albums ORDER BY id",
+            "SELECT id, url, store, album, title, artist, art_id, release_date, location, genre_id, label, item_type,"
+            " item_id, item_url, cover_status, cover_reason, cover_file, cover_size, cover_width, cover_height,"
+            " page_status, page_reason, scraped_at FROM albums ORDER BY id",
             self._db,
         )
         df["art_id"] = df["art_id"].astype("Int64")
+        df["genre_id"] = df["genre_id"].astype("Int64")
+        df.insert(df.columns.get_loc("genre_id"), "genre", [genre_name(g) for g in df["genre_id"].tolist()])
         df["release_date"] = pd.to_datetime(df["release_date"], errors="coerce")
         df["tags"] = self._lists(df["id"], "SELECT album_id, tag FROM album_tags ORDER BY album_id, position")
         df["found_under"] = self._lists(

@@ -1,7 +1,11 @@
 """Scrape and palette throughput against the local demo server, and covers as files vs SQLite BLOBs.
 
     .venv/bin/python benchmarks/bench_scrape.py [--albums-per-tag 30] [--rate 50] [--cover-px 1200]
+    .venv/bin/python benchmarks/bench_scrape.py --only modes [--latency-ms 100] [--rate 20] [--cover-rate 20]
 
+0. modes: discover-only against --album-pages, side by side, for a 1,000-album scrape (100 per tag) of a demo
+   server answering every request after `--latency-ms` (both "hosts" are that server): site requests per album
+   and albums per minute, each mode in a fresh corpus, as a user runs it (two subprocesses).
 1. albums/minute: `bcanalysis scrape --rate R` (a subprocess, as a user runs it) against `bcanalysis demo-server`
    (another subprocess), every tag, a fresh corpus.
 2. palettes: `extract_palettes` on that corpus with 1 and with all workers: covers/s and megapixels/s.
@@ -25,14 +29,50 @@ from bcanalysis.scrape import extract_palettes
 from bcanalysis.store import Corpus
 
 
-def _serve(albums_per_tag: int, cover_px: int) -> tuple[subprocess.Popen, str]:
+def _serve(albums_per_tag: int, cover_px: int, latency_ms: float = 0) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bcanalysis", "demo-server", "--port", "0", "--albums-per-tag", str(albums_per_tag),
-         "--cover-px", str(cover_px)],
+         "--cover-px", str(cover_px), "--latency", str(latency_ms)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     line = proc.stdout.readline()
     return proc, line.split(" on ", 1)[1].split()[0]
+
+
+def bench_modes(workdir: Path, albums_per_tag: int, rate: float, cover_rate: float, latency_ms: float) -> None:
+    """Discover-only vs --album-pages on the same catalogue and latency: site requests per album, albums/minute."""
+    import re
+
+    from bcanalysis.demo.catalogue import TAGS
+
+    rows = []
+    for mode, extra in (("discover-only (default)", []), ("--album-pages", ["--album-pages"])):
+        proc, url = _serve(albums_per_tag, 300, latency_ms)
+        db = workdir / f"{'pages' if extra else 'discover'}.sqlite"
+        try:
+            cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", url, "--rate",
+                   str(rate), "--cover-rate", str(cover_rate), "--limit", str(albums_per_tag), "--no-progress",
+                   *extra] + [a for t in TAGS for a in ("--tag", t)]  # fmt: skip
+            start = time.perf_counter()
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            seconds = time.perf_counter() - start
+        finally:
+            proc.terminate()
+            proc.wait()
+        with Corpus(db) as corpus:
+            n = corpus.counts()["albums"]
+        site, image = map(int, re.search(r"\((\d+) site \+ (\d+) image requests", out).groups())
+        rows.append((mode, n, site, image, seconds))
+    print(f"{albums_per_tag * len(TAGS)}-album demo scrape (10 tags × {albums_per_tag}), {latency_ms:g} ms latency on "
+          f"every answer, --rate {rate:g} --cover-rate {cover_rate:g} (process start included)")
+    print("| mode | albums | site requests | site requests per album | image requests | time | albums per minute |")
+    print("|---|---|---|---|---|---|---|")
+    for mode, n, site, image, seconds in rows:
+        print(f"| {mode} | {n:,} | {site:,} | {site / n:.3f} | {image:,} | {seconds:.1f} s | {n / seconds * 60:,.0f} |")
+    discover_only = 25_000 / 50 / 3600 + 25_000 / 5.0 / 3600  # ~50 albums per discover page, covers at 5/s
+    hours = [discover_only, discover_only + 25_000 / 1.0 / 3600]  # plus one album page a second
+    print(f"at the defaults (--rate 1, --cover-rate 5), 25,000 albums take ~{hours[0]:.1f} h discover-only "
+          f"(covers bound) and ~{hours[1]:.1f} h with --album-pages (one page a second), if the pages are served")
 
 
 def bench_scrape(db: Path, albums_per_tag: int, rate: float, cover_px: int) -> float:
@@ -41,7 +81,8 @@ def bench_scrape(db: Path, albums_per_tag: int, rate: float, cover_px: int) -> f
     proc, url = _serve(albums_per_tag, cover_px)
     try:
         cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", url, "--rate", str(rate),
-               "--limit", str(albums_per_tag), "--no-progress"] + [a for t in TAGS for a in ("--tag", t)]
+               "--cover-rate", str(rate), "--limit", str(albums_per_tag), "--no-progress"] + [
+                   a for t in TAGS for a in ("--tag", t)]
         start = time.perf_counter()
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         seconds = time.perf_counter() - start
@@ -124,7 +165,17 @@ def main() -> None:
     parser.add_argument("--albums-per-tag", type=int, default=30)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--cover-px", type=int, default=1200)
+    parser.add_argument("--only", choices=("modes", "throughput"), default=None)
+    parser.add_argument("--cover-rate", type=float, default=20)
+    parser.add_argument("--latency-ms", type=float, default=100)
     args = parser.parse_args()
+    if args.only != "throughput":
+        with tempfile.TemporaryDirectory() as tmp:
+            per_tag = 100 if args.only == "modes" else args.albums_per_tag
+            bench_modes(Path(tmp), per_tag, args.rate if args.only == "modes" else 20, args.cover_rate,
+                        args.latency_ms)
+    if args.only == "modes":
+        return
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "corpus.sqlite"
         bench_scrape(db, args.albums_per_tag, args.rate, args.cover_px)

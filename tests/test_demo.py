@@ -67,7 +67,7 @@ def test_server_serves_every_listing_once_across_pages_and_covers_at_any_size_co
             cursor = page["cursor"]
             if cursor is None:
                 break
-        assert seen == [a.item_id for a in server.listings["ambient"]] and len(set(seen)) == len(seen)
+        assert seen == [a.item_id for a in server.results["ambient"]] and len(set(seen)) == len(seen)
         album = server.listings["ambient"][0]
         for code, px in ((10, 64), (2, 64), (3, 64)):
             r = requests.get(f"{server.url}/img/a{album.art_id:010d}_{code}.jpg", timeout=5)
@@ -91,3 +91,60 @@ def test_fault_plan_covers_every_kind_in_every_tag_and_lists_the_duplicate_twice
             dup = next(a.item_id for a in server.listings[tag] if server.fault_plan.get(a.item_id) ==
                        "duplicate_listing" and a.tag == tag)
             assert ids.count(dup) == 2
+
+
+def _discover(server, tag, cursor="*", size=60):
+    body = {"tag_norm_names": [tag], "slice": "top", "size": size, "include_result_types": ["a"], "category_id": 0,
+            "geoname_id": 0, "time_facet_id": None, "cursor": cursor}  # fmt: skip
+    return requests.post(server.url + "/api/discover/1/discover_web", json=body, timeout=5)
+
+
+def test_discover_results_have_todays_shapes_with_tracks_places_genres_and_labels():
+    with DemoServer(albums_per_tag=30, max_cover_px=64) as server:
+        results = _discover(server, "metal").json()["results"]
+        kinds = {r["item_type"] for r in results}
+        assert kinds == {"a", "t"}  # single tracks are mixed in, as result_type "a" includes them on Bandcamp
+        truth = {a.item_id: a for a in [*server.albums, *server.tracks.values()]}
+        for r in results:
+            a = truth[r["item_id"]]
+            kind = "album" if r["item_type"] == "a" else "track"
+            assert r["item_url"] == f"https://{a.store}.bandcamp.com/{kind}/{a.slug}?from=discover_page"
+            assert r["band_location"] == a.location and ", " in r["band_location"]
+            assert r["band_genre_id"] == a.genre_id and r["primary_image"]["image_id"] == a.art_id
+            assert r["release_date"].endswith(" UTC") and r["release_date"][:10] == a.release_date.isoformat()
+            artist = r["album_artist"] or r["band_name"]
+            assert artist == a.artist and (r["label_name"] == a.label)
+        assert any(r["album_artist"] for r in results) and any(r["label_name"] for r in results)
+        assert any(r["band_genre_id"] is None for r in _discover(server, "rock").json()["results"] +
+                   _discover(server, "pop").json()["results"])  # fmt: skip
+        album = server.listings["metal"][0]
+        r = requests.get(f"{server.url}/img/a{album.art_id:010d}_7.jpg", timeout=5)
+        assert Image.open(io.BytesIO(r.content)).size == (64, 64)
+    with DemoServer(albums_per_tag=2) as server:
+        r = requests.get(f"{server.url}/img/a{server.albums[0].art_id:010d}_7.jpg", timeout=5)
+        assert Image.open(io.BytesIO(r.content)).size == (150, 150)  # code 7 is 150 px on Bandcamp
+        track = next(iter(server.tracks.values()), None)
+        if track is not None:
+            page = requests.get(f"{server.url}/s/{track.store}/track/{track.slug}", timeout=5)
+            assert page.status_code == 200 and track.url in page.text
+
+
+def test_cursors_are_opaque_and_go_stale_when_the_server_restarts():
+    with DemoServer(albums_per_tag=10) as first:
+        answer = _discover(first, "rock", size=4).json()
+        cursor = answer["cursor"]
+        assert "offset" not in cursor and not cursor.isdigit()
+        assert _discover(first, "rock", cursor, size=4).status_code == 200
+        assert _discover(first, "pop", cursor, size=4).status_code == 500  # another tag's cursor
+    with DemoServer(albums_per_tag=10) as second:
+        stale = _discover(second, "rock", cursor, size=4)
+        assert stale.status_code == 500 and stale.content == b"{}"
+        assert _discover(second, "rock", "garbage!", size=4).status_code == 500
+
+
+def test_every_album_page_can_be_a_challenge():
+    with DemoServer(albums_per_tag=3, challenge_pages=True) as server:
+        album = server.albums[0]
+        page = requests.get(f"{server.url}/s/{album.store}/album/{album.slug}", timeout=5)
+        assert page.status_code == 200 and "<title>Client Challenge</title>" in page.text and "/_fs-ch-" in page.text
+        assert requests.get(f"{server.url}/img/a{album.art_id:010d}_10.jpg", timeout=5).status_code == 200

@@ -131,7 +131,7 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
     db.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 1}")
     db.commit()
     db.close()
-    with pytest.raises(CorpusError, match=r"schema version 2.*reads up to version 1.*upgrade bcanalysis"):
+    with pytest.raises(CorpusError, match=r"schema version 3.*reads up to version 2.*upgrade bcanalysis"):
         Corpus(path)
 
 
@@ -155,9 +155,90 @@ def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
     path = tmp_path / "c.sqlite"
     with Corpus(path) as corpus:
         corpus.add_album(_album(), Cover("missing", "x"))
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
-    migration = "ALTER TABLE albums ADD COLUMN label TEXT; CREATE INDEX a_l ON albums(label)"
-    monkeypatch.setitem(store.MIGRATIONS, 2, migration)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 3)
+    migration = "ALTER TABLE albums ADD COLUMN mood TEXT; CREATE INDEX a_m ON albums(mood)"
+    monkeypatch.setitem(store.MIGRATIONS, 3, migration)
+    with Corpus(path) as corpus:
+        assert corpus.query("PRAGMA user_version")[0][0] == 3
+        assert corpus.query("SELECT title, mood FROM albums")[0][:] == ("First Light", None)
+
+
+def _v1_corpus(path):
+    """A corpus as bcanalysis wrote it before schema 2: the v1 DDL, an album from its page, a pending listing."""
+    db = sqlite3.connect(path)
+    for statement in store._statements(store.MIGRATIONS[1]):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO albums (url, store, album, title, artist, art_id, release_date, item_id, item_url, cover_status,"
+        " cover_file, cover_size, scraped_at) VALUES ('https://old.bandcamp.com/album/first', 'old', 'first', 'First',"
+        " 'Old', 1234567890, '2020-07-17', 41, 'u41', 'ok', 'c-covers/a1234567890_10.jpg', 10, '2024-01-01')"
+    )
+    db.executemany("INSERT INTO album_tags VALUES (1, ?, ?)", [(0, "ambient"), (1, "Oslo")])
+    db.executemany(
+        "INSERT INTO listings (tag, item_id, item_url, position, title, band_name, status, album_id, seen_at)"
+        " VALUES (?, ?, ?, ?, 'T', 'B', ?, ?, '2024-01-01')",
+        [("ambient", 41, "u41", 0, "done", 1), ("ambient", 42, "http://127.0.0.1:9/s/x/album/y", 1, "pending", None)],
+    )
+    db.execute("INSERT INTO scrape_progress VALUES ('ambient', NULL, 2, 1, 1, '2024-01-01')")
+    db.commit()
+    db.close()
+
+
+def test_a_schema_1_corpus_opens_migrates_and_keeps_working(tmp_path):
+    path = tmp_path / "c.sqlite"
+    _v1_corpus(path)
     with Corpus(path) as corpus:
         assert corpus.query("PRAGMA user_version")[0][0] == 2
-        assert corpus.query("SELECT title, label FROM albums")[0][:] == ("First Light", None)
+        df = corpus.albums()
+        row = df.iloc[0]
+        assert (row["title"], row["tags"], row["found_under"], row["art_id"]) == ("First", ["ambient", "Oslo"],
+                                                                                ["ambient"], 1234567890)
+        assert row["page_status"] == "ok" and row["item_type"] == "a"  # schema-1 albums came from their pages
+        assert pd.isna(row["location"]) and row["genre"] is None and pd.isna(row["label"])
+        assert corpus.unlisted_data("ambient", 10) == 1  # the pending listing needs its discover data again
+        corpus.record_listings("ambient", [{"item_id": 42, "item_url": "https://x.bandcamp.com/album/y",
+                                            "url": "https://x.bandcamp.com/album/y", "store": "x", "album": "y",
+                                            "title": "Y", "artist": "X", "art_id": 7}], None, True)
+        assert corpus.unlisted_data("ambient", 10) == 0
+        assert [r["url"] for r in corpus.pending(["ambient"], 10)] == ["https://x.bandcamp.com/album/y"]
+        assert corpus.progress("ambient")["items_seen"] == 2  # filled in, not listed twice
+
+
+def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
+    from bcanalysis.bandcamp_parse import parse_discover_item
+
+    item = parse_discover_item({
+        "item_id": 7, "item_type": "a", "title": "T", "band_name": "B", "band_location": "Oslo, Norway",
+        "band_genre_id": 18, "label_name": "L", "primary_image": {"image_id": 99},
+        "item_url": "https://b.bandcamp.com/album/t?from=discover_page", "release_date": "2021-03-04 00:00:00 UTC",
+    })  # fmt: skip
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        corpus.record_listings("metal", [item], "next", False, failed=[(8, "https://evil/", "item_url is bad")])
+        row = corpus.pending(["metal"], 10)[0]
+        assert (row["art_id"], row["genre_id"], row["location"]) == (99, 18, "Oslo, Norway")
+        album = {k: row[k] for k in ("url", "store", "album", "title", "artist", "art_id", "release_date", "item_id",
+                                     "item_url", "label", "location", "genre_id", "item_type")}  # fmt: skip
+        album_id = corpus.add_album(album, Cover("missing", "no art"), listings=[("metal", 7)])
+        df = corpus.albums()
+        assert df.loc[album_id, "tags"] == [] and df.loc[album_id, "found_under"] == ["metal"]
+        assert (df.loc[album_id, "genre"], df.loc[album_id, "genre_id"]) == ("metal", 18)
+        assert df.loc[album_id, "label"] == "L" and df.loc[album_id, "item_type"] == "a"
+        assert pd.isna(df.loc[album_id, "page_status"])
+        assert corpus.failures().to_dict("records") == [
+            {"tag": "metal", "item_id": 8, "item_url": "https://evil/", "attempts": 1, "reason": "item_url is bad"}]
+        assert [r["id"] for r in corpus.albums_without_page(["metal"], 10)] == [album_id]
+        corpus.set_page(album_id, ["metal", "doom"], "Bergen, Norway")
+        df = corpus.albums()
+        assert df.loc[album_id, "tags"] == ["metal", "doom"] and df.loc[album_id, "location"] == "Oslo, Norway"
+        assert corpus.albums_without_page(["metal"], 10) == []
+
+
+def test_covers_missing_on_disk_are_found(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        corpus.covers_dir.mkdir()
+        here, gone = corpus.cover_file(1, 10), corpus.cover_file(2, 10)
+        here.write_bytes(b"x")
+        corpus.add_album(_album("a", item_id=1, art_id=1), Cover("ok", file=here, size=10))
+        corpus.add_album(_album("b", item_id=2, art_id=2), Cover("ok", file=gone, size=10))
+        assert [(r["art_id"], r["cover_size"]) for r in corpus.covers_missing_on_disk()] == [(2, 10)]

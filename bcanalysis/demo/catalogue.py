@@ -8,7 +8,7 @@ follows from `seed`, so the same arguments give the same albums, names, dates an
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -68,6 +68,13 @@ SUBTAGS: dict[str, tuple[str, ...]] = {
     "punk": ("hardcore", "post-punk", "oi!", "crust"),
 }
 PLACES = ("Oslo", "Berlin", "Glasgow", "Portland", "Montréal", "Osaka", "Lagos", "São Paulo", "Melbourne", "Detroit")
+#: Where each place is, as Bandcamp's band_location and the page's foundingLocation write it.
+COUNTRIES = dict(zip(PLACES, ("Norway", "Germany", "UK", "Oregon", "Québec", "Japan", "Nigeria", "Brazil", "Australia",
+                              "Michigan"), strict=True))  # fmt: skip
+#: Bandcamp genre id (band_genre_id) of each demo tag's artists; see bcanalysis.bandcamp_parse.GENRES.
+TAG_GENRE_IDS = {"chill": 3, "electronic": 10, "alternative": 2, "hip-hop-rap": 14, "pop": 19, "rock": 23,
+                 "experimental": 11, "ambient": 3, "metal": 18, "punk": 20}  # fmt: skip
+LABELS = ("Night Harbour Records", "Static Bloom", "Paper Lantern Tapes", "Velvet Orbit", "Salt & Wire")
 
 _SYLLABLES = ("ka", "lo", "mi", "ra", "sun", "vel", "dor", "an", "ix", "ou", "tem", "bra", "zel", "no", "fa", "qui")
 _WORDS = (
@@ -100,11 +107,46 @@ class Album:
     release_date: dt.date
     mixture: dict[str, float] = field(hash=False)  # theme → share of the cover, sums to 1
     zero_width_title: bool = False  # the page title carries a U+200B, as some real ones do
+    item_type: str = "a"  # "a" album, "t" a single track (discover results mix them in)
+
+    @property
+    def kind(self) -> str:
+        return "album" if self.item_type == "a" else "track"
 
     @property
     def url(self) -> str:
         """The canonical Bandcamp URL the album page declares."""
-        return f"https://{self.store}.bandcamp.com/album/{self.slug}"
+        return f"https://{self.store}.bandcamp.com/{self.kind}/{self.slug}"
+
+    @property
+    def place(self) -> str:
+        """The city of the artist, the last of the page's keywords."""
+        return self.tags[-1]
+
+    @property
+    def location(self) -> str:
+        """Where the artist is, as Bandcamp writes it ('Oslo, Norway')."""
+        return f"{self.place}, {COUNTRIES[self.place]}"
+
+    @property
+    def page_tags(self) -> list[str]:
+        """The tags a scraper should keep from the page: lower-cased, de-duplicated, without the place."""
+        return list(dict.fromkeys(t.lower() for t in self.tags[:-1]))
+
+    @property
+    def genre_id(self) -> int | None:
+        """The artist's Bandcamp genre id; one album in twenty has none, as on Bandcamp."""
+        return None if self.item_id % 20 == 3 else TAG_GENRE_IDS[self.tag]
+
+    @property
+    def label(self) -> str | None:
+        """The label it is released on (one in seven), else None."""
+        return LABELS[self.item_id % len(LABELS)] if self.item_id % 7 == 0 else None
+
+    @property
+    def on_label_page(self) -> bool:
+        """Sold from the label's page: discover then names the label as band_name and the artist as album_artist."""
+        return self.label is not None and self.item_id % 2 == 0
 
     def palette(self) -> list[tuple[RGB, float]]:
         """The planted palette: every theme colour weighted by theme share × colour weight, largest first."""
@@ -223,6 +265,22 @@ def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
 def listing(albums: tuple[Album, ...], tag: str) -> list[Album]:
     """The albums a discover query for `tag` returns, in its 'top' order (catalogue order)."""
     return [a for a in albums if tag in a.listed_under]
+
+
+def tracks(albums: tuple[Album, ...]) -> dict[int, Album]:
+    """Single tracks mixed into discover results: album item_id → a track of the same store (one in six albums).
+
+    Derived without drawing from the catalogue's random stream, so albums and their ground truth are unchanged."""
+    taken = {a.item_id for a in albums} | {a.art_id for a in albums}
+    out = {}
+    for album in albums:
+        if album.index % 6 == 2 and album.item_id + 1 not in taken and album.art_id + 1 not in taken:
+            out[album.item_id] = replace(
+                album, item_id=album.item_id + 1, art_id=album.art_id + 1, slug=f"{album.slug}-single",
+                title=f"{album.title} (Single)", item_type="t", listed_under=album.listed_under,
+            )  # fmt: skip
+            taken |= {album.item_id + 1, album.art_id + 1}
+    return out
 
 
 def genre_truth(albums: tuple[Album, ...]) -> dict[str, dict[str, float]]:

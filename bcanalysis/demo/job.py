@@ -55,7 +55,7 @@ def run_demo(
         with DemoServer(albums_per_tag, seed, max_cover_px=max_cover_px) as server:
             log(f"demo server on {server.url}: {len(server.albums)} albums under {len(TAGS)} tags")
             result.scrape = scrape(
-                corpus, list(TAGS), albums_per_tag, base_url=server.url, rate=rate, progress=progress
+                corpus, list(TAGS), albums_per_tag, base_url=server.url, rate=rate, cover_rate=rate, progress=progress
             )
         result.seconds["scrape"] = time.monotonic() - t
         log(result.scrape.report())

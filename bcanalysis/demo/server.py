@@ -1,12 +1,15 @@
 """A local HTTP server in Bandcamp's shapes: the discover API, album pages and cover images, with optional faults.
 
-    POST /api/discover/1/discover_web        JSON in, JSON out, cursor paging (as bandcamp.com)
+    POST /api/discover/1/discover_web        JSON in, JSON out, opaque cursors (as bandcamp.com)
     GET  /s/<store>/album/<slug>             album page: ld+json, data-tralbum, a.tag anchors, og: meta
-    GET  /img/a<art_id>_<code>.jpg           cover JPEG at Bandcamp size code <code> (10 = 1200 px)
+    GET  /img/a<art_id>_<code>.jpg           cover JPEG at Bandcamp size code <code> (10 = 1200 px, 7 = 150 px)
 
-Real album pages live on `<store>.bandcamp.com`; here the store is a path prefix, since a local server has one host.
-The pages still declare the real-shaped canonical URL, so the scraper stores `https://<store>.bandcamp.com/...`.
-Every request is logged (`DemoServer.requests`, and optionally a JSON-lines file) so tests can prove what was fetched.
+Discover results are real-shaped: `item_url` is https://<store>.bandcamp.com/album/<slug>?from=discover_page,
+single tracks are mixed in, places, genre ids and labels are set, and cursors are opaque tokens that go stale when
+the server restarts (an unknown cursor answers HTTP 500 with `{}`, as Bandcamp does). Real album pages live on
+`<store>.bandcamp.com`; a local server has one host, so they live under /s/<store>/ here, and covers under /img/ on
+the same port. Every request is logged (`DemoServer.requests`, optionally a JSON-lines file) so tests can prove
+what was fetched.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import base64
 import html
 import json
 import re
+import secrets
 import threading
 import time
 from collections import Counter
@@ -23,20 +27,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing
+from bcanalysis.demo.catalogue import TAGS, Album, _slug, catalogue, listing, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
 
 DISCOVER_PATH = "/api/discover/1/discover_web"
 
 #: Album-level faults of `--faults`, given to the albums at listing positions 1, 2, … of every tag, in this order.
 ALBUM_FAULTS = (
-    "rate_limit",  # first page request: 429 with Retry-After: 1
-    "unavailable",  # first two page requests: 503
+    "rate_limit",  # first page request and first cover request: 429 with Retry-After: 1
+    "unavailable",  # first two page requests and first two cover requests: 503
     "challenge_once",  # first page request: a browser-challenge page (HTTP 200, no album data)
     "challenge_always",  # every page request: a challenge page
     "truncated_cover",  # the cover JPEG is cut short
-    "missing_art",  # the page has no cover art (#missing-tralbum-art)
-    "cover_404",  # the page names a cover that 404s
+    "missing_art",  # no cover art: the discover result has no primary_image, the page #missing-tralbum-art
+    "cover_404",  # the cover URL 404s
     "duplicate_listing",  # the discover results list it twice
 )
 #: Discover-level faults: the first request for each tag's first page answers an API error object (even tag
@@ -44,7 +48,7 @@ ALBUM_FAULTS = (
 RETRY_AFTER_SECONDS = 1
 
 _COVER = re.compile(r"^/img/a(\d+)_(\d+)\.jpg$")
-_ALBUM = re.compile(r"^/s/([a-z0-9]+)/album/([a-z0-9-]+)$")
+_PAGE = re.compile(r"^/s/([a-z0-9]+)/(album|track)/([a-z0-9-]+)$")
 
 CHALLENGE_PAGE = """<!DOCTYPE html>
 <html><head><title>Client Challenge</title><meta name="robots" content="noindex"></head>
@@ -55,7 +59,7 @@ CHALLENGE_PAGE = """<!DOCTYPE html>
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One request the server answered: when, method, path (with query), status, User-Agent, discover tag."""
+    """One request the server answered: when, method, path (with query), status, User-Agent, discover tag, body."""
 
     time: float
     method: str
@@ -63,43 +67,57 @@ class LoggedRequest:
     status: int
     user_agent: str | None = None
     tag: str | None = None
+    body: str | None = None
 
 
 def _bandcamp_date(d) -> str:
     return d.strftime("%d %b %Y 00:00:00 GMT")
 
 
+def _shown_title(album: Album) -> str:
+    """The title as served: some carry a zero-width space, as real ones do."""
+    return album.title.replace(" ", " \u200b", 1) if album.zero_width_title else album.title
+
+
+def keywords(album: Album) -> list[str]:
+    """The page's keywords as Bandcamp writes them: a capitalised twin of the genre now and then, the place last."""
+    words = list(album.tags)
+    return [album.tag.title(), *words] if album.item_id % 3 == 0 else words
+
+
 def album_page(
     album: Album, base_url: str, *, art: bool = True, ldjson: bool = True, image_url: str | None = None
 ) -> str:
     """The album's page as Bandcamp serves it (art=False: no cover art; ldjson=False: no ld+json block)."""
-    title = album.title.replace(" ", " \u200b", 1) if album.zero_width_title else album.title
+    title = _shown_title(album)
     store_url = f"https://{album.store}.bandcamp.com"
     image = image_url or f"{base_url}/img/a{album.art_id:010d}_10.jpg"
+    publisher = album.label if album.on_label_page else album.artist
     ld: dict[str, Any] = {
         "@context": "https://schema.org",
         "@id": album.url,
-        "@type": "MusicAlbum",
+        "@type": "MusicAlbum" if album.item_type == "a" else "MusicRecording",
         "name": title,
         "byArtist": {"@type": "MusicGroup", "name": album.artist, "@id": store_url},
-        "publisher": {"@type": "MusicGroup", "name": album.artist, "@id": store_url},
+        "publisher": {"@type": "MusicGroup", "name": publisher, "@id": store_url,
+                      "foundingLocation": {"@type": "Place", "name": album.location}},
         "datePublished": _bandcamp_date(album.release_date),
-        "keywords": list(album.tags),
+        "keywords": keywords(album),
         "additionalProperty": [{"@type": "PropertyValue", "name": "art_id", "value": album.art_id}],
-    }
+    }  # fmt: skip
     if art:
         ld["image"] = image
     tralbum = {
         "id": album.item_id,
-        "item_type": "album",
+        "item_type": album.kind,
         "art_id": album.art_id if art else None,
         "artist": album.artist,
         "current": {"title": title, "release_date": _bandcamp_date(album.release_date), "art_id": album.art_id},
         "url": album.url,
     }
     tags = "".join(
-        f'<a class="tag" href="https://bandcamp.com/discover/{html.escape(t)}">{html.escape(t)}</a>'
-        for t in album.tags
+        f'<a class="tag" href="https://bandcamp.com/discover/{html.escape(t.lower())}">{html.escape(t)}</a>'
+        for t in keywords(album)
     )
     art_html = (
         f'<div id="tralbumArt"><a class="popupImage" href="{image}"><img src="{image}" alt="{html.escape(title)}">'
@@ -129,18 +147,6 @@ def album_page(
     )
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _offset(cursor: Any) -> int | None:
-    try:
-        text = base64.urlsafe_b64decode(str(cursor).encode()).decode()
-        return int(text.split(":", 1)[1]) if text.startswith("offset:") else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 class DemoServer:
     """The demo catalogue served on 127.0.0.1 (port 0 = any free port), in a background thread or in the foreground.
 
@@ -158,17 +164,22 @@ class DemoServer:
         max_cover_px: int | None = None,
         log_path: str | Path | None = None,
         latency: float = 0.0,
+        challenge_pages: bool = False,
     ):
         self.albums = catalogue(albums_per_tag, seed)
+        self.tracks = tracks(self.albums)
         self.faults = faults
+        self.challenge_pages = challenge_pages
         self.max_cover_px = max_cover_px
         self.latency = latency
         self.requests: list[LoggedRequest] = []
         self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
         self._lock = threading.Lock()
         self._hits: Counter = Counter()
-        self._by_art = {a.art_id: a for a in self.albums}
-        self._by_page = {(a.store, a.slug): a for a in self.albums}
+        self._secret = secrets.token_hex(4)  # cursors of another server run are unknown here: stale
+        everything = [*self.albums, *self.tracks.values()]
+        self._by_art = {a.art_id: a for a in everything}
+        self._by_page = {(a.store, a.kind, a.slug): a for a in everything}
         self.listings = {tag: listing(self.albums, tag) for tag in TAGS}
         self.fault_plan: dict[int, str] = self._plan() if faults else {}
         if faults:
@@ -177,6 +188,11 @@ class DemoServer:
                 for a in dup:  # listed again three places later, so paging sees it twice
                     albums.insert(albums.index(a) + 4, a)
                 self.listings[tag] = albums
+        #: What discover serves per tag: the albums with a single track after one album in six.
+        self.results = {
+            tag: [x for a in albums for x in ([a, self.tracks[a.item_id]] if a.item_id in self.tracks else [a])]
+            for tag, albums in self.listings.items()
+        }
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -242,76 +258,115 @@ class DemoServer:
 
     # --- answers: (status, content type, body, extra headers) ------------------------------------------------
 
+    def cursor(self, tag: str, offset: int) -> str:
+        """An opaque cursor for `offset` in `tag`'s results, valid for this server run only."""
+        return base64.urlsafe_b64encode(f"{self._secret}:{tag}:{offset}".encode()).decode().rstrip("=")
+
+    def offset(self, tag: str, cursor: Any) -> int | None:
+        """The offset a cursor stands for; 0 for '*' (or none); None if it is not one of this run's cursors."""
+        if cursor in (None, "*"):
+            return 0
+        try:
+            text = base64.urlsafe_b64decode(str(cursor) + "=" * (-len(str(cursor)) % 4)).decode()
+            secret, cursor_tag, offset = text.split(":")
+            return int(offset) if secret == self._secret and cursor_tag == tag else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    # --- answers: (status, content type, body, extra headers) ------------------------------------------------
+
     def discover(self, body: bytes) -> tuple[int, str, bytes, dict]:
-        """The discover API: JSON request in, one page of album items and the next cursor out."""
+        """The discover API: JSON request in, one page of results and the next cursor out."""
         try:
             request = json.loads(body)
             tags = request["tag_norm_names"]
             size = int(request.get("size", 60))
         except (ValueError, KeyError, TypeError):
             return _json({"__api_special__": "exception", "error_type": "BadRequest", "error_message": "bad body"})
-        tag = tags[0] if isinstance(tags, list) and tags else None
+        tag = tags[0] if isinstance(tags, list) and tags and isinstance(tags[0], str) else None
         if tag not in self.listings:
             return _json({"results": [], "cursor": None, "result_count": 0, "batch_result_count": 0})
-        offset = 0 if request.get("cursor") is None else _offset(request["cursor"])
-        if offset is None:
-            return _json({"__api_special__": "exception", "error_type": "InvalidCursor", "error_message": "cursor"})
+        offset = self.offset(tag, request.get("cursor"))
+        if offset is None:  # a stale or invalid cursor, as Bandcamp answers it
+            return 500, "application/json", b"{}", {}
         if self.faults and offset == 0 and self.hit(("discover", tag)) == 1:
             if TAGS.index(tag) % 2 == 0:
                 return _json({"__api_special__": "exception", "error_type": "ServiceUnavailable"})
             return 200, "application/json", b'{"results": [{"result_type": "a", "item_id": 12', {}
-        albums = self.listings[tag]
-        page = albums[offset : offset + max(1, min(size, 120))]
+        results = self.results[tag]
+        page = results[offset : offset + max(1, min(size, 120))]
         nxt = offset + len(page)
-        out = {
-            "results": [self._item(a) for a in page],
-            "cursor": _cursor(nxt) if nxt < len(albums) else None,
-            "result_count": len(albums),
+        return _json({
+            "results": [self.item(a) for a in page],
+            "cursor": self.cursor(tag, nxt) if nxt < len(results) else None,
+            "result_count": len(results),
             "batch_result_count": len(page),
-        }
-        return _json(out)
+            "discover_spec_id": 1,
+        })  # fmt: skip
 
-    def _item(self, a: Album) -> dict[str, Any]:
+    def item(self, a: Album) -> dict[str, Any]:
+        """One discover result in the fields and formats of 2026."""
+        store_url = f"https://{a.store}.bandcamp.com"
+        art = None if self.fault_plan.get(a.item_id) == "missing_art" else {"image_id": a.art_id, "is_art": True}
         return {
             "result_type": "a",
             "item_id": a.item_id,
-            "title": a.title,
-            "item_url": f"{self.url}/s/{a.store}/album/{a.slug}?from=discover_page",
-            "band_name": a.artist,
-            "band_url": f"https://{a.store}.bandcamp.com",
-            "primary_image": {"image_id": a.art_id, "is_art": True},
-            "release_date": _bandcamp_date(a.release_date),
-            "is_purchasable": True,
+            "item_type": a.item_type,
+            "title": _shown_title(a),
+            "band_id": a.item_id % 10**9 + 7,
+            "band_name": a.label if a.on_label_page else a.artist,
+            "album_artist": a.artist if a.on_label_page else None,
+            "band_url": store_url,
+            "band_location": a.location,
+            "band_genre_id": a.genre_id,
+            "band_image": {"image_id": a.art_id % 10**8, "is_art": False},
+            "release_date": a.release_date.strftime("%Y-%m-%d 04:00:52 UTC"),
+            "primary_image": art,
+            "label_name": a.label,
+            "label_url": f"https://{_slug(a.label).replace('-', '')}.bandcamp.com" if a.label else None,
+            "item_url": f"{store_url}/{a.kind}/{a.slug}?from=discover_page",
+            "featured_track": {"id": a.item_id + 2, "title": a.title.split()[0], "duration": 200.5},
+            "price": {"amount": 7.0, "currency": "USD", "is_money": True},
+            "track_count": 1 if a.item_type == "t" else 8,
         }
 
-    def page(self, store: str, slug: str) -> tuple[int, str, bytes, dict]:
+    def page(self, store: str, kind: str, slug: str) -> tuple[int, str, bytes, dict]:
         """An album page, or a fault in its place."""
-        album = self._by_page.get((store, slug))
+        album = self._by_page.get((store, kind, slug))
         if album is None:
             return 404, "text/html; charset=utf-8", b"<html><body>Sorry, that something isn't here.</body></html>", {}
+        if self.challenge_pages:
+            return 200, "text/html; charset=utf-8", CHALLENGE_PAGE.encode(), {}
         fault = self.fault_plan.get(album.item_id)
         if fault:
             n = self.hit(("page", album.item_id))
-            if fault == "rate_limit" and n == 1:
-                return 429, "text/html", b"<html><body>Too many requests</body></html>", {
-                    "Retry-After": str(RETRY_AFTER_SECONDS)
-                }
-            if fault == "unavailable" and n <= 2:
-                return 503, "text/html", b"<html><body>Service unavailable</body></html>", {}
+            if answer := self._transient(fault, n):
+                return answer
             if fault == "challenge_always" or (fault == "challenge_once" and n == 1):
                 return 200, "text/html; charset=utf-8", CHALLENGE_PAGE.encode(), {}
-        image = f"{self.url}/img/a{album.art_id + 1:010d}_10.jpg" if fault == "cover_404" else None
-        text = album_page(album, self.url, art=fault != "missing_art", image_url=image)
+        text = album_page(album, self.url, art=fault != "missing_art")
         return 200, "text/html; charset=utf-8", text.encode(), {}
+
+    @staticmethod
+    def _transient(fault: str, n: int) -> tuple[int, str, bytes, dict] | None:
+        if fault == "rate_limit" and n == 1:
+            return 429, "text/html", b"<html><body>Too many requests</body></html>", {
+                "Retry-After": str(RETRY_AFTER_SECONDS)}  # fmt: skip
+        if fault == "unavailable" and n <= 2:
+            return 503, "text/html", b"<html><body>Service unavailable</body></html>", {}
+        return None
 
     def cover(self, art_id: int, code: int) -> tuple[int, str, bytes, dict]:
         """A cover JPEG at a Bandcamp size code (pixels capped at `max_cover_px`), or 404."""
         album = self._by_art.get(art_id)
-        if album is None or code not in SIZE_CODES or self.fault_plan.get(album.item_id) == "missing_art":
+        fault = self.fault_plan.get(album.item_id) if album is not None else None
+        if album is None or code not in SIZE_CODES or fault in ("missing_art", "cover_404"):
             return 404, "text/html", b"<html><body>Not found</body></html>", {}
+        if fault and (answer := self._transient(fault, self.hit(("cover", album.item_id)))):
+            return answer
         px = SIZE_CODES[code] if self.max_cover_px is None else min(SIZE_CODES[code], self.max_cover_px)
         data = cover_jpeg(album, px)
-        if self.fault_plan.get(album.item_id) == "truncated_cover":
+        if fault == "truncated_cover":
             data = data[: len(data) // 2]
         return 200, "image/jpeg", data, {}
 
@@ -332,8 +387,8 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             if m := _COVER.match(path):
                 self._answer(*server.cover(int(m[1]), int(m[2])))
-            elif m := _ALBUM.match(path):
-                self._answer(*server.page(m[1], m[2]))
+            elif m := _PAGE.match(path):
+                self._answer(*server.page(m[1], m[2], m[3]))
             elif path == "/":
                 self._answer(200, "text/html; charset=utf-8", _index(server).encode(), {})
             else:
@@ -346,11 +401,13 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 tag = (json.loads(body).get("tag_norm_names") or [None])[0]
-            except (ValueError, AttributeError):
+                tag = tag if isinstance(tag, str) else None
+            except (ValueError, AttributeError, TypeError, KeyError, IndexError):
                 tag = None
-            self._answer(*server.discover(body), tag=tag)
+            self._answer(*server.discover(body), tag=tag, request_body=body.decode("utf-8", "replace"))
 
-        def _answer(self, status: int, ctype: str, body: bytes, headers: dict, tag: str | None = None) -> None:
+        def _answer(self, status: int, ctype: str, body: bytes, headers: dict, tag: str | None = None,
+                    request_body: str | None = None) -> None:  # fmt: skip
             if server.latency:
                 time.sleep(server.latency)
             self.send_response(status)
@@ -360,7 +417,8 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(body)
-            server.log(LoggedRequest(time.time(), self.command, self.path, status, self.headers.get("User-Agent"), tag))
+            server.log(LoggedRequest(time.time(), self.command, self.path, status, self.headers.get("User-Agent"), tag,
+                                     request_body))  # fmt: skip
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr logging
             pass

@@ -1,0 +1,79 @@
+"""A real HTTP server on 127.0.0.1 whose answers a test scripts: for hostile-input tests of the scraper."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+#: (status, headers, body): body is bytes, or an iterable of bytes chunks sent one by one (for trickling bodies).
+Reply = tuple[int, dict[str, str], Any]
+
+
+class HostileServer:
+    """Answers every request with `answer(method, path, body) -> Reply`; logs (method, path, body, time)."""
+
+    def __init__(self, answer: Callable[[str, str, bytes], Reply]):
+        self.answer = answer
+        self.log: list[tuple[str, str, bytes, float]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                server.log.append((self.command, self.path, body, time.monotonic()))
+                status, headers, payload = server.answer(self.command, self.path, body)
+                self.send_response(status)
+                chunks = [payload] if isinstance(payload, bytes) else payload
+                if isinstance(payload, bytes) and "Content-Length" not in headers:
+                    headers = {**headers, "Content-Length": str(len(payload))}
+                if not isinstance(payload, bytes):
+                    headers = {**headers, "Connection": "close"}
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                if not isinstance(payload, bytes):
+                    self.close_connection = True
+
+            do_GET = do_POST = _serve  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def __enter__(self) -> HostileServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def json_reply(obj: Any, status: int = 200) -> Reply:
+    return status, {"Content-Type": "application/json"}, json.dumps(obj).encode()
+
+
+def trickle(data: bytes, every: float) -> Iterable[bytes]:
+    """The body one byte at a time, `every` seconds apart."""
+    for i in range(len(data)):
+        time.sleep(every)
+        yield data[i : i + 1]
