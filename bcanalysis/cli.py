@@ -165,17 +165,13 @@ def _nonnegative_float(text: str) -> float:
     return value
 
 
-def _open_corpus(path: str, *, existing: bool = False):
-    """The corpus at `path` (which must already exist if `existing`), or a CommandError naming the path and what is
-    wrong with it."""
-    from pathlib import Path
-
+def _open_corpus(path: str, *, existing: bool = False, readonly: bool = False):
+    """The corpus at `path` (which must already exist if `existing`; opened without writing if `readonly`), or a
+    CommandError naming the path and what is wrong with it."""
     from bcanalysis.store import Corpus, CorpusError
 
-    if existing and not Path(path).is_file():
-        raise CommandError(f"no corpus at {path} (run `bcanalysis scrape --db {path} …` first)")
     try:
-        return Corpus(path)
+        return Corpus(path, create=not existing, readonly=readonly)
     except CorpusError as exc:
         raise CommandError(str(exc)) from exc
 
@@ -386,7 +382,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     if args.min_n > args.max_n:
         raise CommandError(f"--min-n {args.min_n} is more than --max-n {args.max_n}")
-    with _open_corpus(args.db, existing=True) as corpus:
+    with _open_corpus(args.db, existing=True, readonly=True) as corpus:
         albums = corpus.albums()
     _, palettes = topics.album_palettes(albums)
     if not palettes:
@@ -431,6 +427,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _failure_message(exc: Exception) -> str | None:
+    """What to tell the user about a failure of the run itself (exit 1): the corpus (full disk, damaged file) or
+    the file system (a path that cannot be written); None for anything else."""
+    store = sys.modules.get("bcanalysis.store")  # not imported means it cannot have raised
+    if store is not None and isinstance(exc, store.CorpusError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -448,6 +455,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`bcanalysis extract … | head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:  # failures the user can act on end in a message; anything else is a bug: traceback
+        message = _failure_message(exc)
+        if message is None:
+            raise
+        print(f"bcanalysis: error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,15 +7,17 @@ is one transaction, so a process killed at any instant leaves a valid corpus tha
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.request import pathname2url
 
 import pandas as pd
 
@@ -117,7 +119,50 @@ _LISTING_DATA = ("url", "store", "album", "title", "artist", "band_name", "label
 
 
 class CorpusError(Exception):
-    """The corpus file cannot be opened or used: unwritable path, not a corpus, or a newer schema."""
+    """The corpus file cannot be opened or used: unwritable path, not a corpus, a newer schema, a full disk or a
+    damaged file. The message names the file and what to do."""
+
+
+def _explain(path: Path, exc: Exception) -> str:
+    """A user's sentence for a SQLite failure on the corpus at `path`: what happened and what to do."""
+    text = str(exc)
+    low = text.lower()
+    if "disk is full" in low or "disk i/o error" in low:
+        return (f"cannot write the corpus {path}: the disk is full or failing ({text}); free some space and rerun "
+                "the same command: everything stored before this write is kept")
+    if "malformed" in low or "not a database" in low or "corrupt" in low:
+        return (f"the corpus {path} is damaged ({text}); restore it from a copy, or salvage what is readable with "
+                f"`sqlite3 {path} .recover | sqlite3 recovered.sqlite`")
+    if "readonly" in low or "read-only" in low:
+        return f"cannot write the corpus {path}: the file or its folder is read-only ({text})"
+    if "locked" in low or "busy" in low:
+        return f"the corpus {path} is locked by another process ({text}); wait for it to finish and rerun"
+    return f"the corpus {path}: {text}"
+
+
+def _sqlite_failures() -> tuple[type[Exception], ...]:
+    return (sqlite3.DatabaseError, pd.errors.DatabaseError)
+
+
+def _guard(method: Callable) -> Callable:
+    """`method` with SQLite failures (disk full, damaged file, read-only) raised as a CorpusError naming the file."""
+
+    @functools.wraps(method)
+    def guarded(self: Corpus, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except _sqlite_failures() as exc:
+            raise CorpusError(_explain(self.path, exc)) from exc
+
+    return guarded
+
+
+def _guard_public_methods(cls: type) -> type:
+    """Guard every public method of `cls`, so no caller ever sees a raw sqlite3 error from the corpus."""
+    for name, value in list(vars(cls).items()):
+        if callable(value) and not name.startswith("_") and name != "transaction":
+            setattr(cls, name, _guard(value))
+    return cls
 
 
 @dataclass(frozen=True)
@@ -137,20 +182,33 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+@_guard_public_methods
 class Corpus:
     """A SQLite corpus of Bandcamp albums; opens `path`, creating it (and its covers folder) if needed.
+
+    `readonly=True` opens an existing corpus without ever writing to it (for analysis of a shared or read-only
+    file); `create=False` refuses a missing file instead of creating one. SQLite failures (a full disk, a damaged
+    file) surface as `CorpusError` naming the file.
 
     >>> corpus = Corpus("data/corpus.sqlite")   # doctest: +SKIP
     >>> corpus.albums()                          # one row per album, the analysis's columns and more
     """
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, readonly: bool = False):
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise CorpusError(f"no corpus at {self.path}")
+        self.readonly = readonly
+        _check_path(self.path, must_exist=readonly or not create)
         self.covers_dir = self.path.with_name(self.path.stem + "-covers")
-        self._db = _connect(self.path)
+        self._db = _connect_readonly(self.path) if readonly else _connect(self.path)
         try:
+            if readonly and _schema_version(self._db, self.path) < SCHEMA_VERSION:
+                self._db.close()  # an older corpus is upgraded once (the upgrade adds columns, it changes no data)
+                if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+                    raise CorpusError(
+                        f"{self.path} was written by an older bcanalysis and must be upgraded once, but it is "
+                        "read-only: run any bcanalysis command on a writable copy of it, e.g. `bcanalysis palettes "
+                        "--db COPY`")
+                self.readonly, self._db = False, _connect(self.path)
             _migrate(self._db, self.path)
         except BaseException:
             self._db.close()
@@ -173,14 +231,23 @@ class Corpus:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back if the block raises."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back if the block raises; SQLite failures
+        (a full disk, a damaged file) become a CorpusError naming the file."""
+        if self.readonly:
+            raise CorpusError(f"the corpus {self.path} was opened read-only; open it with Corpus(path) to change it")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:  # SQLite may already have rolled back (e.g. after SQLITE_FULL)
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except _sqlite_failures() as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise CorpusError(_explain(self.path, exc)) from exc
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Rows of a read-only SQL query, for notebooks and tests."""
@@ -555,9 +622,13 @@ class Corpus:
     # --- export ---------------------------------------------------------------------------------------------
 
     def to_csv(self, path: str | os.PathLike) -> Path:
-        """Write `albums()` as CSV; list columns become JSON text (tags, colorgram, proportions)."""
+        """Write `albums()` as CSV; list columns become JSON text (tags, colorgram, proportions).
+
+        Safe to open in a spreadsheet: a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+        (a formula to Excel, LibreOffice and Google Sheets) is written with a leading `'`. `to_parquet` keeps the
+        raw text. Lines end in CRLF (RFC 4180), so a field holding a lone CR is quoted instead of splitting a row."""
         path = Path(path)
-        _flat(self.albums()).to_csv(path)
+        _spreadsheet_safe(_flat(self.albums())).to_csv(path, lineterminator="\r\n")
         return path
 
     def to_parquet(self, path: str | os.PathLike) -> Path:
@@ -578,10 +649,63 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with `'` so they stay text."""
+    def defuse(values: Iterable[Any]) -> list[Any]:
+        return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = defuse(out[col])
+    return out
+
+
+def _check_path(path: Path, *, must_exist: bool) -> None:
+    """Refuse what cannot be a corpus before SQLite sees it: a folder, an unusable name, an empty file, a missing
+    file where one must exist."""
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+        size = path.stat().st_size if exists else None
+    except OSError as exc:  # e.g. a file name longer than the file system allows
+        raise CorpusError(f"cannot use {path} as a corpus: {exc.strerror or exc}") from exc
+    if is_dir:
+        raise CorpusError(f"cannot use {path} as a corpus: it is a folder")
+    if must_exist and not exists:
+        raise CorpusError(f"no corpus at {path} (make one with `bcanalysis scrape --db {path} …`)")
+    if size == 0:
+        raise CorpusError(f"{path} is an empty file, not a corpus: remove it, or give another --db path")
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open an existing corpus read-only: nothing is written, not even the WAL index when the folder is read-only."""
+    uri = "file:" + pathname2url(str(path.resolve()))
+    last: Exception | None = None
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):  # immutable: a read-only folder where no -shm can be made
+        try:
+            db = sqlite3.connect(uri + query, uri=True, isolation_level=None, timeout=30)
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            last = exc
+            continue
+        db.row_factory = sqlite3.Row
+        return db
+    raise CorpusError(f"cannot open the corpus {path} read-only: {last}")
+
+
+def _schema_version(db: sqlite3.Connection, path: Path) -> int:
+    try:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise CorpusError(_explain(path, exc)) from exc
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     """Open the SQLite file in autocommit mode with WAL, foreign keys and a busy timeout; errors name the path."""
-    if path.is_dir():
-        raise CorpusError(f"cannot use {path} as a corpus: it is a folder")
     if not path.parent.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -604,7 +728,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
     """Bring the schema up to SCHEMA_VERSION, one migration per transaction; refuse a newer schema."""
-    (version,) = db.execute("PRAGMA user_version").fetchone()
+    version = _schema_version(db, path)
     if version > SCHEMA_VERSION:
         raise CorpusError(
             f"{path} has corpus schema version {version}, but this bcanalysis reads up to version "
