@@ -11,10 +11,13 @@ from __future__ import annotations
 import ast
 import html
 import json
+import keyword
+import math
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +57,11 @@ VERSIONED = (
 
 
 class ReportError(RuntimeError):
-    """A report run that could not finish: the message names the notebook (and the cell, if one failed)."""
+    """A report run that could not start or finish: the message names the bad value, or the notebook and cell."""
+
+
+class NotebookFailed(ReportError):
+    """A notebook raised while running: the message names the notebook and the cell (a failure, not bad input)."""
 
 
 @dataclass
@@ -119,11 +126,49 @@ def parse_value(text: str) -> Any:
     """A `-p NAME VALUE` value: a Python/JSON literal if it parses as one (50, [12, 15], None), else the string."""
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         lowered = text.strip().lower()
         if lowered in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[lowered]
         return text
+
+
+def _not_plain(value: Any, depth: int = 0) -> str | None:
+    """Why `value` is not a plain literal (number, string, boolean, None, list or str-keyed dict of those), or None."""
+    if depth > 20:
+        return "it is nested more than 20 levels deep"
+    if value is None or isinstance(value, (bool, str)):
+        return None
+    if isinstance(value, int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value!r} is not a finite number"
+    if isinstance(value, list):
+        return next((why for v in value if (why := _not_plain(v, depth + 1))), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"the dict key {k!r} is a {type(k).__name__}, not a string"
+            if why := _not_plain(v, depth + 1):
+                return why
+        return None
+    hint = " (write a list: [...])" if isinstance(value, (tuple, set, frozenset)) else ""
+    return f"{value!r} is a {type(value).__name__}{hint}"
+
+
+def check_parameters(parameters: Mapping[str, Any]) -> None:
+    """Refuse, before anything runs, a name that is not a Python identifier (or is a keyword) and a value that is
+    not a plain literal: papermill writes each as `NAME = VALUE` into the notebook, and the index as JSON."""
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ReportError(f"parameter name {name!r} is not a Python identifier")
+        if keyword.iskeyword(name):
+            raise ReportError(f"parameter name {name!r} is a Python keyword")
+        if why := _not_plain(value):
+            raise ReportError(
+                f"parameter {name} = {value!r} is not a plain literal: {why}; use numbers, strings, True/False, "
+                "None, and lists or dicts (string keys) of those"
+            )
 
 
 def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, base: Path | None = None) -> dict:
@@ -135,9 +180,8 @@ def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, ba
         if name in params and params[name] is not None:
             params[name] = str((PROJ_ROOT / params[name]).resolve())
     base = Path.cwd() if base is None else Path(base)
+    check_parameters(dict(overrides or {}))
     for name, value in dict(overrides or {}).items():
-        if not name.isidentifier():
-            raise ReportError(f"parameter name {name!r} is not a Python identifier")
         if name in PATH_PARAMETERS and isinstance(value, (str, os.PathLike)):
             value = str((base / Path(value).expanduser()).resolve())
         params[name] = value
@@ -204,20 +248,58 @@ def open_source(source: str, albums_per_tag: int = 30, *, max_cover_px: int = 60
 # --- running and exporting ------------------------------------------------------------------------------------
 
 
+def scrapes(notebook: Path) -> bool:
+    """Whether a notebook fills the corpus (`NN_scrape.ipynb`): the only one allowed to create the `db` file."""
+    return notebook.stem.split("_", 1)[-1] == "scrape"
+
+
+def check_corpus(db: Any, notebooks: Sequence[Path]) -> None:
+    """Refuse a `db` that does not exist unless a notebook in the run scrapes into it (nothing else may create it).
+
+    Only notebooks whose parameters cell has `db` read the corpus; a run of others needs none.
+    """
+    if db is None or Path(str(db)).exists() or any(scrapes(nb) for nb in notebooks):
+        return
+    if not any("db" in notebook_defaults(nb) for nb in notebooks):
+        return
+    first = next((nb for nb in find_notebooks(notebooks[0].parent) if scrapes(nb)), None) if notebooks else None
+    how = f"run {first.stem} first (bcanalysis report --only {first.stem[:2]} -p db …) or " if first else ""
+    raise ReportError(f"no corpus at {db}: {how}fill one with bcanalysis scrape --db {db} …")
+
+
+def _kernel_manager_class(socket_dir: str) -> type | None:
+    """A kernel manager that talks to its kernel over Unix sockets in `socket_dir` (not TCP on localhost), so the
+    kernel has no unencrypted TCP ports and says nothing about them; None (papermill's default) on Windows."""
+    if os.name == "nt":
+        return None
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            kw.setdefault("transport", "ipc")
+            kw.setdefault("ip", os.path.join(socket_dir, "kernel"))
+            super().__init__(**kw)
+
+    return IPCKernelManager
+
+
 def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str, cwd: Path) -> None:
-    """Run one notebook with papermill, writing the executed copy to `dst`; raises ReportError naming the cell."""
+    """Run one notebook with papermill, writing the executed copy to `dst`; raises NotebookFailed naming the cell."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    try:
-        pm.execute_notebook(
-            str(src), str(dst), parameters=dict(parameters), kernel_name=kernel, cwd=str(cwd),
-            progress_bar=False, log_output=False, report_mode=False,
-        )  # fmt: skip
-    except PapermillExecutionError as exc:
-        cell = f"cell {exc.cell_index}" + (f" (In [{exc.exec_count}])" if exc.exec_count else "")
-        source = " ".join(str(exc.source).strip().splitlines()[:2])[:160]
-        raise ReportError(f"{src.name} failed at {cell}: {exc.ename}: {exc.evalue}\n  code: {source}") from exc
+    with tempfile.TemporaryDirectory(prefix="bcanalysis-kernel-") as sockets:
+        manager = _kernel_manager_class(sockets)
+        extra = {} if manager is None else {"kernel_manager_class": manager}
+        try:
+            pm.execute_notebook(
+                str(src), str(dst), parameters=dict(parameters), kernel_name=kernel, cwd=str(cwd),
+                progress_bar=False, log_output=False, report_mode=False, **extra,
+            )  # fmt: skip
+        except PapermillExecutionError as exc:
+            cell = f"cell {exc.cell_index}" + (f" (In [{exc.exec_count}])" if exc.exec_count else "")
+            source = " ".join(str(exc.source).strip().splitlines()[:2])[:160]
+            raise NotebookFailed(f"{src.name} failed at {cell}: {exc.ename}: {exc.evalue}\n  code: {source}") from exc
 
 
 _CODE_TOGGLE = """
@@ -278,21 +360,23 @@ def run_report(
 ) -> Report:
     """Execute the notebooks in order, export each to HTML in `out`, and write `out/index.html`.
 
-    Raises ReportError naming the notebook and cell if one fails; the index then records the failure and the
-    notebooks before it keep their reports.
+    Raises ReportError before running anything for a bad parameter name or value, or a `db` with no corpus that no
+    notebook in the run scrapes into; NotebookFailed naming the notebook and cell if one fails (the index then
+    records the failure and the notebooks before it keep their reports).
     """
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
     say = log or (lambda _msg: None)
+    params = build_parameters(source, parameters)  # refuses bad names and values before anything runs
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = find_notebooks(notebooks_dir, only)
-    params = build_parameters(source, parameters)
+    check_corpus(params.get("db"), notebooks)
     out_dir = Path(out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
     report = Report(index=out_dir / "index.html", parameters=params, defaults=notebook_defaults(notebooks[0]))
     started = datetime.now(timezone.utc)
-    failure: ReportError | None = None
+    failure: NotebookFailed | None = None
     for nb in notebooks:
         run = NotebookRun(name=nb.stem, ipynb=out_dir / nb.name)
         report.runs.append(run)
@@ -300,7 +384,7 @@ def run_report(
         t0 = time.perf_counter()
         try:
             execute(nb, run.ipynb, params, kernel=kernel, cwd=notebooks_dir)
-        except ReportError as exc:
+        except NotebookFailed as exc:
             run.error = str(exc)
             failure = exc
         run.seconds = time.perf_counter() - t0
@@ -309,7 +393,7 @@ def run_report(
         say(f"[report] {nb.name}: {'FAILED' if run.error else 'ok'} in {run.seconds:.1f} s → {run.html}")
         write_index(report, started=started)
         if failure:
-            raise ReportError(f"{failure}\n  reports so far: {report.index}") from failure
+            raise NotebookFailed(f"{failure}\n  reports so far: {report.index}") from failure
     write_index(report, started=started)
     return report
 
