@@ -89,12 +89,16 @@ def sweep_curves(result, *, recommend: bool = True) -> Figure:
 
 def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool = True,
                       mark_significant: bool = True, max_tags: int | None = 40) -> Figure:
-    """Tags × topics heatmap of `tag_topic_table` output: log2 lift (red above the corpus, blue below), • = q < α."""
+    """Genres × topics heatmap of `tag_topic_table` output (or places × topics of `place_topic_table`): log2 lift (red
+    above the corpus, blue below), • = q < α."""
     t = table
+    row = table.attrs.get("group") or ("tag" if "tag" in t else "place")
+    if row not in t or t.empty:
+        raise ValueError(f"not a tag_topic_table or place_topic_table: {'no rows' if row in t else 'no ' + row}")
     if max_tags is not None:
-        keep = t.groupby("tag")["n_albums"].first().sort_values(ascending=False).head(max_tags).index
-        t = t[t["tag"].isin(keep)]
-    grid = t.pivot(index="tag", columns="topic", values=value)
+        keep = t.groupby(row)["n_albums"].first().sort_values(ascending=False).head(max_tags).index
+        t = t[t[row].isin(keep)]
+    grid = t.pivot(index=row, columns="topic", values=value)
     data = np.log2(grid.to_numpy()) if value == "lift" else grid.to_numpy()
     lim = np.nanmax(np.abs(data[np.isfinite(data)])) if np.isfinite(data).any() else 1.0
     fig = Figure(figsize=(4 + 0.5 * grid.shape[1], 1.5 + 2.5 * labels + 0.3 * grid.shape[0]), layout="constrained")
@@ -102,14 +106,14 @@ def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool 
     im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     fig.colorbar(im, ax=ax, label="log2 lift" if value == "lift" else value, shrink=0.8)
     if mark_significant and "significant" in t:
-        sig = t.pivot(index="tag", columns="topic", values="significant").reindex_like(grid).fillna(False)
+        sig = t.pivot(index=row, columns="topic", values="significant").reindex_like(grid).fillna(False)
         ys, xs = np.nonzero(sig.to_numpy(dtype=bool))
         ax.scatter(xs, ys, s=10, c="k", marker="o")
     ax.set_yticks(range(grid.shape[0]), grid.index)
     names = t.drop_duplicates("topic").set_index("topic")["label"] if labels and "label" in t else None
     xt = [f"{k}: {names[k]}" if names is not None else str(k) for k in grid.columns]
     ax.set_xticks(range(grid.shape[1]), xt, rotation=60, ha="right", fontsize=8)
-    ax.set_title("tag × topic lift" + (" (• significant)" * mark_significant))
+    ax.set_title(f"{'genre' if row == 'tag' else row} × topic lift" + (" (• significant)" * mark_significant))
     return fig
 
 
