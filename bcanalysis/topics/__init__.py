@@ -18,6 +18,7 @@ from bcanalysis.topics.genres import (
     places,
     tag_column,
     tag_topic_table,
+    topic_shares,
     topic_weights,
 )
 from bcanalysis.topics.intertopic import intertopic_map
@@ -73,6 +74,7 @@ __all__ = [
     "tag_column",
     "tag_topic_table",
     "topic_diversity",
+    "topic_shares",
     "topic_weights",
     "trend_test",
     "trends",

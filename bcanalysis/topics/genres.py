@@ -9,6 +9,7 @@ gives its place.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,13 @@ def topic_weights(model, albums: pd.DataFrame) -> pd.DataFrame:
     if not palettes:
         raise ValueError("no album in the DataFrame has a palette (colorgram is None or empty everywhere)")
     return pd.DataFrame(model.transform(palettes), index=index, columns=range(model.n_topics))
+
+
+def topic_shares(model, palettes: Sequence[Any]) -> np.ndarray:
+    """Each topic's share of the corpus: its mean weight over the palettes' topic mixtures (sums to 1)."""
+    if not len(palettes):
+        raise ValueError("no palettes: a topic's share of the corpus needs at least one")
+    return model.transform(palettes).mean(axis=0)
 
 
 def _tag_incidence(tags: pd.Series, min_albums: int) -> tuple[list[str], sp.csr_matrix]:
