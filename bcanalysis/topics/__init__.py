@@ -8,8 +8,10 @@
     topics.exemplars(model, albums_df, k=3, n=8)
     topics.trends(model, albums_df), topics.trend_test(albums_df), topics.intertopic_map(model, albums_df)
     topics.similar(model, albums_df, url), topics.compare_spaces(albums_df)
+    topics.findings.space_verdict(table), topics.findings.drift_verdict(test)   # conclusions, computed
 """
 
+from bcanalysis.topics import findings  # verdicts over the tables below
 from bcanalysis.topics.engines import ENGINES
 from bcanalysis.topics.genres import (
     album_palettes,
@@ -60,6 +62,7 @@ __all__ = [
     "compare_spaces",
     "coherence_umass",
     "exemplars",
+    "findings",
     "fit",
     "intertopic_map",
     "match_topics",
