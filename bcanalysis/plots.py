@@ -93,8 +93,16 @@ def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool 
     above the corpus, blue below), • = q < α."""
     t = table
     row = table.attrs.get("group") or ("tag" if "tag" in t else "place")
-    if row not in t or t.empty:
-        raise ValueError(f"not a tag_topic_table or place_topic_table: {'no rows' if row in t else 'no ' + row}")
+    if row not in t:
+        raise ValueError(f"not a tag_topic_table or place_topic_table: no {row!r} column")
+    if t.empty:  # e.g. no place known on enough albums: say so in the figure, as a notebook shows it
+        fig = Figure(figsize=(8, 1.2), layout="constrained")
+        ax = fig.add_subplot()
+        ax.axis("off")
+        noun = "genre" if row == "tag" else row
+        ax.text(0.5, 0.5, f"no {noun} is on enough albums to test", ha="center", va="center", fontsize=11)
+        ax.set_title(f"{noun} × topic lift")
+        return fig
     if max_tags is not None:
         keep = t.groupby(row)["n_albums"].first().sort_values(ascending=False).head(max_tags).index
         t = t[t[row].isin(keep)]
@@ -226,12 +234,22 @@ STAT_LABELS = {"lightness": "mean CIELAB lightness L*", "saturation": "mean HLS 
 
 
 def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequence[str] | None = None,
-                highlight: Sequence[str] = ()) -> Figure:
-    """One line per group of a palette statistic over time, with its bootstrap band; `highlight` groups stand out."""
+                highlight: Sequence[str] = (), max_groups: int | None = 12) -> Figure:
+    """One line per group of a palette statistic over time, with its bootstrap band; `highlight` groups stand out.
+
+    Without `groups`, at most `max_groups` lines: the overall group, the highlighted ones, then the groups with the
+    most albums (a corpus with page tags has dozens of sub-genres).
+    """
     rows = table[table["variable"] == stat]
     if rows.empty:
         raise ValueError(f"no rows for statistic {stat!r} in the trends table")
-    names = sorted(set(rows["group"])) if groups is None else list(groups)
+    if groups is None:
+        size = rows.groupby("group")["n_albums"].sum().sort_values(ascending=False, kind="stable")
+        first = [g for g in ("(all)", *highlight) if g in size.index]
+        names = list(dict.fromkeys([*first, *size.index]))
+        names = sorted(names[: max(max_groups, len(first))] if max_groups else names)
+    else:
+        names = list(groups)
     unknown = [g for g in names if g not in set(rows["group"])]
     if unknown:
         raise ValueError(f"no {stat!r} rows for groups {unknown} in the trends table")

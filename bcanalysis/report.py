@@ -314,18 +314,33 @@ _CODE_TOGGLE = """
 """
 
 
+#: The lab template without what it fetches from CDNs (require.js, MathJax, mermaid): the reports use none of them,
+#: and a report must open with no network and send no request.
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
 def to_html(ipynb: Path, dst: Path, *, code: str = "show") -> Path:
-    """Export an executed notebook to standalone HTML (lab template, images embedded).
+    """Export an executed notebook to standalone HTML (lab template, images embedded, no script from elsewhere:
+    it opens from a file with no network and sends no request).
 
     `code`: "show" (code visible, with a hide/show button), "folded" (hidden until the button is pressed), or
     "none" (code cells left out of the file).
     """
+    import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
-    exporter = HTMLExporter(template_name="lab", embed_images=True, exclude_input=code == "none")
+    exporter = HTMLExporter(
+        template_name="lab", embed_images=True, exclude_input=code == "none",
+        extra_loaders=[jinja2.DictLoader({"bcanalysis_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="bcanalysis_offline.html.j2",
+    )  # fmt: skip
     exporter.exclude_input_prompt = code == "none"
     body, _ = exporter.from_notebook_node(nbformat.read(str(ipynb), as_version=4))
     if code != "none":

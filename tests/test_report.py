@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -47,6 +48,8 @@ def test_report_runs_in_order_injects_parameters_and_writes_index(notebooks: Pat
     assert "x is 42" in first
     second = (out / "02_second.html").read_text()
     assert "data:image/png;base64," in second  # the figure is embedded, viewable offline
+    for page in (first, second):  # and nothing is fetched from elsewhere (the lab template loads require.js, MathJax)
+        assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=\"?https?:|import\(\"https?:", page)
     # untrusted text from data stays text: escaped in the table, never a live tag, in every file we wrote
     assert "&lt;img src=x onerror=alert(1)&gt;" in second
     index = (out / "index.html").read_text()
