@@ -127,7 +127,10 @@ def test_no_link_is_said_with_the_largest_lift(linked) -> None:
     assert v.text.startswith("No place–topic pair is significantly above the corpus (q < 1e-12) among 2 places")
     assert f"the largest lift, {top['lift']:.2f}, is {top['place']} on topic {top['topic']}" in v.text
     empty = topics.place_topic_table(model, albums.drop(columns="location"))
-    assert findings.strongest_links(empty).text == "No place is on enough albums to test."
+    assert findings.strongest_links(empty).text.startswith("No album in this corpus has a known place")
+    few = topics.place_topic_table(model, albums, min_albums=10_000)
+    assert findings.strongest_links(few).text == f"No place is on enough albums to test (at least 10000). " \
+        f"{len(albums)} albums have a place."
 
 
 def _albums(catalogue) -> pd.DataFrame:

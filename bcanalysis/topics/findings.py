@@ -174,7 +174,15 @@ def strongest_links(table: pd.DataFrame, n: int = 5) -> Finding:
     rule = (f"a {noun} wears a topic when its mean topic weight is above the corpus's (lift > 1) with "
             f"Benjamini-Hochberg q < {alpha:g}; strongest = highest lift")
     if table.empty:
-        return Finding(f"Strongest {noun} links", f"No {noun} is on enough albums to test.", [], rule)
+        placed = table.attrs.get("n_placed")
+        if group == "place" and placed == 0:
+            text = "No album in this corpus has a known place (the corpus keeps none in `location`)."
+        else:
+            least = table.attrs.get("min_albums")
+            text = f"No {noun} is on enough albums to test" + (f" (at least {least})." if least else ".")
+            if group == "place" and placed:
+                text += f" {placed} albums have a place."
+        return Finding(f"Strongest {noun} links", text, [], rule)
     strong = table[table["significant"] & (table["lift"] > 1)].sort_values("lift", ascending=False, kind="stable")
     n_groups = table[group].nunique()
     if strong.empty:

@@ -184,8 +184,13 @@ def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: 
 def place_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05) -> pd.DataFrame:
     """Place × topic, as `tag_topic_table` does for genres: which places wear which topics (`places`: the city of
     each album's `location`). Empty (no rows) when no place is known on `min_albums` albums."""
-    groups = places(albums).map(lambda p: [p] if p else [])
-    return group_topic_table(model, albums, groups, name="place", min_albums=min_albums, alpha=alpha)
+    where = places(albums)
+    table = group_topic_table(model, albums, where.map(lambda p: [p] if p else []), name="place",
+                              min_albums=min_albums, alpha=alpha)
+    has = albums["colorgram"].map(_has_palette).to_numpy(dtype=bool)
+    table.attrs["n_placed"] = int(where[has].notna().sum())  # albums with a palette and a known place
+    table.attrs["min_albums"] = min_albums
+    return table
 
 
 def exemplars(model, albums: pd.DataFrame, k: int, n: int = 10, *, weights: pd.DataFrame | None = None
