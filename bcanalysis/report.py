@@ -2,8 +2,10 @@
 
 `run_report` executes `notebooks/NN_*.ipynb` in order, injecting parameters, keeps every executed notebook beside
 its HTML in the output folder, and writes `index.html` (links, parameters, corpus size, package versions, git
-commit, time per notebook). A failing notebook stops the run with `ReportError` naming the notebook and the cell;
-the reports already made stay, and the failed notebook is exported too so its traceback can be read.
+commit, time per notebook; `bcanalysis.report_index`). Bad parameters and a missing corpus are refused with
+`ReportError` before anything runs; a failing notebook stops the run with `NotebookFailed` naming the notebook and the
+cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. The
+kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML loads nothing from elsewhere.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
     "demo": {
         "db": "data/demo/corpus.sqlite",
         "cache_dir": "data/demo/cache",
-        "limit_per_tag": 100,  # 1,000 albums: about 2 minutes for all five notebooks on 2 cores
+        "limit_per_tag": 100,  # 1,000 albums: about 2 minutes for all six notebooks on 2 cores
     },
     "bandcamp": {
         "db": "data/bandcamp/corpus.sqlite",
