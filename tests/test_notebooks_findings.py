@@ -134,7 +134,8 @@ def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: P
     shown = _table(reports, "05_final_12bit_18topics", 'strong[["tag", "topic"')
     assert list(zip(shown["tag"], shown["topic"].astype(int), strict=True)) == \
         list(zip(strong["tag"], strong["topic"], strict=True))[:15]
-    assert f"Strongest genre links: {len(strong)} genre–topic pairs are significantly above" in text
+    pairs = "genre–topic pair is" if len(strong) == 1 else "genre–topic pairs are"
+    assert f"Strongest genre links: {len(strong)} {pairs} significantly above" in text
     for _, row in strong.head(5).iterrows():
         assert f"{row['tag']} wears topic {row['topic']} ({row['label']}) {row['lift']:.2f}×" in text
 

@@ -194,7 +194,8 @@ def strongest_links(table: pd.DataFrame, n: int = 5) -> Finding:
     shown = strong.head(n)
     parts = [f"{r[group]} wears topic {int(r['topic'])} ({r['label']}) {r['lift']:.2f}× as much as covers overall "
              f"({_q(r['q_value'])})" for _, r in shown.iterrows()]  # fmt: skip
-    text = (f"{len(strong)} {noun}–topic pairs are significantly above the corpus (q < {alpha:g}, lift > 1), in "
+    pairs = f"{len(strong)} {noun}–topic pair is" if len(strong) == 1 else f"{len(strong)} {noun}–topic pairs are"
+    text = (f"{pairs} significantly above the corpus (q < {alpha:g}, lift > 1), in "
             f"{strong[group].nunique()} of {n_groups} {noun}s. Strongest: " + "; ".join(parts) + ".")
     outcome = [(r[group], int(r["topic"])) for _, r in shown.iterrows()]
     return Finding(f"Strongest {noun} links", text, outcome, rule)
