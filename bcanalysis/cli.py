@@ -108,7 +108,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", choices=("demo", "bandcamp"), default="demo", help="data source (default demo)")
     p.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-        help="inject a parameter; VALUE is a Python literal if it parses as one (-p bits 15 -p tags \"['rock']\")",
+        help="inject a parameter (NAME a Python identifier); VALUE is a plain literal if it parses as one: number, "
+        "string, True/False, None, list or dict (-p bits 15 -p tags \"['rock']\"), else taken as a string",
     )  # fmt: skip
     p.add_argument("--out", default="reports", help="output folder (default reports/)")
     p.add_argument("--only", action="append", metavar="PREFIX", help="run only notebooks named PREFIX… (repeatable)")
@@ -121,14 +122,18 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from bcanalysis.report import NOTEBOOKS_DIR, ReportError, parse_value, run_report
+    from bcanalysis.report import NOTEBOOKS_DIR, NotebookFailed, ReportError, check_parameters, parse_value, run_report
 
     overrides = {name: parse_value(value) for name, value in args.parameter}
     try:
+        check_parameters(overrides)  # bad names or values: refused before anything runs (exit 2)
         report = run_report(
             source=args.source, parameters=overrides, out=args.out, only=args.only, code=args.code,
             notebooks_dir=args.notebooks or NOTEBOOKS_DIR, log=lambda msg: print(msg, file=sys.stderr),
         )  # fmt: skip
+    except NotebookFailed as exc:  # a notebook ran and failed: a failure (exit 1), not a bad argument
+        print(f"bcanalysis: error: {exc}", file=sys.stderr)
+        return 1
     except ReportError as exc:
         raise CommandError(str(exc)) from exc
     print(f"reports written: {report.index}")

@@ -89,12 +89,24 @@ def sweep_curves(result, *, recommend: bool = True) -> Figure:
 
 def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool = True,
                       mark_significant: bool = True, max_tags: int | None = 40) -> Figure:
-    """Tags × topics heatmap of `tag_topic_table` output: log2 lift (red above the corpus, blue below), • = q < α."""
+    """Genres × topics heatmap of `tag_topic_table` output (or places × topics of `place_topic_table`): log2 lift (red
+    above the corpus, blue below), • = q < α."""
     t = table
+    row = table.attrs.get("group") or ("tag" if "tag" in t else "place")
+    if row not in t:
+        raise ValueError(f"not a tag_topic_table or place_topic_table: no {row!r} column")
+    if t.empty:  # e.g. no place known on enough albums: say so in the figure, as a notebook shows it
+        fig = Figure(figsize=(8, 1.2), layout="constrained")
+        ax = fig.add_subplot()
+        ax.axis("off")
+        noun = "genre" if row == "tag" else row
+        ax.text(0.5, 0.5, f"no {noun} is on enough albums to test", ha="center", va="center", fontsize=11)
+        ax.set_title(f"{noun} × topic lift")
+        return fig
     if max_tags is not None:
-        keep = t.groupby("tag")["n_albums"].first().sort_values(ascending=False).head(max_tags).index
-        t = t[t["tag"].isin(keep)]
-    grid = t.pivot(index="tag", columns="topic", values=value)
+        keep = t.groupby(row)["n_albums"].first().sort_values(ascending=False).head(max_tags).index
+        t = t[t[row].isin(keep)]
+    grid = t.pivot(index=row, columns="topic", values=value)
     data = np.log2(grid.to_numpy()) if value == "lift" else grid.to_numpy()
     lim = np.nanmax(np.abs(data[np.isfinite(data)])) if np.isfinite(data).any() else 1.0
     fig = Figure(figsize=(4 + 0.5 * grid.shape[1], 1.5 + 2.5 * labels + 0.3 * grid.shape[0]), layout="constrained")
@@ -102,14 +114,14 @@ def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool 
     im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     fig.colorbar(im, ax=ax, label="log2 lift" if value == "lift" else value, shrink=0.8)
     if mark_significant and "significant" in t:
-        sig = t.pivot(index="tag", columns="topic", values="significant").reindex_like(grid).fillna(False)
+        sig = t.pivot(index=row, columns="topic", values="significant").reindex_like(grid).fillna(False)
         ys, xs = np.nonzero(sig.to_numpy(dtype=bool))
         ax.scatter(xs, ys, s=10, c="k", marker="o")
     ax.set_yticks(range(grid.shape[0]), grid.index)
     names = t.drop_duplicates("topic").set_index("topic")["label"] if labels and "label" in t else None
     xt = [f"{k}: {names[k]}" if names is not None else str(k) for k in grid.columns]
     ax.set_xticks(range(grid.shape[1]), xt, rotation=60, ha="right", fontsize=8)
-    ax.set_title("tag × topic lift" + (" (• significant)" * mark_significant))
+    ax.set_title(f"{'genre' if row == 'tag' else row} × topic lift" + (" (• significant)" * mark_significant))
     return fig
 
 
@@ -222,12 +234,22 @@ STAT_LABELS = {"lightness": "mean CIELAB lightness L*", "saturation": "mean HLS 
 
 
 def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequence[str] | None = None,
-                highlight: Sequence[str] = ()) -> Figure:
-    """One line per group of a palette statistic over time, with its bootstrap band; `highlight` groups stand out."""
+                highlight: Sequence[str] = (), max_groups: int | None = 12) -> Figure:
+    """One line per group of a palette statistic over time, with its bootstrap band; `highlight` groups stand out.
+
+    Without `groups`, at most `max_groups` lines: the overall group, the highlighted ones, then the groups with the
+    most albums (a corpus with page tags has dozens of sub-genres).
+    """
     rows = table[table["variable"] == stat]
     if rows.empty:
         raise ValueError(f"no rows for statistic {stat!r} in the trends table")
-    names = sorted(set(rows["group"])) if groups is None else list(groups)
+    if groups is None:
+        size = rows.groupby("group")["n_albums"].sum().sort_values(ascending=False, kind="stable")
+        first = [g for g in ("(all)", *highlight) if g in size.index]
+        names = list(dict.fromkeys([*first, *size.index]))
+        names = sorted(names[: max(max_groups, len(first))] if max_groups else names)
+    else:
+        names = list(groups)
     unknown = [g for g in names if g not in set(rows["group"])]
     if unknown:
         raise ValueError(f"no {stat!r} rows for groups {unknown} in the trends table")

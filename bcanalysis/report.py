@@ -2,26 +2,28 @@
 
 `run_report` executes `notebooks/NN_*.ipynb` in order, injecting parameters, keeps every executed notebook beside
 its HTML in the output folder, and writes `index.html` (links, parameters, corpus size, package versions, git
-commit, time per notebook). A failing notebook stops the run with `ReportError` naming the notebook and the cell;
-the reports already made stay, and the failed notebook is exported too so its traceback can be read.
+commit, time per notebook; `bcanalysis.report_index`). Bad parameters and a missing corpus are refused with
+`ReportError` before anything runs; a failing notebook stops the run with `NotebookFailed` naming the notebook and the
+cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. The
+kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML loads nothing from elsewhere.
 """
 
 from __future__ import annotations
 
 import ast
-import html
-import json
+import keyword
+import math
 import os
-import platform
-import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from bcanalysis.report_index import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
@@ -33,7 +35,7 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
     "demo": {
         "db": "data/demo/corpus.sqlite",
         "cache_dir": "data/demo/cache",
-        "limit_per_tag": 100,  # 1,000 albums: about 2 minutes for all five notebooks on 2 cores
+        "limit_per_tag": 100,  # 1,000 albums: about 2 minutes for all six notebooks on 2 cores
     },
     "bandcamp": {
         "db": "data/bandcamp/corpus.sqlite",
@@ -46,15 +48,12 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
 #: Parameters that name files or folders: given relative to the caller's working directory, injected absolute.
 PATH_PARAMETERS = ("db", "cache_dir")
 CODE_MODES = ("show", "folded", "none")
-#: Distributions whose versions the index lists.
-VERSIONED = (
-    "bcanalysis", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "pillow",
-    "tomotopy", "papermill", "nbconvert", "ipykernel", "ipywidgets",
-)  # fmt: skip
-
-
 class ReportError(RuntimeError):
-    """A report run that could not finish: the message names the notebook (and the cell, if one failed)."""
+    """A report run that could not start or finish: the message names the bad value, or the notebook and cell."""
+
+
+class NotebookFailed(ReportError):
+    """A notebook raised while running: the message names the notebook and the cell (a failure, not bad input)."""
 
 
 @dataclass
@@ -119,11 +118,49 @@ def parse_value(text: str) -> Any:
     """A `-p NAME VALUE` value: a Python/JSON literal if it parses as one (50, [12, 15], None), else the string."""
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         lowered = text.strip().lower()
         if lowered in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[lowered]
         return text
+
+
+def _not_plain(value: Any, depth: int = 0) -> str | None:
+    """Why `value` is not a plain literal (number, string, boolean, None, list or str-keyed dict of those), or None."""
+    if depth > 20:
+        return "it is nested more than 20 levels deep"
+    if value is None or isinstance(value, (bool, str)):
+        return None
+    if isinstance(value, int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value!r} is not a finite number"
+    if isinstance(value, list):
+        return next((why for v in value if (why := _not_plain(v, depth + 1))), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"the dict key {k!r} is a {type(k).__name__}, not a string"
+            if why := _not_plain(v, depth + 1):
+                return why
+        return None
+    hint = " (write a list: [...])" if isinstance(value, (tuple, set, frozenset)) else ""
+    return f"{value!r} is a {type(value).__name__}{hint}"
+
+
+def check_parameters(parameters: Mapping[str, Any]) -> None:
+    """Refuse, before anything runs, a name that is not a Python identifier (or is a keyword) and a value that is
+    not a plain literal: papermill writes each as `NAME = VALUE` into the notebook, and the index as JSON."""
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ReportError(f"parameter name {name!r} is not a Python identifier")
+        if keyword.iskeyword(name):
+            raise ReportError(f"parameter name {name!r} is a Python keyword")
+        if why := _not_plain(value):
+            raise ReportError(
+                f"parameter {name} = {value!r} is not a plain literal: {why}; use numbers, strings, True/False, "
+                "None, and lists or dicts (string keys) of those"
+            )
 
 
 def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, base: Path | None = None) -> dict:
@@ -135,9 +172,8 @@ def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, ba
         if name in params and params[name] is not None:
             params[name] = str((PROJ_ROOT / params[name]).resolve())
     base = Path.cwd() if base is None else Path(base)
+    check_parameters(dict(overrides or {}))
     for name, value in dict(overrides or {}).items():
-        if not name.isidentifier():
-            raise ReportError(f"parameter name {name!r} is not a Python identifier")
         if name in PATH_PARAMETERS and isinstance(value, (str, os.PathLike)):
             value = str((base / Path(value).expanduser()).resolve())
         params[name] = value
@@ -205,20 +241,58 @@ def open_source(source: str, albums_per_tag: int = 30, *, max_cover_px: int = 60
 # --- running and exporting ------------------------------------------------------------------------------------
 
 
+def scrapes(notebook: Path) -> bool:
+    """Whether a notebook fills the corpus (`NN_scrape.ipynb`): the only one allowed to create the `db` file."""
+    return notebook.stem.split("_", 1)[-1] == "scrape"
+
+
+def check_corpus(db: Any, notebooks: Sequence[Path]) -> None:
+    """Refuse a `db` that does not exist unless a notebook in the run scrapes into it (nothing else may create it).
+
+    Only notebooks whose parameters cell has `db` read the corpus; a run of others needs none.
+    """
+    if db is None or Path(str(db)).exists() or any(scrapes(nb) for nb in notebooks):
+        return
+    if not any("db" in notebook_defaults(nb) for nb in notebooks):
+        return
+    first = next((nb for nb in find_notebooks(notebooks[0].parent) if scrapes(nb)), None) if notebooks else None
+    how = f"run {first.stem} first (bcanalysis report --only {first.stem[:2]} -p db …) or " if first else ""
+    raise ReportError(f"no corpus at {db}: {how}fill one with bcanalysis scrape --db {db} …")
+
+
+def _kernel_manager_class(socket_dir: str) -> type | None:
+    """A kernel manager that talks to its kernel over Unix sockets in `socket_dir` (not TCP on localhost), so the
+    kernel has no unencrypted TCP ports and says nothing about them; None (papermill's default) on Windows."""
+    if os.name == "nt":
+        return None
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            kw.setdefault("transport", "ipc")
+            kw.setdefault("ip", os.path.join(socket_dir, "kernel"))
+            super().__init__(**kw)
+
+    return IPCKernelManager
+
+
 def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str, cwd: Path) -> None:
-    """Run one notebook with papermill, writing the executed copy to `dst`; raises ReportError naming the cell."""
+    """Run one notebook with papermill, writing the executed copy to `dst`; raises NotebookFailed naming the cell."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    try:
-        pm.execute_notebook(
-            str(src), str(dst), parameters=dict(parameters), kernel_name=kernel, cwd=str(cwd),
-            progress_bar=False, log_output=False, report_mode=False,
-        )  # fmt: skip
-    except PapermillExecutionError as exc:
-        cell = f"cell {exc.cell_index}" + (f" (In [{exc.exec_count}])" if exc.exec_count else "")
-        source = " ".join(str(exc.source).strip().splitlines()[:2])[:160]
-        raise ReportError(f"{src.name} failed at {cell}: {exc.ename}: {exc.evalue}\n  code: {source}") from exc
+    with tempfile.TemporaryDirectory(prefix="bcanalysis-kernel-") as sockets:
+        manager = _kernel_manager_class(sockets)
+        extra = {} if manager is None else {"kernel_manager_class": manager}
+        try:
+            pm.execute_notebook(
+                str(src), str(dst), parameters=dict(parameters), kernel_name=kernel, cwd=str(cwd),
+                progress_bar=False, log_output=False, report_mode=False, **extra,
+            )  # fmt: skip
+        except PapermillExecutionError as exc:
+            cell = f"cell {exc.cell_index}" + (f" (In [{exc.exec_count}])" if exc.exec_count else "")
+            source = " ".join(str(exc.source).strip().splitlines()[:2])[:160]
+            raise NotebookFailed(f"{src.name} failed at {cell}: {exc.ename}: {exc.evalue}\n  code: {source}") from exc
 
 
 _CODE_TOGGLE = """
@@ -233,18 +307,33 @@ _CODE_TOGGLE = """
 """
 
 
+#: The lab template without what it fetches from CDNs (require.js, MathJax, mermaid): the reports use none of them,
+#: and a report must open with no network and send no request.
+_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
 def to_html(ipynb: Path, dst: Path, *, code: str = "show") -> Path:
-    """Export an executed notebook to standalone HTML (lab template, images embedded).
+    """Export an executed notebook to standalone HTML (lab template, images embedded, no script from elsewhere:
+    it opens from a file with no network and sends no request).
 
     `code`: "show" (code visible, with a hide/show button), "folded" (hidden until the button is pressed), or
     "none" (code cells left out of the file).
     """
+    import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
-    exporter = HTMLExporter(template_name="lab", embed_images=True, exclude_input=code == "none")
+    exporter = HTMLExporter(
+        template_name="lab", embed_images=True, exclude_input=code == "none",
+        extra_loaders=[jinja2.DictLoader({"bcanalysis_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="bcanalysis_offline.html.j2",
+    )  # fmt: skip
     exporter.exclude_input_prompt = code == "none"
     body, _ = exporter.from_notebook_node(nbformat.read(str(ipynb), as_version=4))
     if code != "none":
@@ -279,21 +368,23 @@ def run_report(
 ) -> Report:
     """Execute the notebooks in order, export each to HTML in `out`, and write `out/index.html`.
 
-    Raises ReportError naming the notebook and cell if one fails; the index then records the failure and the
-    notebooks before it keep their reports.
+    Raises ReportError before running anything for a bad parameter name or value, or a `db` with no corpus that no
+    notebook in the run scrapes into; NotebookFailed naming the notebook and cell if one fails (the index then
+    records the failure and the notebooks before it keep their reports).
     """
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
     say = log or (lambda _msg: None)
+    params = build_parameters(source, parameters)  # refuses bad names and values before anything runs
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = find_notebooks(notebooks_dir, only)
-    params = build_parameters(source, parameters)
+    check_corpus(params.get("db"), notebooks)
     out_dir = Path(out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()
     report = Report(index=out_dir / "index.html", parameters=params, defaults=notebook_defaults(notebooks[0]))
     started = datetime.now(timezone.utc)
-    failure: ReportError | None = None
+    failure: NotebookFailed | None = None
     for nb in notebooks:
         run = NotebookRun(name=nb.stem, ipynb=out_dir / nb.name)
         report.runs.append(run)
@@ -301,7 +392,7 @@ def run_report(
         t0 = time.perf_counter()
         try:
             execute(nb, run.ipynb, params, kernel=kernel, cwd=notebooks_dir)
-        except ReportError as exc:
+        except NotebookFailed as exc:
             run.error = str(exc)
             failure = exc
         run.seconds = time.perf_counter() - t0
@@ -310,108 +401,6 @@ def run_report(
         say(f"[report] {nb.name}: {'FAILED' if run.error else 'ok'} in {run.seconds:.1f} s → {run.html}")
         write_index(report, started=started)
         if failure:
-            raise ReportError(f"{failure}\n  reports so far: {report.index}") from failure
+            raise NotebookFailed(f"{failure}\n  reports so far: {report.index}") from failure
     write_index(report, started=started)
     return report
-
-
-# --- the index ------------------------------------------------------------------------------------------------
-
-
-def package_versions(names: Sequence[str] = VERSIONED) -> dict[str, str]:
-    """Installed versions of `names` (and Python); 'not installed' for those missing."""
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def git_commit(root: Path = PROJ_ROOT) -> str:
-    """The commit the code ran at (with "+dirty" if tracked files changed), or "unknown" outside git."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True,
-            timeout=10,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return sha + ("+dirty" if dirty else "")
-
-
-def corpus_size(db: Any) -> str:
-    """Albums, covers and palettes in the corpus at `db`, as a short sentence; '—' if it cannot be read."""
-    if not db or not Path(str(db)).exists():
-        return "—"
-    try:
-        from bcanalysis.store import Corpus
-
-        with Corpus(str(db), create=False) as corpus:
-            n = corpus.counts()
-    except Exception as exc:  # noqa: BLE001 - the index must still be written
-        return f"unreadable ({type(exc).__name__})"
-    return f"{n['albums']:,} albums · {n['cover_ok']:,} covers · {n['palettes']:,} palettes"
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def write_index(report: Report, *, started: datetime | None = None) -> Path:
-    """Write `index.html`: links to each report, the parameters, corpus size, versions, commit and timings.
-
-    Every value is HTML-escaped: parameters and corpus text may come from users or scraped pages.
-    """
-    rows = []
-    for run in report.runs:
-        link = f'<a href="{_e(run.html.name)}">{_e(run.name)}</a>' if run.html else _e(run.name)
-        nb = f'<a href="{_e(run.ipynb.name)}">.ipynb</a>' if run.ipynb.exists() else ""
-        status = f'<span class="bad">failed</span><pre>{_e(run.error)}</pre>' if run.error else "ok"
-        size = f"{run.html.stat().st_size / 1e6:.1f} MB" if run.html and run.html.exists() else ""
-        cells = (link, nb, status, f"{run.seconds:.1f} s", size)
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    effective = {**report.defaults, **report.parameters}
-    params = "".join(
-        f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td>"
-        f"<td class=\"meta\">{'injected' if k in report.parameters else 'notebook default'}</td></tr>"
-        for k, v in effective.items()
-    )
-    versions = " · ".join(f"{_e(k)} {_e(v)}" for k, v in package_versions().items())
-    total = sum(r.seconds for r in report.runs)
-    when = (started or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
-    page = _INDEX.format(
-        rows="\n".join(rows), params=params, versions=versions, total=f"{total:.1f}",
-        corpus=_e(corpus_size(report.parameters.get("db"))), commit=_e(git_commit()), when=_e(when),
-        source=_e(report.parameters.get("source", "")),
-    )  # fmt: skip
-    report.index.write_text(page, encoding="utf-8")
-    return report.index
-
-
-_INDEX = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>bcanalysis reports</title>
-<style>
- body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; }}
- table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
- td, th {{ border-bottom: 1px solid #ddd; padding: 4px 12px 4px 0; text-align: left; vertical-align: top; }}
- code, pre {{ font-size: 13px; }} pre {{ white-space: pre-wrap; margin: 0; }} .bad {{ color: #b00; font-weight: bold; }}
- .meta {{ color: #555; }}
-</style></head><body>
-<h1>bcanalysis — colour topics of Bandcamp covers</h1>
-<p class="meta">Source <b>{source}</b> · corpus: {corpus} · run started {when} · {total} s in notebooks</p>
-<h2>Reports</h2>
-<table><tr><th>notebook</th><th>executed</th><th>status</th><th>time</th><th>size</th></tr>
-{rows}
-</table>
-<h2>Parameters</h2>
-<table>{params}</table>
-<h2>Environment</h2>
-<p class="meta">git commit <code>{commit}</code></p>
-<p class="meta">{versions}</p>
-</body></html>
-"""

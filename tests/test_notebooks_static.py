@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -72,3 +73,20 @@ def test_house_style(path: Path) -> None:
             assert not isinstance(node, (ast.For, ast.While)), f"{path.name}: a loop in\n{cell.source}"
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
     assert len(markdown) >= len(code) // 2, f"{path.name}: tell the story in Markdown"
+
+
+#: Numbers a Markdown cell may hold: rule constants, versions, an address, the 2020 analysis's corpus size (a
+#: citation) — never a result of the run (results are printed by code).
+ALLOWED_NUMBERS = {"0.05", "1.2.0", "127.0.0.1", "25,006"}
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
+def test_no_result_typed_into_markdown(path: Path) -> None:
+    """Findings are printed from the run's results (`bcanalysis.topics.findings`); Markdown states methods and rules.
+    A decimal or thousands-grouped number in Markdown is a result typed in (it was: "NPMI 0.22 against 0.14")."""
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            typed = [t for t in re.findall(r"\d[\d.,]*\d", cell.source) if ("." in t or "," in t)
+                     and t not in ALLOWED_NUMBERS]  # fmt: skip
+            assert not typed, f"{path.name}: numbers typed into Markdown {typed}:\n{cell.source}"

@@ -97,3 +97,17 @@ def test_exemplar_strips_with_covers(model, albums):
     fig = plots.exemplar_strips(model, albums, 1, n=3, cover=lambda row: seen.append(row["url"]) or np.zeros((4, 4, 3)))
     assert seen == list(topics.exemplars(model, albums, 1, 3)["url"])
     assert len(fig.axes) == 6
+
+
+def test_heatmap_rows_are_genres_or_places_never_mixed(model, albums):
+    where = ["Oslo" if i % 2 else "Detroit" for i in range(len(albums))]
+    placed = albums.assign(tags=[[*t, w] for t, w in zip(albums["tags"], where, strict=True)],  # as Bandcamp lists
+                           location=[w + ", Norway" if w == "Oslo" else w for w in where])
+    genre_rows = [t.get_text() for t in plots.tag_topic_heatmap(topics.tag_topic_table(model, placed)).axes[0]
+                  .get_yticklabels()]
+    assert genre_rows == ["tag0", "tag1", "tag2"]
+    fig = plots.tag_topic_heatmap(topics.place_topic_table(model, placed))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Detroit", "Oslo"]
+    assert fig.axes[0].get_title().startswith("place × topic")
+    empty = plots.tag_topic_heatmap(topics.place_topic_table(model, albums))  # no `location`: no places known
+    assert "no place is on enough albums" in empty.axes[0].texts[0].get_text() and not empty.axes[0].images

@@ -141,3 +141,14 @@ def test_space_comparison_one_line_per_space_in_four_panels():
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["rgb", "hls", "oklab"]
     with pytest.raises(ValueError, match="stability"):
         plots.space_comparison(table.drop(columns="stability"))
+
+
+def test_stat_trends_keeps_to_the_largest_groups_and_the_highlighted(table):
+    sizes = table[table["variable"] == "lightness"].groupby("group")["n_albums"].sum()
+    smallest = sizes.drop("(all)").idxmin()
+    ax = plots.stat_trends(table, "lightness", max_groups=3).axes[0]
+    shown = [line.get_label() for line in ax.lines]
+    assert len(shown) == 3 and "(all)" in shown and smallest not in shown
+    assert shown == sorted(["(all)", *sizes.drop("(all)").sort_values(ascending=False).index[:2]])
+    ax = plots.stat_trends(table, "lightness", max_groups=2, highlight=[smallest]).axes[0]
+    assert sorted(line.get_label() for line in ax.lines) == sorted(["(all)", smallest])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -47,6 +48,8 @@ def test_report_runs_in_order_injects_parameters_and_writes_index(notebooks: Pat
     assert "x is 42" in first
     second = (out / "02_second.html").read_text()
     assert "data:image/png;base64," in second  # the figure is embedded, viewable offline
+    for page in (first, second):  # and nothing is fetched from elsewhere (the lab template loads require.js, MathJax)
+        assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=\"?https?:|import\(\"https?:", page)
     # untrusted text from data stays text: escaped in the table, never a live tag, in every file we wrote
     assert "&lt;img src=x onerror=alert(1)&gt;" in second
     index = (out / "index.html").read_text()
@@ -96,7 +99,7 @@ def test_cli_report_errors_are_clean(notebooks: Path, tmp_path: Path, capsys) ->
     assert "no notebook matches 09" in capsys.readouterr().err
     (notebooks / "01_first.ipynb").write_text(json.dumps(json.loads((notebooks / "01_first.ipynb").read_text())))
     _notebook(notebooks / "01_first.ipynb", new_code_cell("1 / 0"))
-    assert cli.main(["report", "--notebooks", str(notebooks), "--out", str(tmp_path)]) == 2
+    assert cli.main(["report", "--notebooks", str(notebooks), "--out", str(tmp_path)]) == 1  # a failure, not bad input
     err = capsys.readouterr().err
     assert "bcanalysis: error: 01_first.ipynb failed at cell" in err and "ZeroDivisionError" in err
 
@@ -111,3 +114,66 @@ def test_parameters_literals_paths_and_sources(tmp_path: Path) -> None:
         report.build_parameters("web")
     with pytest.raises(report.ReportError, match="not a Python identifier"):
         report.build_parameters("demo", {"1x": 2})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("import", "5", "'import' is a Python keyword"),
+        ("class", "1", "'class' is a Python keyword"),
+        ("x-y", "1", "'x-y' is not a Python identifier"),
+        ("x", "{(1, 2): 3}", "x = {(1, 2): 3} is not a plain literal: the dict key (1, 2) is a tuple"),
+        ("x", "(9, 12)", "is a tuple (write a list"),
+        ("x", "{1, 2}", "is a set"),
+        ("x", "1e999", "inf is not a finite number"),
+        ("x", "[1, b'raw']", "b'raw' is a bytes"),
+        ("x", "1j", "1j is a complex"),
+    ],
+)
+def test_cli_refuses_bad_parameters_before_running_anything(
+    notebooks: Path, tmp_path: Path, capsys, name: str, value: str, message: str
+) -> None:
+    out = tmp_path / "never"
+    code = cli.main(["report", "--notebooks", str(notebooks), "--out", str(out), "-p", name, value])
+    err = capsys.readouterr().err
+    assert code == 2 and "bcanalysis: error: parameter " in err and message in err, err
+    assert "Traceback" not in err and not out.exists()  # nothing ran: not even the output folder was made
+
+
+def test_plain_literals_pass_the_check() -> None:
+    report.check_parameters({"a": 1, "b": -2.5, "c": "x", "d": None, "e": True, "f": [1, [2, "3"]],
+                             "g": {"k": [1, {"n": None}]}, "match": 1})  # a soft keyword is a fine name
+    with pytest.raises(report.ReportError, match="nested more than 20"):
+        deep: list = [0]
+        for _ in range(25):
+            deep = [deep]
+        report.check_parameters({"deep": deep})
+
+
+def test_missing_corpus_is_refused_not_created(notebooks: Path, tmp_path: Path, capsys) -> None:
+    _notebook(notebooks / "01_first.ipynb", new_code_cell("print(db)"), parameters="db = 'corpus.sqlite'")
+    db = tmp_path / "nonexistent" / "x.sqlite"
+    argv = ["report", "--notebooks", str(notebooks), "--out", str(tmp_path / "r"), "-p", "db", str(db)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"bcanalysis: error: no corpus at {db}" in err and "bcanalysis scrape --db" in err
+    assert not db.parent.exists() and not (tmp_path / "r").exists()
+    # a run whose scraping notebook fills the corpus may start without one (here the "scrape" only prints)
+    _notebook(notebooks / "00_scrape.ipynb", new_code_cell("print('scraping into', db)"), parameters="db = 'c'")
+    assert cli.main([*argv, "--only", "00", "--only", "01"]) == 0
+    assert "run 00_scrape first" not in capsys.readouterr().err
+    assert cli.main([*argv, "--only", "01"]) == 2
+    assert "run 00_scrape first (bcanalysis report --only 00" in capsys.readouterr().err
+    assert not db.parent.exists()
+
+
+def test_no_kernel_transport_warning_in_the_output(notebooks: Path, tmp_path: Path, capfd) -> None:
+    """The kernel's stderr is the command's stderr: ipykernel warns there about unencrypted TCP unless it is not
+    on TCP at all."""
+    argv = ["report", "--notebooks", str(notebooks), "--out", str(tmp_path / "r"), "--only", "01", "-p", "x", "5"]
+    assert cli.main(argv) == 0
+    captured = capfd.readouterr()
+    assert "[report] 01_first.ipynb: ok" in captured.err  # stderr was captured at the file-descriptor level
+    assert "without encryption" not in captured.err + captured.out
+    executed = nbformat.read(str(tmp_path / "r" / "01_first.ipynb"), as_version=4)
+    assert "x is 10" in str(executed.cells)

@@ -118,3 +118,58 @@ def test_xkcd_colours_name_themselves():
 def test_topic_labels_read_as_names(model):
     labels = model.topic_labels()
     assert len(labels) == 4 and all(" · " in s for s in labels)
+
+
+def test_tag_column_is_found_under_then_page_tags_never_the_place():
+    df = pd.DataFrame({
+        "found_under": [["ambient"], ["rock", "pop"], [], ["metal"]],
+        "tags": [["ambient", "drone", "Oslo"], [], ["doom", "metal", "berlin"], ["metal", "sludge"]],
+        "location": ["Oslo, Norway", "Berlin, Germany", "Berlin", None],
+    })
+    assert topics.tag_column(df).tolist() == [["ambient", "drone"], ["rock", "pop"], ["doom", "metal"],
+                                              ["metal", "sludge"]]
+    no_places = df.drop(columns="location")  # a corpus without `location` knows no places: tags stay as they are
+    assert topics.tag_column(no_places).tolist()[0] == ["ambient", "drone", "Oslo"]
+    assert topics.tag_column(df.drop(columns="found_under")).tolist()[1] == []  # page tags alone
+    assert topics.places(df).tolist() == ["Oslo", "Berlin", "Berlin", None]
+    assert topics.places(no_places).tolist() == [None] * 4
+    with pytest.raises(ValueError, match="found_under' or 'tags'"):
+        topics.tag_column(df[["location"]])
+
+
+@pytest.fixture(scope="module")
+def placed(albums, planted) -> pd.DataFrame:
+    """The albums with a place: albums of planted topic 1 are from Oslo (spelt three ways), the rest from Berlin;
+    the place is also left among some page tags, as Bandcamp lists it."""
+    out = albums.copy()
+    has = out["colorgram"].map(lambda c: c is not None and len(c) > 0).to_numpy()
+    dominant = np.full(len(out), -1)
+    dominant[has] = planted.mixtures.argmax(axis=1)
+    spellings = ["Oslo, Norway", "oslo", "Oslo"]
+    out["location"] = [spellings[i % 3] if d == 1 else ("Berlin, Germany" if d >= 0 else None)
+                       for i, d in enumerate(dominant)]
+    out["tags"] = [[*t, "Oslo"] if d == 1 else t for t, d in zip(out["tags"], dominant, strict=True)]
+    return out
+
+
+def test_place_table_is_apart_from_the_genre_table(placed, model, planted):
+    genres = topics.tag_topic_table(model, placed)
+    assert set(genres["tag"]) == {"rock", "pop", "all"}  # "Oslo" stays out of the genres, though among the tags
+    by_place = topics.place_topic_table(model, placed)
+    assert set(by_place["place"]) == {"Oslo", "Berlin"} and by_place.attrs["group"] == "place"
+    k = _topic_of_planted(model, planted, 1)
+    oslo = by_place[by_place["place"] == "Oslo"].set_index("topic")
+    theta = model.transform(planted.palettes)
+    is_oslo = planted.mixtures.argmax(axis=1) == 1
+    assert oslo.loc[k, "n_albums"] == is_oslo.sum()
+    assert oslo.loc[k, "mean_weight"] == pytest.approx(theta[is_oslo, k].mean())
+    assert oslo.loc[k, "lift"] > 2 and oslo.loc[k, "significant"]
+    assert topics.place_topic_table(model, placed.drop(columns="location")).empty  # no places known
+
+
+def test_exemplars_reuse_given_weights(albums, model):
+    w = topics.topic_weights(model, albums)
+    assert topics.exemplars(model, albums, 1, 4, weights=w).index.tolist() == \
+        topics.exemplars(model, albums, 1, 4).index.tolist()
+    with pytest.raises(ValueError, match="pass topic_weights"):
+        topics.exemplars(model, albums, 1, 4, weights=w.iloc[:10])

@@ -19,10 +19,12 @@ demo_catalogue = importlib.import_module("bcanalysis.demo.catalogue")
 
 
 def albums_frame(albums) -> pd.DataFrame:
-    """The albums DataFrame a corpus would give, with each cover's planted (true) palette."""
+    """The albums DataFrame a corpus would give (the place kept apart from the page tags, in `location`), with each
+    cover's planted (true) palette."""
     return pd.DataFrame({
         "url": [a.url for a in albums],
-        "tags": [list(a.tags) for a in albums],
+        "tags": [[t for t in a.tags if t not in demo_catalogue.PLACES] for a in albums],
+        "location": [next(t for t in a.tags if t in demo_catalogue.PLACES) for a in albums],
         "found_under": [list(a.listed_under) for a in albums],
         "release_date": pd.to_datetime([a.release_date for a in albums]),
         "colorgram": [[c for c, _ in a.palette()] for a in albums],
@@ -39,18 +41,32 @@ def test_planted_darkening_is_found_and_only_there(drifting):
     assert demo_catalogue.DRIFT == {"ambient": ("midnight", 0.7)}
     table = trend_test(drifting, "lightness")
     assert table.loc["ambient", "significant"] and table.loc["ambient", "hi"] < 0
-    others = table.drop(index=["ambient", ALL])
-    assert len(others) == 9 and not others["significant"].any(), others
+    # groups are genre tags (found under, then page tags: sub-genres too), never places
+    assert set(demo_catalogue.TAGS) <= set(table.index) and not set(demo_catalogue.PLACES) & set(table.index)
+    assert table.loc[["dark ambient", "soundscape"], "significant"].all()  # page tags of ambient albums drift too
+    control = table.loc[[t for t in demo_catalogue.TAGS if t != "ambient"]]
+    assert not control["significant"].any(), control  # the nine other main genres: the no-trend control
+    assert table.attrs["variable"] == "lightness"
     dark = trend_test(drifting, "near_black")
     assert dark.loc["ambient", "significant"] and dark.loc["ambient", "lo"] > 0
+
+
+def test_places_are_groups_of_their_own(drifting):
+    by_place = trend_test(drifting, "lightness", group="place")
+    assert set(by_place.index) == {*demo_catalogue.PLACES, ALL}
+    placed = drifting.assign(tags=[[*t, p] for t, p in zip(drifting["tags"], drifting["location"], strict=True)])
+    by_tag = trend_test(placed, "lightness")  # the place still among the page tags: `location` keeps it out
+    assert set(demo_catalogue.PLACES) & set(by_tag.index) == set() and "ambient" in by_tag.index
+    unknown = trend_test(placed.drop(columns="location"), "lightness")  # no `location`: no places known
+    assert set(demo_catalogue.PLACES) <= set(unknown.index)
 
 
 def test_no_trend_where_none_was_planted(monkeypatch):
     monkeypatch.setattr(demo_catalogue, "DRIFT", {})
     flat = albums_frame(demo_catalogue.catalogue.__wrapped__(60, 1))
     for variable in ("lightness", "saturation", "near_black", "near_white"):
-        table = trend_test(flat, variable)
-        assert not table["significant"].any(), (variable, table)
+        table = trend_test(flat, variable, group="found_under")  # the ten main genres (a column as the grouping)
+        assert len(table) == 11 and not table["significant"].any(), (variable, table)
 
 
 def test_bands_agree_with_scipy_bootstrap_and_means_with_pandas(drifting):
@@ -66,7 +82,8 @@ def test_bands_agree_with_scipy_bootstrap_and_means_with_pandas(drifting):
     width = ci.high - ci.low
     assert overall.loc[year, "lo"] == pytest.approx(ci.low, abs=0.1 * width)
     assert overall.loc[year, "hi"] == pytest.approx(ci.high, abs=0.1 * width)
-    assert set(table["group"]) == {ALL, *demo_catalogue.TAGS}
+    genres = {t for tags in drifting["found_under"] + drifting["tags"] for t in tags}  # found under + page tags
+    assert set(table["group"]) == {ALL, *genres} and not set(demo_catalogue.PLACES) & genres
 
 
 def test_topic_prevalence_per_year(drifting):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -33,12 +35,20 @@ def test_bit_depth_slider_changes_view_and_vocabulary(palettes) -> None:
     assert w.result.info["vocabulary"] == len({tuple(c) for p in palettes for c in p})
 
 
-def test_static_view_for_papermill_equals_live_first_render(palettes) -> None:
+def test_offline_explorer_for_papermill_holds_every_depth_the_slider_reaches(palettes) -> None:
     static = widgets.explore_bit_depth(palettes, bits=15, live=False)
     live = widgets.explore_bit_depth(palettes, bits=15)
-    assert isinstance(static, widgets.View)
-    assert static.png == live.result.png and static.caption == live.result.caption
-    assert 'src="data:image/png;base64,' in static._repr_html_()
+    assert isinstance(static, widgets.OfflineExplorer)
+    assert static.view.png == live.result.png and static.view.caption == live.result.caption
+    assert sorted(static.views) == [(b,) for b in range(3, 25, 3)]
+    slider = live.children[0]
+    for bits in (3, 9, 24):
+        slider.value = bits
+        assert static.views[(bits,)].png == live.result.png and static.views[(bits,)].caption == live.result.caption
+    page = static._repr_html_()
+    assert 'data-bcanalysis-widget="bit-depth"' in page and 'src="data:image/png;base64,' in page
+    assert '<input type="range"' in page and 'data-bcanalysis="bit-depth" min="3" max="24" step="3" value="15"' in page
+    assert "http" not in page.replace("http-equiv", "")  # no CDN, no request: everything is inline
 
 
 def test_bad_input_is_clear() -> None:
@@ -52,3 +62,19 @@ def test_views_and_tables_escape_untrusted_text() -> None:
     view = widgets.View(widgets.png(np.zeros((1, 1, 3), np.uint8)), caption=XSS)
     page = view._repr_html_() + widgets.table_html([[XSS, "rock"]], ["title", XSS])
     assert XSS not in page and page.count("&lt;img src=x onerror=alert(1)&gt;") == 4
+    view.html_extra = widgets.table_html([[XSS]], ["title"])
+    explorer = widgets.OfflineExplorer("x", [widgets.Control("topic", "topic", [0, 1], 0, kind="select",
+                                                             labels=[XSS, "</script><b>"])],
+                                       {(0,): view, (1,): view})  # fmt: skip
+    page = explorer._repr_html_()
+    assert XSS not in page and "</script><b>" not in page  # captions, labels and extra HTML in the data escaped too
+
+
+def test_what_a_reader_sees_carries_no_timing_or_test_plumbing(palettes) -> None:
+    w = widgets.explore_bit_depth(palettes, bits=12, samples=2)
+    w.children[0].value = 9
+    view = w.result
+    assert view.render == 2 and view.ms >= 0  # kept for tests and benchmarks…
+    shown = repr(view) + w.view.value + str(view)
+    assert not re.search(r"render \d|\d ms|cached", shown)  # …never shown (it was: "render 2 · 4 ms")
+    assert repr(view) == f"View({view.caption!r})" and 'data-render="2"' in w.view.value

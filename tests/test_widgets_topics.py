@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -52,40 +50,70 @@ def test_topic_count_slider_shows_each_model_from_the_sweep(sweep, no_refit) -> 
     slider.value = 4
     second = w.result
     assert second.render == first.render + 1 and second.png != first.png and second.info["n_topics"] == 4
-    assert second.ms < 200, f"slider move took {second.ms:.0f} ms"
     assert "12-bit, 4 topics" in w.view.value  # what the browser shows
     slider.value = 3
-    assert w.result.cached and w.result.png == first.png and w.result.ms < 200
+    assert w.result.cached and w.result.png == first.png
     depth.value = 9
     assert w.result.info == {"bits": 9, "n_topics": 3} and "9-bit" in w.result.caption
 
 
-def test_every_move_is_under_200_ms_from_a_reloaded_cache(palettes, sweep, tmp_path) -> None:
+def test_every_move_reads_a_reloaded_cache_and_fits_nothing(palettes, tmp_path, monkeypatch) -> None:
     cache = tmp_path / "cache"
     topics.sweep(palettes, bits=(12,), n_topics=[2, 3, 4, 5], random_state=0, cache_dir=cache, progress=False)
     reloaded = topics.sweep(palettes, bits=(12,), n_topics=[2, 3, 4, 5], random_state=0, cache_dir=cache,
                             progress=False)  # fmt: skip
+    assert reloaded.table["cached"].all()
+    monkeypatch.setattr(topics.engines, "fit_engine", lambda *a, **k: pytest.fail("a model was fitted"))
     w = widgets.explore_topic_counts(reloaded, bits=12, n_topics=2)
-    times = []
     for n in (3, 4, 5, 4, 3, 2):
-        t0 = time.perf_counter()
         w.children[0].value = n
-        times.append((time.perf_counter() - t0) * 1000)
         assert w.result.info["n_topics"] == n
-    assert max(times) < 200, times
+        assert w.result.png == widgets.topic_grid_view(reloaded.model(12, n)).png
 
 
-def test_static_views_match_the_model(sweep) -> None:
+def test_offline_views_match_the_models(sweep, palettes) -> None:
     static = widgets.explore_topic_counts(sweep, bits=12, n_topics=4, live=False)
     model = sweep.model(12, 4)
-    assert isinstance(static, widgets.View) and static.info == {"bits": 12, "n_topics": 4}
+    assert isinstance(static, widgets.OfflineExplorer) and static.view.info == {"bits": 12, "n_topics": 4}
+    assert sorted(static.views) == [(n, b) for n in (2, 3, 4) for b in (9, 12)]  # (count, depth): every model
+    assert all(v.info == {"bits": b, "n_topics": n} for (n, b), v in static.views.items())
+    page = static._repr_html_()
+    assert 'data-bcanalysis="topic-count" min="2" max="4" step="1" value="4"' in page
+    assert '<select id="' in page and 'data-bcanalysis="depth"' in page and '<option value="12" selected>' in page
     pixels = widgets.topic_grid_pixels(model)
     assert pixels.shape == (4, 15, 3)
     assert (pixels[0] == model.top_colors(0, 15, order="hls")).all()
     near = widgets.explore_topic_counts(sweep, bits=15, n_topics=18, live=False)  # nearest fitted values
-    assert near.info == {"bits": 12, "n_topics": 4}
+    assert near.view.info == {"bits": 12, "n_topics": 4}
     stacked = widgets.topic_grids(sweep, n_topics=3)
     assert "9-bit (3 topics)" in stacked.caption and "12-bit (3 topics)" in stacked.caption
+
+
+def _image(view):
+    from io import BytesIO
+
+    from PIL import Image
+
+    return np.asarray(Image.open(BytesIO(view.png)).convert("RGB"))
+
+
+def test_topic_grid_is_labelled_like_the_report(sweep, palettes) -> None:
+    """Each row: number and colour names, the topic's share of the corpus, then its colours (as in notebook 05)."""
+    model = sweep.model(12, 3)
+    shares = topics.topic_shares(model, palettes)
+    assert shares.sum() == pytest.approx(1) and shares == pytest.approx(model.transform(palettes).mean(axis=0))
+    bare, labelled = widgets.topic_grid_view(model), widgets.topic_grid_view(model, shares=shares)
+    assert "share of the corpus" in labelled.caption and "share" not in bare.caption
+    cells = np.repeat(np.repeat(widgets.topic_grid_pixels(model), 18, axis=0), 18, axis=1)
+    for view in (bare, labelled):
+        image = _image(view)
+        assert image.shape[0] == cells.shape[0] and (image[:, -cells.shape[1]:] == cells).all()  # colours at right
+        text = image[:, : image.shape[1] - cells.shape[1]]
+        for k in range(3):  # every row has writing (dark pixels) before its colours
+            assert (text[k * 18 : (k + 1) * 18] < 100).any()
+    assert _image(labelled).shape[1] > _image(bare).shape[1]  # the share column
+    w = widgets.explore_topic_counts(sweep, bits=12, n_topics=3, palettes=palettes)
+    assert w.result.png == labelled.png  # the live slider draws the same labelled grid
 
 
 class _NoCovers:
@@ -122,7 +150,7 @@ def test_topic_explorer_shows_palette_lift_and_exemplars(sweep, albums) -> None:
     assert first.info == {"topic": 0} and first.caption.startswith("topic 0: ")
     dropdown.value = 2
     second = w.result
-    assert second.info == {"topic": 2} and second.png != first.png and second.ms < 200
+    assert second.info == {"topic": 2} and second.png != first.png
     page = w.view.value
     assert "Genres that wear topic 2" in page and "Covers loading most on it" in page
     assert XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page  # the XSS tag's lift row, escaped
@@ -137,4 +165,5 @@ def test_topic_table_and_exemplar_grid(sweep, albums) -> None:
     assert list(table.index) == [0, 1, 2] and abs(table["share of corpus"].sum() - 1) < 1e-6
     assert all(len(words.split()) == 15 for words in table["top colours"])
     grid = widgets.exemplar_grid(model, albums, _NoCovers(), n=4)
-    assert "rows: topics 1..3" in grid.caption and grid.png.startswith(b"\x89PNG")
+    assert "rows: topics 0..2" in grid.caption and grid.mime == "image/jpeg" and grid.png.startswith(b"\xff\xd8")
+    assert "<th>topic</th>" in grid.html_extra and "<td>0</td>" in grid.html_extra  # numbered from 0, as everywhere

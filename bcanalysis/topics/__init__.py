@@ -4,13 +4,25 @@
     model = topics.fit(palettes, bits=12, n_topics=18, random_state=0)
     result = topics.sweep(palettes, bits=(9, 12, 15), n_topics=range(1, 20), random_state=0, cache_dir="data/cache")
     result.table, result.recommend(), result.model(12, 18)
-    topics.tag_topic_table(model, albums_df), topics.exemplars(model, albums_df, k=3, n=8)
+    topics.tag_topic_table(model, albums_df), topics.place_topic_table(model, albums_df)   # genres, places apart
+    topics.exemplars(model, albums_df, k=3, n=8)
     topics.trends(model, albums_df), topics.trend_test(albums_df), topics.intertopic_map(model, albums_df)
     topics.similar(model, albums_df, url), topics.compare_spaces(albums_df)
+    topics.findings.space_verdict(table), topics.findings.drift_verdict(test)   # conclusions, computed
 """
 
+from bcanalysis.topics import findings  # verdicts over the tables below
 from bcanalysis.topics.engines import ENGINES
-from bcanalysis.topics.genres import album_palettes, exemplars, tag_topic_table, topic_weights
+from bcanalysis.topics.genres import (
+    album_palettes,
+    exemplars,
+    place_topic_table,
+    places,
+    tag_column,
+    tag_topic_table,
+    topic_shares,
+    topic_weights,
+)
 from bcanalysis.topics.intertopic import intertopic_map
 from bcanalysis.topics.metrics import (
     coherence_npmi,
@@ -50,17 +62,22 @@ __all__ = [
     "compare_spaces",
     "coherence_umass",
     "exemplars",
+    "findings",
     "fit",
     "intertopic_map",
     "match_topics",
     "matched_similarity",
     "palette_stats",
+    "place_topic_table",
+    "places",
     "planted_palettes",
     "recovery",
     "similar",
     "sweep",
+    "tag_column",
     "tag_topic_table",
     "topic_diversity",
+    "topic_shares",
     "topic_weights",
     "trend_test",
     "trends",

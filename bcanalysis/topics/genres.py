@@ -1,9 +1,15 @@
-"""Topics ↔ genres: per-album topic weights from the albums DataFrame, tag × topic lift with a significance test,
-and the albums that load most on a topic.
+"""Topics ↔ genres (and places): per-album topic weights from the albums DataFrame, genre × topic and place × topic
+lift with a significance test, and the albums that load most on a topic.
+
+Bandcamp lists an album's place among its tags ("… , ambient, Oslo"); the corpus keeps it apart in `location`.
+`tag_column` is the one rule for an album's genre tags that every genre table, trend and comparison uses; `places`
+gives its place.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,9 +29,51 @@ def _has_palette(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and len(value) > 0
 
 
-def tag_column(albums: pd.DataFrame) -> str:
-    """Where an album's genre tags are: the discover tags it was found under if known, else its page tags."""
-    return "found_under" if "found_under" in albums else "tags"
+def _as_list(value: Any) -> list:
+    return [str(v) for v in value] if isinstance(value, (list, tuple, set, np.ndarray)) else []
+
+
+def _city(location: Any) -> str | None:
+    """'Oslo, Norway' → 'Oslo'; a bare place keyword stays as it is; None or '' → None."""
+    if not isinstance(location, str) or not location.strip():
+        return None
+    return location.split(",")[0].strip() or None
+
+
+def places(albums: pd.DataFrame) -> pd.Series:
+    """Each album's place, or None: the city part of its `location` ("Oslo, Norway" → "Oslo"), matched without
+    regard to case and spelt as most albums spell it. A DataFrame without `location` knows no places (all None)."""
+    if "location" not in albums:
+        return pd.Series([None] * len(albums), index=albums.index, dtype=object)
+    city = [_city(v) for v in albums["location"]]
+    counts = Counter(c for c in city if c)
+    spelling: dict[str, str] = {}
+    for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):  # most albums' spelling first
+        spelling.setdefault(name.casefold(), name)
+    return pd.Series([spelling[c.casefold()] if c else None for c in city], index=albums.index, dtype=object)
+
+
+def tag_column(albums: pd.DataFrame) -> pd.Series:
+    """Each album's genre tags, as a list: THE rule every genre ↔ topic table, trend and comparison uses.
+
+    The discover tags the album was found under (`found_under`, the genres the scrape asked for), then its page tags
+    (`tags`) not among them, when there are any; never its place (`location`, also dropped from the tags of a corpus
+    that still lists it there). Order is kept, so the first tag is the album's main genre.
+    """
+    if "found_under" not in albums and "tags" not in albums:
+        raise ValueError("albums DataFrame needs a 'found_under' or 'tags' column to know each album's genres")
+    found = albums["found_under"].map(_as_list) if "found_under" in albums else None
+    page = albums["tags"].map(_as_list) if "tags" in albums else None
+    if "location" in albums:
+        where = albums["location"].map(lambda v: {v.casefold().strip(), (_city(v) or "").casefold()}
+                                       if isinstance(v, str) else set())
+    else:
+        where = pd.Series([set()] * len(albums), index=albums.index)
+    out = []
+    for i in range(len(albums)):
+        tags = [*(found.iloc[i] if found is not None else []), *(page.iloc[i] if page is not None else [])]
+        out.append([t for t in dict.fromkeys(tags) if t.casefold().strip() not in where.iloc[i]])
+    return pd.Series(out, index=albums.index, dtype=object, name="genres")
 
 
 def album_palettes(albums: pd.DataFrame) -> tuple[pd.Index, list[np.ndarray]]:
@@ -50,6 +98,13 @@ def topic_weights(model, albums: pd.DataFrame) -> pd.DataFrame:
     if not palettes:
         raise ValueError("no album in the DataFrame has a palette (colorgram is None or empty everywhere)")
     return pd.DataFrame(model.transform(palettes), index=index, columns=range(model.n_topics))
+
+
+def topic_shares(model, palettes: Sequence[Any]) -> np.ndarray:
+    """Each topic's share of the corpus: its mean weight over the palettes' topic mixtures (sums to 1)."""
+    if not len(palettes):
+        raise ValueError("no palettes: a topic's share of the corpus needs at least one")
+    return model.transform(palettes).mean(axis=0)
 
 
 def _tag_incidence(tags: pd.Series, min_albums: int) -> tuple[list[str], sp.csr_matrix]:
@@ -80,16 +135,14 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05) -> pd.DataFrame:
-    """Mean topic weight per tag, its lift over all albums, and a significance test (`.attrs['method']`).
-
-    One row per (tag, topic) for tags on at least `min_albums` albums with a palette. Ready for a heatmap:
-    `table.pivot(index='tag', columns='topic', values='lift')` or `plots.tag_topic_heatmap(table)`.
-    """
+def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: str = "tag", min_albums: int = 5,
+                      alpha: float = 0.05) -> pd.DataFrame:
+    """Mean topic weight per group (each album in the groups listed for it in `groups`, aligned with `albums`), its
+    lift over all albums, and a significance test (`.attrs['method']`). The group column is called `name`."""
     theta_df = topic_weights(model, albums)
     theta = theta_df.to_numpy()
     has = albums["colorgram"].map(_has_palette).to_numpy(dtype=bool)
-    names, inc = _tag_incidence(albums.loc[has, "tags"], min_albums)
+    names, inc = _tag_incidence(groups.loc[albums.index[has]], min_albums)
     n, K = theta.shape
     m = np.asarray(inc.sum(axis=1)).ravel()
     means = (inc @ theta) / np.maximum(m, 1)[:, None]
@@ -101,7 +154,7 @@ def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: 
     p = np.where(np.isfinite(z), 2 * norm.sf(np.abs(z)), np.nan)
     labels = model.topic_labels()
     table = pd.DataFrame({
-        "tag": np.repeat(names, K),
+        name: np.repeat(np.asarray(names, dtype=object), K),
         "topic": np.tile(np.arange(K), len(names)),
         "label": np.tile(labels, len(names)),
         "n_albums": np.repeat(m.astype(int), K),
@@ -114,17 +167,46 @@ def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: 
     table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy())
     table["significant"] = table["q_value"] < alpha
     table.attrs["method"] = TEST_METHOD
+    table.attrs["group"], table.attrs["alpha"] = name, alpha
     return table
 
 
-def exemplars(model, albums: pd.DataFrame, k: int, n: int = 10) -> pd.DataFrame:
-    """The `n` albums that load most on topic `k` (their `albums` rows plus `weight`), heaviest first."""
+def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05) -> pd.DataFrame:
+    """Genre × topic: mean topic weight per genre tag (`tag_column`: never a place), its lift over all albums, and a
+    significance test (`.attrs['method']`).
+
+    One row per (tag, topic) for tags on at least `min_albums` albums with a palette. Ready for a heatmap:
+    `table.pivot(index='tag', columns='topic', values='lift')` or `plots.tag_topic_heatmap(table)`.
+    """
+    return group_topic_table(model, albums, tag_column(albums), name="tag", min_albums=min_albums, alpha=alpha)
+
+
+def place_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05) -> pd.DataFrame:
+    """Place × topic, as `tag_topic_table` does for genres: which places wear which topics (`places`: the city of
+    each album's `location`). Empty (no rows) when no place is known on `min_albums` albums."""
+    where = places(albums)
+    table = group_topic_table(model, albums, where.map(lambda p: [p] if p else []), name="place",
+                              min_albums=min_albums, alpha=alpha)
+    has = albums["colorgram"].map(_has_palette).to_numpy(dtype=bool)
+    table.attrs["n_placed"] = int(where[has].notna().sum())  # albums with a palette and a known place
+    table.attrs["min_albums"] = min_albums
+    return table
+
+
+def exemplars(model, albums: pd.DataFrame, k: int, n: int = 10, *, weights: pd.DataFrame | None = None
+              ) -> pd.DataFrame:
+    """The `n` albums that load most on topic `k` (their `albums` rows plus `weight`), heaviest first.
+
+    `weights` (from `topic_weights(model, albums)`) saves transforming every palette again for each topic.
+    """
     if not 0 <= k < model.n_topics:
         raise ValueError(f"topic must be in 0..{model.n_topics - 1}, got {k}")
-    index, palettes = album_palettes(albums)
-    if not palettes:
-        raise ValueError("no album in the DataFrame has a palette (colorgram is None or empty everywhere)")
-    w = model.transform(palettes)[:, k]
+    if weights is None:
+        weights = topic_weights(model, albums)
+    w = weights[k].to_numpy()
     top = np.argsort(-w, kind="stable")[:n]
-    has = np.flatnonzero(albums["colorgram"].map(_has_palette).to_numpy(dtype=bool))
+    has = np.flatnonzero(albums["colorgram"].map(_has_palette).to_numpy(dtype=bool))  # the rows `weights` holds
+    if len(has) != len(w):
+        raise ValueError(f"weights has {len(w)} rows but {len(has)} albums have a palette: "
+                         "pass topic_weights(model, albums)")
     return albums.iloc[has[top]].assign(weight=w[top])

@@ -21,11 +21,9 @@ from bcanalysis.topics.vectorize import vectorize
 
 
 def primary_tags(albums: pd.DataFrame) -> pd.Series:
-    """Each album's main tag: the first discover tag it was found under, else its first page tag (None if none)."""
-    column = tag_column(albums)
-    if column not in albums:
-        raise ValueError("albums DataFrame needs a 'found_under' or 'tags' column to know each album's tag")
-    return albums[column].map(lambda t: t[0] if isinstance(t, (list, tuple, np.ndarray)) and len(t) else None)
+    """Each album's main genre: the first of its genre tags (`genres.tag_column`: the first discover tag it was found
+    under, else its first page tag; never a place), None if it has none."""
+    return tag_column(albums).map(lambda t: t[0] if t else None)
 
 
 def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, random_state: int = 0) -> float:

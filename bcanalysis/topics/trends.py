@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from bcanalysis.colorspace import rgb_to_hls, rgb_to_lab
-from bcanalysis.topics.genres import album_palettes, benjamini_hochberg, tag_column, topic_weights
+from bcanalysis.topics.genres import album_palettes, benjamini_hochberg, places, tag_column, topic_weights
 
 #: Per-album palette statistics `palette_stats` computes (area-weighted over the palette's colours).
 STATS = ("lightness", "saturation", "near_black", "near_white")
@@ -52,15 +52,20 @@ def _periods(albums: pd.DataFrame, by: str) -> pd.Series:
 
 
 def _groups(albums: pd.DataFrame, group: str | None) -> pd.Series:
-    """Each album's groups as a list: the discover tags ('found_under') or page tags for group='tag', a column's
-    values otherwise; every album also belongs to the overall group."""
+    """Each album's groups as a list: its genre tags for group='tag' (`genres.tag_column`, the one rule), its place
+    for group='place', a column's values otherwise; every album also belongs to the overall group."""
     if group is None:
         return pd.Series([[ALL]] * len(albums), index=albums.index)
-    column = tag_column(albums) if group == "tag" else group
-    if column not in albums:
-        raise ValueError(f"group must be 'tag', None or a column of the albums DataFrame, got {group!r}")
-    values = albums[column].map(lambda v: list(dict.fromkeys(v)) if isinstance(v, (list, tuple, np.ndarray))
-                                else ([] if v is None or v != v else [v]))
+    if group == "tag":
+        column = tag_column(albums)
+    elif group == "place":
+        column = places(albums)
+    elif group in albums:
+        column = albums[group]
+    else:
+        raise ValueError(f"group must be 'tag', 'place', None or a column of the albums DataFrame, got {group!r}")
+    values = column.map(lambda v: list(dict.fromkeys(v)) if isinstance(v, (list, tuple, np.ndarray))
+                        else ([] if v is None or v != v else [v]))
     return values.map(lambda v: [ALL, *v])
 
 
@@ -126,4 +131,5 @@ def trend_test(albums: pd.DataFrame, variable: str = "lightness", group: str | N
     table["significant"] = table["q_value"] < alpha
     table.attrs["method"] = ("OLS of the album-level variable on release year, two-sided t-test on the slope; "
                              "q = Benjamini-Hochberg across groups")
+    table.attrs["variable"], table.attrs["alpha"] = variable, alpha
     return table.set_index("group")

@@ -7,7 +7,8 @@
     widgets.explore_intertopic(model, albums, corpus)             # the intertopic map, a topic ringed, its panel
     widgets.similar_palettes(model, albums, 0, n=8)               # nearest covers: topic and palette (EMD) distances
 
-With `live=False` each returns the static `View` for its values instead (what `bcanalysis report` draws).
+With `live=False` each returns an `OfflineExplorer` instead (what `bcanalysis report` draws): every view its
+controls reach, rendered now, with HTML controls an inline script switches in a report opened with no kernel.
 """
 
 from bcanalysis.widgets.beyond import IntertopicViews, explore_intertopic, similar_palettes
@@ -20,12 +21,15 @@ from bcanalysis.widgets.explorers import (
     explore_topics,
     topic_grids,
 )
+from bcanalysis.widgets.offline import Control, OfflineExplorer
 from bcanalysis.widgets.views import (
     ANALYSIS_UNIQUE,
     View,
     cover_grid,
     engine_speed,
     exemplar_grid,
+    jpeg,
+    labelled_rows,
     palette_strips,
     png,
     strips,
@@ -39,7 +43,9 @@ from bcanalysis.widgets.views import (
 __all__ = [
     "ANALYSIS_UNIQUE",
     "BitDepthData",
+    "Control",
     "IntertopicViews",
+    "OfflineExplorer",
     "TopicCountViews",
     "TopicViews",
     "View",
@@ -50,6 +56,8 @@ __all__ = [
     "explore_intertopic",
     "explore_topic_counts",
     "explore_topics",
+    "jpeg",
+    "labelled_rows",
     "palette_strips",
     "png",
     "similar_palettes",

@@ -9,6 +9,7 @@ The topic panel (palette, tag lift, exemplar covers) is the topic explorer's own
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,7 @@ class IntertopicViews:
         if k not in self.map.index:
             raise ValueError(f"topic must be one of 0..{self.model.n_topics - 1}, got {k!r}")
         view, hit = self._views.get_or(int(k), lambda: self._draw(int(k)))
-        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+        return replace(view, cached=hit, info=dict(view.info))
 
 
 def explore_intertopic(model: Any, albums: Any, corpus: Any, *, lift: Any = None, topic: int = 0,

@@ -1,30 +1,33 @@
 """The explorers: `interactive` widgets over bit depth, topic count (from a sweep's cache) and topics.
 
-Each `explore_*` function returns an `ipywidgets.interactive` when `live=True` (JupyterLab, Voilà) and the static
-`View` for the given values when `live=False` (papermill runs, where no browser will ever run the callback). The
-callback returns a `View`: a PNG plus an escaped caption and a `bc-marker` line naming the render number and how
-long it took, which tests (and a real browser) wait on. `w.result` is the latest `View`.
+Each `explore_*` function returns an `ipywidgets.interactive` when `live=True` (JupyterLab, Voilà) and an
+`OfflineExplorer` when `live=False` (papermill runs, where no kernel will answer a callback): every view its controls
+can reach, drawn now, switched in the HTML report by a small inline script. The callback returns a `View`: an image
+plus an escaped caption; its render number rides in a `data-render` attribute that tests (and a real browser) wait
+on, never in text a reader sees. `w.result` is the latest `View`.
 """
 
 from __future__ import annotations
 
-import base64
 import inspect
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import count
 from typing import Any
 
 import numpy as np
 
 from bcanalysis.quantize import ALLOWED_BITS, check_bits, palette_arrays, quantize
+from bcanalysis.widgets.offline import Control, OfflineExplorer
 from bcanalysis.widgets.views import (
     View,
     _album_rows,
     _n_unique,
     _topic_lift,
     cover_grid,
+    labelled_rows,
     png,
     strips,
     table_html,
@@ -38,12 +41,6 @@ def _timed(draw: Callable[[], View], counter: count) -> View:
     view = draw()
     view.ms = (time.perf_counter() - t0) * 1000
     view.render = next(counter)
-    return view
-
-
-def _static(view: View) -> View:
-    """A view for a report: no render marker (nothing will re-render it)."""
-    view.render = 0
     return view
 
 
@@ -118,7 +115,7 @@ class BitDepthData:
 def explore_bit_depth(palettes: Sequence[Any], *, bits: int = 12, samples: int = 8, live: bool = True):
     """A bit-depth slider (3..24, step 3) over `palettes`: sample strips before/after and vocabulary size.
 
-    `live=False` returns the static `View` at `bits` (for papermill runs).
+    `live=False` returns an `OfflineExplorer` with the view of every depth (for papermill runs), `bits` shown first.
     """
     data = BitDepthData(palettes, samples)
     renders = count(1)
@@ -127,7 +124,9 @@ def explore_bit_depth(palettes: Sequence[Any], *, bits: int = 12, samples: int =
         return _timed(lambda: data.view(bits), renders)
 
     if not live:
-        return _static(show(bits))
+        depths = list(ALLOWED_BITS)
+        control = Control("bit-depth", "bits", depths, check_bits(bits), labels=[f"{b}-bit" for b in depths])
+        return OfflineExplorer("bit-depth", [control], {(b,): data.view(b) for b in depths})
     from ipywidgets import IntSlider
 
     slider = IntSlider(value=bits, min=min(ALLOWED_BITS), max=max(ALLOWED_BITS), step=3, description="bits",
@@ -146,30 +145,53 @@ def _nearest(values: Sequence[int], want: int) -> int:
 
 
 class TopicCountViews:
-    """Topic grids of a sweep's models, drawn once each and kept (LRU); models come from the sweep's cache only."""
+    """Topic grids of a sweep's models, drawn once each and kept (LRU); models come from the sweep's cache only.
 
-    def __init__(self, sweep: Any, *, cache_size: int = 256):
+    With `palettes`, each row also shows the topic's share of those palettes (`topics.topic_shares`).
+    """
+
+    def __init__(self, sweep: Any, *, palettes: Sequence[Any] | None = None, cache_size: int = 256):
         self.sweep = sweep
+        self.palettes = palettes
         self.grid = _grid(sweep)
         if not self.grid:
             raise ValueError("the sweep holds no models")
         self._views = _LRU(cache_size)
 
+    def _draw(self, bits: int, n_topics: int) -> View:
+        from bcanalysis.topics import topic_shares
+
+        model = self.sweep.model(bits, n_topics)
+        shares = topic_shares(model, self.palettes) if self.palettes is not None else None
+        return topic_grid_view(model, shares=shares)
+
     def view(self, bits: int, n_topics: int) -> View:
         """The grid of the (bits, n_topics) model; `cached` tells whether it was drawn before."""
         if bits not in self.grid or n_topics not in self.grid[bits]:
             raise ValueError(f"the sweep has no model for bits={bits}, n_topics={n_topics}")
-        view, hit = self._views.get_or((bits, n_topics), lambda: topic_grid_view(self.sweep.model(bits, n_topics)))
-        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+        view, hit = self._views.get_or((bits, n_topics), lambda: self._draw(bits, n_topics))
+        return replace(view, cached=hit, info=dict(view.info))
+
+    def offline(self, bits: int, n_topics: int) -> OfflineExplorer:
+        """Every grid of the sweep behind a topic-count slider and a depth selector, (bits, n_topics) shown first."""
+        counts = sorted({n for ns in self.grid.values() for n in ns})
+        depths = list(self.grid)
+        controls = [Control("topic-count", "topics", counts, n_topics),
+                    Control("depth", "depth", depths, bits, kind="select", labels=[f"{b}-bit" for b in depths])]
+        views = {(n, b): self.view(b, n) for b in depths for n in self.grid[b]}
+        return OfflineExplorer("topic-count", controls, views)
 
 
-def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, live: bool = True):
-    """A topic-count slider with a bit-depth selector over a sweep: each move shows that model's topic grid.
+def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, palettes: Sequence[Any] | None = None,
+                         live: bool = True):
+    """A topic-count slider with a bit-depth selector over a sweep: each move shows that model's topic grid, each
+    row labelled with the topic's number and colour names (and, given `palettes`, its share of them).
 
     Models come from the sweep (its memory or cache folder), never refitted here; drawn grids are kept, so moving
-    back is instant. `live=False` returns the static `View` for (bits, n_topics), nearest available values.
+    back is instant. `live=False` returns an `OfflineExplorer` holding the grid of every (depth, count) of the sweep,
+    (bits, n_topics) shown first, nearest available values.
     """
-    views = TopicCountViews(sweep)
+    views = TopicCountViews(sweep, palettes=palettes)
     bits = bits if bits in views.grid else _nearest(list(views.grid), bits)
     n_topics = _nearest(views.grid[bits], n_topics)
     renders = count(1)
@@ -179,7 +201,7 @@ def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, live
         return _timed(lambda: views.view(bits, n_topics), renders)
 
     if not live:
-        return _static(show(n_topics, bits))
+        return views.offline(bits, n_topics)
     from ipywidgets import Dropdown, SelectionSlider
 
     depth = Dropdown(options=[(f"{b}-bit", b) for b in views.grid], value=bits, description="depth")
@@ -199,16 +221,18 @@ def _follow_depth(slider: Any, options: list[int]) -> None:
 
 
 def topic_grids(sweep: Any, *, n_topics: int = 18) -> View:
-    """The `n_topics` model of every depth in the sweep, stacked (a white row between depths)."""
+    """The `n_topics` model of every depth in the sweep, stacked (a white row between depths), each row labelled
+    "depth · number: colour names"."""
     grid = _grid(sweep)
-    parts, captions = [], []
+    width = max(15, max(max(v) for v in grid.values()))
+    parts, labels, captions = [], [], []
     for b, ns in grid.items():
         model = sweep.model(b, _nearest(ns, n_topics))
-        px = topic_grid_pixels(model, max(15, max(max(v) for v in grid.values())))
-        parts += [px, np.full((1, px.shape[1], 3), 255, np.uint8)]
+        parts += [topic_grid_pixels(model, width), np.full((1, width, 3), 255, np.uint8)]
+        labels += [f"{b}-bit · {k}: {model.topic_label(k)}" for k in range(model.n_topics)] + [""]
         captions.append(f"{b}-bit ({model.n_topics} topics)")
-    pixels = np.concatenate(parts[:-1])
-    return View(png(pixels, 16), "top to bottom: " + ", ".join(captions) + "; colours in HLS order")
+    pixels = labelled_rows(np.concatenate(parts[:-1]), labels[:-1], cell=16)
+    return View(png(pixels), "top to bottom: " + ", ".join(captions) + "; colours in HLS order")
 
 
 class TopicViews:
@@ -219,25 +243,27 @@ class TopicViews:
 
         self.model, self.albums, self.corpus, self.n_covers = model, albums, corpus, n_covers
         self.lift = topics.tag_topic_table(model, albums) if lift is None else lift
+        self.weights = topics.topic_weights(model, albums)  # once: every topic's exemplars read them
         self._views = _LRU(model.n_topics + 1)
 
     def _draw(self, k: int) -> View:
         from bcanalysis import topics
 
         palette = strips([self.model.top_colors(k, max(15, self.model.n_topics), order="hls")])
-        covers = _album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers))
+        covers = _album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers,
+                                                           weights=self.weights))
         grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
         rows, header = _topic_lift(self.lift, k)
         extra = (f"<h4>Genres that wear topic {k}</h4>" + table_html(rows[:12], header)
-                 + '<h4>Covers loading most on it</h4><img alt="exemplar covers" src="data:image/png;base64,'
-                 + base64.b64encode(grid.png).decode("ascii") + '"/>' + grid.html_extra)  # fmt: skip
+                 + f'<h4>Covers loading most on it</h4><img alt="exemplar covers" src="{grid.src}"/>'
+                 + grid.html_extra)  # fmt: skip
         return View(png(palette, (40, 28)), f"topic {k}: {self.model.topic_label(k)}", html_extra=extra,
                     info={"topic": k})  # fmt: skip
 
     def view(self, k: int) -> View:
         """Topic `k`'s view; `cached` tells whether it was drawn before."""
         view, hit = self._views.get_or(k, lambda: self._draw(k))
-        return View(view.png, view.caption, cached=hit, html_extra=view.html_extra, info=dict(view.info))
+        return replace(view, cached=hit, info=dict(view.info))
 
 
 def explore_topics(model: Any, albums: Any, corpus: Any, *, lift: Any = None, topic: int = 0, live: bool = True):
@@ -246,14 +272,18 @@ def explore_topics(model: Any, albums: Any, corpus: Any, *, lift: Any = None, to
 
 
 def topic_picker(views: Any, model: Any, *, topic: int = 0, live: bool = True):
-    """A topic dropdown over `views.view(k)` (timed, cached by `views`), or the static view of `topic` if not live."""
+    """A topic dropdown over `views.view(k)` (timed, cached by `views`); not live, an `OfflineExplorer` holding every
+    topic's view, `topic` shown first."""
     renders = count(1)
 
     def show(topic: int = topic) -> View:
         return _timed(lambda: views.view(topic), renders)
 
     if not live:
-        return _static(show(topic))
+        ks = list(range(model.n_topics))
+        control = Control("topic", "topic", ks, topic, kind="select",
+                          labels=[f"{k}: {label}" for k, label in zip(ks, model.topic_labels(), strict=True)])
+        return OfflineExplorer("topic", [control], {(k,): views.view(k) for k in ks})
     from ipywidgets import Dropdown
 
     options = [(f"{k}: {label}", k) for k, label in enumerate(model.topic_labels())]

@@ -12,6 +12,8 @@ import io
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,8 @@ BACKGROUND = (255, 255, 255)
 
 @dataclass
 class View:
-    """What one callback drew: a PNG, a caption (plain text, escaped when shown), extra HTML, and timing."""
+    """What one callback drew: an image (PNG unless `mime` says otherwise), a caption (plain text, escaped when
+    shown), extra HTML, and bookkeeping for tests (`render` number, `ms`, `cached`) that a reader never sees."""
 
     png: bytes
     caption: str
@@ -33,23 +36,25 @@ class View:
     cached: bool = False
     html_extra: str = ""  # already-escaped HTML (tables built by `table_html`)
     info: dict[str, Any] = field(default_factory=dict)
+    mime: str = "image/png"
 
     @property
-    def marker(self) -> str:
-        """`render N · T ms` (+ ` · cached`): printed under the image so a browser can wait for a new render."""
-        return f"render {self.render} · {self.ms:.0f} ms" + (" · cached" if self.cached else "")
+    def src(self) -> str:
+        """The image as a data: URI (what an <img> shows; no file, no network)."""
+        return f"data:{self.mime};base64," + base64.b64encode(self.png).decode("ascii")
 
     def _repr_html_(self) -> str:
-        img = base64.b64encode(self.png).decode("ascii")
-        marker = f'<div><code class="bc-marker">{html.escape(self.marker)}</code></div>' if self.render else ""
+        # the render number rides in an attribute (a browser test can wait on it); nothing of it is shown
+        render = f' data-render="{self.render}"' if self.render else ""
+        caption = html.escape(self.caption)
         return (
-            f'<div class="bc-view"><div class="bc-caption">{html.escape(self.caption)}</div>'
-            f'<img class="bc-image" alt="{html.escape(self.caption)}" style="image-rendering: pixelated;" '
-            f'src="data:image/png;base64,{img}"/>{self.html_extra}{marker}</div>'
+            f'<div class="bc-view"{render}><div class="bc-caption">{caption}</div>'
+            f'<img class="bc-image" alt="{caption}" style="image-rendering: pixelated;" '
+            f'src="{self.src}"/>{self.html_extra}</div>'
         )
 
     def __repr__(self) -> str:
-        return f"View({self.caption!r}, {self.marker})"
+        return f"View({self.caption!r})"
 
 
 def png(pixels: np.ndarray, scale: int | tuple[int, int] = 1) -> bytes:
@@ -59,6 +64,13 @@ def png(pixels: np.ndarray, scale: int | tuple[int, int] = 1) -> bytes:
     arr = np.repeat(np.repeat(arr, sy, axis=0), sx, axis=1)
     buf = io.BytesIO()
     Image.fromarray(arr, "RGB").save(buf, format="PNG", optimize=False, compress_level=1)
+    return buf.getvalue()
+
+
+def jpeg(pixels: np.ndarray, quality: int = 85) -> bytes:
+    """An H × W × 3 uint8 array as JPEG bytes: for cover photographs (a tenth of a PNG's size); palettes stay PNG."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8), "RGB").save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
 
 
@@ -131,7 +143,8 @@ def cover_grid(corpus: Any, albums: Any, *, px: int = 120, columns: int = 6, cap
     pixels = _tile([_thumb(p, px) for p in paths], px, min(columns, max(1, len(paths))))
     rows = [(i + 1, r.title, r.artist, ", ".join(r.tags or [])) for i, r in enumerate(albums.itertuples())]
     table = table_html(rows, ["#", "title", "artist", "tags"])
-    return View(png(pixels), caption or f"{len(paths)} covers, left to right, top to bottom", html_extra=table)
+    return View(jpeg(pixels), caption or f"{len(paths)} covers, left to right, top to bottom", html_extra=table,
+                mime="image/jpeg")
 
 
 def palette_strips(albums: Any, *, width: int = 400, height: int = 22) -> View:
@@ -185,14 +198,52 @@ def topic_grid_pixels(model: Any, n_colors: int | None = None) -> np.ndarray:
     return strips([model.top_colors(k, n, order="hls") for k in range(model.n_topics)], n)
 
 
-def topic_grid_view(model: Any, *, n_colors: int | None = None, cell: int = 18, labels: bool = True) -> View:
-    """A model's topic grid as a `View`, with each topic's colour names in an (escaped) legend."""
-    pixels = topic_grid_pixels(model, n_colors)
-    legend = ""
-    if labels:
-        legend = table_html([(k, model.topic_label(k)) for k in range(model.n_topics)], ["topic", "colours"])
-    caption = f"{model.bits}-bit, {model.n_topics} topics: one row per topic, top colours in HLS order"
-    return View(png(pixels, cell), caption, html_extra=legend, info={"bits": model.bits, "n_topics": model.n_topics})
+@lru_cache(maxsize=8)
+def _font(size: int) -> Any:
+    """DejaVu Sans (shipped with matplotlib, so the labels look like the report's figures); Pillow's own otherwise."""
+    from PIL import ImageFont
+
+    try:
+        import matplotlib
+
+        return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
+    except (ImportError, OSError):
+        return ImageFont.load_default()
+
+
+def labelled_rows(pixels: np.ndarray, labels: Sequence[str], right: Sequence[str] = (), *,
+                  cell: int = 18) -> np.ndarray:
+    """Colour rows (one pixel per colour) scaled to `cell`-pixel squares, each with its label written on the left
+    and, if given, a right-aligned note (a share) between the label and the colours."""
+    from PIL import Image, ImageDraw
+
+    font = _font(max(9, round(cell * 0.62)))
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    width = max((measure.textlength(t, font=font) for t in labels), default=0)
+    note = max((measure.textlength(t, font=font) for t in right), default=0)
+    left, gap = int(width) + 8, int(note) + (12 if right else 0)
+    grid = np.repeat(np.repeat(np.asarray(pixels, np.uint8), cell, axis=0), cell, axis=1)
+    image = Image.new("RGB", (left + gap + grid.shape[1], grid.shape[0]), BACKGROUND)
+    image.paste(Image.fromarray(grid, "RGB"), (left + gap, 0))
+    draw = ImageDraw.Draw(image)
+    for i, text in enumerate(labels):
+        y = i * cell + cell / 2
+        draw.text((2, y), text, fill=(34, 34, 34), font=font, anchor="lm")
+        if i < len(right):
+            draw.text((left + gap - 8, y), right[i], fill=(85, 85, 85), font=font, anchor="rm")
+    return np.asarray(image)
+
+
+def topic_grid_view(model: Any, *, n_colors: int | None = None, cell: int = 18, shares: Sequence[float] | None = None
+                    ) -> View:
+    """A model's topic grid as a `View`, labelled like the report's: each row "number: colour names", the topic's
+    share of the corpus (with `shares`, e.g. `topics.topic_shares`), then its top colours in HLS order."""
+    labels = [f"{k}: {model.topic_label(k)}" for k in range(model.n_topics)]
+    right = [f"{s:.1%}" for s in shares] if shares is not None else []
+    pixels = labelled_rows(topic_grid_pixels(model, n_colors), labels, right, cell=cell)
+    what = "topic number: colour names" + (", share of the corpus" if right else "")
+    caption = f"{model.bits}-bit, {model.n_topics} topics: one row per topic ({what}), top colours in HLS order"
+    return View(png(pixels), caption, info={"bits": model.bits, "n_topics": model.n_topics})
 
 
 def topic_table(model: Any, palettes: Sequence[Any], n_colors: int = 15) -> Any:
@@ -200,8 +251,9 @@ def topic_table(model: Any, palettes: Sequence[Any], n_colors: int = 15) -> Any:
     import pandas as pd
 
     from bcanalysis.quantize import to_words
+    from bcanalysis.topics import topic_shares
 
-    share = model.transform(palettes).mean(axis=0)
+    share = topic_shares(model, palettes)
     return pd.DataFrame(
         {
             "colours": model.topic_labels(),
@@ -219,12 +271,13 @@ def _album_rows(albums: Any, chosen: Any) -> Any:
 
 
 def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int = 72) -> View:
-    """The `n` covers loading most on each topic: one row per topic, its colours on the left."""
+    """The `n` covers loading most on each topic: one row per topic (numbered from 0), its colours on the left."""
     from bcanalysis import topics
 
+    weights = topics.topic_weights(model, albums)
     rows = []
     for k in range(model.n_topics):
-        covers = _album_rows(albums, topics.exemplars(model, albums, k, n))
+        covers = _album_rows(albums, topics.exemplars(model, albums, k, n, weights=weights))
         files = [corpus.cover_path(f) if isinstance(f, str) else None for f in covers.get("cover_file", [])]
         swatch = np.repeat(np.repeat(strips([model.top_colors(k, 6, order="hls")], 6), px // 2, 0), px // 6, 1)
         strip = np.full((px, px, 3), 255, np.uint8)
@@ -232,8 +285,8 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
         rows += [strip, *[_thumb(f, px) for f in files], *[_thumb(None, px)] * (n - len(files))]
     pixels = _tile(rows, px, n + 1)
     labels = [(k, model.topic_label(k)) for k in range(model.n_topics)]
-    return View(png(pixels), f"the {n} covers loading most on each topic (rows: topics 1..{model.n_topics})",
-                html_extra=table_html(labels, ["row / topic", "colours"]))  # fmt: skip
+    return View(jpeg(pixels), f"the {n} covers loading most on each topic (rows: topics 0..{model.n_topics - 1})",
+                html_extra=table_html(labels, ["topic", "colours"]), mime="image/jpeg")  # fmt: skip
 
 
 def _topic_lift(lift: Any, k: int) -> tuple[list[tuple], list[str]]:

@@ -1,0 +1,127 @@
+"""The reports' index page: links to each report, the parameters, corpus size, package versions, git commit and the
+time per notebook (`write_index`, called by `bcanalysis.report.run_report` after every notebook).
+
+Every value is HTML-escaped: parameters and corpus text may come from users or scraped pages.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+import subprocess
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bcanalysis.report import Report
+
+PROJ_ROOT = Path(__file__).resolve().parents[1]
+
+#: Distributions whose versions the index lists.
+VERSIONED = (
+    "bcanalysis", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "pillow",
+    "tomotopy", "papermill", "nbconvert", "ipykernel", "ipywidgets",
+)  # fmt: skip
+
+
+def package_versions(names: Sequence[str] = VERSIONED) -> dict[str, str]:
+    """Installed versions of `names` (and Python); 'not installed' for those missing."""
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit(root: Path = PROJ_ROOT) -> str:
+    """The commit the code ran at (with "+dirty" if tracked files changed), or "unknown" outside git."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True,
+            timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return sha + ("+dirty" if dirty else "")
+
+
+def corpus_size(db: Any) -> str:
+    """Albums, covers and palettes in the corpus at `db`, as a short sentence; '—' if it cannot be read."""
+    if not db or not Path(str(db)).exists():
+        return "—"
+    try:
+        from bcanalysis.store import Corpus
+
+        with Corpus(str(db), create=False) as corpus:
+            n = corpus.counts()
+    except Exception as exc:  # noqa: BLE001 - the index must still be written
+        return f"unreadable ({type(exc).__name__})"
+    return f"{n['albums']:,} albums · {n['cover_ok']:,} covers · {n['palettes']:,} palettes"
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def write_index(report: Report, *, started: datetime | None = None) -> Path:
+    """Write `index.html`: links to each report, the parameters, corpus size, versions, commit and timings.
+
+    Every value is HTML-escaped: parameters and corpus text may come from users or scraped pages.
+    """
+    rows = []
+    for run in report.runs:
+        link = f'<a href="{_e(run.html.name)}">{_e(run.name)}</a>' if run.html else _e(run.name)
+        nb = f'<a href="{_e(run.ipynb.name)}">.ipynb</a>' if run.ipynb.exists() else ""
+        status = f'<span class="bad">failed</span><pre>{_e(run.error)}</pre>' if run.error else "ok"
+        size = f"{run.html.stat().st_size / 1e6:.1f} MB" if run.html and run.html.exists() else ""
+        cells = (link, nb, status, f"{run.seconds:.1f} s", size)
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    effective = {**report.defaults, **report.parameters}
+    params = "".join(
+        f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td>"
+        f"<td class=\"meta\">{'injected' if k in report.parameters else 'notebook default'}</td></tr>"
+        for k, v in effective.items()
+    )
+    versions = " · ".join(f"{_e(k)} {_e(v)}" for k, v in package_versions().items())
+    total = sum(r.seconds for r in report.runs)
+    when = (started or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    page = _INDEX.format(
+        rows="\n".join(rows), params=params, versions=versions, total=f"{total:.1f}",
+        corpus=_e(corpus_size(report.parameters.get("db"))), commit=_e(git_commit()), when=_e(when),
+        source=_e(report.parameters.get("source", "")),
+    )  # fmt: skip
+    report.index.write_text(page, encoding="utf-8")
+    return report.index
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>bcanalysis reports</title>
+<style>
+ body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; }}
+ table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
+ td, th {{ border-bottom: 1px solid #ddd; padding: 4px 12px 4px 0; text-align: left; vertical-align: top; }}
+ code, pre {{ font-size: 13px; }} pre {{ white-space: pre-wrap; margin: 0; }} .bad {{ color: #b00; font-weight: bold; }}
+ .meta {{ color: #555; }}
+</style></head><body>
+<h1>bcanalysis — colour topics of Bandcamp covers</h1>
+<p class="meta">Source <b>{source}</b> · corpus: {corpus} · run started {when} · {total} s in notebooks</p>
+<h2>Reports</h2>
+<table><tr><th>notebook</th><th>executed</th><th>status</th><th>time</th><th>size</th></tr>
+{rows}
+</table>
+<h2>Parameters</h2>
+<table>{params}</table>
+<h2>Environment</h2>
+<p class="meta">git commit <code>{commit}</code></p>
+<p class="meta">{versions}</p>
+</body></html>
+"""

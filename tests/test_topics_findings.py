@@ -1,0 +1,183 @@
+"""Verdicts: each decision rule applied to tables built to fall on either side of it, and to real results, with the
+outcome and every number in the sentence checked against the table."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bcanalysis import topics
+from bcanalysis.topics import findings
+from bcanalysis.topics.trends import ALL, trend_test
+
+demo_catalogue = importlib.import_module("bcanalysis.demo.catalogue")
+
+
+def spaces_table(values: dict[str, tuple[float, float, float]], bits=(9, 12)) -> pd.DataFrame:
+    """A compare_spaces-shaped table whose per-space means are `values` (coherence, stability, tag accuracy)."""
+    rows = []
+    for space, (coh, stab, acc) in values.items():
+        for i, b in enumerate(bits):
+            d = 0.01 * (1 if i else -1)  # per-depth values straddle the mean
+            rows.append({"space": space, "bits": b, "vocabulary": 100 * b, "coherence_npmi": coh + d,
+                         "diversity": 0.9, "stability": stab - d, "tag_accuracy": acc + d, "fit_seconds": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_rgb_stays_unless_a_space_leads_on_all_three() -> None:
+    table = spaces_table({"rgb": (0.14, 0.61, 0.836), "hls": (0.10, 0.50, 0.80), "oklab": (0.22, 0.59, 0.842)})
+    v = findings.space_verdict(table)
+    assert v.outcome == "rgb" and v.text.startswith("RGB stays the default")
+    assert "OKLab is ahead on coherence (0.220 against 0.140) and tag accuracy (0.842 against 0.836) but not " \
+           "ahead on stability (0.590 against 0.610)" in v.text
+    assert "HLS is not ahead on coherence (0.100 against 0.140)" in v.text and "means over 9, 12 bit" in v.text
+    assert "all three" in v.rule and str(v).startswith("Colour space: RGB stays")
+
+
+def test_a_space_ahead_on_all_three_replaces_rgb() -> None:
+    table = spaces_table({"rgb": (0.14, 0.61, 0.836), "oklab": (0.22, 0.62, 0.842), "hls": (0.30, 0.70, 0.837)})
+    v = findings.space_verdict(table)
+    # both lead on all three; the smallest relative lead decides: HLS 0.001/0.836, OKLab 0.006/0.836 …
+    assert v.outcome == "oklab" and v.text.startswith("OKLab replaces RGB as the default")
+    assert "OKLab is ahead on coherence (0.220 against 0.140), stability (0.620 against 0.610) and tag accuracy " \
+           "(0.842 against 0.836)" in v.text
+
+
+def test_ties_print_enough_decimals_and_missing_stability_is_said() -> None:
+    table = spaces_table({"rgb": (0.1400, 0.61, 0.8360), "oklab": (0.1404, 0.62, 0.8362)})
+    v = findings.space_verdict(table)
+    assert v.outcome == "oklab" and "coherence (0.1404 against 0.1400)" in v.text
+    one_seed = table.assign(stability=np.nan)
+    v = findings.space_verdict(one_seed)
+    assert v.outcome == "rgb" and "OKLab cannot be judged on stability (needs two seeds per cell)" in v.text
+    with pytest.raises(ValueError, match="no 'rgb' rows"):
+        findings.space_verdict(table[table["space"] != "rgb"])
+    with pytest.raises(ValueError, match="missing columns"):
+        findings.space_verdict(table.drop(columns="stability"))
+
+
+def test_space_verdict_on_a_real_comparison() -> None:
+    planted = topics.planted_palettes(300, 3, random_state=4)
+    albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+                           "proportions": [list(p[:, 3]) for p in planted.palettes],
+                           "found_under": [[f"g{d}"] for d in planted.mixtures.argmax(axis=1)]})
+    table = topics.compare_spaces(albums, bits=(9,), n_topics=3, seeds=2, random_state=0)
+    means = table.groupby("space")[["coherence_npmi", "stability", "tag_accuracy"]].mean()
+    leaders = [s for s in ("hls", "oklab") if (means.loc[s] > means.loc["rgb"]).all()]
+    v = findings.space_verdict(table)
+    assert (v.outcome == "rgb") == (not leaders) and (v.outcome in leaders or not leaders)
+    for space in ("hls", "oklab"):
+        assert f"coherence ({means.loc[space, 'coherence_npmi']:.3f} against" in v.text
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    planted = topics.planted_palettes(300, 4, random_state=1)
+    return topics.sweep(planted.palettes, bits=(9, 12), n_topics=[2, 3, 4, 5, 6], random_state=0, n_jobs=1,
+                        progress=False)
+
+
+def test_recommendation_names_each_depth_and_the_final_model(sweep) -> None:
+    rec = sweep.recommend().set_index("bits")["n_topics"]
+    v = findings.recommendation(sweep, bits=12, n_topics=int(rec[12]))
+    assert v.outcome == {9: int(rec[9]), 12: int(rec[12])}
+    assert f"n = {rec[9]} at 9 bit and n = {rec[12]} at 12 bit" in v.text
+    assert f"The final model's {rec[12]} topics at 12 bit follow it." in v.text
+    other = findings.recommendation(sweep, bits=12, n_topics=18)
+    assert f"uses 18 topics at 12 bit, more than the {rec[12]} recommended there" in other.text
+    assert f"-p n_topics {rec[12]}" in other.text
+    assert "15 bit, was not swept" in findings.recommendation(sweep, bits=15, n_topics=4).text
+
+
+@pytest.fixture(scope="module")
+def linked():
+    planted = topics.planted_palettes(600, 4, random_state=5)
+    dominant = planted.mixtures.argmax(axis=1)
+    albums = pd.DataFrame({
+        "tags": [["rock"] if d == 0 else ["pop"] for d in dominant],
+        "location": ["Oslo" if i % 2 else "Lagos" for i in range(len(dominant))],  # no link: alternating
+        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+        "proportions": [list(p[:, 3]) for p in planted.palettes],
+    })
+    model = topics.fit(planted.palettes, n_topics=4, random_state=0)
+    return model, albums
+
+
+def test_strongest_links_are_the_significant_rows_with_the_highest_lift(linked) -> None:
+    model, albums = linked
+    table = topics.tag_topic_table(model, albums)
+    v = findings.strongest_links(table, n=2)
+    strong = table[table["significant"] & (table["lift"] > 1)].sort_values("lift", ascending=False)
+    assert len(strong) and v.outcome == [(r.tag, int(r.topic)) for r in strong.head(2).itertuples()]
+    top = strong.iloc[0]
+    assert f"{top['tag']} wears topic {top['topic']} ({top['label']}) {top['lift']:.2f}× as much" in v.text
+    assert v.text.startswith(f"{len(strong)} genre–topic pairs are significantly above the corpus")
+    assert v.title == "Strongest genre links"
+
+
+def test_no_link_is_said_with_the_largest_lift(linked) -> None:
+    model, albums = linked
+    table = topics.place_topic_table(model, albums, alpha=1e-12)  # nothing passes so strict a threshold
+    v = findings.strongest_links(table)
+    top = table.sort_values("lift", ascending=False).iloc[0]
+    assert v.outcome == [] and v.title == "Strongest place links"
+    assert v.text.startswith("No place–topic pair is significantly above the corpus (q < 1e-12) among 2 places")
+    assert f"the largest lift, {top['lift']:.2f}, is {top['place']} on topic {top['topic']}" in v.text
+    empty = topics.place_topic_table(model, albums.drop(columns="location"))
+    assert findings.strongest_links(empty).text.startswith("No album in this corpus has a known place")
+    few = topics.place_topic_table(model, albums, min_albums=10_000)
+    assert findings.strongest_links(few).text == f"No place is on enough albums to test (at least 10000). " \
+        f"{len(albums)} albums have a place."
+
+
+def _albums(catalogue) -> pd.DataFrame:
+    return pd.DataFrame({
+        "tags": [[t for t in a.tags if t not in demo_catalogue.PLACES] for a in catalogue],
+        "found_under": [list(a.listed_under) for a in catalogue],
+        "release_date": pd.to_datetime([a.release_date for a in catalogue]),
+        "colorgram": [[c for c, _ in a.palette()] for a in catalogue],
+        "proportions": [[w for _, w in a.palette()] for a in catalogue],
+    })
+
+
+def test_drift_verdict_names_exactly_the_significant_groups(monkeypatch) -> None:
+    drifting = trend_test(_albums(demo_catalogue.catalogue(40, 2)), "lightness", group="found_under")
+    v = findings.drift_verdict(drifting)
+    sig = drifting.drop(index=ALL)
+    sig = sig[sig["significant"]]
+    assert "ambient" in v.outcome and sorted(v.outcome) == sorted(sig.index)
+    r = drifting.loc["ambient"]
+    assert f"ambient ({r['slope_per_decade']:+.1f} L* per decade, 95% CI {r['lo']:+.1f} to {r['hi']:+.1f}" in v.text
+    others = drifting.drop(index=[ALL, *sig.index])
+    assert f"The other {len(others)} show slopes from {others['slope_per_decade'].min():+.1f}" in v.text
+    assert v.text.startswith(f"Lightness drifts in {len(sig)} of 10 groups")
+    monkeypatch.setattr(demo_catalogue, "DRIFT", {})
+    flat = trend_test(_albums(demo_catalogue.catalogue.__wrapped__(40, 2)), "lightness", group="found_under")
+    v = findings.drift_verdict(flat)
+    assert not flat["significant"].any() and v.outcome == [] and v.text.startswith("No group drifts in lightness")
+    assert "All 10 show slopes from" in v.text and "The whole corpus:" in v.text
+
+
+def test_similar_and_vocabulary_findings() -> None:
+    near = pd.DataFrame({"palette_emd": [10.0, 20.0, 30.0]})
+    near.attrs.update(baseline_emd=40.0, baseline_n=50, spearman=0.5)
+    v = findings.similar_verdict(near)
+    assert v.outcome is True and "are nearer in colour" in v.text and "20.0 ΔE for the 3 neighbours" in v.text
+    near.attrs["baseline_emd"] = 15.0
+    assert findings.similar_verdict(near).outcome is False
+    from bcanalysis import widgets
+
+    palettes = [np.random.default_rng(i).integers(0, 256, (30, 3)) for i in range(40)]
+    table = widgets.vocabulary_table(palettes, depths=(24, 12, 9))
+    v = findings.vocabulary_finding(table, 12)
+    assert v.outcome == table.loc[12, "distinct colours"]
+    assert f"{table.loc[12, 'distinct colours']:,} distinct colours" in v.text
+    assert "The analysis had 3,935 of 347,638" in v.text
+
+
+def test_findings_show_as_escaped_html() -> None:
+    v = findings.Finding("Strongest place links", "<img src=x onerror=alert(1)> wears topic 0", [], "rule")
+    assert "<img" not in v._repr_html_() and "&lt;img" in v._repr_html_()
