@@ -229,7 +229,7 @@ def _add_palettes(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_palettes(args: argparse.Namespace) -> int:
-    from bcanalysis.scrape import extract_palettes
+    from bcanalysis.palette import extract_palettes
 
     with _open_corpus(args.db, existing=True) as corpus:
         summary = extract_palettes(corpus, workers=args.workers, progress=not args.no_progress)

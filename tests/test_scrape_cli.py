@@ -16,7 +16,8 @@ import pytest
 from bcanalysis.bandcamp import Client
 from bcanalysis.cli import main
 from bcanalysis.demo import DemoServer
-from bcanalysis.scrape import extract_palettes, scrape
+from bcanalysis.palette import extract_palettes
+from bcanalysis.scrape import scrape
 from bcanalysis.store import Corpus
 
 REPO = Path(__file__).resolve().parents[1]
