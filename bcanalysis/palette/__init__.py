@@ -5,7 +5,7 @@ images in parallel, `extract_palettes` gives every cover of a corpus its palette
 form, and `distance` compares two palettes perceptually.
 """
 
-from bcanalysis.palette.batch import IMAGE_SUFFIXES, Extraction, describe, extract_many, find_images
+from bcanalysis.palette.batch import IMAGE_SUFFIXES, Extraction, WorkerPool, describe, extract_many, find_images
 from bcanalysis.palette.compare import check_rgb, distance, palette_arrays
 from bcanalysis.palette.corpus import PaletteSummary, extract_palettes
 from bcanalysis.palette.engine import (
@@ -28,7 +28,7 @@ from bcanalysis.palette.engine import (
 
 __all__ = [
     "DEFAULT_MAX_PIXELS", "EXTRACTOR_VERSION", "IMAGE_SUFFIXES", "KERNELS", "Color", "Extraction", "Hsl", "ImageLike",
-    "ImageTooLarge", "NotARegularFile", "PaletteSummary", "Rgb", "bin_table", "check_max_pixels", "check_rgb",
-    "default_kernel", "describe", "distance", "extract", "extract_many", "extract_palettes", "find_images",
-    "histogram", "hsl", "palette_arrays",
+    "ImageTooLarge", "NotARegularFile", "PaletteSummary", "Rgb", "WorkerPool", "bin_table", "check_max_pixels",
+    "check_rgb", "default_kernel", "describe", "distance", "extract", "extract_many", "extract_palettes",
+    "find_images", "histogram", "hsl", "palette_arrays",
 ]
