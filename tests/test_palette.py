@@ -272,6 +272,7 @@ def test_one_colour_image_larger_than_a_field():
 def test_streamed_in_small_chunks_identical(monkeypatch, stream_bytes):
     """Pixels reach the kernel in chunks of whole rows; any chunk size gives colorgram.py's palette."""
     monkeypatch.setattr(palette.engine, "STREAM_BYTES", stream_bytes)
+    monkeypatch.setattr(palette.engine, "CHUNK", max(1, stream_bytes // 4))  # the numpy kernel's chunks
     assert_same(PHOTOS["coffee"], 40)
     assert_same(PHOTOS["coffee"].convert("RGBA"), 40)
     assert_same(_one_row(np.random.default_rng(1).integers(0, 256, size=(997, 3))), 40)

@@ -176,6 +176,29 @@ def test_a_cover_that_kills_its_worker_is_the_only_one_failed(tmp_path, given):
             assert result.ok and [(*c.rgb, c.proportion) for c in result.colors] == expected[str(item)]
 
 
+def test_on_dask_a_cover_that_kills_its_workers_is_the_only_one_failed(tmp_path):
+    """Dask reschedules a task whose worker died, then gives up with KilledWorker: its inputs are retried alone (as
+    new tasks, not the remembered failure), so only the killer fails."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    class LocalKiller(KillsItsWorker):  # defined here, so dask ships the class by value to its spawned workers
+        pass
+
+    files = _cover_files(tmp_path, 6, 100)
+    items = [*files[:3], LocalKiller(), *files[3:]]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      silence_logs=50) as cluster, distributed.Client(cluster) as client:
+            with WorkerPool(client) as pool:
+                results = extract_many([str(f) if isinstance(f, Path) else f for f in items], 40, pool,
+                                       progress=False, chunksize=2)
+    assert [r.ok for r in results] == [True, True, True, False, True, True, True]
+    assert results[3].error.startswith("WorkerDied:") and "KilledWorker" in results[3].error
+    expected = _expected(files)
+    assert all([(*c.rgb, c.proportion) for c in r.colors] == expected[r.source] for r in results if r.ok)
+
+
 # --- missing, damaged and retried covers ---------------------------------------------------------------------
 
 

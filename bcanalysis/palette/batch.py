@@ -74,9 +74,10 @@ def _error(exc: BaseException) -> str:
 
 
 def _resolve_executor(executor: Any) -> cf.Executor:
-    # A dask.distributed.Client is not itself a concurrent.futures.Executor, but hands one out.
+    # A dask.distributed.Client is not itself a concurrent.futures.Executor, but hands one out. Impure tasks: a retry
+    # of the same input must run again, not be answered with the remembered failure of the first try.
     if not isinstance(executor, cf.Executor) and hasattr(executor, "get_executor"):
-        return executor.get_executor()
+        return executor.get_executor(pure=False)
     if not isinstance(executor, cf.Executor):
         raise TypeError(f"executor must be a concurrent.futures.Executor or a dask Client, got {executor!r}")
     return executor

@@ -157,13 +157,14 @@ def _check_kernel(name: str) -> str:
 #: ~16 MiB whatever the image's size. A cover (1200 × 1200 = 1.4 Mpx) is one band.
 BAND_PIXELS = 1 << 22
 
-#: Bytes of pixels handed to the kernel at a time: small enough to stay in the CPU cache and to come from memory
-#: already mapped (one 5.8 MB copy of a freshly decoded cover costs more page faults than the kernel's whole pass).
+#: Bytes of pixels handed to the compiled kernel at a time: small enough to stay in the CPU cache and to come from
+#: memory already mapped (one 5.8 MB copy of a freshly decoded cover costs more in page faults than the kernel's
+#: whole pass). The numpy kernel takes CHUNK pixels at a time.
 STREAM_BYTES = 1 << 16
 
 
-def _bands(image: Image.Image) -> Iterator[np.ndarray]:
-    """The image's pixels as uint32 codes r | g << 8 | b << 16 | x << 24, a few thousand at a time.
+def _bands(image: Image.Image, chunk_bytes: int) -> Iterator[np.ndarray]:
+    """The image's pixels as uint32 codes r | g << 8 | b << 16 | x << 24, about `chunk_bytes` / 4 at a time.
 
     Converted the way colorgram.py does: RGB, RGBA and RGBa are read as they are (alpha ignored), other modes are
     converted to RGB one band of rows at a time.
@@ -172,16 +173,16 @@ def _bands(image: Image.Image) -> Iterator[np.ndarray]:
     if width == 0 or height == 0:
         return
     if image.mode in ("RGB", "RGBA", "RGBa"):
-        yield from _stream(image, "RGBX" if image.mode == "RGB" else image.mode)
+        yield from _stream(image, "RGBX" if image.mode == "RGB" else image.mode, chunk_bytes)
         return
     rows = max(1, BAND_PIXELS // width)
     for top in range(0, height, rows):
         band = image if rows >= height else image.crop((0, top, width, min(height, top + rows)))
-        yield from _stream(band.convert("RGB"), "RGBX")
+        yield from _stream(band.convert("RGB"), "RGBX", chunk_bytes)
 
 
-def _stream(image: Image.Image, rawmode: str) -> Iterator[np.ndarray]:
-    """Raw 4-byte pixels in chunks of ~STREAM_BYTES, through PIL's raw encoder (what `tobytes` uses inside)."""
+def _stream(image: Image.Image, rawmode: str, chunk_bytes: int) -> Iterator[np.ndarray]:
+    """Raw 4-byte pixels in chunks of ~`chunk_bytes`, through PIL's raw encoder (what `tobytes` uses inside)."""
     image.load()
     encoder = _raw_encoder(image.mode, rawmode)
     if encoder is None:
@@ -189,7 +190,7 @@ def _stream(image: Image.Image, rawmode: str) -> Iterator[np.ndarray]:
         return
     try:
         encoder.setimage(image.im, (0, 0, *image.size))
-        bufsize = max(STREAM_BYTES, image.width * 4)  # the raw encoder writes whole rows only
+        bufsize = max(chunk_bytes, image.width * 4)  # the raw encoder writes whole rows only
         while True:
             _, status, data = encoder.encode(bufsize)
             yield np.frombuffer(data, dtype="<u4")
@@ -246,7 +247,7 @@ def histogram(image: Image.Image, kernel: str | None = None) -> tuple[np.ndarray
     add = _numba_kernel() if name == "numba" else _sums_numpy
     table = bin_table()
     out = np.zeros((_N_BINS, 4), np.int64)
-    for codes in _bands(image):
+    for codes in _bands(image, STREAM_BYTES if name == "numba" else 4 * CHUNK):
         add(codes, table, out)
     return out[:, 3].copy(), out[:, :3].copy()
 
