@@ -293,6 +293,7 @@ def test_a_13000px_png_is_refused_before_decoding_and_workers_stay_small(tmp_pat
     peak, out = _palettes_peak_rss(db, "--retry-failed", "--max-pixels", "170M")
     assert peak["code"] == 0 and "41 extracted, 0 covers failed" in out, out
     assert peak["RUSAGE_CHILDREN"] > 600, peak
+    print(f"with the budget lifted: largest worker {peak['RUSAGE_CHILDREN']:.0f} MB")
 
 
 # --- a Dask cluster ------------------------------------------------------------------------------------------
