@@ -364,3 +364,31 @@ def test_a_cover_path_that_is_not_a_file_is_failed_not_waited_on(tmp_path):
     proc = _cli("palettes", "--db", str(db), "--no-progress", timeout=60)
     assert "1 extracted, 1 covers failed" in proc.stdout and "NotARegularFile" in proc.stdout
     assert "is not a regular file (a FIFO)" in _stored(db)[2][1]
+
+
+def test_a_database_error_mid_run_is_a_message_and_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
+    """SQLite refusing a write (here: 'database or disk is full' on the second batch) ends the run with one error
+    line and exit 1; the batch stored before it stays, and a rerun finishes the job."""
+    from bcanalysis.cli import main
+
+    db, files = _corpus(tmp_path, n_albums=300, n_files=6, px=64)  # two batches: 256 + 44
+    real_save, calls = Corpus.save_palettes, []
+
+    def full_after_one(self, palettes, version):
+        calls.append(1)
+        if len(calls) > 1:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_save(self, palettes, version)
+
+    monkeypatch.setattr(Corpus, "save_palettes", full_after_one)
+    code = main(["palettes", "--db", str(db), "--workers", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert err.strip() == ("bcanalysis: error: palettes stopped: database or disk is full (palettes stored so far are "
+                           "kept; rerun to continue)")
+    assert sum(bool(colours) for _, _, colours in _stored(db).values()) == 256
+    monkeypatch.setattr(Corpus, "save_palettes", real_save)
+    assert main(["palettes", "--db", str(db), "--workers", "1", "--no-progress"]) == 0
+    assert "44 extracted, 0 covers failed" in capsys.readouterr().out
+    expected, cover_of = _expected(files), _cover_of(db)
+    assert all(colours == expected[cover_of[i]] for i, (_, _, colours) in _stored(db).items())
