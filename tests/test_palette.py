@@ -331,6 +331,22 @@ def test_without_numba_the_numpy_kernel_takes_over(monkeypatch):
         palette.engine._numba_kernel.cache_clear()
 
 
+def test_a_kernel_that_does_not_compile_falls_back_to_numpy(monkeypatch):
+    from bcanalysis.palette import kernel
+
+    def broken(codes, table, out):
+        raise RuntimeError("LLVM could not compile this")
+
+    monkeypatch.delenv(palette.engine.KERNEL_ENV, raising=False)
+    monkeypatch.setattr(kernel, "bin_sums", broken)
+    palette.engine._numba_kernel.cache_clear()
+    try:
+        assert palette.default_kernel() == "numpy"
+        assert as_rows(palette.extract(PHOTOS["coffee"], 9)) == as_rows(colorgram.extract(PHOTOS["coffee"], 9))
+    finally:
+        palette.engine._numba_kernel.cache_clear()
+
+
 # --- the pixel budget and what is not a file -------------------------------------------------------------------
 
 

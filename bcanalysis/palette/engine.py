@@ -129,10 +129,13 @@ KERNEL_ENV = "BCANALYSIS_PALETTE_KERNEL"
 
 @lru_cache(maxsize=1)
 def _numba_kernel():
-    """The compiled kernel, or None if numba cannot be imported here (then numpy does the work, as fast as it can)."""
+    """The compiled kernel, or None if numba cannot import or compile it here (then numpy does the work)."""
     try:
         from bcanalysis.palette.kernel import bin_sums
-    except Exception:  # noqa: BLE001 - ImportError, or numba refusing this numpy version: fall back, never fail
+
+        # Compile (or load from numba's cache) now, for the read-only arrays it is given, so a failure shows here.
+        bin_sums(np.frombuffer(bytes(8), dtype="<u4"), bin_table(), np.zeros((_N_BINS, 4), np.int64))
+    except Exception:  # noqa: BLE001 - ImportError, numba refusing this numpy version, a compile error: fall back
         return None
     return bin_sums
 
