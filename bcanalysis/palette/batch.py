@@ -98,6 +98,8 @@ class WorkerPool:
     """
 
     def __init__(self, executor: cf.Executor | Any | None = None, *, workers: int | None = None):
+        if workers is None and hasattr(executor, "nthreads"):  # a dask Client: keep every thread of the cluster busy
+            workers = sum(executor.nthreads().values()) or None
         self.workers = workers or os.cpu_count() or 1
         self._given = None if executor is None else _resolve_executor(executor)
         self._own: cf.ProcessPoolExecutor | None = None
