@@ -46,25 +46,67 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     fmt.add_argument("--json", action="store_const", const="json", dest="format", help="JSON output")
     fmt.add_argument("--csv", action="store_const", const="csv", dest="format", help="CSV output, one colour a row")
     p.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
+    _add_max_pixels(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_extract, format="text")
+
+
+def _pixel_budget(text: str) -> int:
+    """--max-pixels: a positive number of pixels, plain (50000000) or in megapixels (50M, 2.5M)."""
+    number, scale = (text[:-1], 1_000_000) if text[-1:] in ("M", "m") else (text, 1)
+    try:
+        value = float(number) * scale
+    except ValueError:
+        value = float("nan")
+    if not (value >= 1 and value == int(value) and value < 2**62):
+        raise argparse.ArgumentTypeError(f"must be a positive number of pixels, e.g. 50000000 or 50M; got {text!r}")
+    return int(value)
+
+
+def _add_max_pixels(p: argparse.ArgumentParser) -> None:
+    from bcanalysis.palette import DEFAULT_MAX_PIXELS
+
+    p.add_argument("--max-pixels", type=_pixel_budget, default=DEFAULT_MAX_PIXELS, metavar="N",
+                   help=f"refuse images with more pixels than this before decoding them (default "
+                   f"{DEFAULT_MAX_PIXELS // 1_000_000}M; a 1200 px cover is 1.44M)")
 
 
 def _run_extract(args: argparse.Namespace) -> int:
     from bcanalysis.palette import extract_many, find_images
 
+    def skipped(path, why: str) -> None:
+        print(f"bcanalysis: skipped {path}: {why}", file=sys.stderr)
+
     try:
-        paths = find_images(args.paths)
+        paths = find_images(args.paths, skipped=skipped)
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot read {exc.filename or ' '.join(args.paths)}: {exc.strerror or exc}") from exc
     if not paths:
         raise CommandError(f"no image files found in {' '.join(args.paths)}")
-    results = extract_many(paths, args.colors, progress=not args.no_progress, workers=args.workers)
-    out = sys.stdout
-    if args.format == "json":
+    results = extract_many(paths, args.colors, progress=not args.no_progress, workers=args.workers,
+                           max_pixels=args.max_pixels)  # fmt: skip
+    try:
+        _write_extractions(results, args.format, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away: main() stops quietly
+    except OSError as exc:
+        print(f"bcanalysis: error: cannot write the palettes: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        print(f"bcanalysis: cannot read {r.source}: {r.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _write_extractions(results: list, fmt: str, out) -> None:
+    """The palettes as JSON, CSV (one colour a row) or text (one image a line)."""
+    if fmt == "json":
         json.dump([_extraction_json(r) for r in results], out, indent=1)
         out.write("\n")
-    elif args.format == "csv":
+    elif fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["source", "rank", "r", "g", "b", "hex", "proportion", "error"])
         for r in results:
@@ -76,10 +118,6 @@ def _run_extract(args: argparse.Namespace) -> int:
         for r in results:
             if r.ok:
                 out.write(f"{r.source}\t" + " ".join(f"#{c.hex}:{c.proportion:.1%}" for c in r.colors) + "\n")
-    failed = [r for r in results if not r.ok]
-    for r in failed:
-        print(f"bcanalysis: cannot read {r.source}: {r.error}", file=sys.stderr)
-    return 1 if failed else 0
 
 
 def _extraction_json(r) -> dict:
@@ -266,21 +304,59 @@ def _add_palettes(sub: argparse._SubParsersAction) -> None:
         "palettes",
         help="extract 40-colour palettes for every cover in a corpus that has none",
         description="Extract colorgram palettes (40 colours) for every album with a good cover and no palette; "
-        "resumable; covers that fail to decode are marked failed.",
+        "resumable; covers that fail to decode (or are over --max-pixels) are marked failed, cover files missing "
+        "on disk are skipped for the next scrape to fetch again. A worker process that dies loses nothing: the "
+        "covers it held are extracted again one at a time.",
     )
     p.add_argument("--db", required=True, help="corpus file")
     p.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
+    _add_max_pixels(p)
+    p.add_argument("--retry-failed", action="store_true",
+                   help="first give covers whose palette extraction failed before another try")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run on a Dask cluster: the address of its scheduler, e.g. tcp://10.0.0.5:8786 "
+                   "(needs dask[distributed]; covers are sent to the workers as bytes)")
+    p.add_argument("--connect-timeout", type=_positive_float, default=10.0, metavar="S",
+                   help="seconds to wait for the --scheduler to answer (default 10)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_palettes)
 
 
 def _run_palettes(args: argparse.Namespace) -> int:
-    from bcanalysis.scrape import extract_palettes
+    import sqlite3
+
+    from bcanalysis.palette import extract_palettes
+    from bcanalysis.store import CorpusError
 
     with _open_corpus(args.db, existing=True) as corpus:
-        summary = extract_palettes(corpus, workers=args.workers, progress=not args.no_progress)
+        client = _dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
+        if args.scheduler and client is None:
+            return 1
+        try:
+            summary = extract_palettes(corpus, workers=args.workers, executor=client, progress=not args.no_progress,
+                                       max_pixels=args.max_pixels, retry_failed=args.retry_failed)  # fmt: skip
+        except (CorpusError, sqlite3.Error, OSError) as exc:
+            print(f"bcanalysis: error: palettes stopped: {exc} (palettes stored so far are kept; rerun to continue)",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        finally:
+            if client is not None:
+                client.close()
     print(summary.report())
     return 0
+
+
+def _dask_client(address: str, timeout: float):
+    """A dask.distributed Client connected to `address`, or None after saying why it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise CommandError(f"--scheduler needs dask.distributed: pip install 'bcanalysis[dask]' ({exc})") from exc
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"bcanalysis: error: cannot reach the Dask scheduler at {address}: {exc}", file=sys.stderr)
+        return None
 
 
 def _add_demo_server(sub: argparse._SubParsersAction) -> None:

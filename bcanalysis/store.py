@@ -548,6 +548,26 @@ class Corpus:
                 [(reason, album_id) for album_id, reason in failures],
             )
 
+    #: How the reason of a cover that failed palette extraction (not download) begins.
+    PALETTE_FAILED = "palette extraction failed"
+
+    def mark_palette_failed(self, failures: Iterable[tuple[int, str]]) -> None:
+        """Record covers whose palette extraction failed [(album id, reason)]: cover_status 'failed', the reason
+        prefixed with PALETTE_FAILED so that `reset_palette_failures` finds them again."""
+        self.mark_cover_failed([(album_id, f"{self.PALETTE_FAILED}: {reason}") for album_id, reason in failures])
+
+    def reset_palette_failures(self) -> int:
+        """Give every cover whose palette extraction failed another try (status back to 'ok'); returns how many.
+
+        Covers that failed to download are left alone: they have no file to read."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE albums SET cover_status = 'ok', cover_reason = NULL WHERE cover_status = 'failed'"
+                " AND cover_file IS NOT NULL AND substr(cover_reason, 1, ?) = ?",
+                (len(self.PALETTE_FAILED), self.PALETTE_FAILED),
+            )
+        return cur.rowcount
+
     # --- reading --------------------------------------------------------------------------------------------
 
     def albums(self, *, palettes: bool = True) -> pd.DataFrame:

@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bcanalysis.palette import extract_many
-from bcanalysis.scrape import extract_palettes
+from bcanalysis.palette import extract_many, extract_palettes
 from bcanalysis.store import Corpus
 
 

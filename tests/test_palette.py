@@ -1,4 +1,4 @@
-"""bcanalysis.palette against colorgram.py itself: identical colours, proportions, HSL and order."""
+"""bcanalysis.palette against colorgram.py itself: identical colours, proportions, HSL and order, on both kernels."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def as_rows(colors) -> list[tuple]:
 
 
 def assert_same(image, n: int) -> None:
-    assert as_rows(palette.extract(image, n)) == as_rows(colorgram.extract(image, n))
+    """Both kernels (compiled and numpy) give exactly colorgram.py's palette."""
+    expected = as_rows(colorgram.extract(image, n))
+    for kernel in palette.KERNELS:
+        assert as_rows(palette.extract(image, n, kernel=kernel)) == expected, kernel
 
 
 # --- the bin table ----------------------------------------------------------------------------------------------
@@ -56,11 +59,12 @@ def test_every_24_bit_colour_sampled_like_colorgram():
     rgb = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
     image = Image.fromarray(rgb.reshape(4096, 4096, 3), "RGB")
     reference = np.asarray(cg_impl.sample(image), dtype=np.int64).reshape(-1, 4)  # 4096 packed slots × (r, g, b, n)
-    counts, sums = palette.histogram(image)
     slots = np.arange(64) << 6  # our bin k is colorgram's packed value k << 6
-    assert (reference[slots, 3] == counts).all()
-    assert (reference[slots, :3] == sums).all()
     assert reference[:, 3].sum() == 1 << 24
+    for kernel in palette.KERNELS:
+        counts, sums = palette.histogram(image, kernel)
+        assert (reference[slots, 3] == counts).all(), kernel
+        assert (reference[slots, :3] == sums).all(), kernel
 
 
 # --- peer control data -------------------------------------------------------------------------------------------
@@ -71,7 +75,7 @@ def test_colorgram_js_control_data(shared_reference):
     folder = shared_reference / "colorgram-js"
     expected = json.loads((folder / "test.json").read_text())
     for n, rows in expected.items():
-        got = palette.extract(folder / "test.png", int(n))
+        got = palette.extract(folder / "test.png", int(n), kernel="numpy")
         assert len(got) == len(rows)
         for colour, (r, g, b, p) in zip(got, rows, strict=True):
             assert tuple(colour.rgb) == (r, g, b)
@@ -231,6 +235,173 @@ def test_random_small_images(width, height, mode, seed, n):
     if mode != "RGB":
         image = image.convert(mode)
     assert_same(image, n)
+
+
+# --- the two kernels, bands and streaming ------------------------------------------------------------------------
+
+
+def _one_row(pixels: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)[None, :, :], "RGB")
+
+
+@pytest.mark.parametrize("n_pixels", [1, 3, 4, 5, 4089, 4090, 4091, 4092, 4093, 4096, 8183, 8184, 8185, 12277])
+def test_kernel_flush_boundaries_with_the_largest_sums(n_pixels):
+    """The compiled kernel packs sums into 18-bit fields and flushes every 4 × 1023 pixels: white (the largest sums)
+    and random pixels around those boundaries give exactly colorgram.py's counts and sums."""
+    white = _one_row(np.full((n_pixels, 3), 255))
+    reference = np.asarray(cg_impl.sample(white), dtype=np.int64).reshape(-1, 4)[np.arange(64) << 6]
+    for kernel in palette.KERNELS:
+        counts, sums = palette.histogram(white, kernel)
+        assert (counts == reference[:, 3]).all() and (sums == reference[:, :3]).all(), kernel
+        assert counts.sum() == n_pixels and sums.max() == 255 * n_pixels
+    rng = np.random.default_rng(n_pixels)
+    assert_same(_one_row(rng.integers(0, 256, size=(n_pixels, 3))), 40)
+
+
+def test_one_colour_image_larger_than_a_field():
+    """Millions of pixels in one bin: the int64 totals, not the packed fields, carry the sums."""
+    image = Image.new("RGB", (2048, 1100), (255, 255, 254))
+    for kernel in palette.KERNELS:
+        counts, sums = palette.histogram(image, kernel)
+        (k,) = np.flatnonzero(counts)
+        assert counts[k] == 2048 * 1100 and tuple(sums[k]) == (255 * 2048 * 1100, 255 * 2048 * 1100, 254 * 2048 * 1100)
+    assert [tuple(c.rgb) for c in palette.extract(image, 40)] == [(255, 255, 254)]
+
+
+@pytest.mark.parametrize("stream_bytes", [4, 64, 4 * 1021])
+def test_streamed_in_small_chunks_identical(monkeypatch, stream_bytes):
+    """Pixels reach the kernel in chunks of whole rows; any chunk size gives colorgram.py's palette."""
+    monkeypatch.setattr(palette.engine, "STREAM_BYTES", stream_bytes)
+    monkeypatch.setattr(palette.engine, "CHUNK", max(1, stream_bytes // 4))  # the numpy kernel's chunks
+    assert_same(PHOTOS["coffee"], 40)
+    assert_same(PHOTOS["coffee"].convert("RGBA"), 40)
+    assert_same(_one_row(np.random.default_rng(1).integers(0, 256, size=(997, 3))), 40)
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "CMYK", "LA", "I;16", "F", "1"])
+def test_converted_band_by_band_identical(monkeypatch, mode):
+    """Other modes are converted to RGB one band of rows at a time (bounded memory); bands of 1 to 300 rows."""
+    image = PHOTOS["astronaut"]
+    if mode == "I;16":
+        grey = np.asarray(image.convert("L"), dtype=np.uint16) * 257
+        image = Image.frombytes("I;16", image.size, grey.astype("<u2").tobytes())
+    elif mode == "P":
+        image = image.convert("P", palette=Image.Palette.ADAPTIVE, colors=200)
+        image.info["transparency"] = 5
+    else:
+        image = image.convert(mode)
+    for band_pixels in (1, 512 * 7, 512 * 300):
+        monkeypatch.setattr(palette.engine, "BAND_PIXELS", band_pixels)
+        assert_same(image, 40)
+
+
+def test_without_pils_encoder_api_identical(monkeypatch):
+    """If a future Pillow drops the raw-encoder API we stream through, bands go through the public tobytes()."""
+    monkeypatch.setattr(palette.engine, "_raw_encoder", lambda mode, rawmode: None)
+    monkeypatch.setattr(palette.engine, "BAND_PIXELS", 512 * 37)
+    for image in (PHOTOS["rocket"], PHOTOS["rocket"].convert("RGBA"), PHOTOS["camera"]):
+        assert_same(image, 40)
+
+
+def test_kernel_choice(monkeypatch):
+    monkeypatch.delenv(palette.engine.KERNEL_ENV, raising=False)
+    assert palette.default_kernel() == "numba"  # numba is a dependency: the compiled kernel is the default
+    monkeypatch.setenv(palette.engine.KERNEL_ENV, "numpy")
+    assert palette.default_kernel() == "numpy"
+    monkeypatch.setenv(palette.engine.KERNEL_ENV, "fortran")
+    with pytest.raises(ValueError, match="fortran"):
+        palette.extract(PHOTOS["logo"], 5)
+    with pytest.raises(ValueError, match="cuda"):
+        palette.histogram(PHOTOS["logo"], "cuda")
+
+
+def test_without_numba_the_numpy_kernel_takes_over(monkeypatch):
+    import sys
+
+    monkeypatch.delenv(palette.engine.KERNEL_ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
+    monkeypatch.delitem(sys.modules, "bcanalysis.palette.kernel", raising=False)
+    palette.engine._numba_kernel.cache_clear()
+    try:
+        assert palette.default_kernel() == "numpy"
+        assert as_rows(palette.extract(PHOTOS["chelsea"], 12)) == as_rows(colorgram.extract(PHOTOS["chelsea"], 12))
+        with pytest.raises(ValueError, match="numba cannot be imported"):
+            palette.extract(PHOTOS["chelsea"], 12, kernel="numba")
+    finally:
+        palette.engine._numba_kernel.cache_clear()
+
+
+def test_a_kernel_that_does_not_compile_falls_back_to_numpy(monkeypatch):
+    from bcanalysis.palette import kernel
+
+    def broken(codes, table, out):
+        raise RuntimeError("LLVM could not compile this")
+
+    monkeypatch.delenv(palette.engine.KERNEL_ENV, raising=False)
+    monkeypatch.setattr(kernel, "bin_sums", broken)
+    palette.engine._numba_kernel.cache_clear()
+    try:
+        assert palette.default_kernel() == "numpy"
+        assert as_rows(palette.extract(PHOTOS["coffee"], 9)) == as_rows(colorgram.extract(PHOTOS["coffee"], 9))
+    finally:
+        palette.engine._numba_kernel.cache_clear()
+
+
+# --- the pixel budget and what is not a file -------------------------------------------------------------------
+
+
+def _png_header_only(path, width: int, height: int) -> None:
+    """A PNG whose header says width × height, with a few rows of data: enough for PIL to open, never decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = zlib.compress(b"\0" * (3 * width + 1) * 4)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+
+
+def test_pixel_budget_refuses_large_files_before_decoding(tmp_path):
+    big = tmp_path / "big.png"
+    _png_header_only(big, 13000, 13000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PIL's own bomb warning is not raised: our refusal says it instead
+        with pytest.raises(palette.ImageTooLarge, match=r"13000×13000 = 169.0 Mpx .* budget of 50 Mpx"):
+            palette.extract(big, 40)
+        with pytest.raises(palette.ImageTooLarge, match="169.0 Mpx"):
+            palette.extract(big.read_bytes(), 40)
+    small = tmp_path / "small.png"
+    PHOTOS["chelsea"].save(small)
+    width, height = PHOTOS["chelsea"].size
+    expected = as_rows(colorgram.extract(str(small), 40))
+    assert as_rows(palette.extract(small, 40, max_pixels=width * height)) == expected  # the budget is inclusive
+    with pytest.raises(palette.ImageTooLarge, match=f"{width}×{height}"):
+        palette.extract(small, 40, max_pixels=width * height - 1)
+    assert as_rows(palette.extract(PHOTOS["chelsea"], 40, max_pixels=10)) == expected  # decoded already: no refusal
+    results = palette.extract_many([small, big], 40, executor=cf.ThreadPoolExecutor(2), progress=False, chunksize=1)
+    assert results[0].ok and "ImageTooLarge" in results[1].error and "not decoded" in results[1].error
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, "50M", True])
+def test_bad_pixel_budget(bad):
+    with pytest.raises(ValueError, match=repr(bad).replace(".", r"\.")):
+        palette.extract(PHOTOS["logo"], 5, max_pixels=bad)
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_or_folder_is_refused_not_waited_on(tmp_path):
+    import os
+
+    fifo = tmp_path / "cover.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(palette.NotARegularFile, match="a FIFO"):
+        palette.extract(fifo, 40)
+    with pytest.raises(palette.NotARegularFile, match="a folder"):
+        palette.extract(tmp_path, 40)
+    results = palette.extract_many([fifo, str(tmp_path)], 40, progress=False, workers=1)
+    assert ["NotARegularFile" in r.error for r in results] == [True, True]
 
 
 # --- many images ------------------------------------------------------------------------------------------------

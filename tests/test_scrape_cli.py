@@ -24,7 +24,8 @@ from bcanalysis import scrape as scrape_module
 from bcanalysis.bandcamp import Client
 from bcanalysis.cli import main
 from bcanalysis.demo import DemoServer
-from bcanalysis.scrape import discover, extract_palettes, fetch_cover, scrape
+from bcanalysis.palette import extract_palettes
+from bcanalysis.scrape import discover, fetch_cover, scrape
 from bcanalysis.store import Corpus
 
 REPO = Path(__file__).resolve().parents[1]

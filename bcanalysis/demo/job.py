@@ -16,7 +16,8 @@ import pandas as pd
 
 from bcanalysis.demo.catalogue import TAGS
 from bcanalysis.demo.server import DemoServer
-from bcanalysis.scrape import PaletteSummary, ScrapeSummary, extract_palettes, scrape
+from bcanalysis.palette import PaletteSummary, extract_palettes
+from bcanalysis.scrape import ScrapeSummary, scrape
 from bcanalysis.store import Corpus
 
 #: The demo's default scale: 30 albums under each of the ten tags, covers painted at 600 px.

@@ -1,14 +1,34 @@
 """Colour palettes of cover images.
 
-`extract` is a drop-in for `colorgram.extract` (identical output, ~90–100× faster), `extract_many` runs it over many
-images in parallel, `palette_arrays` reads any palette form, and `distance` compares two palettes perceptually.
+`extract` is a drop-in for `colorgram.extract` (identical output, ~400× faster), `extract_many` runs it over many
+images in parallel, `extract_palettes` gives every cover of a corpus its palette, `palette_arrays` reads any palette
+form, and `distance` compares two palettes perceptually.
 """
 
-from bcanalysis.palette.batch import IMAGE_SUFFIXES, Extraction, describe, extract_many, find_images
+from bcanalysis.palette.batch import IMAGE_SUFFIXES, Extraction, WorkerPool, describe, extract_many, find_images
 from bcanalysis.palette.compare import check_rgb, distance, palette_arrays
-from bcanalysis.palette.engine import EXTRACTOR_VERSION, Color, Hsl, ImageLike, Rgb, bin_table, extract, histogram, hsl
+from bcanalysis.palette.corpus import PaletteSummary, extract_palettes
+from bcanalysis.palette.engine import (
+    DEFAULT_MAX_PIXELS,
+    EXTRACTOR_VERSION,
+    KERNELS,
+    Color,
+    Hsl,
+    ImageLike,
+    ImageTooLarge,
+    NotARegularFile,
+    Rgb,
+    bin_table,
+    check_max_pixels,
+    default_kernel,
+    extract,
+    histogram,
+    hsl,
+)
 
 __all__ = [
-    "EXTRACTOR_VERSION", "IMAGE_SUFFIXES", "Color", "Extraction", "Hsl", "ImageLike", "Rgb", "bin_table", "check_rgb",
-    "describe", "distance", "extract", "extract_many", "find_images", "histogram", "hsl", "palette_arrays",
+    "DEFAULT_MAX_PIXELS", "EXTRACTOR_VERSION", "IMAGE_SUFFIXES", "KERNELS", "Color", "Extraction", "Hsl", "ImageLike",
+    "ImageTooLarge", "NotARegularFile", "PaletteSummary", "Rgb", "WorkerPool", "bin_table", "check_max_pixels",
+    "check_rgb", "default_kernel", "describe", "distance", "extract", "extract_many", "extract_palettes",
+    "find_images", "histogram", "hsl", "palette_arrays",
 ]

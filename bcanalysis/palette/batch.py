@@ -1,17 +1,35 @@
-"""Palettes for many images at once: in parallel on any executor, with a progress bar, errors as records."""
+"""Palettes for many images at once: in parallel on any executor, with a progress bar, errors as records.
+
+A worker process that dies (the OOM killer's SIGKILL, a crash inside a decoder) loses nothing: its pool is replaced
+and the images it held are tried again one at a time, so only an image that kills its worker on its own is reported,
+as a `WorkerDied` error.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from bcanalysis.palette.engine import Color, ImageLike, _check_count, _colors, _rows
+from bcanalysis.palette.engine import (
+    DEFAULT_MAX_PIXELS,
+    Color,
+    ImageLike,
+    _check_count,
+    _colors,
+    _file_kind,
+    _numba_kernel,
+    _rows,
+    bin_table,
+    check_max_pixels,
+)
 
 
 @dataclass(frozen=True)
@@ -38,81 +56,190 @@ def describe(item: Any, index: int) -> str:
     return f"<{type(item).__name__} #{index}>"
 
 
-def _extract_batch(items: Sequence[Any], number_of_colors: int) -> list[tuple[list | None, str | None]]:
+def _extract_batch(
+    items: Sequence[Any], number_of_colors: int, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> list[tuple[list | None, str | None]]:
     """Worker: palettes as plain (r, g, b, count) rows, or an error message; never raises for one bad input."""
     out: list[tuple[list | None, str | None]] = []
     for item in items:
         try:
-            out.append((_rows(item, number_of_colors), None))
+            out.append((_rows(item, number_of_colors, max_pixels), None))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a record, the batch goes on
-            out.append((None, f"{type(exc).__name__}: {exc}"))
+            out.append((None, _error(exc)))
     return out
 
 
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _resolve_executor(executor: Any) -> cf.Executor:
-    # A dask.distributed.Client is not itself a concurrent.futures.Executor, but hands one out.
+    # A dask.distributed.Client is not itself a concurrent.futures.Executor, but hands one out. Impure tasks: a retry
+    # of the same input must run again, not be answered with the remembered failure of the first try.
     if not isinstance(executor, cf.Executor) and hasattr(executor, "get_executor"):
-        return executor.get_executor()
+        return executor.get_executor(pure=False)
     if not isinstance(executor, cf.Executor):
         raise TypeError(f"executor must be a concurrent.futures.Executor or a dask Client, got {executor!r}")
     return executor
 
 
+def _worker_died(exc: BaseException) -> bool:
+    """A pool broken by a dead worker (concurrent.futures), or a task whose workers kept dying (dask)."""
+    return isinstance(exc, cf.BrokenExecutor) or type(exc).__name__ == "KilledWorker"
+
+
+class WorkerPool:
+    """Where `extract_many` runs: a process pool of its own, replaced whenever a worker dies, or a given executor.
+
+    Pass one to several `extract_many` calls to start the workers once (`extract_palettes` does). With no executor
+    it owns a `ProcessPoolExecutor` of `workers` processes (default: all cores). A given process pool that breaks
+    is not ours to mend: the work goes on in a pool of our own. `deaths` counts the times workers died, `retried`
+    the inputs tried again alone because of it.
+    """
+
+    def __init__(self, executor: cf.Executor | Any | None = None, *, workers: int | None = None):
+        if workers is None and hasattr(executor, "nthreads"):  # a dask Client: keep every thread of the cluster busy
+            workers = sum(executor.nthreads().values()) or None
+        self.workers = workers or os.cpu_count() or 1
+        self._given = None if executor is None else _resolve_executor(executor)
+        self._own: cf.ProcessPoolExecutor | None = None
+        self.generation = 0
+        self.deaths = 0
+        self.retried = 0
+
+    @property
+    def executor(self) -> cf.Executor:
+        if self._given is not None:
+            return self._given
+        if self._own is None:
+            _warm_before_fork()
+            self._own = cf.ProcessPoolExecutor(max_workers=self.workers)
+        return self._own
+
+    def submit(self, fn: Callable, *args: Any) -> tuple[cf.Future, int]:
+        """Submit `fn(*args)`; returns the future and the pool generation it runs in."""
+        try:
+            return self.executor.submit(fn, *args), self.generation
+        except cf.BrokenExecutor:  # it broke since we last looked
+            self.replace(self.generation)
+            return self.executor.submit(fn, *args), self.generation
+
+    def replace(self, generation: int) -> None:
+        """A worker of pool `generation` died: replace that pool (once, however many of its futures report it)."""
+        if generation != self.generation:
+            return
+        self.generation += 1
+        self.deaths += 1
+        if self._own is not None:
+            self._own.shutdown(wait=False, cancel_futures=True)
+            self._own = None
+        elif isinstance(self._given, cf.ProcessPoolExecutor):
+            self._given = None  # a broken pool stays broken: go on in one of our own
+        # A dask cluster replaces its own workers: nothing to do.
+
+    def close(self) -> None:
+        """Shut down the pool of our own, if any (a given executor is left running)."""
+        if self._own is not None:
+            self._own.shutdown(cancel_futures=True)
+            self._own = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _warm_before_fork() -> None:
+    """Build the bin table and load the kernel once in this process, so forked workers start with both."""
+    if multiprocessing.get_start_method() == "fork":
+        bin_table()
+        _numba_kernel()
+
+
 def extract_many(
     images: Iterable[ImageLike],
     number_of_colors: int = 40,
-    executor: cf.Executor | Any | None = None,
+    executor: cf.Executor | WorkerPool | Any | None = None,
     progress: bool = True,
     *,
     workers: int | None = None,
     chunksize: int = 16,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> list[Extraction]:
     """Palettes for many images (paths, bytes or PIL images), in input order, in parallel.
 
-    By default a process pool over all cores (or `workers`); pass any `concurrent.futures.Executor` (or a
-    `dask.distributed.Client`) to run elsewhere. A bad input gives an `Extraction` with `.error`, never an exception.
+    By default a process pool over all cores (or `workers`); pass any `concurrent.futures.Executor`, a
+    `dask.distributed.Client` or a `WorkerPool` to run elsewhere. A bad input gives an `Extraction` with `.error`,
+    never an exception; so does a file or bytes over `max_pixels` pixels (refused before decoding). When a worker
+    process dies, the images it held are tried again one at a time; only one that kills its worker alone fails.
     """
     number_of_colors = _check_count(number_of_colors)
+    max_pixels = check_max_pixels(max_pixels)
     items = list(images)
     names = [describe(item, i) for i, item in enumerate(items)]
     batches = [range(i, min(i + chunksize, len(items))) for i in range(0, len(items), chunksize)]
     results: list[Any] = [None] * len(items)
-    own_pool = None
-    if executor is None and len(batches) > 1 and (workers or os.cpu_count() or 1) > 1:
-        own_pool = executor = cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count())
+    pool = executor if isinstance(executor, WorkerPool) else None
+    own = None
+    if pool is None and (executor is not None or (len(batches) > 1 and (workers or os.cpu_count() or 1) > 1)):
+        own = pool = WorkerPool(executor, workers=workers)
     bar = _progress_bar(len(items), progress)
     try:
-        if executor is None:
+        if pool is None:
             for batch in batches:
-                _store(results, batch, _extract_batch([items[i] for i in batch], number_of_colors), bar)
+                _store(results, batch, _extract_batch([items[i] for i in batch], number_of_colors, max_pixels), bar)
         else:
-            pool = _resolve_executor(executor)
-            window = 4 * (workers or os.cpu_count() or 1)
-            pending: dict[cf.Future, range] = {}
-            todo = iter(batches)
-            while True:
-                for batch in todo:
-                    pending[pool.submit(_extract_batch, [items[i] for i in batch], number_of_colors)] = batch
-                    if len(pending) >= window:
-                        break
-                if not pending:
-                    break
-                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for fut in done:
-                    batch = pending.pop(fut)
-                    try:
-                        rows = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its batch, not the run
-                        rows = [(None, f"{type(exc).__name__}: {exc}")] * len(batch)
-                    _store(results, batch, rows, bar)
+            _run(pool, items, batches, (number_of_colors, max_pixels), results, bar)
     finally:
         bar.close()
-        if own_pool is not None:
-            own_pool.shutdown(cancel_futures=True)
+        if own is not None:
+            own.close()
     return [
         Extraction(name, _colors(rows) if error is None else None, error)
         for name, (rows, error) in zip(names, results, strict=True)
     ]
+
+
+def _run(pool: WorkerPool, items: list, batches: list[range], args: tuple, results: list, bar: Any) -> None:
+    """Run every batch on `pool`, a bounded number at a time; inputs whose worker died are then tried alone."""
+    window = 4 * pool.workers
+    pending: dict[cf.Future, tuple[range, int]] = {}
+    alone: list[int] = []
+    todo = iter(batches)
+    while True:
+        for batch in todo:
+            fut, generation = pool.submit(_extract_batch, [items[i] for i in batch], *args)
+            pending[fut] = (batch, generation)
+            if len(pending) >= window:
+                break
+        if not pending:
+            break
+        done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            batch, generation = pending.pop(fut)
+            try:
+                rows = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a failed batch is recorded or retried, never fatal
+                if _worker_died(exc):
+                    pool.replace(generation)
+                    alone.extend(batch)
+                    continue
+                rows = [(None, _error(exc))] * len(batch)
+            _store(results, batch, rows, bar)
+    for i in alone:  # one at a time, so a worker that dies now died of this input
+        pool.retried += 1
+        fut, generation = pool.submit(_extract_batch, [items[i]], *args)
+        try:
+            rows = fut.result()
+        except Exception as exc:  # noqa: BLE001
+            if _worker_died(exc):
+                pool.replace(generation)
+                rows = [(None, f"WorkerDied: the worker process died while extracting this image alone "
+                               f"({_error(exc)}); killed for memory, or a decoder crashed")]
+            else:
+                rows = [(None, _error(exc))]
+        _store(results, range(i, i + 1), rows, bar)
 
 
 def _store(results: list, batch: range, rows: list, bar: Any) -> None:
@@ -130,14 +257,30 @@ def _progress_bar(total: int, enabled: bool):
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"})
 
 
-def find_images(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Expand files and folders (recursively, by image file suffix) into a sorted list of image paths."""
+def find_images(
+    paths: Iterable[str | os.PathLike], *, skipped: Callable[[Path, str], None] | None = None
+) -> list[Path]:
+    """Expand files and folders (recursively, by image file suffix) into a sorted list of image paths.
+
+    Anything that is not a regular file (a FIFO, socket or device, which would block or never end) is left out and
+    reported to `skipped(path, why)`. A path that does not exist raises FileNotFoundError.
+    """
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES))
+            for q in sorted(q for q in p.rglob("*") if q.suffix.lower() in IMAGE_SUFFIXES and not q.is_dir()):
+                _keep_regular(q, found, skipped)
         elif p.exists():
-            found.append(p)
+            _keep_regular(p, found, skipped)
         else:
             raise FileNotFoundError(f"no such file or folder: {p}")
     return found
+
+
+def _keep_regular(path: Path, found: list[Path], skipped: Callable[[Path, str], None] | None) -> None:
+    mode = path.stat().st_mode if path.exists() else 0
+    if stat.S_ISREG(mode):
+        found.append(path)
+    elif skipped is not None:
+        kind = _file_kind(mode) if mode else "a broken link"
+        skipped(path, f"not a regular file ({kind})")
