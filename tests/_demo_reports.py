@@ -31,7 +31,8 @@ NOTEBOOKS = ["03", "04", "05", "06"]
 def _corpus(db: Path, seed: int, drift: dict) -> None:
     """Scrape the demo server into `db` (with `drift` planted in the catalogue it serves) and extract palettes."""
     from bcanalysis.demo import DemoServer
-    from bcanalysis.scrape import extract_palettes, scrape
+    from bcanalysis.palette import extract_palettes
+    from bcanalysis.scrape import scrape
     from bcanalysis.store import Corpus
 
     catalogue = importlib.import_module("bcanalysis.demo.catalogue")
