@@ -105,7 +105,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         description="Execute notebooks/NN_*.ipynb in order with papermill (injecting parameters), export each to "
         "HTML with nbconvert, keep the executed .ipynb beside it, and write OUT/index.html.",
     )
-    p.add_argument("--source", choices=("demo", "bandcamp"), default="demo", help="data source (default demo)")
+    p.add_argument("--source", choices=("demo", "bandcamp", "corpus"), default="demo",
+                   help="data source (default demo); corpus: a corpus you made, named with -p db PATH")
     p.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
         help="inject a parameter (NAME a Python identifier); VALUE is a plain literal if it parses as one: number, "

@@ -150,21 +150,23 @@ def parse_date(value: Any) -> str | None:
 
 
 def album_fields(row: dict[str, Any], file: str, summary: ImportSummary) -> dict[str, Any]:
-    """The album fields of one metadata row (title defaults to the file name); unknown columns go to `extra`."""
+    """The album fields of one metadata row: title defaults to the file name; the genre leads the tags (genre
+    tables read tags); unknown columns go to `extra`."""
     try:
         release = parse_date(row.get("date"))
     except ValueError:
         summary.bad_values.append(Problem(file, f"date {row.get('date')!r} is neither an ISO date nor a year"))
         release = None
     extra = {k: v for k, v in row.items() if k and k not in KNOWN_COLUMNS and v not in (None, "")}
+    genre = _text(row.get("genre"))
     return {
         "title": _text(row.get("title")) or Path(file).stem,
         "artist": _text(row.get("artist")) or "",
-        "tags": parse_tags(row.get("tags")),
+        "tags": parse_tags([genre, *parse_tags(row.get("tags"))] if genre else row.get("tags")),
         "release_date": release,
         "url": _text(row.get("url")),
         "location": _text(row.get("location")),
-        "genre": _text(row.get("genre")),
+        "genre": genre,
         "extra": extra,
     }
 

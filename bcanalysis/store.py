@@ -707,6 +707,26 @@ class Corpus:
             out[f"listings_{status}"] = q("SELECT COUNT(*) FROM listings WHERE status = ?", (status,)).fetchone()[0]
         return out
 
+    def overview(self) -> pd.Series:
+        """What the corpus holds at a glance: albums, covers by status, palettes, distinct tags, genres and places,
+        and the span of release dates (for a corpus made before, e.g. by `bcanalysis import`)."""
+        q = self._db.execute
+        counts = self.counts()
+        first, last = q("SELECT MIN(release_date), MAX(release_date) FROM albums").fetchone()
+        genres = q("SELECT COUNT(DISTINCT COALESCE(genre, genre_id)) FROM albums").fetchone()[0]
+        return pd.Series({
+            "albums": counts["albums"],
+            "covers ok": counts["cover_ok"],
+            "covers missing": counts["cover_missing"],
+            "covers failed": counts["cover_failed"],
+            "palettes": counts["palettes"],
+            "distinct tags": q("SELECT COUNT(DISTINCT tag) FROM album_tags").fetchone()[0],
+            "genres": genres,
+            "places": q("SELECT COUNT(DISTINCT location) FROM albums").fetchone()[0],
+            "first release": first,
+            "last release": last,
+        }, dtype=object, name=self.path.name)  # fmt: skip
+
     # --- export ---------------------------------------------------------------------------------------------
 
     def to_csv(self, path: str | os.PathLike) -> Path:

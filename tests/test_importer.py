@@ -94,6 +94,7 @@ def test_import_gives_one_album_per_distinct_picture_with_the_tables_fields(impo
                                 "rock/china.jpg", "rocket.tiff"]
     china = df.loc["rock/china.jpg"]
     assert (china["title"], china["artist"], china["tags"]) == ("Great Wall", "Anon", ["rock", "post-rock"])
+    assert df.loc["rock/astronaut.png", "tags"] == ["rock", "space rock"]  # the genre leads the tags
     assert (china["url"], china["location"], china["genre"]) == ("https://example.org/great-wall", "Beijing", "rock")
     assert str(china["release_date"].date()) == "2019-03-01"
     assert (china["extra_label"], china["catalog"]) == ("Own Label", "OL-001")  # 'label' clashes with a column
@@ -201,3 +202,67 @@ def test_metadata_values_are_parsed_as_documented(tmp_path):
 
     fields = album_fields(rows[0][1], "a.jpg", ImportSummary())
     assert fields["title"] == "a" and fields["tags"] == ["x"] and fields["extra"] == {"year_rank": 3}
+
+
+# --- the whole analysis on imported covers ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report_folder(tmp_path_factory) -> Path:
+    """36 covers: four crops of each of nine real photographs, three genres, a metadata CSV."""
+    from skimage import data as skdata
+    from sklearn.datasets import load_sample_image
+
+    photos = {n: Image.fromarray(load_sample_image(f"{n}.jpg")) for n in ("china", "flower")}
+    for name in ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina", "colorwheel"):
+        photos[name] = Image.fromarray(getattr(skdata, name)()).convert("RGB")
+    genres = {"china": "folk", "flower": "folk", "astronaut": "rock", "rocket": "rock", "colorwheel": "rock",
+              "chelsea": "jazz", "coffee": "jazz", "immunohistochemistry": "jazz", "retina": "folk"}
+    root = tmp_path_factory.mktemp("own-covers")
+    rows = []
+    for name, photo in photos.items():
+        w, h = photo.size
+        for i, (x, y) in enumerate([(0, 0), (w // 2, 0), (0, h // 2), (w // 2, h // 2)]):
+            file = f"{genres[name]}/{name}-{i}.jpg"
+            (root / genres[name]).mkdir(exist_ok=True)
+            photo.crop((x, y, x + w // 2, y + h // 2)).resize((160, 160)).save(root / file, quality=90)
+            rows.append({"file": file, "title": f"{name} {i}", "artist": name, "genre": genres[name],
+                         "date": str(1990 + 3 * i + len(name)), "location": "Oslo, Norway" if i % 2 else "Lagos"})
+    pd.DataFrame(rows).to_csv(root / "meta.csv", index=False)
+    return root
+
+
+def test_report_source_corpus_runs_every_notebook_on_imported_covers(report_folder, tmp_path):
+    db = tmp_path / "mine.sqlite"
+    assert _cli("import", str(report_folder), "--db", str(db), "--meta", str(report_folder / "meta.csv"),
+                "--no-progress").returncode == 0
+    out = tmp_path / "reports"
+    params = {"db": str(db), "bits": 12, "n_topics": 3, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4],
+              "n_boot": 20, "n_similar": 4, "space_bits": [12], "space_seeds": 2}  # fmt: skip
+    argv = ["report", "--source", "corpus", "--out", str(out)]
+    for name, value in params.items():
+        argv += ["-p", name, repr(value)]
+    result = _cli(*argv)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (tmp_path / "mine-cache").exists() or any((tmp_path / "mine-cache").iterdir())
+    with Corpus(db) as corpus:
+        assert corpus.counts()["palettes"] == 36  # notebook 02 extracted every imported cover
+    import nbformat
+
+    for page in sorted(out.glob("0*.ipynb")):
+        executed = nbformat.read(str(page), as_version=4)
+        errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        assert not errors, f"{page.name}: {errors[0].ename}: {errors[0].evalue}"
+    assert len(list(out.glob("0*.html"))) == 6
+    first = (out / "01_scrape.html").read_text(encoding="utf-8")
+    assert "first release" in first and "Scraping" in first  # the overview, not a scrape
+    final = (out / "05_final_12bit_18topics.html").read_text(encoding="utf-8")
+    assert all(g in final for g in ("folk", "rock", "jazz"))  # the genre table reads the imported genres
+
+
+def test_report_source_corpus_needs_an_existing_db(tmp_path):
+    result = _cli("report", "--source", "corpus", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and "-p db PATH" in result.stderr
+    result = _cli("report", "--source", "corpus", "-p", "db", str(tmp_path / "none.sqlite"), "--out", str(tmp_path))
+    assert result.returncode == 2 and "bcanalysis import" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "none.sqlite").exists()
