@@ -143,7 +143,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         description="Execute notebooks/NN_*.ipynb in order with papermill (injecting parameters), export each to "
         "HTML with nbconvert, keep the executed .ipynb beside it, and write OUT/index.html.",
     )
-    p.add_argument("--source", choices=("demo", "bandcamp"), default="demo", help="data source (default demo)")
+    p.add_argument("--source", choices=("demo", "bandcamp", "corpus"), default="demo",
+                   help="data source (default demo); corpus: a corpus you made, named with -p db PATH")
     p.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
         help="inject a parameter (NAME a Python identifier); VALUE is a plain literal if it parses as one: number, "
@@ -429,6 +430,47 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 SUBCOMMANDS += [_add_scrape, _add_palettes, _add_demo_server, _add_demo]
+
+
+# --- import (your own covers) ----------------------------------------------------------------------------------
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import a folder of cover images (and a metadata table) as a corpus",
+        description="Make every image under IMAGES_DIR (recursively: JPEG, PNG, WebP, GIF first frame, TIFF, …) an "
+        "album of the corpus, one album per distinct picture. --meta names a CSV/TSV or JSON-lines table with a "
+        "`file` column (relative to IMAGES_DIR) and any of title, artist, tags (';'-separated), date, url, "
+        "location, genre; other columns are kept as extra fields. Rerunning adds only new pictures and updates "
+        "changed metadata.",
+    )
+    p.add_argument("images", metavar="IMAGES_DIR", help="folder of cover images")
+    p.add_argument("--db", required=True, help="corpus file (created if missing)")
+    p.add_argument("--meta", default=None, metavar="FILE", help="metadata table: .csv, .tsv, .jsonl or .ndjson")
+    p.add_argument("--link", action="store_true",
+                   help="hard-link covers into the corpus (or refer to the originals) instead of copying them")
+    p.add_argument("--max-pixels", type=_positive_int, default=50_000_000, metavar="N",
+                   help="refuse images larger than N pixels (default 50,000,000)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_import)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from bcanalysis.importer import ImportInputError, import_images
+
+    with _open_corpus(args.db) as corpus:
+        try:
+            summary = import_images(corpus, args.images, args.meta, link=args.link, max_pixels=args.max_pixels,
+                                    progress=not args.no_progress)
+        except ImportInputError as exc:
+            raise CommandError(str(exc)) from exc
+    print(summary.report())
+    print(f"next: bcanalysis palettes --db {args.db}")
+    return 0
+
+
+SUBCOMMANDS.append(_add_import)
 
 
 # --- sweep (colour topics over a corpus) ---------------------------------------------------------------------

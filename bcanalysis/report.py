@@ -44,6 +44,7 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
         "sweep_n": list(range(1, 20)),
         "sweep_bits": [9, 12, 15],
     },
+    "corpus": {},  # a corpus you made (`bcanalysis import`, or a scrape): -p db PATH; the cache goes beside it
 }
 #: Parameters that name files or folders: given relative to the caller's working directory, injected absolute.
 PATH_PARAMETERS = ("db", "cache_dir")
@@ -177,6 +178,11 @@ def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, ba
         if name in PATH_PARAMETERS and isinstance(value, (str, os.PathLike)):
             value = str((base / Path(value).expanduser()).resolve())
         params[name] = value
+    if source == "corpus":
+        if "db" not in params:
+            raise ReportError("--source corpus reports on a corpus you made: name it with -p db PATH")
+        db = Path(params["db"])
+        params.setdefault("cache_dir", str(db.with_name(db.stem + "-cache")))
     params["live"] = False  # no browser in a papermill run: draw static figures
     return params
 
@@ -211,13 +217,19 @@ def ensure_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_NA
 
 @dataclass
 class Source:
-    """Where notebook 01 scrapes from: a base URL, a polite request rate, and a server to stop (demo only)."""
+    """Where notebook 01 scrapes from: a base URL, a polite request rate, and a server to stop (demo only); no
+    base URL for a corpus that is already made (`"corpus"`: notebook 01 only describes it)."""
 
     name: str
-    base_url: str
+    base_url: str | None
     rate: float
     server: Any = None
     cover_rate: float = 5.0  # image-host requests a second
+
+    @property
+    def scrapes(self) -> bool:
+        """Whether notebook 01 fills the corpus from this source (False: the corpus is already made)."""
+        return self.base_url is not None
 
     def close(self) -> None:
         """Stop the demo server, if one was started."""
@@ -227,7 +239,8 @@ class Source:
 
 
 def open_source(source: str, albums_per_tag: int = 30, *, max_cover_px: int = 600) -> Source:
-    """`"demo"`: start the offline demo server on 127.0.0.1 (fast rate); `"bandcamp"`: the real site at 1 request/s."""
+    """`"demo"`: start the offline demo server on 127.0.0.1 (fast rate); `"bandcamp"`: the real site at 1 request/s;
+    `"corpus"`: nothing to fetch, the corpus was made before (`bcanalysis import`)."""
     if source == "demo":
         from bcanalysis.demo import DemoServer
 
@@ -235,7 +248,9 @@ def open_source(source: str, albums_per_tag: int = 30, *, max_cover_px: int = 60
         return Source("demo", server.url, 500.0, server, cover_rate=500.0)
     if source == "bandcamp":
         return Source("bandcamp", "https://bandcamp.com", 1.0)
-    raise ValueError(f"source must be 'demo' or 'bandcamp', got {source!r}")
+    if source == "corpus":
+        return Source("corpus", None, 0.0)
+    raise ValueError(f"source must be 'demo', 'bandcamp' or 'corpus', got {source!r}")
 
 
 # --- running and exporting ------------------------------------------------------------------------------------
@@ -246,12 +261,15 @@ def scrapes(notebook: Path) -> bool:
     return notebook.stem.split("_", 1)[-1] == "scrape"
 
 
-def check_corpus(db: Any, notebooks: Sequence[Path]) -> None:
-    """Refuse a `db` that does not exist unless a notebook in the run scrapes into it (nothing else may create it).
+def check_corpus(db: Any, notebooks: Sequence[Path], *, may_scrape: bool = True) -> None:
+    """Refuse a `db` that does not exist unless a notebook in the run scrapes into it (nothing else may create it;
+    with `may_scrape` False, as for the "corpus" source, nothing does).
 
     Only notebooks whose parameters cell has `db` read the corpus; a run of others needs none.
     """
-    if db is None or Path(str(db)).exists() or any(scrapes(nb) for nb in notebooks):
+    if not may_scrape and db is not None and not Path(str(db)).exists():
+        raise ReportError(f"no corpus at {db}: make one first, e.g. bcanalysis import --db {db} FOLDER")
+    if db is None or Path(str(db)).exists() or (may_scrape and any(scrapes(nb) for nb in notebooks)):
         return
     if not any("db" in notebook_defaults(nb) for nb in notebooks):
         return
@@ -378,7 +396,7 @@ def run_report(
     params = build_parameters(source, parameters)  # refuses bad names and values before anything runs
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = find_notebooks(notebooks_dir, only)
-    check_corpus(params.get("db"), notebooks)
+    check_corpus(params.get("db"), notebooks, may_scrape=source != "corpus")
     out_dir = Path(out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     kernel = ensure_kernel()

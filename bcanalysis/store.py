@@ -24,7 +24,7 @@ import pandas as pd
 from bcanalysis.bandcamp_parse import genre_name
 
 #: The schema this code writes; `MIGRATIONS[v]` brings a database from version v - 1 to v.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -109,6 +109,20 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE listings ADD COLUMN item_type TEXT;
     ALTER TABLE listings ADD COLUMN art_id INTEGER;
     CREATE INDEX listings_url ON listings(url)
+    """,
+    3: """
+    ALTER TABLE albums ADD COLUMN genre TEXT;                   -- an imported album's genre (scraped: genre_id)
+    ALTER TABLE albums ADD COLUMN content_hash TEXT;            -- SHA-256 of an imported cover: one picture, one album
+    ALTER TABLE albums ADD COLUMN source_file TEXT;             -- the imported file, relative to its folder
+    ALTER TABLE albums ADD COLUMN extra TEXT;                   -- JSON object: a metadata row's own columns
+    CREATE UNIQUE INDEX albums_content_hash ON albums(content_hash);
+    CREATE TABLE import_problems (                              -- what the last import of a folder could not use
+        folder  TEXT NOT NULL,
+        file    TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (folder, file)
+    )
     """,
 }
 
@@ -515,6 +529,73 @@ class Corpus:
         """The absolute path of a stored `cover_file` value."""
         return None if relative is None else self.path.resolve().parent / relative
 
+    # --- imported covers ------------------------------------------------------------------------------------
+
+    def imported_hashes(self) -> dict[str, int]:
+        """{content hash: album id} of every imported album: what an import run already has."""
+        rows = self._db.execute("SELECT content_hash, id FROM albums WHERE content_hash IS NOT NULL").fetchall()
+        return {h: i for h, i in rows}
+
+    def add_imported(self, fields: dict[str, Any], cover: Cover) -> int:
+        """Store one imported picture as an album (see `bcanalysis.importer`): one transaction, returns its id."""
+        digest = fields["content_hash"]
+        album = {
+            "url": fields.get("url") or f"urn:sha256:{digest}",
+            "store": "",
+            "album": fields["album"],
+            "title": fields["title"],
+            "artist": fields["artist"],
+            "release_date": fields.get("release_date"),
+            "location": fields.get("location"),
+            "tags": fields.get("tags") or [],
+            "page_status": None,
+        }
+        with self.transaction() as db:
+            album_id = self._insert_album(db, album, cover)
+            db.execute(
+                "UPDATE albums SET genre = ?, content_hash = ?, source_file = ?, extra = ? WHERE id = ?",
+                (fields.get("genre"), digest, fields.get("source_file"), _extra_json(fields), album_id),
+            )
+        return album_id
+
+    def update_imported(self, album_id: int, fields: dict[str, Any]) -> bool:
+        """Bring an imported album's fields up to date with its metadata row; True if anything changed."""
+        row = self._db.execute(
+            "SELECT url, title, artist, release_date, location, genre, source_file, extra, content_hash"
+            " FROM albums WHERE id = ?", (album_id,)
+        ).fetchone()  # fmt: skip
+        tags = [t for (t,) in self._db.execute(
+            "SELECT tag FROM album_tags WHERE album_id = ? ORDER BY position", (album_id,))]  # fmt: skip
+        new = {
+            "url": fields.get("url") or f"urn:sha256:{row['content_hash']}",
+            "title": fields["title"], "artist": fields["artist"], "release_date": fields.get("release_date"),
+            "location": fields.get("location"), "genre": fields.get("genre"),
+            "source_file": fields.get("source_file"), "extra": _extra_json(fields),
+        }  # fmt: skip
+        if all(row[k] == v for k, v in new.items()) and tags == list(fields.get("tags") or []):
+            return False
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE albums SET " + ", ".join(f"{k} = ?" for k in new) + " WHERE id = ?",
+                (*new.values(), album_id),
+            )
+            db.execute("DELETE FROM album_tags WHERE album_id = ?", (album_id,))
+            db.executemany(
+                "INSERT INTO album_tags (album_id, position, tag) VALUES (?, ?, ?)",
+                [(album_id, i, t) for i, t in enumerate(fields.get("tags") or [])],
+            )
+        return True
+
+    def record_import_problems(self, folder: str, problems: Iterable[tuple[str, str]]) -> None:
+        """Replace what the last import of `folder` could not use with this run's [(file, reason)]."""
+        stamp = now()
+        with self.transaction() as db:
+            db.execute("DELETE FROM import_problems WHERE folder = ?", (folder,))
+            db.executemany(
+                "INSERT OR REPLACE INTO import_problems (folder, file, reason, seen_at) VALUES (?, ?, ?, ?)",
+                [(folder, file, reason, stamp) for file, reason in problems],
+            )
+
     # --- palettes -------------------------------------------------------------------------------------------
 
     def covers_without_palette(self) -> list[tuple[int, Path]]:
@@ -579,14 +660,17 @@ class Corpus:
         list of (r, g, b) in colorgram order (None without a palette) and `proportions` the matching fractions.
         """
         df = pd.read_sql_query(
-            "SELECT id, url, store, album, title, artist, art_id, release_date, location, genre_id, label, item_type,"
-            " item_id, item_url, cover_status, cover_reason, cover_file, cover_size, cover_width, cover_height,"
-            " page_status, page_reason, scraped_at FROM albums ORDER BY id",
+            "SELECT id, url, store, album, title, artist, art_id, release_date, location, genre, genre_id, label,"
+            " item_type, item_id, item_url, cover_status, cover_reason, cover_file, cover_size, cover_width,"
+            " cover_height, page_status, page_reason, scraped_at, content_hash, source_file, extra"
+            " FROM albums ORDER BY id",
             self._db,
         )
         df["art_id"] = df["art_id"].astype("Int64")
         df["genre_id"] = df["genre_id"].astype("Int64")
-        df.insert(df.columns.get_loc("genre_id"), "genre", [genre_name(g) for g in df["genre_id"].tolist()])
+        df["genre"] = [g if isinstance(g, str) else genre_name(i) for g, i in zip(df["genre"], df["genre_id"].tolist(),
+                                                                                strict=True)]
+        df = _with_extra_columns(df)
         df["release_date"] = pd.to_datetime(df["release_date"], errors="coerce")
         df["tags"] = self._lists(df["id"], "SELECT album_id, tag FROM album_tags ORDER BY album_id, position")
         df["found_under"] = self._lists(
@@ -622,11 +706,15 @@ class Corpus:
         return pd.read_sql_query("SELECT * FROM palettes ORDER BY album_id, rank", self._db)
 
     def failures(self) -> pd.DataFrame:
-        """Discover listings that failed for good, with the reason and number of attempts."""
+        """What could not be used, with the reason: discover listings that failed for good (`source` 'discover':
+        tag, item_id, item_url, attempts) and files an import could not use (`source` 'import': folder, file)."""
         return pd.read_sql_query(
-            "SELECT tag, item_id, item_url, attempts, reason FROM listings WHERE status = 'failed' ORDER BY tag",
+            "SELECT 'discover' AS source, tag, item_id, item_url, NULL AS folder, NULL AS file, attempts, reason"
+            " FROM listings WHERE status = 'failed'"
+            " UNION ALL SELECT 'import', NULL, NULL, NULL, folder, file, NULL, reason FROM import_problems"
+            " ORDER BY source, tag, folder, file",
             self._db,
-        )
+        ).astype({"item_id": "Int64", "attempts": "Int64"})
 
     def counts(self) -> dict[str, int]:
         """Headline numbers: albums, each cover status, palettes, listings pending/done/failed."""
@@ -638,6 +726,26 @@ class Corpus:
         for status in ("pending", "done", "failed"):
             out[f"listings_{status}"] = q("SELECT COUNT(*) FROM listings WHERE status = ?", (status,)).fetchone()[0]
         return out
+
+    def overview(self) -> pd.Series:
+        """What the corpus holds at a glance: albums, covers by status, palettes, distinct tags, genres and places,
+        and the span of release dates (for a corpus made before, e.g. by `bcanalysis import`)."""
+        q = self._db.execute
+        counts = self.counts()
+        first, last = q("SELECT MIN(release_date), MAX(release_date) FROM albums").fetchone()
+        genres = q("SELECT COUNT(DISTINCT COALESCE(genre, genre_id)) FROM albums").fetchone()[0]
+        return pd.Series({
+            "albums": counts["albums"],
+            "covers ok": counts["cover_ok"],
+            "covers missing": counts["cover_missing"],
+            "covers failed": counts["cover_failed"],
+            "palettes": counts["palettes"],
+            "distinct tags": q("SELECT COUNT(DISTINCT tag) FROM album_tags").fetchone()[0],
+            "genres": genres,
+            "places": q("SELECT COUNT(DISTINCT location) FROM albums").fetchone()[0],
+            "first release": first,
+            "last release": last,
+        }, dtype=object, name=self.path.name)  # fmt: skip
 
     # --- export ---------------------------------------------------------------------------------------------
 
@@ -667,6 +775,22 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
         if col in out:
             out[col] = [None if v is None else json.dumps(v) for v in out[col]]
     return out
+
+
+def _extra_json(fields: dict[str, Any]) -> str | None:
+    """An imported row's own columns as JSON text (None when it has none)."""
+    extra = fields.get("extra") or {}
+    return json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+
+
+def _with_extra_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """The `extra` JSON of imported albums as columns of their own (a name that clashes gets an `extra_` prefix)."""
+    parsed = [json.loads(e) if isinstance(e, str) else {} for e in df.pop("extra")]
+    names = list(dict.fromkeys(k for d in parsed for k in d))
+    for name in names:
+        column = name if name not in df.columns else f"extra_{name}"
+        df[column] = [d.get(name) for d in parsed]
+    return df
 
 
 #: What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).

@@ -109,7 +109,8 @@ def test_fail_listing_counts_attempts_and_fails_for_good_at_the_limit(tmp_path):
         assert corpus.fail_listing("rock", 5, "challenge", max_attempts=2)
         failures = corpus.failures()
         assert failures.to_dict("records") == [
-            {"tag": "rock", "item_id": 5, "item_url": "u5", "attempts": 2, "reason": "challenge"}
+            {"source": "discover", "tag": "rock", "item_id": 5, "item_url": "u5", "folder": None, "file": None,
+             "attempts": 2, "reason": "challenge"}
         ]
 
 
@@ -131,7 +132,8 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
     db.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 1}")
     db.commit()
     db.close()
-    with pytest.raises(CorpusError, match=r"schema version 3.*reads up to version 2.*upgrade bcanalysis"):
+    v = store.SCHEMA_VERSION
+    with pytest.raises(CorpusError, match=rf"schema version {v + 1}.*reads up to version {v}.*upgrade bcanalysis"):
         Corpus(path)
 
 
@@ -155,11 +157,12 @@ def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
     path = tmp_path / "c.sqlite"
     with Corpus(path) as corpus:
         corpus.add_album(_album(), Cover("missing", "x"))
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 3)
+    after = store.SCHEMA_VERSION + 1
+    monkeypatch.setattr(store, "SCHEMA_VERSION", after)
     migration = "ALTER TABLE albums ADD COLUMN mood TEXT; CREATE INDEX a_m ON albums(mood)"
-    monkeypatch.setitem(store.MIGRATIONS, 3, migration)
+    monkeypatch.setitem(store.MIGRATIONS, after, migration)
     with Corpus(path) as corpus:
-        assert corpus.query("PRAGMA user_version")[0][0] == 3
+        assert corpus.query("PRAGMA user_version")[0][0] == after
         assert corpus.query("SELECT title, mood FROM albums")[0][:] == ("First Light", None)
 
 
@@ -189,7 +192,7 @@ def test_a_schema_1_corpus_opens_migrates_and_keeps_working(tmp_path):
     path = tmp_path / "c.sqlite"
     _v1_corpus(path)
     with Corpus(path) as corpus:
-        assert corpus.query("PRAGMA user_version")[0][0] == 2
+        assert corpus.query("PRAGMA user_version")[0][0] == store.SCHEMA_VERSION
         df = corpus.albums()
         row = df.iloc[0]
         assert (row["title"], row["tags"], row["found_under"], row["art_id"]) == ("First", ["ambient", "Oslo"],
@@ -225,7 +228,7 @@ def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
         assert (df.loc[album_id, "genre"], df.loc[album_id, "genre_id"]) == ("metal", 18)
         assert df.loc[album_id, "label"] == "L" and df.loc[album_id, "item_type"] == "a"
         assert pd.isna(df.loc[album_id, "page_status"])
-        assert corpus.failures().to_dict("records") == [
+        assert corpus.failures()[["tag", "item_id", "item_url", "attempts", "reason"]].to_dict("records") == [
             {"tag": "metal", "item_id": 8, "item_url": "https://evil/", "attempts": 1, "reason": "item_url is bad"}]
         assert [r["id"] for r in corpus.albums_without_page(["metal"], 10)] == [album_id]
         corpus.set_page(album_id, ["metal", "doom"], "Bergen, Norway")
