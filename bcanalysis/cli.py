@@ -450,8 +450,7 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--meta", default=None, metavar="FILE", help="metadata table: .csv, .tsv, .jsonl or .ndjson")
     p.add_argument("--link", action="store_true",
                    help="hard-link covers into the corpus (or refer to the originals) instead of copying them")
-    p.add_argument("--max-pixels", type=_positive_int, default=50_000_000, metavar="N",
-                   help="refuse images larger than N pixels (default 50,000,000)")
+    _add_max_pixels(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_import)
 

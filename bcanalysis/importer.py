@@ -24,7 +24,7 @@ from typing import Any
 
 from PIL import Image
 
-from bcanalysis.palette import IMAGE_SUFFIXES, find_images
+from bcanalysis.palette import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, ImageTooLarge, check_max_pixels, find_images
 from bcanalysis.store import Corpus, Cover
 
 #: Metadata columns with a meaning; any other column is kept as an extra field of the album.
@@ -214,12 +214,12 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_cover(path: Path, max_pixels: int) -> tuple[int, int]:
+def check_cover(path: Path, max_pixels: int | None) -> tuple[int, int]:
     """(width, height) of an image that decodes fully (its first frame) within the pixel budget; raises if not."""
     with Image.open(path) as image:
         width, height = image.size
-        if width * height > max_pixels:
-            raise ValueError(f"{width}×{height} = {width * height / 1e6:.0f} Mpx is over the pixel budget "
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageTooLarge(f"{width}×{height} = {width * height / 1e6:.0f} Mpx is over the pixel budget "
                              f"of {max_pixels / 1e6:g} Mpx (raise it with --max-pixels)")
         image.seek(0)
         image.load()
@@ -250,7 +250,7 @@ def import_images(
     meta: str | os.PathLike | None = None,
     *,
     link: bool = False,
-    max_pixels: int = 50_000_000,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     progress: bool = True,
 ) -> ImportSummary:
     """Import every image under `folder` (recursively) into `corpus`, one album per distinct picture.
@@ -263,6 +263,7 @@ def import_images(
     folder = Path(folder)
     if not folder.is_dir():
         raise ImportInputError(f"no folder of images at {folder}")
+    max_pixels = check_max_pixels(max_pixels)
     summary = ImportSummary()
     rows = _metadata_by_file(meta, folder, summary)
     images = [p for p in find_images([folder]) if p.suffix.lower() in IMAGE_SUFFIXES]
@@ -305,7 +306,7 @@ def _distinct_pictures(
 
 def _import_one(
     corpus: Corpus, path: Path, relative: str, digest: str, row: dict, known: dict[str, int],
-    link: bool, max_pixels: int, summary: ImportSummary,
+    link: bool, max_pixels: int | None, summary: ImportSummary,
 ) -> None:
     """Check, store and record one picture (its outcome goes into `summary`); a known one only gets its fields."""
     fields = album_fields(row, relative, summary)
