@@ -48,15 +48,14 @@ from bcanalysis.bandcamp_parse import (  # noqa: F401 - re-exported: the client'
     parse_album_page,
     parse_discover_item,
 )
+from bcanalysis.facts import DISCOVER_PATH, IMAGE_SIZES
 
 DEFAULT_BASE_URL = "https://bandcamp.com"
 DEFAULT_IMAGE_BASE_URL = "https://f4.bcbits.com"
-DISCOVER_PATH = "/api/discover/1/discover_web"
 PROJECT_URL = "https://github.com/bcanalysis/bcanalysis"
 USER_AGENT = f"bcanalysis/{__version__} (+{PROJECT_URL}; cover-colour research; python-requests/{requests.__version__})"
-#: Bandcamp image size codes accepted by `--size`: 10 = 1200 px, 5 and 16 = 700, 4 = 300, 2 = 350, 9 = 210,
-#: 7 = 150, 8 = 124, 3 = 100, 0 = the original upload.
-SIZE_CODES = (0, 2, 3, 4, 5, 7, 8, 9, 10, 16)
+#: Bandcamp image size codes accepted by `--size` (`facts.IMAGE_SIZES`: 10 = 1200 px, 7 = 150, 0 = the original).
+SIZE_CODES = tuple(sorted(IMAGE_SIZES))
 PAGE_CAP = 5_000_000  # bytes, after decompression
 COVER_CAP = 20_000_000
 MAX_REDIRECTS = 5

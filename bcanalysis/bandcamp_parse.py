@@ -19,21 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from bcanalysis.facts import GENRES, genre_name  # noqa: F401 - re-exported: the parser's vocabulary
+
 #: The largest integer SQLite stores (signed 64 bit); ids above it are refused before anything is written.
 SQLITE_MAX_INT = 2**63 - 1
-
-#: Bandcamp's genres as the discover API numbers them (`band_genre_id`): id → (tag slug, label). Public: the
-#: discover page's genre menu (`data-blob` → appData.initialState.genres).
-GENRES: dict[int, tuple[str, str]] = {
-    1: ("acoustic", "acoustic"), 2: ("alternative", "alternative"), 3: ("ambient", "ambient"),
-    4: ("blues", "blues"), 5: ("classical", "classical"), 6: ("comedy", "comedy"), 7: ("country", "country"),
-    9: ("devotional", "devotional"), 10: ("electronic", "electronic"), 11: ("experimental", "experimental"),
-    12: ("folk", "folk"), 13: ("funk", "funk"), 14: ("hip-hop-rap", "hip-hop/rap"), 15: ("jazz", "jazz"),
-    16: ("kids", "kids"), 17: ("latin", "latin"), 18: ("metal", "metal"), 19: ("pop", "pop"), 20: ("punk", "punk"),
-    21: ("r-b-soul", "r&b/soul"), 22: ("reggae", "reggae"), 23: ("rock", "rock"), 24: ("soundtrack", "soundtrack"),
-    25: ("spoken-word", "spoken word"), 26: ("world", "world"), 27: ("podcasts", "podcasts"),
-    28: ("audiobooks", "audiobooks"),
-}  # fmt: skip
 
 _TAG_NAME = re.compile(r"^[a-z0-9][a-z0-9&'.+-]*$")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
@@ -64,11 +53,6 @@ def check_tag(tag: str) -> str:
         hint = f"; did you mean {suggestion!r}?" if suggestion and _TAG_NAME.match(suggestion) else ""
         raise ValueError(f"tag {tag!r} is not a normalised Bandcamp tag name (lowercase, hyphens for spaces){hint}")
     return tag
-
-
-def genre_name(genre_id: int | None) -> str | None:
-    """The tag slug of a Bandcamp genre id ('hip-hop-rap' for 14), None for None or an id not in `GENRES`."""
-    return GENRES.get(genre_id, (None,))[0] if genre_id is not None else None
 
 
 # --- text ---------------------------------------------------------------------------------------------------------

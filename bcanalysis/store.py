@@ -21,7 +21,7 @@ from urllib.request import pathname2url
 
 import pandas as pd
 
-from bcanalysis.bandcamp_parse import genre_name
+from bcanalysis.facts import genre_name
 
 #: The schema this code writes; `MIGRATIONS[v]` brings a database from version v - 1 to v.
 SCHEMA_VERSION = 3

@@ -71,7 +71,7 @@ PLACES = ("Oslo", "Berlin", "Glasgow", "Portland", "Montréal", "Osaka", "Lagos"
 #: Where each place is, as Bandcamp's band_location and the page's foundingLocation write it.
 COUNTRIES = dict(zip(PLACES, ("Norway", "Germany", "UK", "Oregon", "Québec", "Japan", "Nigeria", "Brazil", "Australia",
                               "Michigan"), strict=True))  # fmt: skip
-#: Bandcamp genre id (band_genre_id) of each demo tag's artists; see bcanalysis.bandcamp_parse.GENRES.
+#: Bandcamp genre id (band_genre_id) of each demo tag's artists; see bcanalysis.facts.GENRES.
 TAG_GENRE_IDS = {"chill": 3, "electronic": 10, "alternative": 2, "hip-hop-rap": 14, "pop": 19, "rock": 23,
                  "experimental": 11, "ambient": 3, "metal": 18, "punk": 20}  # fmt: skip
 LABELS = ("Night Harbour Records", "Static Bloom", "Paper Lantern Tapes", "Velvet Orbit", "Salt & Wire")

@@ -29,8 +29,7 @@ from typing import Any
 
 from bcanalysis.demo.catalogue import TAGS, Album, _slug, catalogue, listing, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
-
-DISCOVER_PATH = "/api/discover/1/discover_web"
+from bcanalysis.facts import DISCOVER_PATH
 
 #: Album-level faults of `--faults`, given to the albums at listing positions 1, 2, … of every tag, in this order.
 ALBUM_FAULTS = (
