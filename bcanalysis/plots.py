@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bcanalysis.colorspace import pack_rgb
 from bcanalysis.quantize import check_bits, palette_arrays, quantize
 
 
@@ -60,9 +61,8 @@ def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names:
 
 
 def _column_of(model, colors: np.ndarray) -> np.ndarray:
-    codes = (model.colors.astype(np.int64) @ np.array([65536, 256, 1]))
-    want = colors.astype(np.int64) @ np.array([65536, 256, 1])
-    return np.searchsorted(codes, want)
+    """The columns of `model` holding `colors` (its colours are in code order, so a binary search finds them)."""
+    return np.searchsorted(pack_rgb(model.colors), pack_rgb(colors))
 
 
 def sweep_curves(result, *, recommend: bool = True) -> Figure:

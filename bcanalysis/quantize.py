@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from bcanalysis.colorspace import pack_rgb, to_words
 from bcanalysis.palette import check_rgb, palette_arrays
 
 #: The colour depths `quantize` accepts: total bits over the three channels.
@@ -19,7 +20,7 @@ ALLOWED_BITS = tuple(range(3, 25, 3))
 
 __all__ = [
     "ALLOWED_BITS", "SPACES", "check_bits", "check_space", "quantize", "palette_arrays", "palette_to_document",
-    "document_to_palette", "to_words",
+    "document_to_palette", "to_words", "pack_rgb",
 ]
 
 _WORD = re.compile(r"[0-9a-f]{6}")
@@ -90,12 +91,6 @@ def _quantize_oklab(rgb: np.ndarray, bits: int) -> np.ndarray:
 
     step = OKLAB_STEPS[bits]
     return oklab_to_rgb((np.floor(rgb_to_oklab(rgb) / step) + 0.5) * step)
-
-
-def to_words(rgb: np.ndarray) -> list[str]:
-    """N × 3 colours as 6-digit lowercase hex words."""
-    rgb = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
-    return [f"{r:02x}{g:02x}{b:02x}" for r, g, b in rgb.tolist()]
 
 
 def palette_to_document(colors: Any, bits: int, space: str = "rgb") -> str:

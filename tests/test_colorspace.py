@@ -112,3 +112,13 @@ def test_space_is_checked_and_rgb_stays_default():
         assert (quantize(RANDOM_RGB, 24, space=space) == RANDOM_RGB).all()
     with pytest.raises(ValueError, match="'lab'"):
         quantize(RANDOM_RGB, 12, space="lab")
+
+
+def test_integer_codes_and_hex_words_agree_with_python_int_parsing():
+    rgb = RNG.integers(0, 256, (500, 3))
+    words = colorspace.to_words(rgb)
+    codes = colorspace.pack_rgb(rgb)
+    assert codes.tolist() == [int(w, 16) for w in words]  # a code is the hex word read as a number
+    assert (colorspace.unpack_rgb(codes) == rgb).all()
+    assert sorted(words) == colorspace.to_words(colorspace.unpack_rgb(np.sort(codes)))  # same order
+    assert colorspace.to_words([(204, 102, 51)]) == ["cc6633"]

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bcanalysis.colorspace import to_words
+
 Rgb = namedtuple("Rgb", ("r", "g", "b"))
 Hsl = namedtuple("Hsl", ("h", "s", "l"))
 
@@ -72,7 +74,7 @@ class Color:
     @property
     def hex(self) -> str:
         """The colour as 6 lowercase hex digits, e.g. 'cc6633'."""
-        return "{:02x}{:02x}{:02x}".format(*self.rgb)
+        return to_words([self.rgb])[0]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Color):

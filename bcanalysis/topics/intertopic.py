@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 
+from bcanalysis.colorspace import to_words
 from bcanalysis.topics.genres import topic_weights
 
 
@@ -54,7 +55,6 @@ def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, n_colors: 
         "y": coords[:, 1],
         "prevalence": prevalence,
         "label": model.topic_labels(3),
-        "colors": [[f"{r:02x}{g:02x}{b:02x}" for r, g, b in model.top_colors(k, n_colors).tolist()]
-                   for k in range(model.n_topics)],
+        "colors": [to_words(model.top_colors(k, n_colors)) for k in range(model.n_topics)],
         "weights": [model.top_weights(k, n_colors).tolist() for k in range(model.n_topics)],
     }).set_index("topic")

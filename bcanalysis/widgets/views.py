@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bcanalysis.colorspace import pack_rgb
 from bcanalysis.quantize import palette_arrays, quantize
 
 BACKGROUND = (255, 255, 255)
@@ -92,8 +93,7 @@ def table_html(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
 
 
 def _n_unique(rgb: np.ndarray) -> int:
-    rgb = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
-    return int(np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).size)
+    return int(np.unique(pack_rgb(rgb)).size)
 
 
 ANALYSIS_UNIQUE = {24: 347_638, 15: 21_859, 12: 3_935}
@@ -110,8 +110,7 @@ def vocabulary_table(palettes: Sequence[Any], depths: Sequence[int] = (24, 15, 1
     ends = np.cumsum([len(a) for a in arrays])[:-1]
     rows = []
     for bits in depths:
-        q = quantize(stacked, bits).astype(np.int64)
-        codes = (q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2]
+        codes = pack_rgb(quantize(stacked, bits))
         words = np.mean([np.unique(part).size for part in np.split(codes, ends)])
         rows.append({"bits": bits, "distinct colours": int(np.unique(codes).size), "words per palette": words,
                      "the analysis (25,006 palettes)": ANALYSIS_UNIQUE.get(bits)})  # fmt: skip
