@@ -48,6 +48,7 @@ from bcanalysis.bandcamp_parse import (  # noqa: F401 - re-exported: the client'
     parse_album_page,
     parse_discover_item,
 )
+from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, SITE_RATE
 from bcanalysis.facts import DISCOVER_PATH, IMAGE_SIZES
 
 DEFAULT_BASE_URL = "https://bandcamp.com"
@@ -215,9 +216,9 @@ class Client:
         base_url: str = DEFAULT_BASE_URL,
         *,
         image_base_url: str | None = None,
-        rate: float = 1.0,
-        cover_rate: float = 5.0,
-        cover_connections: int = 4,
+        rate: float = SITE_RATE,
+        cover_rate: float = COVER_RATE,
+        cover_connections: int = COVER_CONNECTIONS,
         timeout: tuple[float, float] = (10.0, 30.0),
         deadline: float = 120.0,
         retries: int = 4,

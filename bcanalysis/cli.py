@@ -11,6 +11,16 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bcanalysis import __version__
+from bcanalysis.defaults import (
+    ALBUMS_PER_TAG,
+    COVER_CONNECTIONS,
+    COVER_RATE,
+    COVER_SIZE,
+    DEMO_COVER_PX,
+    N_COLORS,
+    RANDOM_STATE,
+    SITE_RATE,
+)
 
 
 class CommandError(Exception):
@@ -41,7 +51,8 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
         description="Extract colorgram.py-identical palettes from images (files, or folders searched recursively).",
     )
     p.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
-    p.add_argument("--colors", type=_nonnegative_int, default=40, help="colours per palette (default 40)")
+    p.add_argument("--colors", type=_nonnegative_int, default=N_COLORS,
+                   help=f"colours per palette (default {N_COLORS})")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_const", const="json", dest="format", help="JSON output")
     fmt.add_argument("--csv", action="store_const", const="csv", dest="format", help="CSV output, one colour a row")
@@ -237,12 +248,13 @@ def _add_scrape(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the site (default {DEFAULT_BASE_URL})")
     p.add_argument("--image-base-url", default=None,
                    help=f"the image host (default {DEFAULT_IMAGE_BASE_URL}; with a local --base-url, that server)")
-    p.add_argument("--rate", type=_positive_float, default=1.0, help="max site requests a second (default 1)")
-    p.add_argument("--cover-rate", type=_positive_float, default=5.0,
-                   help="max image-host requests a second (default 5)")
-    p.add_argument("--cover-connections", type=_positive_int, default=4,
-                   help="parallel connections to the image host (default 4)")
-    p.add_argument("--size", type=int, choices=SIZE_CODES, default=10, metavar="CODE",
+    p.add_argument("--rate", type=_positive_float, default=SITE_RATE,
+                   help=f"max site requests a second (default {SITE_RATE:g})")
+    p.add_argument("--cover-rate", type=_positive_float, default=COVER_RATE,
+                   help=f"max image-host requests a second (default {COVER_RATE:g})")
+    p.add_argument("--cover-connections", type=_positive_int, default=COVER_CONNECTIONS,
+                   help=f"parallel connections to the image host (default {COVER_CONNECTIONS})")
+    p.add_argument("--size", type=int, choices=SIZE_CODES, default=COVER_SIZE, metavar="CODE",
                    help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 7 = 150, 0 = original")
     p.add_argument("--include-tracks", action="store_true", help="keep single tracks too (default: albums only)")
     p.add_argument("--album-pages", action="store_true",
@@ -368,8 +380,9 @@ def _add_demo_server(sub: argparse._SubParsersAction) -> None:
         "on 127.0.0.1 until interrupted; scrape it with `bcanalysis scrape --base-url http://127.0.0.1:PORT`.",
     )
     p.add_argument("--port", type=_nonnegative_int, default=8765, help="port (default 8765; 0 = any free port)")
-    p.add_argument("--albums-per-tag", type=_positive_int, default=30, help="albums per tag (default 30)")
-    p.add_argument("--seed", type=int, default=0, help="catalogue seed (default 0)")
+    p.add_argument("--albums-per-tag", type=_positive_int, default=ALBUMS_PER_TAG,
+                   help=f"albums per tag (default {ALBUMS_PER_TAG})")
+    p.add_argument("--seed", type=int, default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
     p.add_argument("--faults", action="store_true",
                    help="inject 429s, 503s, challenge pages for album pages, truncated JPEGs, missing art, a cover "
                    "that 404s and a duplicate listing")
@@ -408,10 +421,11 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         "save OUT/palettes_by_tag.png and stop the server. Rerunning continues the same corpus.",
     )
     p.add_argument("--out", default="data/demo", help="output folder (default data/demo)")
-    p.add_argument("--albums-per-tag", type=_positive_int, default=30, help="albums per tag (default 30)")
-    p.add_argument("--seed", type=int, default=0, help="catalogue seed (default 0)")
-    p.add_argument("--cover-px", type=_positive_int, default=600,
-                   help="cover edge length served for size code 10 (default 600; Bandcamp's is 1200)")
+    p.add_argument("--albums-per-tag", type=_positive_int, default=ALBUMS_PER_TAG,
+                   help=f"albums per tag (default {ALBUMS_PER_TAG})")
+    p.add_argument("--seed", type=int, default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
+    p.add_argument("--cover-px", type=_positive_int, default=DEMO_COVER_PX,
+                   help=f"cover edge length served for size code 10 (default {DEMO_COVER_PX}; Bandcamp's is 1200)")
     p.add_argument("--workers", type=_positive_int, default=None, help="palette processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=_run_demo)

@@ -23,27 +23,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bcanalysis.defaults import (
+    BANDCAMP_ALBUMS_PER_TAG,
+    BANDCAMP_CACHE,
+    BANDCAMP_DB,
+    DEMO_CACHE,
+    DEMO_DB,
+    DEMO_REPORT_ALBUMS_PER_TAG,
+    NOTEBOOKS_DIR,
+    PROJ_ROOT,
+    SWEEP_BITS,
+    SWEEP_N,
+)
 from bcanalysis.report_index import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
 
-PROJ_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 KERNEL_NAME = "bcanalysis"
 KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
 
 #: Parameters injected for each source unless the caller overrides them. Paths are relative to the project root.
 SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "demo": {
-        "db": "data/demo/corpus.sqlite",
-        "cache_dir": "data/demo/cache",
-        "limit_per_tag": 100,  # 1,000 albums: about 2 minutes for all six notebooks on 2 cores
-    },
-    "bandcamp": {
-        "db": "data/bandcamp/corpus.sqlite",
-        "cache_dir": "data/bandcamp/cache",
-        "limit_per_tag": 2500,
-        "sweep_n": list(range(1, 20)),
-        "sweep_bits": [9, 12, 15],
-    },
+    "demo": {"db": DEMO_DB, "cache_dir": DEMO_CACHE, "limit_per_tag": DEMO_REPORT_ALBUMS_PER_TAG},
+    "bandcamp": {"db": BANDCAMP_DB, "cache_dir": BANDCAMP_CACHE, "limit_per_tag": BANDCAMP_ALBUMS_PER_TAG,
+                 "sweep_n": list(SWEEP_N), "sweep_bits": list(SWEEP_BITS)},
     "corpus": {},  # a corpus you made (`bcanalysis import`, or a scrape): -p db PATH; the cache goes beside it
 }
 #: Parameters that name files or folders: given relative to the caller's working directory, injected absolute.

@@ -41,6 +41,7 @@ from bcanalysis.bandcamp import (
     check_image,
     check_tag,
 )
+from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, COVER_SIZE, SITE_RATE
 from bcanalysis.store import Corpus, CorpusError, Cover
 
 
@@ -113,10 +114,10 @@ def scrape(
     client: Client | None = None,
     base_url: str = DEFAULT_BASE_URL,
     image_base_url: str | None = None,
-    rate: float = 1.0,
-    cover_rate: float = 5.0,
-    cover_connections: int = 4,
-    size: int = 10,
+    rate: float = SITE_RATE,
+    cover_rate: float = COVER_RATE,
+    cover_connections: int = COVER_CONNECTIONS,
+    size: int = COVER_SIZE,
     page_size: int = 60,
     include_tracks: bool = False,
     album_pages: bool = False,

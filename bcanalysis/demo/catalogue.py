@@ -13,10 +13,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE, TAGS
+
 RGB = tuple[int, int, int]
 
-#: The analysis's ten genre tags, in its order.
-TAGS = ("chill", "electronic", "alternative", "hip-hop-rap", "pop", "rock", "experimental", "ambient", "metal", "punk")
 
 #: Colour themes: name → [(rgb, weight)], weights summing to 1. The planted "topics" of the demo corpus.
 THEMES: dict[str, list[tuple[RGB, float]]] = {
@@ -218,7 +218,7 @@ def _title(rng: np.random.Generator) -> str:
 
 
 @lru_cache(maxsize=8)
-def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
+def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, seed: int = RANDOM_STATE) -> tuple[Album, ...]:
     """The demo catalogue: `albums_per_tag` albums whose primary tag is each of `TAGS`, deterministic in `seed`."""
     if albums_per_tag < 1:
         raise ValueError(f"albums_per_tag must be >= 1, got {albums_per_tag}")

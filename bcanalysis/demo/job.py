@@ -14,15 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bcanalysis.demo.catalogue import TAGS
+from bcanalysis.defaults import ALBUMS_PER_TAG, BITS, DEMO_COVER_PX, DEMO_RATE, RANDOM_STATE, TAGS
 from bcanalysis.demo.server import DemoServer
 from bcanalysis.palette import PaletteSummary, extract_palettes
 from bcanalysis.scrape import ScrapeSummary, scrape
 from bcanalysis.store import Corpus
-
-#: The demo's default scale: 30 albums under each of the ten tags, covers painted at 600 px.
-ALBUMS_PER_TAG = 30
-DEMO_COVER_PX = 600
 
 
 @dataclass
@@ -40,9 +36,9 @@ def run_demo(
     out: str | Path = "data/demo",
     *,
     albums_per_tag: int = ALBUMS_PER_TAG,
-    seed: int = 0,
+    seed: int = RANDOM_STATE,
     max_cover_px: int | None = DEMO_COVER_PX,
-    rate: float = 500.0,
+    rate: float = DEMO_RATE,
     workers: int | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
@@ -76,7 +72,7 @@ def _tag_of(albums: pd.DataFrame) -> pd.Series:
     return albums["found_under"].map(lambda t: t[0] if t else None)
 
 
-def summary_table(albums: pd.DataFrame, bits: int = 12, top: int = 4) -> pd.DataFrame:
+def summary_table(albums: pd.DataFrame, bits: int = BITS, top: int = 4) -> pd.DataFrame:
     """Per tag: albums, covers ok, palettes, and the most weighted colours at `bits` depth."""
     from bcanalysis.quantize import palette_to_document
 

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE
 from bcanalysis.demo.catalogue import TAGS, Album, _slug, catalogue, listing, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
 from bcanalysis.facts import DISCOVER_PATH
@@ -155,8 +156,8 @@ class DemoServer:
 
     def __init__(
         self,
-        albums_per_tag: int = 30,
-        seed: int = 0,
+        albums_per_tag: int = ALBUMS_PER_TAG,
+        seed: int = RANDOM_STATE,
         *,
         port: int = 0,
         faults: bool = False,

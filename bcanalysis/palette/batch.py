@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image
 
+from bcanalysis.defaults import N_COLORS
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
     Color,
@@ -159,7 +160,7 @@ def _warm_before_fork() -> None:
 
 def extract_many(
     images: Iterable[ImageLike],
-    number_of_colors: int = 40,
+    number_of_colors: int = N_COLORS,
     executor: cf.Executor | WorkerPool | Any | None = None,
     progress: bool = True,
     *,

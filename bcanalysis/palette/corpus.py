@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bcanalysis.defaults import N_COLORS
 from bcanalysis.palette.batch import WorkerPool, extract_many
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
@@ -73,7 +74,7 @@ def extract_palettes(
     *,
     workers: int | None = None,
     executor: cf.Executor | Any | None = None,
-    number_of_colors: int = 40,
+    number_of_colors: int = N_COLORS,
     batch: int = 256,
     progress: bool = True,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from bcanalysis.colorspace import to_words
+from bcanalysis.defaults import MAX_PIXELS
 
 Rgb = namedtuple("Rgb", ("r", "g", "b"))
 Hsl = namedtuple("Hsl", ("h", "s", "l"))
@@ -280,7 +281,7 @@ def _colors(rows: list[tuple[int, int, int, int]]) -> list[Color]:
 
 #: Images (files or bytes) with more pixels than this are refused before decoding: 50 Mpx decode to ~200 MB, while
 #: PIL's own guard only warns below 89 Mpx and refuses above 179 Mpx. A 1200 px cover is 1.4 Mpx.
-DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_MAX_PIXELS = MAX_PIXELS
 
 
 class ImageTooLarge(ValueError):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from bcanalysis.defaults import BITS, N_TOPICS
 from bcanalysis.quantize import ALLOWED_BITS, check_bits, palette_arrays, quantize
 from bcanalysis.widgets.offline import Control, OfflineExplorer
 from bcanalysis.widgets.views import (
@@ -112,7 +113,7 @@ class BitDepthData:
         return View(png(pixels, (14, 14)), caption, info={"bits": bits, "vocabulary": vocab})
 
 
-def explore_bit_depth(palettes: Sequence[Any], *, bits: int = 12, samples: int = 8, live: bool = True):
+def explore_bit_depth(palettes: Sequence[Any], *, bits: int = BITS, samples: int = 8, live: bool = True):
     """A bit-depth slider (3..24, step 3) over `palettes`: sample strips before/after and vocabulary size.
 
     `live=False` returns an `OfflineExplorer` with the view of every depth (for papermill runs), `bits` shown first.
@@ -182,8 +183,8 @@ class TopicCountViews:
         return OfflineExplorer("topic-count", controls, views)
 
 
-def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, palettes: Sequence[Any] | None = None,
-                         live: bool = True):
+def explore_topic_counts(sweep: Any, *, bits: int = BITS, n_topics: int = N_TOPICS,
+                         palettes: Sequence[Any] | None = None, live: bool = True):
     """A topic-count slider with a bit-depth selector over a sweep: each move shows that model's topic grid, each
     row labelled with the topic's number and colour names (and, given `palettes`, its share of them).
 
@@ -220,7 +221,7 @@ def _follow_depth(slider: Any, options: list[int]) -> None:
         slider.value = value
 
 
-def topic_grids(sweep: Any, *, n_topics: int = 18) -> View:
+def topic_grids(sweep: Any, *, n_topics: int = N_TOPICS) -> View:
     """The `n_topics` model of every depth in the sweep, stacked (a white row between depths), each row labelled
     "depth · number: colour names"."""
     grid = _grid(sweep)
