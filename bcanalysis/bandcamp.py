@@ -49,9 +49,9 @@ from bcanalysis.bandcamp_parse import (  # noqa: F401 - re-exported: the client'
     parse_discover_item,
 )
 from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, SITE_RATE
-from bcanalysis.facts import DISCOVER_PATH, IMAGE_SIZES
+from bcanalysis.facts import BANDCAMP_URL, DISCOVER_PATH, IMAGE_SIZES
 
-DEFAULT_BASE_URL = "https://bandcamp.com"
+DEFAULT_BASE_URL = BANDCAMP_URL
 DEFAULT_IMAGE_BASE_URL = "https://f4.bcbits.com"
 PROJECT_URL = "https://github.com/bcanalysis/bcanalysis"
 USER_AGENT = f"bcanalysis/{__version__} (+{PROJECT_URL}; cover-colour research; python-requests/{requests.__version__})"

@@ -148,13 +148,15 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_extract]
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
+    from bcanalysis.sources import SOURCES
+
     p = sub.add_parser(
         "report",
         help="run the notebooks with papermill and export HTML reports",
         description="Execute notebooks/NN_*.ipynb in order with papermill (injecting parameters), export each to "
         "HTML with nbconvert, keep the executed .ipynb beside it, and write OUT/index.html.",
     )
-    p.add_argument("--source", choices=("demo", "bandcamp", "corpus"), default="demo",
+    p.add_argument("--source", choices=SOURCES, default="demo",
                    help="data source (default demo); corpus: a corpus you made, named with -p db PATH")
     p.add_argument(
         "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),

@@ -7,6 +7,8 @@ They live here, below every layer, so the corpus (`store`, which names genre ids
 
 from __future__ import annotations
 
+#: The real site (the discover API and album pages; covers come from the image host, `bcanalysis.bandcamp`).
+BANDCAMP_URL = "https://bandcamp.com"
 #: Where the discover API answers (POST, JSON in and out), on bandcamp.com and on the offline demo server.
 DISCOVER_PATH = "/api/discover/1/discover_web"
 
