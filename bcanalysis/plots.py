@@ -275,7 +275,7 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
     import matplotlib.patheffects as pe
     from matplotlib.colors import to_rgb
 
-    missing = [c for c in ("x", "y", "prevalence", "label", "colors", "weights") if c not in table]
+    missing = [c for c in ("x", "y", "prevalence", "radius", "label", "colors", "weights") if c not in table]
     if missing or table.empty:
         raise ValueError(f"not an intertopic_map table: {f'missing columns {missing}' if missing else 'no topics'}")
     if selected is not None and selected not in table.index:
@@ -283,13 +283,11 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
     fig = Figure(figsize=(12, 7.5), layout="constrained")
     ax, legend = fig.subplots(1, 2, width_ratios=[3, 1.3])
     span = max(np.ptp(table["x"]), np.ptp(table["y"]), 1e-9)
-    scale = 0.06 * span / np.sqrt(table["prevalence"].max())
     outline = [pe.withStroke(linewidth=2.5, foreground="white")]
     for k, row in table.sort_values("prevalence", ascending=False).iterrows():  # small pies drawn on top
-        radius = scale * np.sqrt(row["prevalence"])
         weights = np.asarray(row["weights"], dtype=np.float64)
         colors = [to_rgb("#" + c) for c in row["colors"]]
-        ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=radius, frame=True,
+        ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=row["radius"], frame=True,
                wedgeprops={"linewidth": 2.5 if k == selected else 0.5,  # grey edges keep white wedges visible
                            "edgecolor": "black" if k == selected else "0.6"})
         ax.text(row["x"], row["y"], str(k), ha="center", va="center", fontsize=9 if k == selected else 7,

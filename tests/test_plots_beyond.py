@@ -101,8 +101,9 @@ def test_intertopic_map_draws_one_pie_per_topic_and_rings_the_selected(model, al
     assert ringed == set(range(first_wedge[2], first_wedge[2] + n_colors[2]))
     wedge = ax.patches[first_wedge[0]]
     assert np.allclose(wedge.get_facecolor()[:3], np.array(list(bytes.fromhex(m.loc[0, "colors"][0]))) / 255)
-    big, small = m["prevalence"].idxmax(), m["prevalence"].idxmin()
-    assert ax.patches[first_wedge[big]].r >= ax.patches[first_wedge[small]].r
+    for k in m.index:  # every pie drawn at the radius and centre the map's data carries
+        assert ax.patches[first_wedge[k]].r == pytest.approx(m.loc[k, "radius"])
+        assert ax.patches[first_wedge[k]].center == pytest.approx((m.loc[k, "x"], m.loc[k, "y"]))
 
 
 def test_intertopic_map_bad_input(model, albums):
