@@ -168,7 +168,7 @@ def _name(rng: np.random.Generator, words: int) -> str:
     return " ".join(parts).title()
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     """Bandcamp-style slug: lowercase ASCII letters and digits joined by hyphens."""
     out, dash = [], False
     for ch in text.lower():
@@ -231,7 +231,7 @@ def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, seed: int = RANDOM_STATE) ->
     for i in range(n):
         tag = TAGS[i % len(TAGS)]  # interleaved, so a prefix of the catalogue covers every tag
         artist = _name(rng, int(rng.integers(1, 3)))
-        store = _slug(artist).replace("-", "")[:20] or "artist"
+        store = slug(artist).replace("-", "")[:20] or "artist"
         while store in stores:
             store += str(rng.integers(10))
         stores.add(store)
@@ -248,7 +248,7 @@ def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, seed: int = RANDOM_STATE) ->
                 item_id=int(item_ids[i]),
                 art_id=int(art_ids[i]),
                 store=store,
-                slug=_slug(title),
+                slug=slug(title),
                 title=title,
                 artist=artist,
                 tag=tag,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE
-from bcanalysis.demo.catalogue import TAGS, Album, _slug, catalogue, listing, tracks
+from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing, slug, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
 from bcanalysis.facts import DISCOVER_PATH
 
@@ -323,7 +323,7 @@ class DemoServer:
             "release_date": a.release_date.strftime("%Y-%m-%d 04:00:52 UTC"),
             "primary_image": art,
             "label_name": a.label,
-            "label_url": f"https://{_slug(a.label).replace('-', '')}.bandcamp.com" if a.label else None,
+            "label_url": f"https://{slug(a.label).replace('-', '')}.bandcamp.com" if a.label else None,
             "item_url": f"{store_url}/{a.kind}/{a.slug}?from=discover_page",
             "featured_track": {"id": a.item_id + 2, "title": a.title.split()[0], "duration": 200.5},
             "price": {"amount": 7.0, "currency": "USD", "is_money": True},

@@ -23,13 +23,13 @@ from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
     Color,
     ImageLike,
-    _check_count,
-    _colors,
-    _file_kind,
-    _numba_kernel,
-    _rows,
     bin_table,
+    check_count,
     check_max_pixels,
+    colors_from_rows,
+    file_kind,
+    numba_kernel,
+    palette_rows,
 )
 
 
@@ -64,7 +64,7 @@ def _extract_batch(
     out: list[tuple[list | None, str | None]] = []
     for item in items:
         try:
-            out.append((_rows(item, number_of_colors, max_pixels), None))
+            out.append((palette_rows(item, number_of_colors, max_pixels), None))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a record, the batch goes on
             out.append((None, _error(exc)))
     return out
@@ -155,7 +155,7 @@ def _warm_before_fork() -> None:
     """Build the bin table and load the kernel once in this process, so forked workers start with both."""
     if multiprocessing.get_start_method() == "fork":
         bin_table()
-        _numba_kernel()
+        numba_kernel()
 
 
 def extract_many(
@@ -175,7 +175,7 @@ def extract_many(
     never an exception; so does a file or bytes over `max_pixels` pixels (refused before decoding). When a worker
     process dies, the images it held are tried again one at a time; only one that kills its worker alone fails.
     """
-    number_of_colors = _check_count(number_of_colors)
+    number_of_colors = check_count(number_of_colors)
     max_pixels = check_max_pixels(max_pixels)
     items = list(images)
     names = [describe(item, i) for i, item in enumerate(items)]
@@ -197,7 +197,7 @@ def extract_many(
         if own is not None:
             own.close()
     return [
-        Extraction(name, _colors(rows) if error is None else None, error)
+        Extraction(name, colors_from_rows(rows) if error is None else None, error)
         for name, (rows, error) in zip(names, results, strict=True)
     ]
 
@@ -283,5 +283,5 @@ def _keep_regular(path: Path, found: list[Path], skipped: Callable[[Path, str], 
     if stat.S_ISREG(mode):
         found.append(path)
     elif skipped is not None:
-        kind = _file_kind(mode) if mode else "a broken link"
+        kind = file_kind(mode) if mode else "a broken link"
         skipped(path, f"not a regular file ({kind})")

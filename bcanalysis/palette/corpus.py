@@ -22,9 +22,9 @@ from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
     EXTRACTOR_VERSION,
     NotARegularFile,
-    _check_count,
-    _file_kind,
+    check_count,
     check_max_pixels,
+    file_kind,
 )
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def extract_palettes(
     A cover that cannot be decoded, or is over `max_pixels`, is marked failed with the reason; `retry_failed` first
     gives the covers that failed extraction before another try. A cover file missing on disk is skipped and counted.
     """
-    number_of_colors = _check_count(number_of_colors)
+    number_of_colors = check_count(number_of_colors)
     max_pixels = check_max_pixels(max_pixels)
     if batch < 1:
         raise ValueError(f"batch must be a positive number of covers, got {batch}")
@@ -138,7 +138,7 @@ def _cover_kind(path: Path | None) -> str | None:
         return None
     if mode is None:
         return None
-    return "file" if stat.S_ISREG(mode) else _file_kind(mode)
+    return "file" if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def _read(path: Path) -> bytes | str:
