@@ -529,6 +529,10 @@ class Corpus:
         """The absolute path of a stored `cover_file` value."""
         return None if relative is None else self.path.resolve().parent / relative
 
+    def cover_paths(self, albums: pd.DataFrame) -> list[Path | None]:
+        """The cover file of each row of an `albums()` frame, None where it has none."""
+        return [self.cover_path(f) if isinstance(f, str) else None for f in albums.get("cover_file", [])]
+
     # --- imported covers ------------------------------------------------------------------------------------
 
     def imported_hashes(self) -> dict[str, int]:

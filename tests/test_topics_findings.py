@@ -168,10 +168,10 @@ def test_similar_and_vocabulary_findings() -> None:
     assert v.outcome is True and "are nearer in colour" in v.text and "20.0 ΔE for the 3 neighbours" in v.text
     near.attrs["baseline_emd"] = 15.0
     assert findings.similar_verdict(near).outcome is False
-    from bcanalysis import widgets
+    from bcanalysis.quantize import vocabulary_table
 
     palettes = [np.random.default_rng(i).integers(0, 256, (30, 3)) for i in range(40)]
-    table = widgets.vocabulary_table(palettes, depths=(24, 12, 9))
+    table = vocabulary_table(palettes, bits=(24, 12, 9))
     v = findings.vocabulary_finding(table, 12)
     assert v.outcome == table.loc[12, "distinct colours"]
     assert f"{table.loc[12, 'distinct colours']:,} distinct colours" in v.text

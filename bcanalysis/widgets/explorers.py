@@ -20,13 +20,11 @@ from typing import Any
 import numpy as np
 
 from bcanalysis.defaults import BITS, N_TOPICS
-from bcanalysis.quantize import ALLOWED_BITS, check_bits, palette_arrays, quantize
+from bcanalysis.quantize import ALLOWED_BITS, check_bits, count_colors, palette_arrays, quantize
 from bcanalysis.widgets.offline import Control, OfflineExplorer
 from bcanalysis.widgets.views import (
     View,
-    _album_rows,
-    _n_unique,
-    _topic_lift,
+    album_rows,
     cover_grid,
     labelled_rows,
     png,
@@ -34,6 +32,7 @@ from bcanalysis.widgets.views import (
     table_html,
     topic_grid_pixels,
     topic_grid_view,
+    topic_lift_rows,
 )
 
 
@@ -70,7 +69,9 @@ def _live(f: Callable[..., View], **controls: Any):
     return w
 
 
-class _LRU(OrderedDict):
+class LRU(OrderedDict):
+    """The `size` views drawn last, so going back to one is instant (`get_or` says whether it was there)."""
+
     def __init__(self, size: int = 256):
         super().__init__()
         self.size = size
@@ -95,12 +96,12 @@ class BitDepthData:
         self.colors = np.concatenate(arrays).astype(np.uint8)
         self.n_palettes = len(arrays)
         self.samples = arrays[:samples]
-        self.unique_24 = _n_unique(self.colors)
+        self.unique_24 = count_colors(self.colors)
 
     def view(self, bits: int) -> View:
         """Before/after strips of the sample palettes at `bits`, and the vocabulary size over all palettes."""
         bits = check_bits(bits)
-        vocab = _n_unique(quantize(self.colors, bits))
+        vocab = count_colors(quantize(self.colors, bits))
         rows: list[np.ndarray] = []
         for p in self.samples:
             rows += [p, quantize(p, bits)]
@@ -157,7 +158,7 @@ class TopicCountViews:
         self.grid = _grid(sweep)
         if not self.grid:
             raise ValueError("the sweep holds no models")
-        self._views = _LRU(cache_size)
+        self._views = LRU(cache_size)
 
     def _draw(self, bits: int, n_topics: int) -> View:
         from bcanalysis.topics import topic_shares
@@ -245,16 +246,16 @@ class TopicViews:
         self.model, self.albums, self.corpus, self.n_covers = model, albums, corpus, n_covers
         self.lift = topics.tag_topic_table(model, albums) if lift is None else lift
         self.weights = topics.topic_weights(model, albums)  # once: every topic's exemplars read them
-        self._views = _LRU(model.n_topics + 1)
+        self._views = LRU(model.n_topics + 1)
 
     def _draw(self, k: int) -> View:
         from bcanalysis import topics
 
         palette = strips([self.model.top_colors(k, max(15, self.model.n_topics), order="hls")])
-        covers = _album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers,
+        covers = album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers,
                                                            weights=self.weights))
         grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
-        rows, header = _topic_lift(self.lift, k)
+        rows, header = topic_lift_rows(self.lift, k)
         extra = (f"<h4>Genres that wear topic {k}</h4>" + table_html(rows[:12], header)
                  + f'<h4>Covers loading most on it</h4><img alt="exemplar covers" src="{grid.src}"/>'
                  + grid.html_extra)  # fmt: skip
