@@ -96,7 +96,7 @@ def _run_extract(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read {exc.filename or ' '.join(args.paths)}: {exc.strerror or exc}") from exc
     if not paths:
         raise CommandError(f"no image files found in {' '.join(args.paths)}")
-    results = extract_many(paths, args.colors, progress=not args.no_progress, workers=args.workers,
+    results = extract_many(paths, args.colors, progress=not args.no_progress, n_jobs=args.workers,
                            max_pixels=args.max_pixels)  # fmt: skip
     try:
         _write_extractions(results, args.format, sys.stdout)
@@ -348,7 +348,7 @@ def _run_palettes(args: argparse.Namespace) -> int:
         if args.scheduler and client is None:
             return 1
         try:
-            summary = extract_palettes(corpus, workers=args.workers, executor=client, progress=not args.no_progress,
+            summary = extract_palettes(corpus, n_jobs=args.workers, executor=client, progress=not args.no_progress,
                                        max_pixels=args.max_pixels, retry_failed=args.retry_failed)  # fmt: skip
         except (CorpusError, sqlite3.Error, OSError) as exc:
             print(f"bcanalysis: error: palettes stopped: {exc} (palettes stored so far are kept; rerun to continue)",
@@ -438,8 +438,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     from bcanalysis.store import CorpusError
 
     try:
-        run_demo(args.out, albums_per_tag=args.albums_per_tag, seed=args.seed, max_cover_px=args.cover_px,
-                 workers=args.workers, progress=not args.no_progress)
+        run_demo(args.out, albums_per_tag=args.albums_per_tag, random_state=args.seed, max_cover_px=args.cover_px,
+                 n_jobs=args.workers, progress=not args.no_progress)
     except (CorpusError, OSError) as exc:
         raise CommandError(str(exc)) from exc
     return 0

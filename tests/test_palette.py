@@ -400,7 +400,7 @@ def test_a_fifo_or_folder_is_refused_not_waited_on(tmp_path):
         palette.extract(fifo, 40)
     with pytest.raises(palette.NotARegularFile, match="a folder"):
         palette.extract(tmp_path, 40)
-    results = palette.extract_many([fifo, str(tmp_path)], 40, progress=False, workers=1)
+    results = palette.extract_many([fifo, str(tmp_path)], 40, progress=False, n_jobs=1)
     assert ["NotARegularFile" in r.error for r in results] == [True, True]
 
 

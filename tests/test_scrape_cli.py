@@ -155,7 +155,7 @@ def test_every_fault_is_recorded_and_none_is_fatal(tmp_path):
             ok = after[after["cover_status"] == "ok"]
             broken = corpus.cover_path(ok["cover_file"].iloc[0])
             broken.write_bytes(broken.read_bytes()[:200])
-            result = extract_palettes(corpus, workers=1, progress=False)
+            result = extract_palettes(corpus, n_jobs=1, progress=False)
             assert (result.done, result.failed) == (len(ok) - 1, 1)
 
 

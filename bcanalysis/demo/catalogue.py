@@ -2,7 +2,7 @@
 
 Each of the analysis's ten genre tags mixes a few colour themes (`TAG_THEMES`); each album draws its own theme
 mixture from a Dirichlet around its genre's, and its cover is painted from that mixture (`covers.paint`). Everything
-follows from `seed`, so the same arguments give the same albums, names, dates and pixels on every machine.
+follows from `random_state`, so the same arguments give the same albums, names, dates and pixels on every machine.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE, TAGS
+from bcanalysis.deprecation import renamed_keywords
 
 RGB = tuple[int, int, int]
 
@@ -218,11 +219,11 @@ def _title(rng: np.random.Generator) -> str:
 
 
 @lru_cache(maxsize=8)
-def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, seed: int = RANDOM_STATE) -> tuple[Album, ...]:
-    """The demo catalogue: `albums_per_tag` albums whose primary tag is each of `TAGS`, deterministic in `seed`."""
+def _catalogue(albums_per_tag: int, random_state: int) -> tuple[Album, ...]:
+    """`catalogue`, cached: the server, the tests and the ground truth ask for the same albums many times."""
     if albums_per_tag < 1:
         raise ValueError(f"albums_per_tag must be >= 1, got {albums_per_tag}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     n = albums_per_tag * len(TAGS)
     item_ids = rng.choice(9 * 10**8, size=n, replace=False) + 10**9
     art_ids = rng.choice(9 * 10**8, size=n, replace=False) + 10**9
@@ -260,6 +261,16 @@ def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, seed: int = RANDOM_STATE) ->
             )
         )
     return tuple(albums)
+
+
+@renamed_keywords(seed="random_state")
+def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, random_state: int = RANDOM_STATE) -> tuple[Album, ...]:
+    """The demo catalogue: `albums_per_tag` albums whose primary tag is each of `TAGS`, deterministic in
+    `random_state` (the same albums, names, dates and pixels on every machine)."""
+    return _catalogue(albums_per_tag, random_state)
+
+
+catalogue.cache_clear = _catalogue.cache_clear  # type: ignore[attr-defined] # drop what was drawn (tests move DRIFT)
 
 
 def listing(albums: tuple[Album, ...], tag: str) -> list[Album]:

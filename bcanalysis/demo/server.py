@@ -30,6 +30,7 @@ from typing import Any
 from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE
 from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing, slug, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
+from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.facts import DISCOVER_PATH
 
 #: Album-level faults of `--faults`, given to the albums at listing positions 1, 2, … of every tag, in this order.
@@ -154,10 +155,11 @@ class DemoServer:
     ...     scrape(corpus, ["rock"], 5, base_url=server.url)
     """
 
+    @renamed_keywords(seed="random_state")
     def __init__(
         self,
         albums_per_tag: int = ALBUMS_PER_TAG,
-        seed: int = RANDOM_STATE,
+        random_state: int = RANDOM_STATE,
         *,
         port: int = 0,
         faults: bool = False,
@@ -166,7 +168,7 @@ class DemoServer:
         latency: float = 0.0,
         challenge_pages: bool = False,
     ):
-        self.albums = catalogue(albums_per_tag, seed)
+        self.albums = catalogue(albums_per_tag, random_state)
         self.tracks = tracks(self.albums)
         self.faults = faults
         self.challenge_pages = challenge_pages

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bcanalysis.defaults import N_COLORS
-from bcanalysis.palette.batch import WorkerPool, extract_many
+from bcanalysis.deprecation import renamed_keywords
+from bcanalysis.palette.batch import CHUNKSIZE, WorkerPool, extract_many
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
     EXTRACTOR_VERSION,
@@ -69,10 +70,11 @@ class PaletteSummary:
         return "\n".join(lines)
 
 
+@renamed_keywords(workers="n_jobs")
 def extract_palettes(
     corpus: Corpus,
     *,
-    workers: int | None = None,
+    n_jobs: int | None = None,
     executor: cf.Executor | Any | None = None,
     number_of_colors: int = N_COLORS,
     batch: int = 256,
@@ -82,8 +84,9 @@ def extract_palettes(
 ) -> PaletteSummary:
     """Extract palettes for every good cover without one, `batch` covers per transaction; resumable.
 
-    Runs on a process pool of `workers` (default: all cores) or on `executor` (any `concurrent.futures.Executor`, or
-    a `dask.distributed.Client`: its workers are sent the cover bytes, so they need no access to the covers folder).
+    Runs on a process pool of `n_jobs` processes (default: all cores) or on `executor` (any
+    `concurrent.futures.Executor`, or a `dask.distributed.Client`: its workers are sent the cover bytes, so they need
+    no access to the covers folder).
     A cover that cannot be decoded, or is over `max_pixels`, is marked failed with the reason; `retry_failed` first
     gives the covers that failed extraction before another try. A cover file missing on disk is skipped and counted.
     """
@@ -108,15 +111,13 @@ def extract_palettes(
             not_files.append((album_id, f"{NotARegularFile.__name__}: {path} is not a regular file ({kind})"))
     _record(corpus, [], not_files, summary)
     send_bytes = executor is not None and hasattr(executor, "get_executor")  # a dask Client: workers may be elsewhere
-    pool = None
-    if executor is not None or (len(todo) > 16 and (workers or os.cpu_count() or 1) > 1):
-        pool = WorkerPool(executor, workers=workers)
+    pool = WorkerPool.when_worth_it(executor, n_jobs, -(-len(todo) // CHUNKSIZE))
     try:
         with tqdm(total=len(todo), unit="cover", desc="palettes", disable=not progress) as bar:
             for i in range(0, len(todo), batch):
                 chunk = todo[i : i + batch]
                 inputs = [_read(p) if send_bytes else str(p) for _, p in chunk]
-                results = extract_many(inputs, number_of_colors, pool, progress=False, workers=workers,
+                results = extract_many(inputs, number_of_colors, pool, progress=False, n_jobs=n_jobs,
                                        max_pixels=max_pixels)  # fmt: skip
                 good = [(aid, r.colors) for (aid, _), r in zip(chunk, results, strict=True) if r.ok]
                 bad = [(aid, r.error) for (aid, _), r in zip(chunk, results, strict=True) if not r.ok]

@@ -16,16 +16,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from bcanalysis.defaults import N_SEEDS, RANDOM_STATE, SWEEP_BITS
 from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.quantize import SPACES
-from bcanalysis.topics.genres import album_palettes, tag_column
+from bcanalysis.topics.genres import album_palettes, primary_tags
 from bcanalysis.topics.metrics import coherence_npmi, matched_similarity, topic_diversity
 from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, fit_doc_term, restart_seeds
 from bcanalysis.topics.vectorize import vectorize
-
-
-def primary_tags(albums: pd.DataFrame) -> pd.Series:
-    """Each album's main genre: the first of its genre tags (`genres.tag_column`: the first discover tag it was found
-    under, else its first page tag; never a place), None if it has none."""
-    return tag_column(albums).map(lambda t: t[0] if t else None)
 
 
 def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, random_state: int = 0) -> float:

@@ -125,12 +125,9 @@ def cover_grid(corpus: Any, albums: Any, *, px: int = 120, columns: int = 6, cap
 def palette_view(albums: Any, *, width: int = 400, height: int = 22) -> View:
     """Each album's palette as a strip, colours as wide as their share of the cover, with an escaped legend (the
     `View` twin of the Figure `plots.palette_strips`: drawn in milliseconds, titles escaped in HTML)."""
-    rows = []
-    for colors, props in zip(albums["colorgram"], albums["proportions"], strict=True):
-        rgb = np.asarray(colors or [(255, 255, 255)], np.uint8)
-        share = np.asarray(props if props else [1.0] * len(rgb), float)
-        cuts = np.round(np.cumsum(share / share.sum()) * width).astype(int)
-        rows.append(np.repeat(rgb, np.diff(np.concatenate([[0], cuts])), axis=0)[:width])
+    from bcanalysis.plots import strip_pixels
+
+    rows = [strip_pixels(c, p, width) for c, p in zip(albums["colorgram"], albums["proportions"], strict=True)]
     pixels = strips(rows, width, gap=True)[:-1]
     legend = [(i + 1, r.title, r.artist, len(r.colorgram or [])) for i, r in enumerate(albums.itertuples())]
     return View(png(pixels, (height, 1)), "palettes, colours as wide as their share of the cover",
