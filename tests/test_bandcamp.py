@@ -14,6 +14,7 @@ import tracemalloc
 import pytest
 from _hostile import HostileServer, json_reply, trickle
 
+import bcanalysis
 from bcanalysis import bandcamp
 from bcanalysis.bandcamp import (
     ApiError,
@@ -323,7 +324,7 @@ def test_client_sends_the_exact_body_and_its_user_agent_and_pages_with_the_answe
                          "category_id": 0, "geoname_id": 0, "time_facet_id": None, "cursor": "*"}
     assert bodies[1]["cursor"] == first.cursor and list(bodies[1]) == list(bodies[0])
     assert all(r.user_agent == bandcamp.USER_AGENT for r in server.requests)
-    assert bandcamp.USER_AGENT.startswith(f"bcanalysis/{bandcamp.__version__} (+https://")
+    assert bandcamp.USER_AGENT.startswith(f"bcanalysis/{bcanalysis.__version__} (+https://")
     assert [r.tag for r in server.requests] == ["rock", "rock", "no-such-tag"]
 
 
