@@ -20,7 +20,6 @@ import pytest
 from _hostile import HostileServer, json_reply
 from PIL import Image
 
-from bcanalysis import scrape as scrape_module
 from bcanalysis.bandcamp import Client
 from bcanalysis.cli import main
 from bcanalysis.demo import DemoServer
@@ -268,7 +267,7 @@ def test_two_writers_of_one_cover_do_not_collide(tmp_path, monkeypatch):
         barrier.wait()  # both writers have written their temporary file before either renames it
         real_replace(src, dst)
 
-    monkeypatch.setattr(scrape_module.os, "replace", slow_replace)
+    monkeypatch.setattr(os, "replace", slow_replace)  # os.replace is what the cover writer calls
     with _site({}) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             corpus.covers_dir.mkdir()
