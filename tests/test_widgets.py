@@ -76,7 +76,7 @@ def test_what_a_reader_sees_carries_no_timing_or_test_plumbing(palettes) -> None
     w = widgets.explore_bit_depth(palettes, bits=12, samples=2)
     w.children[0].value = 9
     view = w.result
-    assert view.render == 2 and view.ms >= 0  # kept for tests and benchmarks…
+    assert view.render == 2  # kept for tests and benchmarks…
     shown = repr(view) + w.view.value + str(view)
     assert not re.search(r"render \d|\d ms|cached", shown)  # …never shown (it was: "render 2 · 4 ms")
     assert repr(view) == f"View({view.caption!r})" and 'data-render="2"' in w.view.value

@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bcanalysis import widgets
+from bcanalysis import topics, widgets
 from bcanalysis.widgets.views import topic_grid_pixels, topic_grid_view
-
-topics = pytest.importorskip("bcanalysis.topics")
-if not hasattr(topics, "sweep"):
-    pytest.skip("bcanalysis.topics.sweep is not there yet (issue 4)", allow_module_level=True)
 
 XSS = "<img src=x onerror=alert(1)>"
 

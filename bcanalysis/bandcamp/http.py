@@ -41,8 +41,9 @@ class RateLimiter:
             self._next = max(self._next, time.monotonic() + seconds)
 
 
-def retry_after_seconds(value: str | None, default: float) -> float:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); `default` if absent or bad."""
+def retry_after_seconds(value: str | None, default: float, *, now: float | None = None) -> float:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date, counted from `now`, a Unix time:
+    the current time unless given); `default` if absent or bad."""
     if not value:
         return default
     value = value.strip()
@@ -52,7 +53,7 @@ def retry_after_seconds(value: str | None, default: float) -> float:
         when = email.utils.parsedate_to_datetime(value[:64])
     except (TypeError, ValueError, IndexError, OverflowError):
         return default
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 @dataclass
