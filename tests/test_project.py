@@ -90,7 +90,49 @@ def test_make_help_lists_the_two_commands():
     assert "make demo" in out and "make test" in out and "make venv" in out
 
 
-def test_readme_opens_with_the_two_commands():
+def _code_blocks(text: str) -> list[str]:
+    return re.findall(r"```(?:\w+)?\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_is_short_and_opens_with_exactly_the_two_commands():
     text = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```(?:\w+)?\n(.*?)```", text, flags=re.S)
-    assert blocks and blocks[0].split() == ["make", "demo", "make", "test"]
+    assert len(text.splitlines()) <= 150
+    first = re.search(r"```(?:\w+)?\n(.*?)```", text, flags=re.S)
+    assert first.group(1) == "make demo\nmake test\n"
+    assert text.index("```") < text.index("\n## "), "the two commands come before the first section"
+
+
+def _commands(path) -> list[list[str]]:
+    """Every `bcanalysis …` line in a document's code blocks (shell style, comments dropped)."""
+    import shlex
+
+    out = []
+    for block in _code_blocks(path.read_text()):
+        for line in block.splitlines():
+            command = re.split(r"\s[>|]\s", line.split("  #")[0])[0]  # no comment, redirection or pipe
+            if command.startswith("bcanalysis ") and "[-" not in command and "…" not in command:  # not a synopsis
+                out.append(shlex.split(command)[1:])
+    return out
+
+
+def test_every_command_the_readme_shows_parses():
+    """Each command line the README shows is one the CLI accepts as written (flags, choices, values)."""
+    from bcanalysis.cli import build_parser
+
+    commands = _commands(REPO / "README.md") + _commands(REPO / "docs" / "reference.md")
+    assert len(commands) >= 10
+    parser = build_parser()
+    for argv in commands:
+        args = parser.parse_args(argv)  # exits (SystemExit) on anything the command would refuse
+        assert hasattr(args, "run"), argv
+
+
+def test_readme_and_reference_links_and_make_targets_exist():
+    for doc in (REPO / "README.md", REPO / "docs" / "reference.md", REPO / "benchmarks" / "README.md"):
+        text = doc.read_text()
+        for target in re.findall(r"\]\(([^)#\s]+)[^)]*\)", text):
+            if not target.startswith("http"):
+                assert (doc.parent / target).exists(), f"{doc.name} links to {target}, which is not there"
+    targets = set(re.findall(r"^([a-z-]+):", (REPO / "Makefile").read_text(), flags=re.M))
+    shown = set(re.findall(r"`make ([a-z-]+)`", (REPO / "README.md").read_text())) | {"demo", "test"}
+    assert shown <= targets, shown - targets
