@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _planted import planted_albums
 from matplotlib.figure import Figure
 
 from bcanalysis import plots, topics
@@ -22,15 +23,7 @@ def model(planted) -> topics.ColorTopicModel:
 
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
-    dominant = planted.mixtures.argmax(axis=1)
-    return pd.DataFrame({
-        "url": [f"u{i}" for i in range(len(dominant))],
-        "title": [f"t{i}" for i in range(len(dominant))],
-        "artist": [f"a{i}" for i in range(len(dominant))],
-        "tags": [[f"tag{d}"] for d in dominant],
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-    })
+    return planted_albums(planted)
 
 
 def _cell_colors(ax) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _planted import planted_albums
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
@@ -26,17 +27,8 @@ def model(planted) -> topics.ColorTopicModel:
 
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
-    dominant = planted.mixtures.argmax(axis=1)
-    years = np.random.default_rng(0).integers(2012, 2018, len(dominant))
-    return pd.DataFrame({
-        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(len(dominant))],
-        "title": [f"t{i}" for i in range(len(dominant))],
-        "artist": [f"a{i}" for i in range(len(dominant))],
-        "tags": [[f"tag{d}"] for d in dominant],
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-        "release_date": pd.to_datetime([f"{y}-06-01" for y in years]),
-    })
+    years = np.random.default_rng(0).integers(2012, 2018, len(planted.palettes))
+    return planted_albums(planted, release_date=pd.to_datetime([f"{y}-06-01" for y in years]))
 
 
 @pytest.fixture(scope="module")

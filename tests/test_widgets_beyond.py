@@ -6,6 +6,7 @@ import base64
 
 import pandas as pd
 import pytest
+from _planted import planted_albums
 
 from bcanalysis import topics, widgets
 from bcanalysis.widgets.beyond import IntertopicViews
@@ -34,16 +35,10 @@ def model(planted) -> topics.ColorTopicModel:
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
     dominant = planted.mixtures.argmax(axis=1)
-    n = len(dominant)
-    return pd.DataFrame({
-        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(n)],
-        "title": [XSS if i == 0 else f"album {i}" for i in range(n)],
-        "artist": [f"artist {i % 7}" for i in range(n)],
-        "tags": [[f"tag{d}", XSS] if i == 0 else [f"tag{d}"] for i, d in enumerate(dominant)],
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-        "cover_file": [None] * n,
-    }, index=pd.RangeIndex(1, n + 1, name="id"))  # fmt: skip
+    albums = planted_albums(planted, title=lambda i: XSS if i == 0 else f"album {i}",
+                            artist=lambda i: f"artist {i % 7}", cover_file=lambda i: None,
+                            tags=lambda i: [f"tag{dominant[i]}", XSS] if i == 0 else [f"tag{dominant[i]}"])
+    return albums.set_index(pd.RangeIndex(1, len(albums) + 1, name="id"))
 
 
 def test_dropdown_rings_the_topic_on_the_map_and_shows_its_panel(model, albums) -> None:
