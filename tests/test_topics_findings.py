@@ -155,7 +155,7 @@ def test_drift_verdict_names_exactly_the_significant_groups(monkeypatch) -> None
     assert f"The other {len(others)} show slopes from {others['slope_per_decade'].min():+.1f}" in v.text
     assert v.text.startswith(f"Lightness drifts in {len(sig)} of 10 groups")
     monkeypatch.setattr(demo_catalogue, "DRIFT", {})
-    flat = trend_test(_albums(demo_catalogue.catalogue.__wrapped__(40, 2)), "lightness", group="found_under")
+    flat = trend_test(_albums(demo_catalogue.draw_catalogue(40, 2)), "lightness", group="found_under")
     v = findings.drift_verdict(flat)
     assert not flat["significant"].any() and v.outcome == [] and v.text.startswith("No group drifts in lightness")
     assert "All 10 show slopes from" in v.text and "The whole corpus:" in v.text

@@ -218,9 +218,9 @@ def _title(rng: np.random.Generator) -> str:
     return title
 
 
-@lru_cache(maxsize=8)
-def _catalogue(albums_per_tag: int, random_state: int) -> tuple[Album, ...]:
-    """`catalogue`, cached: the server, the tests and the ground truth ask for the same albums many times."""
+def draw_catalogue(albums_per_tag: int, random_state: int) -> tuple[Album, ...]:
+    """The catalogue drawn afresh (not from `catalogue`'s cache): what `catalogue` returns, under the current
+    `DRIFT`."""
     if albums_per_tag < 1:
         raise ValueError(f"albums_per_tag must be >= 1, got {albums_per_tag}")
     rng = np.random.default_rng(random_state)
@@ -267,10 +267,12 @@ def _catalogue(albums_per_tag: int, random_state: int) -> tuple[Album, ...]:
 def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, random_state: int = RANDOM_STATE) -> tuple[Album, ...]:
     """The demo catalogue: `albums_per_tag` albums whose primary tag is each of `TAGS`, deterministic in
     `random_state` (the same albums, names, dates and pixels on every machine)."""
-    return _catalogue(albums_per_tag, random_state)
+    return _cached(albums_per_tag, random_state)
 
 
-catalogue.cache_clear = _catalogue.cache_clear  # type: ignore[attr-defined] # drop what was drawn (tests move DRIFT)
+_cached = lru_cache(maxsize=8)(draw_catalogue)  # the server, the tests and the ground truth ask for the same albums
+catalogue.cache_clear = _cached.cache_clear  # type: ignore[attr-defined] # drop what was drawn (tests move DRIFT)
+catalogue.__wrapped__ = draw_catalogue  # type: ignore[attr-defined] # as for any cached function: the draw itself
 
 
 def listing(albums: tuple[Album, ...], tag: str) -> list[Album]:
