@@ -153,7 +153,9 @@ def test_the_private_name_check_can_see_a_violation(tmp_path: Path) -> None:
         bad.unlink()
 
 
-def test_widgets_export_at_most_ten_names() -> None:
-    from bcanalysis import widgets
+def test_widgets_export_at_most_ten_names_none_a_figures_name() -> None:
+    from bcanalysis import plots, widgets
 
     assert len(widgets.__all__) <= 10 and all(hasattr(widgets, name) for name in widgets.__all__)
+    figures = {name for name in dir(plots) if not name.startswith("_")}
+    assert not figures & set(widgets.__all__), "a View named like a Figure (renderers of different kinds)"

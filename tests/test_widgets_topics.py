@@ -82,7 +82,7 @@ def test_offline_views_match_the_models(sweep, palettes) -> None:
     assert (pixels[0] == model.top_colors(0, 15, order="hls")).all()
     near = widgets.explore_topic_counts(sweep, bits=15, n_topics=18, live=False)  # nearest fitted values
     assert near.view.info == {"bits": 12, "n_topics": 4}
-    stacked = widgets.topic_grids(sweep, n_topics=3)
+    stacked = widgets.grids_by_depth(sweep, n_topics=3)
     assert "9-bit (3 topics)" in stacked.caption and "12-bit (3 topics)" in stacked.caption
 
 

@@ -5,7 +5,7 @@
     widgets.explore_topic_counts(sweep, bits=12, n_topics=18)     # topic-count slider + depth, from a sweep's cache
     widgets.explore_topics(model, albums, corpus)                 # pick a topic: palette, tag lift, exemplar covers
     widgets.explore_intertopic(model, albums, corpus)             # the intertopic map, a topic ringed, its panel
-    widgets.topic_grids(sweep), widgets.exemplar_grid(model, albums, corpus)   # static views of the same
+    widgets.grids_by_depth(sweep), widgets.exemplar_grid(model, albums, corpus)   # static views of the same
     widgets.cover_grid(corpus, albums), widgets.palette_view(albums)
 
 Widgets only arrange views and controls: what they show is computed by `topics`, `quantize` and `palette` (similar
@@ -20,7 +20,7 @@ from typing import Any
 
 from bcanalysis.deprecation import moved_attribute
 from bcanalysis.widgets.beyond import explore_intertopic
-from bcanalysis.widgets.explorers import explore_bit_depth, explore_topic_counts, explore_topics, topic_grids
+from bcanalysis.widgets.explorers import explore_bit_depth, explore_topic_counts, explore_topics, grids_by_depth
 from bcanalysis.widgets.offline import OfflineExplorer
 from bcanalysis.widgets.views import View, cover_grid, exemplar_grid, palette_view
 
@@ -33,8 +33,8 @@ __all__ = [
     "explore_intertopic",
     "explore_topic_counts",
     "explore_topics",
+    "grids_by_depth",
     "palette_view",
-    "topic_grids",
 ]
 
 #: Names this package exported in 0.1: analysis that moved to its layer, and building blocks now reached through
@@ -46,6 +46,7 @@ MOVED = {
     "vocabulary_table": "bcanalysis.quantize:vocabulary_table",
     "ANALYSIS_UNIQUE": "bcanalysis.quantize:ANALYSIS_UNIQUE",
     "palette_strips": "bcanalysis.widgets.views:palette_view",
+    "topic_grids": "bcanalysis.widgets.explorers:grids_by_depth",
     **{name: f"bcanalysis.widgets.views:{name}" for name in (
         "jpeg", "labelled_rows", "png", "strips", "table_html", "topic_grid_pixels", "topic_grid_view")},
     **{name: f"bcanalysis.widgets.explorers:{name}" for name in ("BitDepthData", "TopicCountViews", "TopicViews")},

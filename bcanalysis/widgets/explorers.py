@@ -222,7 +222,7 @@ def _follow_depth(slider: Any, options: list[int]) -> None:
         slider.value = value
 
 
-def topic_grids(sweep: Any, *, n_topics: int = N_TOPICS) -> View:
+def grids_by_depth(sweep: Any, *, n_topics: int = N_TOPICS) -> View:
     """The `n_topics` model of every depth in the sweep, stacked (a white row between depths), each row labelled
     "depth · number: colour names"."""
     grid = _grid(sweep)
