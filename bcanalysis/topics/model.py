@@ -295,6 +295,8 @@ def fit_doc_term(
         state["idf"] = tfidf.idf_
     res: EngineFit = fit_engine(engine, X, n_topics, seed, **kw)
     meta = {"random_state": seed, "n_iter": res.n_iter, "n_documents": doc_term.n_docs}
+    if res.log_likelihood is not None:
+        meta["log_likelihood"] = res.log_likelihood
     return ColorTopicModel(
         res.components, doc_term.colors, doc_term.bits, weighting=weighting, engine=engine,
         doc_topic_prior=res.doc_topic_prior, params=res.params, state={**state, **res.state}, meta=meta,
@@ -326,10 +328,11 @@ def fit(
 
     Defaults: colour counts into tomotopy's collapsed Gibbs sampler, which recovers planted topics best (README).
     `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.
-    With `n_restarts > 1`, each restart is fitted on all but a `heldout` share of the palettes and the one with the
-    best held-out perplexity is kept: single fits sometimes merge two topics, so use 2-3 for a final model.
-    `space` bins colours in RGB (the analysis's), HLS or OKLab (see `quantize`). Extra keywords go to the engine
-    (e.g. `max_iter`, `alpha`).
+    With `n_restarts > 1`, every restart is fitted on all palettes and the one with the highest training
+    log-likelihood (`meta["log_likelihood"]`: tomotopy's collapsed log p(words, assignments), scikit-learn's variational
+    bound) is kept; the held-out perplexity this used to compare missed merged topics. `heldout` is kept so existing
+    calls work; it no longer changes anything. `space` bins colours in RGB (the analysis's), HLS or OKLab (see
+    `quantize`). Extra keywords go to the engine (e.g. `max_iter`, `alpha`; see `bcanalysis.topics.gibbs`).
     """
     check_weighting(weighting, engine)
     if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)) or n_restarts < 1:
@@ -339,15 +342,11 @@ def fit(
     if n_restarts == 1:
         return fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=random_state, **kw)
     seeds = restart_seeds(random_state, n_restarts)
-    train, held = holdout_split(doc_term.n_docs, heldout, random_state)
-    best, best_p = None, np.inf
-    for seed in seeds:
-        model = fit_doc_term(doc_term.rows(train), n_topics, weighting=weighting, engine=engine, seed=seed, **kw)
-        p = completion_perplexity(model, doc_term.counts[held])
-        model.meta["heldout_perplexity"] = p
-        if p < best_p:
-            best, best_p = model, p
+    models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=s, **kw) for s in seeds]
+    lls = [m.meta["log_likelihood"] for m in models]
+    best = models[int(np.argmax(lls))]
     best.meta["restarts"] = [int(s) for s in seeds]
+    best.meta["restart_log_likelihoods"] = [float(v) for v in lls]
     return best
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bcanalysis.quantize import check_bits
+from bcanalysis.topics.gibbs import REVISION as GIBBS_REVISION
 from bcanalysis.topics.metrics import coherence_npmi, coherence_umass, matched_similarity, topic_diversity
 from bcanalysis.topics.model import (
     DEFAULT_ENGINE,
@@ -49,7 +50,7 @@ class SweepResult:
     random_state: int
 
     def model(self, bits: int, n_topics: int) -> ColorTopicModel:
-        """The fitted model for (bits, n_topics): of the seeds tried, the one with the best held-out perplexity."""
+        """The fitted model for (bits, n_topics): of the seeds tried, the one with the highest training likelihood."""
         try:
             return self.models[(int(bits), int(n_topics))]
         except KeyError:
@@ -114,6 +115,8 @@ def cache_key(fingerprint: str, bits: int, n_topics: int, weighting: str, engine
         "data": fingerprint, "bits": bits, "n_topics": n_topics, "weighting": weighting, "engine": engine,
         "seed": seed, "options": options, "format": FORMAT_VERSION, "versions": _versions(engine),
     }
+    if engine == "tomotopy":  # models of the random-start sampler are not reused
+        spec["algorithm"] = GIBBS_REVISION
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
     return f"b{bits}-k{n_topics}-{weighting}-{engine}-s{seed}-{digest}"
 
@@ -238,7 +241,9 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
             perp = [completion_perplexity(m, held_counts) for m in models]
             for m, p in zip(models, perp, strict=True):
                 m.meta["heldout_perplexity"] = p
-            i = int(np.argmin(perp))
+            lls = [x.meta.get("log_likelihood") for x in models]
+            # the best seed: highest training log-likelihood (held-out perplexity missed merged topics)
+            i = int(np.argmax(lls)) if None not in lls else int(np.argmin(perp))
             m = models[i]
             pairs = [(x, y) for x in range(n_seeds) for y in range(x + 1, n_seeds)]
             stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs])
