@@ -21,7 +21,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
-import numpy as np
 import pandas as pd
 
 from bcanalysis import topics
@@ -73,8 +72,9 @@ def main() -> None:
             print(f"recovery per seed, engine {engine}:")
             print(d.pivot_table(index=["K", "corpus"], columns="seed", values="recovery").round(3).to_string(), "\n")
         summary = df.groupby(["engine", "K"], sort=False).agg(
-            min=("recovery", "min"), median=("recovery", "median"), below_097=("recovery", lambda r: int((r < .97).sum())),
-            fits=("recovery", "size"), s_per_fit=("seconds", "mean"))
+            min=("recovery", "min"), median=("recovery", "median"),
+            below_097=("recovery", lambda r: int((r < 0.97).sum())), fits=("recovery", "size"),
+            s_per_fit=("seconds", "mean"))
         print("summary (min / median over every corpus and seed):")
         print(summary.round(3).to_string())
 

@@ -25,6 +25,7 @@ from bcanalysis.topics.model import (
     DEFAULT_WEIGHTING,
     FORMAT_VERSION,
     ColorTopicModel,
+    ModelFileError,
     fit,
 )
 from bcanalysis.topics.planted import PlantedPalettes, planted_palettes
@@ -42,6 +43,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ColorTopicModel",
     "DocTerm",
+    "ModelFileError",
     "PlantedPalettes",
     "SimilarCovers",
     "SweepResult",

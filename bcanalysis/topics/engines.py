@@ -80,6 +80,21 @@ def fit_tomotopy(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -
     return EngineFit(components, opts["alpha"], {}, opts, n_iter, loglik)
 
 
+def check_options(engine: str, options: dict[str, Any]) -> None:
+    """Check engine keywords before any fit runs: unknown names raise TypeError, bad values ValueError naming them."""
+    if check_engine(engine) == "tomotopy":
+        gibbs.check_options(dict(options))
+        return
+    from sklearn.decomposition import LatentDirichletAllocation
+
+    if "n_components" in options or "random_state" in options:
+        raise TypeError("give n_components and random_state as n_topics and random_state, not as engine options")
+    try:
+        LatentDirichletAllocation(**options)._validate_params()  # scikit-learn's own checks, as fit runs them
+    except TypeError as exc:
+        raise TypeError(f"unknown sklearn options: {exc}") from exc
+
+
 def fit_engine(engine: str, X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> EngineFit:
     """Dispatch to the named engine."""
     return {"sklearn": fit_sklearn, "tomotopy": fit_tomotopy}[check_engine(engine)](X, n_topics, seed, **kw)

@@ -31,6 +31,7 @@ from bcanalysis.topics.merge import merge_topics, refine_groups
 DEFAULTS: dict[str, Any] = {"alpha": 0.5, "eta": 0.01, "min_iter": 20, "max_iter": 500, "tol": 5e-3,
                             "init": "overcomplete"}
 INITS = ("overcomplete", "random")
+PRIOR_RANGE = (1e-30, 1e30)  # α and η: positive, and representable in single precision after scaling
 REVISION = 2  # part of sweep cache keys: bump when the same options give other fits
 EXPLORE_FACTOR = 3  # exploratory topics per topic asked for
 EXPLORE_SWEEPS = 100  # Gibbs sweeps of an exploratory fit
@@ -50,10 +51,11 @@ def check_options(kw: dict[str, Any]) -> dict[str, Any]:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         opts[name] = int(v)
-    for name in ("alpha", "eta"):
+    for name in ("alpha", "eta"):  # tomotopy computes in single precision: 1e-300 is 0 there, and aborts
         v = opts[name]
-        if not _real(v) or not (math.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        if not _real(v) or not (math.isfinite(v) and PRIOR_RANGE[0] <= v <= PRIOR_RANGE[1]):
+            raise ValueError(f"{name} must be a finite number > 0 (from {PRIOR_RANGE[0]:g} to {PRIOR_RANGE[1]:g}), "
+                             f"got {v!r}")
         opts[name] = float(v)
     if not _real(opts["tol"]) or not (math.isfinite(opts["tol"]) and opts["tol"] >= 0):
         raise ValueError(f"tol must be a finite number >= 0, got {opts['tol']!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,10 @@ import scipy.sparse as sp
 
 from bcanalysis.colorspace import rgb_to_hls
 from bcanalysis.quantize import check_bits, to_words
-from bcanalysis.topics.engines import EngineFit, check_engine, fit_engine, sklearn_model
+from bcanalysis.topics import modelfile
+from bcanalysis.topics.engines import EngineFit, check_engine, check_options, fit_engine, sklearn_model
+from bcanalysis.topics.modelfile import FORMAT_VERSION, ModelFileError  # noqa: F401 - part of this module's API
 from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, in_first_seen_order, vectorize, weighted
-
-#: Bumped when the saved layout changes; `load` refuses other versions.
-FORMAT_VERSION = 1
-_FORMAT = "bcanalysis.ColorTopicModel"
 
 DEFAULT_WEIGHTING = "count"
 DEFAULT_ENGINE = "tomotopy"
@@ -138,53 +135,14 @@ class ColorTopicModel:
     # --- files ---------------------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Write `<path>.json` (metadata) and `<path>.npz` (arrays); returns the JSON path."""
-        base = Path(path).with_suffix("")
-        base.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {"components": self.components_, "colors": self.colors}
-        arrays.update({f"state.{k}": v for k, v in self.state.items()})
-        np.savez_compressed(base.with_suffix(".npz"), **arrays)
-        meta = {
-            "format": _FORMAT,
-            "format_version": FORMAT_VERSION,
-            "bits": self.bits,
-            "space": self.space,
-            "weighting": self.weighting,
-            "engine": self.engine,
-            "doc_topic_prior": self.doc_topic_prior,
-            "params": self.params,
-            "meta": self.meta,
-            "arrays": base.with_suffix(".npz").name,
-        }
-        base.with_suffix(".json").write_text(json.dumps(meta, indent=1, default=_json_default))
-        return base.with_suffix(".json")
+        """Write `<path>.json` (metadata) and `<path>.npz` (arrays), each atomically; returns the JSON path."""
+        return modelfile.write(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> ColorTopicModel:
-        """Read a model written by `save` (either file's path); another format version raises ValueError."""
-        base = Path(path).with_suffix("")
-        meta = json.loads(base.with_suffix(".json").read_text())
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"{base.with_suffix('.json')} is not a bcanalysis colour-topic model")
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{base.with_suffix('.json')} has model format version {meta.get('format_version')!r}; this "
-                f"bcanalysis reads version {FORMAT_VERSION}: refit the model (or use the bcanalysis that wrote it)"
-            )
-        with np.load(base.parent / meta["arrays"], allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        state = {k.removeprefix("state."): v for k, v in arrays.items() if k.startswith("state.")}
-        return cls(
-            arrays["components"], arrays["colors"], meta["bits"], weighting=meta["weighting"],
-            engine=meta["engine"], doc_topic_prior=meta["doc_topic_prior"], params=meta["params"], state=state,
-            meta=meta["meta"], space=meta.get("space", "rgb"),
-        )
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"cannot store {type(obj).__name__} in model JSON")
+        """Read a model written by `save` (either file's path). Every field and array is checked first: anything
+        damaged, inconsistent or from another format version raises `ModelFileError` naming the file and fault."""
+        return cls(**modelfile.read(path))
 
 
 def _tfidf(idf: np.ndarray | None = None):
@@ -270,6 +228,13 @@ def check_n_topics(n_topics: Any, vocabulary_size: int) -> int:
     return int(n_topics)
 
 
+def check_random_state(random_state: Any) -> None:
+    """Raise ValueError unless `random_state` is None or an integer >= 0."""
+    if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))
+                                     or random_state < 0):
+        raise ValueError(f"random_state must be None or an integer >= 0, got {random_state!r}")
+
+
 def check_weighting(weighting: str, engine: str) -> None:
     """Raise ValueError for an unknown weighting or one the engine cannot take."""
     if weighting not in WEIGHTINGS:
@@ -335,6 +300,8 @@ def fit(
     `quantize`). Extra keywords go to the engine (e.g. `max_iter`, `alpha`; see `bcanalysis.topics.gibbs`).
     """
     check_weighting(weighting, engine)
+    check_options(engine, kw)
+    check_random_state(random_state)
     if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)) or n_restarts < 1:
         raise ValueError(f"n_restarts must be an integer >= 1, got {n_restarts!r}")
     doc_term = vectorize(palettes, bits, space=space)
