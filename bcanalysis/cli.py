@@ -345,6 +345,10 @@ def _writable_folder(path, flag: str):
     return folder
 
 
+#: How long `sweep --scheduler` waits for the scheduler to answer.
+SCHEDULER_TIMEOUT = "10s"
+
+
 def _dask_client(address: str):
     """A dask.distributed Client connected to `address`, or a CommandError saying why not."""
     try:
@@ -352,8 +356,10 @@ def _dask_client(address: str):
     except ImportError as exc:
         raise CommandError("--scheduler needs dask.distributed: pip install 'bcanalysis[dask]'") from exc
     try:
-        return distributed.Client(address, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
+        return distributed.Client(address, timeout=SCHEDULER_TIMEOUT)
+    except ValueError as exc:
+        raise CommandError(f"--scheduler {address}: {exc}") from exc
+    except (OSError, TimeoutError) as exc:
         raise _Failure(f"cannot connect to the Dask scheduler at {address} ({type(exc).__name__}: {exc})") from exc
 
 
