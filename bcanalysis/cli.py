@@ -372,6 +372,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
         return _sweep(args)
     except _Failure as exc:
         print(f"bcanalysis: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # the reader went away: main stops quietly
+        raise
     except OSError as exc:
         print(f"bcanalysis: error: sweep failed: {exc.strerror or exc}"
               f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)

@@ -90,9 +90,12 @@ def check_options(engine: str, options: dict[str, Any]) -> None:
     if "n_components" in options or "random_state" in options:
         raise TypeError("give n_components and random_state as n_topics and random_state, not as engine options")
     try:
-        LatentDirichletAllocation(**options)._validate_params()  # scikit-learn's own checks, as fit runs them
+        lda = LatentDirichletAllocation(**options)
     except TypeError as exc:
         raise TypeError(f"unknown sklearn options: {exc}") from exc
+    validate = getattr(lda, "_validate_params", None)  # scikit-learn's own checks, as its fit runs them
+    if validate is not None:
+        validate()
 
 
 def fit_engine(engine: str, X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> EngineFit:
