@@ -37,6 +37,7 @@ from bcanalysis.topics.model import (
     DEFAULT_WEIGHTING,
     FORMAT_VERSION,
     ColorTopicModel,
+    ModelFileError,
     fit,
 )
 from bcanalysis.topics.planted import PlantedPalettes, planted_palettes
@@ -54,6 +55,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ColorTopicModel",
     "DocTerm",
+    "ModelFileError",
     "PlantedPalettes",
     "SimilarCovers",
     "SweepResult",
