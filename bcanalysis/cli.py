@@ -506,34 +506,93 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-n", type=_positive_int, default=19, help="most topics (default 19)")
     p.add_argument("--weighting", default=None, help="count, proportion or tfidf (default: count)")
     p.add_argument("--engine", default=None, help="tomotopy or sklearn (default: tomotopy)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed, >= 0 (default 0)")
     p.add_argument("--cache-dir", default=None, help="model cache (default: <out>/models)")
     p.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the fits on a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs dask.distributed)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_sweep)
 
 
-def _run_sweep(args: argparse.Namespace) -> int:
+def _writable_folder(path, flag: str):
+    """`path` as a folder we can write in (created if missing), or a CommandError naming the flag."""
+    import tempfile
     from pathlib import Path
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CommandError(f"{flag} {path}: cannot write there ({exc.strerror or exc})") from exc
+    return folder
+
+
+#: How long `sweep --scheduler` waits for the scheduler to answer.
+SCHEDULER_TIMEOUT = "10s"
+
+
+def _dask_client(address: str):
+    """A dask.distributed Client connected to `address`, or a CommandError saying why not."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise CommandError("--scheduler needs dask.distributed: pip install 'bcanalysis[dask]'") from exc
+    try:
+        return distributed.Client(address, timeout=SCHEDULER_TIMEOUT)
+    except ValueError as exc:
+        raise CommandError(f"--scheduler {address}: {exc}") from exc
+    except (OSError, TimeoutError) as exc:
+        raise _Failure(f"cannot connect to the Dask scheduler at {address} ({type(exc).__name__}: {exc})") from exc
+
+
+class _Failure(Exception):
+    """A failure while running (not a bad argument): `bcanalysis: error: …`, exit status 1."""
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    try:
+        return _sweep(args)
+    except _Failure as exc:
+        print(f"bcanalysis: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # the reader went away: main stops quietly
+        raise
+    except OSError as exc:
+        print(f"bcanalysis: error: sweep failed: {exc.strerror or exc}"
+              f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)
+    except (CommandError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the brief: a message, never a traceback
+        print(f"bcanalysis: error: sweep failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+    return 1
+
+
+def _sweep(args: argparse.Namespace) -> int:
 
     from bcanalysis import plots, topics
 
     if args.min_n > args.max_n:
         raise CommandError(f"--min-n {args.min_n} is more than --max-n {args.max_n}")
+    out = _writable_folder(args.out, "--out")
+    cache = _writable_folder(args.cache_dir, "--cache-dir") if args.cache_dir else out / "models"
     with _open_corpus(args.db, existing=True, readonly=True) as corpus:
-        albums = corpus.albums()
+        albums = corpus.albums()  # a damaged corpus raises CorpusError: main() ends it in a message, exit 1
     _, palettes = topics.album_palettes(albums)
     if not palettes:
         raise CommandError(f"no album in {args.db} has a palette (run `bcanalysis palettes --db {args.db}` first)")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     kw = {k: v for k, v in (("weighting", args.weighting), ("engine", args.engine)) if v is not None}
+    client = _dask_client(args.scheduler) if args.scheduler else None
     try:
         result = topics.sweep(palettes, bits=tuple(args.bits or (9, 12, 15)), n_topics=range(args.min_n,
-                              args.max_n + 1), random_state=args.seed, cache_dir=args.cache_dir or out / "models",
-                              n_jobs=args.workers, progress=not args.no_progress, **kw)
+                              args.max_n + 1), random_state=args.seed, cache_dir=cache, n_jobs=args.workers,
+                              progress=not args.no_progress, executor=client, **kw)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
+    finally:
+        if client is not None:
+            client.close()
     result.table.to_csv(out / "sweep.csv", index=False)
     rec = result.recommend()
     rec.to_csv(out / "recommend.csv", index=False)

@@ -9,9 +9,10 @@ Ours: `bcanalysis.topics.sweep(palettes, bits=(12,), n_topics=range(1, max_n + 1
 defaults (two seeds per n, held-out metrics, all cores). Recovery: mean cosine between planted and fitted topics
 after one-to-one matching, at the true n.
 
-Measured on the 2-core development machine, 25,000 palettes, seed 0 (other engineers' jobs shared the cores):
-analysis loop 288.0 s, recovery 0.855; sweep 67.6 s (37 sampled fits: n = 2..19 × 2 seeds, n = 1 exact),
-recovery 0.991; 4.3× faster. Other runs: 301.9 s vs 78.5 s (3.8×, load ≈ 1.5); 412.8 s vs 162.0 s (2.5×, load ≈ 4).
+Measured on the 2-core development machine, 25,000 palettes, seed 0 (benchmarks/README.md has the tables):
+analysis loop 213.2 s, recovery 0.855; sweep 66.1 s (37 sampled fits: n = 2..19 × 2 seeds, n = 1 exact),
+recovery 0.997; 3.2× faster. Before the over-complete start of each fit (same command, alternating runs): 62.5 s
+against 65.9 s, recovery 0.991.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 
 import pandas as pd
+import pytest
 
 from bcanalysis import cli, topics
 
@@ -61,3 +63,63 @@ def test_sweep_command_errors_are_user_errors(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(50)))
     assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o"), "--bits", "10"]) == 2
     assert "got 10" in capsys.readouterr().err
+
+
+def _sweep_args(tmp_path, *extra: str) -> list[str]:
+    db = tmp_path / "corpus.sqlite"
+    db.write_bytes(b"")
+    return ["sweep", "--db", str(db), "--out", str(tmp_path / "out"), "--bits", "9", "--max-n", "3", "--workers",
+            "1", "--no-progress", *extra]
+
+
+def test_sweep_refuses_a_negative_seed_naming_the_flag(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(_sweep_args(tmp_path, "--seed", "-1"))
+    assert info.value.code == 2
+    assert "--seed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--out", "--cache-dir"])
+def test_sweep_says_so_when_it_cannot_write(tmp_path, monkeypatch, capsys, flag):
+    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
+    args = _sweep_args(tmp_path) + [flag, "/proc/bcanalysis-test"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bcanalysis: error: ") and f"{flag} /proc/bcanalysis-test" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("exc", "text"), [
+    (OSError(28, "No space left on device"), "No space left on device"),
+    (RuntimeError("fit bits=9 n_topics=3 seed=1 failed on the executor"), "failed on the executor"),
+    (MemoryError(), "MemoryError"),
+])
+def test_sweep_failures_are_messages_with_exit_status_1(tmp_path, monkeypatch, capsys, exc, text):
+    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(topics, "sweep", fail)
+    assert cli.main(_sweep_args(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bcanalysis: error: ") and text in err
+
+
+def test_sweep_bad_options_are_argument_errors(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
+    assert cli.main(_sweep_args(tmp_path, "--weighting", "bm25")) == 2
+    assert "bm25" in capsys.readouterr().err
+    assert cli.main(_sweep_args(tmp_path, "--scheduler", "nonsense::")) == 2
+    assert "--scheduler nonsense::" in capsys.readouterr().err
+
+
+def test_sweep_says_when_the_scheduler_cannot_be_reached(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
+    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT", "1s")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert cli.main(_sweep_args(tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}")) == 1
+    assert f"cannot connect to the Dask scheduler at tcp://127.0.0.1:{port}" in capsys.readouterr().err

@@ -51,8 +51,10 @@ def test_sweep_recovers_and_recommends_the_planted_number(planted, swept):
 def test_best_seed_is_the_model_returned(swept):
     result, _ = swept
     for (b, k), models in result.seed_models.items():
-        perps = [m.meta.get("heldout_perplexity", np.inf) for m in models]
-        assert result.model(b, k) is models[int(np.argmin(perps))]
+        lls = [m.meta["log_likelihood"] for m in models]
+        assert result.model(b, k) is models[int(np.argmax(lls))]
+        assert result.table.set_index(["bits", "n_topics"]).loc[(b, k), "perplexity"] == pytest.approx(
+            result.model(b, k).meta["heldout_perplexity"])
     with pytest.raises(KeyError, match="bits=12, n_topics=99"):
         result.model(12, 99)
 

@@ -40,6 +40,7 @@ from bcanalysis.topics.model import (
     DEFAULT_WEIGHTING,
     FORMAT_VERSION,
     ColorTopicModel,
+    ModelFileError,
     fit,
 )
 from bcanalysis.topics.planted import PlantedPalettes, planted_palettes
@@ -58,6 +59,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ColorTopicModel",
     "DocTerm",
+    "ModelFileError",
     "PlantedPalettes",
     "SimilarCovers",
     "SweepResult",

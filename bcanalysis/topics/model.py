@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,10 @@ import scipy.sparse as sp
 
 from bcanalysis.colorspace import rgb_to_hls
 from bcanalysis.quantize import check_bits, to_words
-from bcanalysis.topics.engines import EngineFit, check_engine, fit_engine, sklearn_model
+from bcanalysis.topics import modelfile
+from bcanalysis.topics.engines import EngineFit, check_engine, check_options, fit_engine, sklearn_model
+from bcanalysis.topics.modelfile import FORMAT_VERSION, ModelFileError  # noqa: F401 - part of this module's API
 from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, in_first_seen_order, vectorize, weighted
-
-#: Bumped when the saved layout changes; `load` refuses other versions.
-FORMAT_VERSION = 1
-_FORMAT = "bcanalysis.ColorTopicModel"
 
 DEFAULT_WEIGHTING = "count"
 DEFAULT_ENGINE = "tomotopy"
@@ -138,53 +135,14 @@ class ColorTopicModel:
     # --- files ---------------------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Write `<path>.json` (metadata) and `<path>.npz` (arrays); returns the JSON path."""
-        base = Path(path).with_suffix("")
-        base.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {"components": self.components_, "colors": self.colors}
-        arrays.update({f"state.{k}": v for k, v in self.state.items()})
-        np.savez_compressed(base.with_suffix(".npz"), **arrays)
-        meta = {
-            "format": _FORMAT,
-            "format_version": FORMAT_VERSION,
-            "bits": self.bits,
-            "space": self.space,
-            "weighting": self.weighting,
-            "engine": self.engine,
-            "doc_topic_prior": self.doc_topic_prior,
-            "params": self.params,
-            "meta": self.meta,
-            "arrays": base.with_suffix(".npz").name,
-        }
-        base.with_suffix(".json").write_text(json.dumps(meta, indent=1, default=_json_default))
-        return base.with_suffix(".json")
+        """Write `<path>.json` (metadata) and `<path>.npz` (arrays), each atomically; returns the JSON path."""
+        return modelfile.write(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> ColorTopicModel:
-        """Read a model written by `save` (either file's path); another format version raises ValueError."""
-        base = Path(path).with_suffix("")
-        meta = json.loads(base.with_suffix(".json").read_text())
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"{base.with_suffix('.json')} is not a bcanalysis colour-topic model")
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{base.with_suffix('.json')} has model format version {meta.get('format_version')!r}; this "
-                f"bcanalysis reads version {FORMAT_VERSION}: refit the model (or use the bcanalysis that wrote it)"
-            )
-        with np.load(base.parent / meta["arrays"], allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        state = {k.removeprefix("state."): v for k, v in arrays.items() if k.startswith("state.")}
-        return cls(
-            arrays["components"], arrays["colors"], meta["bits"], weighting=meta["weighting"],
-            engine=meta["engine"], doc_topic_prior=meta["doc_topic_prior"], params=meta["params"], state=state,
-            meta=meta["meta"], space=meta.get("space", "rgb"),
-        )
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"cannot store {type(obj).__name__} in model JSON")
+        """Read a model written by `save` (either file's path). Every field and array is checked first: anything
+        damaged, inconsistent or from another format version raises `ModelFileError` naming the file and fault."""
+        return cls(**modelfile.read(path))
 
 
 def _tfidf(idf: np.ndarray | None = None):
@@ -270,6 +228,13 @@ def check_n_topics(n_topics: Any, vocabulary_size: int) -> int:
     return int(n_topics)
 
 
+def check_random_state(random_state: Any) -> None:
+    """Raise ValueError unless `random_state` is None or an integer >= 0."""
+    if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))
+                                     or random_state < 0):
+        raise ValueError(f"random_state must be None or an integer >= 0, got {random_state!r}")
+
+
 def check_weighting(weighting: str, engine: str) -> None:
     """Raise ValueError for an unknown weighting or one the engine cannot take."""
     if weighting not in WEIGHTINGS:
@@ -295,6 +260,8 @@ def fit_doc_term(
         state["idf"] = tfidf.idf_
     res: EngineFit = fit_engine(engine, X, n_topics, seed, **kw)
     meta = {"random_state": seed, "n_iter": res.n_iter, "n_documents": doc_term.n_docs}
+    if res.log_likelihood is not None:
+        meta["log_likelihood"] = res.log_likelihood
     return ColorTopicModel(
         res.components, doc_term.colors, doc_term.bits, weighting=weighting, engine=engine,
         doc_topic_prior=res.doc_topic_prior, params=res.params, state={**state, **res.state}, meta=meta,
@@ -326,12 +293,15 @@ def fit(
 
     Defaults: colour counts into tomotopy's collapsed Gibbs sampler, which recovers planted topics best (README).
     `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.
-    With `n_restarts > 1`, each restart is fitted on all but a `heldout` share of the palettes and the one with the
-    best held-out perplexity is kept: single fits sometimes merge two topics, so use 2-3 for a final model.
-    `space` bins colours in RGB (the analysis's), HLS or OKLab (see `quantize`). Extra keywords go to the engine
-    (e.g. `max_iter`, `alpha`).
+    With `n_restarts > 1`, every restart is fitted on all palettes and the one with the highest training
+    log-likelihood (`meta["log_likelihood"]`: tomotopy's collapsed log p(words, assignments), scikit-learn's variational
+    bound) is kept; the held-out perplexity this used to compare missed merged topics. `heldout` is kept so existing
+    calls work; it no longer changes anything. `space` bins colours in RGB (the analysis's), HLS or OKLab (see
+    `quantize`). Extra keywords go to the engine (e.g. `max_iter`, `alpha`; see `bcanalysis.topics.gibbs`).
     """
     check_weighting(weighting, engine)
+    check_options(engine, kw)
+    check_random_state(random_state)
     if isinstance(n_restarts, bool) or not isinstance(n_restarts, (int, np.integer)) or n_restarts < 1:
         raise ValueError(f"n_restarts must be an integer >= 1, got {n_restarts!r}")
     doc_term = vectorize(palettes, bits, space=space)
@@ -339,15 +309,11 @@ def fit(
     if n_restarts == 1:
         return fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=random_state, **kw)
     seeds = restart_seeds(random_state, n_restarts)
-    train, held = holdout_split(doc_term.n_docs, heldout, random_state)
-    best, best_p = None, np.inf
-    for seed in seeds:
-        model = fit_doc_term(doc_term.rows(train), n_topics, weighting=weighting, engine=engine, seed=seed, **kw)
-        p = completion_perplexity(model, doc_term.counts[held])
-        model.meta["heldout_perplexity"] = p
-        if p < best_p:
-            best, best_p = model, p
+    models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=s, **kw) for s in seeds]
+    lls = [m.meta["log_likelihood"] for m in models]
+    best = models[int(np.argmax(lls))]
     best.meta["restarts"] = [int(s) for s in seeds]
+    best.meta["restart_log_likelihoods"] = [float(v) for v in lls]
     return best
 
 

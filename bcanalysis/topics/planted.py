@@ -26,11 +26,17 @@ def color_grid(bits: int) -> np.ndarray:
     return np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3).astype(np.uint8)
 
 
-def _topic(rng: np.random.Generator, grid: np.ndarray, centres: int, spread: float) -> np.ndarray:
-    """A topic: a few colour clusters (Gaussian in RGB around random centres) with random weights."""
+def _topic(rng: np.random.Generator, grid: np.ndarray, centres: int, spread: float,
+           pool: np.ndarray | None = None, overlap: float = 0.0) -> np.ndarray:
+    """A topic: a few colour clusters (Gaussian in RGB around random centres) with random weights; with a `pool`,
+    each centre is one of the pool's (shared with other topics) with probability `overlap`."""
     g = grid.astype(np.float64)
     w = np.zeros(len(grid))
-    for c in rng.uniform(0, 255, (centres, 3)):
+    cs = rng.uniform(0, 255, (centres, 3))
+    if pool is not None:  # only then: the default corpus stays bit for bit what it was
+        shared = rng.random(centres) < overlap
+        cs[shared] = pool[rng.integers(0, len(pool), int(shared.sum()))]
+    for c in cs:
         w += rng.uniform(0.5, 1.5) * np.exp(-((g - c) ** 2).sum(axis=1) / (2 * spread**2))
     return w / w.sum()
 
@@ -44,9 +50,14 @@ def planted_palettes(
     alpha: float = 0.1,
     centres: int = 3,
     spread: float = 18.0,
+    overlap: float = 0.0,
     random_state: int | None = 0,
 ) -> PlantedPalettes:
     """Draw palettes from `n_topics` planted topics: mixture ~ Dirichlet(alpha), each colour from a chosen topic.
+
+    Each topic is `centres` colour clusters of width `spread` (RGB units). `overlap` (0..1) makes topics share
+    clusters: each centre is, with that probability, one of `n_topics` centres common to all topics (black or
+    cream in many genres' covers, say), so topics overlap more and are harder to tell apart.
 
     Colours are jittered inside their quantisation cell (so quantising at `bits` gives back the drawn word) and
     get random areas (proportions, largest first, as colorgram orders them).
@@ -54,9 +65,12 @@ def planted_palettes(
     if n_palettes < 1 or n_topics < 1 or colors_per_palette < 1:
         raise ValueError(f"need n_palettes, n_topics, colors_per_palette >= 1, got {n_palettes}, {n_topics}, "
                          f"{colors_per_palette}")
+    if not 0 <= overlap <= 1:
+        raise ValueError(f"overlap must be between 0 and 1, got {overlap!r}")
     rng = np.random.default_rng(random_state)
     grid = color_grid(bits)
-    topics = np.stack([_topic(rng, grid, centres, spread) for _ in range(n_topics)])
+    pool = rng.uniform(0, 255, (n_topics, 3)) if overlap > 0 else None
+    topics = np.stack([_topic(rng, grid, centres, spread, pool, overlap) for _ in range(n_topics)])
     mixtures = rng.dirichlet(np.full(n_topics, alpha), n_palettes)
     shape = (n_palettes, colors_per_palette)
     z = (rng.random(shape)[..., None] > np.cumsum(mixtures, axis=1)[:, None, :]).sum(-1)

@@ -7,9 +7,11 @@ weighting, engine, seed, engine options, library versions), so re-running a note
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import json
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -20,13 +22,17 @@ import numpy as np
 import pandas as pd
 
 from bcanalysis.quantize import check_bits
+from bcanalysis.topics.engines import check_options
+from bcanalysis.topics.gibbs import REVISION as GIBBS_REVISION
 from bcanalysis.topics.metrics import coherence_npmi, coherence_umass, matched_similarity, topic_diversity
 from bcanalysis.topics.model import (
     DEFAULT_ENGINE,
     DEFAULT_WEIGHTING,
     FORMAT_VERSION,
     ColorTopicModel,
+    ModelFileError,
     check_n_topics,
+    check_random_state,
     check_weighting,
     completion_perplexity,
     fit_doc_term,
@@ -49,7 +55,7 @@ class SweepResult:
     random_state: int
 
     def model(self, bits: int, n_topics: int) -> ColorTopicModel:
-        """The fitted model for (bits, n_topics): of the seeds tried, the one with the best held-out perplexity."""
+        """The fitted model for (bits, n_topics): of the seeds tried, the one with the highest training likelihood."""
         try:
             return self.models[(int(bits), int(n_topics))]
         except KeyError:
@@ -114,16 +120,20 @@ def cache_key(fingerprint: str, bits: int, n_topics: int, weighting: str, engine
         "data": fingerprint, "bits": bits, "n_topics": n_topics, "weighting": weighting, "engine": engine,
         "seed": seed, "options": options, "format": FORMAT_VERSION, "versions": _versions(engine),
     }
+    if engine == "tomotopy":  # models of the random-start sampler are not reused
+        spec["algorithm"] = GIBBS_REVISION
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
     return f"b{bits}-k{n_topics}-{weighting}-{engine}-s{seed}-{digest}"
 
 
 def _cached(cache_dir: Path | None, key: str) -> ColorTopicModel | None:
+    """The cached model under `key`, or None; a damaged or outdated entry warns and is refitted (then overwritten)."""
     if cache_dir is None or not (cache_dir / f"{key}.json").exists():
         return None
     try:
         return ColorTopicModel.load(cache_dir / f"{key}.json")
-    except (ValueError, OSError, KeyError):  # unreadable or from another format version: refit
+    except ModelFileError as exc:
+        warnings.warn(f"sweep cache entry not used, refitting it: {exc}", stacklevel=3)
         return None
 
 
@@ -166,22 +176,30 @@ def sweep(
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
     progress: bool = True,
+    executor: Any = None,
     **options: Any,
 ) -> SweepResult:
     """Fit every (bits, n_topics) with `n_seeds` seeds on all but a `heldout` share of palettes, and measure them.
 
     The table has held-out perplexity (document completion on counts), NPMI and UMass coherence, topic diversity,
     stability (matched cosine between seeds), fit seconds and whether the fits came from the cache.
-    `n_jobs=None` uses every core. `random_state=None` draws a seed (kept in `.random_state`); only a fixed
-    `random_state` can hit the cache. Extra keywords go to the engine.
+    `n_jobs=None` uses every core. `executor` runs the fits elsewhere instead: a `dask.distributed.Client` (each
+    depth's matrix is sent to the cluster once) or any `concurrent.futures.Executor`; results are identical to a
+    local sweep with the same `random_state`. `random_state=None` draws a seed (kept in `.random_state`); only a
+    fixed `random_state` can hit the cache. Extra keywords go to the engine, checked here before any fit runs.
     """
     depths = [check_bits(b) for b in _int_list(bits, "bits")]
     ks = _int_list(n_topics, "n_topics")
     check_weighting(weighting, engine)
+    check_options(engine, options)
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
         raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
-    if not 0 < heldout < 1:
+    if isinstance(heldout, bool) or not isinstance(heldout, (int, float, np.number)) or not 0 < heldout < 1:
         raise ValueError(f"heldout must be a fraction between 0 and 1, got {heldout!r}")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
+        raise ValueError(f"n_jobs must be None, a positive number of processes or -1 for all cores, got {n_jobs!r}")
+    check_random_state(random_state)
+    pool = None if executor is None else resolve_executor(executor)
     if random_state is None:
         random_state = int(np.random.SeedSequence().entropy % 2**31)
     cache = None if cache_dir is None else Path(cache_dir)
@@ -205,7 +223,10 @@ def sweep(
                 else:
                     hit.meta["cached"] = True
                     fitted[(b, k, r)] = hit
-    fitted.update(_fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress))
+    if pool is None:
+        fitted.update(_fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress))
+    else:
+        fitted.update(_fit_on(jobs, doc_terms, weighting, engine, options, cache, pool, progress))
     return _assemble(depths, ks, n_seeds, splits, fitted, random_state)
 
 
@@ -228,6 +249,45 @@ def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progres
     return out
 
 
+def resolve_executor(executor: Any) -> Any:
+    """A concurrent.futures.Executor as given, or a dask Client (kept: it scatters data and hands out futures)."""
+    if isinstance(executor, cf.Executor) or (hasattr(executor, "scatter") and hasattr(executor, "get_executor")):
+        return executor
+    raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, got {executor!r}")
+
+
+def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progress) -> dict:
+    """`_fit_all` on an executor or a dask cluster, largest n first, saving each model as it arrives."""
+    from tqdm.auto import tqdm
+
+    out = {}
+    if not jobs:
+        return out
+    if isinstance(executor, cf.Executor):
+        pool, data = executor, doc_terms
+    else:  # a dask Client: each depth's matrix goes to the workers once, not once per fit
+        pool = executor.get_executor()
+        data = {b: executor.scatter(dt, broadcast=True) for b, dt in doc_terms.items()}
+    futures = {pool.submit(_run_job, data[j.bits], j, weighting, engine, options): j
+               for j in sorted(jobs, key=lambda j: -j.n_topics)}
+    with tqdm(total=len(jobs), desc="fitting topic models", disable=not progress) as bar:
+        for fut in cf.as_completed(futures):
+            job = futures[fut]
+            try:
+                _, model = fut.result()
+            except Exception as exc:
+                for f in futures:
+                    f.cancel()
+                raise RuntimeError(f"fit bits={job.bits} n_topics={job.n_topics} seed={job.seed} failed on the "
+                                   f"executor ({type(exc).__name__}: {exc}); fits already done are cached") from exc
+            model.meta["cached"] = False
+            if cache is not None:
+                model.save(cache / job.key)
+            out[(job.bits, job.n_topics, job.replicate)] = model
+            bar.update()
+    return out
+
+
 def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
     rows, best, seeds = [], {}, {}
     for b in depths:
@@ -238,7 +298,9 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
             perp = [completion_perplexity(m, held_counts) for m in models]
             for m, p in zip(models, perp, strict=True):
                 m.meta["heldout_perplexity"] = p
-            i = int(np.argmin(perp))
+            lls = [x.meta.get("log_likelihood") for x in models]
+            # the best seed: highest training log-likelihood (held-out perplexity missed merged topics)
+            i = int(np.argmax(lls)) if None not in lls else int(np.argmin(perp))
             m = models[i]
             pairs = [(x, y) for x in range(n_seeds) for y in range(x + 1, n_seeds)]
             stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs])

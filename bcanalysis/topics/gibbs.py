@@ -1,0 +1,194 @@
+"""The default engine: collapsed Gibbs LDA in tomotopy, started from topics found by an over-complete fit.
+
+A Gibbs sampler started at random gets stuck where two true topics share one fitted topic and another true topic is
+spread over two (measured: 0.78-0.99 recovery across seeds of one corpus; longer runs do not leave the trap). So each
+fit runs in three steps:
+
+1. explore: a fit with three times the topics (α scaled down to keep the same total) on a sample of the palettes.
+   With spare topics the sampler rarely merges true ones; it splits them instead;
+2. merge: the exploratory topics are merged pairwise, always the pair whose merge raises the collapsed likelihood
+   log p(words, assignments) most, down to the topics asked for; a local search then regroups them while the
+   likelihood rises (`merge`), and a short K-topic fit on the sample refines the groups into topics;
+3. fit: the full Gibbs fit on every palette starts from those topics (tomotopy's per-word topic priors draw the
+   first assignments; their total per topic is the flat prior's, V × η, so the data outweighs them).
+
+`init="random"` skips 1-2 (tomotopy's own uniform start)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import gammaln
+
+from bcanalysis.topics.merge import merge_topics, refine_groups
+
+#: α = 0.5: between the sparse mixtures of LDA's own generative story (planted corpora, where a flat α = 1 made the
+#: likelihood prefer merged topics once topics overlap) and the demo catalogue's palettes, which hold every colour
+#: of two to four themes (where α = 1/K recovered 0.61 against 0.82 for 0.5 and 0.87 for 1): README, "Colour topics".
+DEFAULTS: dict[str, Any] = {"alpha": 0.5, "eta": 0.01, "min_iter": 20, "max_iter": 500, "tol": 5e-3,
+                            "init": "overcomplete"}
+INITS = ("overcomplete", "random")
+PRIOR_RANGE = (1e-30, 1e30)  # α and η: positive, and representable in single precision after scaling
+REVISION = 2  # part of sweep cache keys: bump when the same options give other fits
+EXPLORE_FACTOR = 3  # exploratory topics per topic asked for
+EXPLORE_SWEEPS = 100  # Gibbs sweeps of an exploratory fit
+EXPLORE_RUNS = 1  # exploratory fits per fit; more keep the best refit by likelihood (2: 1.6× the sweep's CPU time
+#                   for +0.004 recovery at the worst seed of the benchmark's hardest corpora)
+REFIT_SWEEPS = 30  # sweeps of the K-topic refit on the sample that scores a merged start
+EXPLORE_TOKENS = (200_000, 4_000)  # its sample: at least this many colour tokens, and this many per exploratory topic
+
+
+def check_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """Engine options merged with the defaults, each checked here so nothing invalid reaches C++ (ValueError)."""
+    unknown = set(kw) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown tomotopy options: {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
+    opts = {**DEFAULTS, **kw}
+    for name in ("min_iter", "max_iter"):
+        v = opts[name]
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        opts[name] = int(v)
+    for name in ("alpha", "eta"):  # tomotopy computes in single precision: 1e-300 is 0 there, and aborts
+        v = opts[name]
+        if not _real(v) or not (math.isfinite(v) and PRIOR_RANGE[0] <= v <= PRIOR_RANGE[1]):
+            raise ValueError(f"{name} must be a finite number > 0 (from {PRIOR_RANGE[0]:g} to {PRIOR_RANGE[1]:g}), "
+                             f"got {v!r}")
+        opts[name] = float(v)
+    if not _real(opts["tol"]) or not (math.isfinite(opts["tol"]) and opts["tol"] >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {opts['tol']!r}")
+    opts["tol"] = float(opts["tol"])
+    if opts["init"] not in INITS:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {opts['init']!r}")
+    return opts
+
+
+def _real(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
+
+
+def fit(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> tuple[np.ndarray, dict[str, Any], int, float]:
+    """Fit K topics to integer counts: (K × V topics, resolved options, sweeps of the final fit, log p(w, z))."""
+    opts = check_options(kw)
+    if X.data.size and (X.data != np.round(X.data)).any():
+        raise ValueError("engine='tomotopy' needs integer counts; use weighting='count' or 'proportion'")
+    alpha, eta = opts["alpha"], opts["eta"]
+    if n_topics == 1:  # every word is in the one topic: the posterior is exact, nothing to sample
+        nkw = np.asarray(X.sum(axis=0), dtype=np.float64)
+        ndk = np.asarray(X.sum(axis=1), dtype=np.float64)
+        return _topics(nkw, eta), opts, 0, collapsed_log_likelihood(ndk, nkw, alpha, eta)
+    explore_seed, _, final_seed = np.random.SeedSequence(_entropy(seed)).generate_state(3)
+    prior = None
+    if opts["init"] == "overcomplete":
+        prior = seed_prior(explore(X, n_topics, alpha, eta, np.random.default_rng(explore_seed)), eta)
+    model = _model(X, n_topics, alpha, eta, int(final_seed), prior)
+    n_iter = _train(model, opts["min_iter"], opts["max_iter"], opts["tol"])
+    ndk, nkw = _state(model, X.shape[1])
+    return _topics(nkw, eta), opts, n_iter, collapsed_log_likelihood(ndk, nkw, alpha, eta)
+
+
+def _entropy(seed: int | None) -> int:
+    return int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+
+
+def explore(X: sp.csr_matrix, n_topics: int, alpha: float, eta: float, rng: np.random.Generator) -> np.ndarray:
+    """Steps 1-2 on a sample of palettes, `EXPLORE_RUNS` times: the start whose short refit on the sample has the
+    highest collapsed likelihood (K × V word counts of that refit)."""
+    k_big = EXPLORE_FACTOR * n_topics
+    sample = X[_sample_rows(X, max(EXPLORE_TOKENS[0], EXPLORE_TOKENS[1] * k_big), rng)]
+    a_big = alpha * n_topics / k_big  # the same total prior mass per palette
+    best, best_ll = None, -np.inf
+    for _ in range(EXPLORE_RUNS):
+        model = _model(sample, k_big, a_big, eta, int(rng.integers(2**31)), None)
+        model.train(EXPLORE_SWEEPS, workers=1)
+        ndk, nkw = _state(model, X.shape[1])
+        group = refine_groups(merge_topics(ndk, nkw, n_topics, alpha, eta), ndk, nkw, alpha, eta)  # as K topics
+        start = np.stack([nkw[group == g].sum(axis=0) for g in range(n_topics)])
+        model = _model(sample, n_topics, alpha, eta, int(rng.integers(2**31)), seed_prior(start, eta))
+        model.train(REFIT_SWEEPS, workers=1)
+        ndk, nkw = _state(model, X.shape[1])
+        ll = collapsed_log_likelihood(ndk, nkw, alpha, eta)
+        if ll > best_ll:
+            best, best_ll = nkw, ll
+    return best
+
+
+def _sample_rows(X: sp.csr_matrix, tokens: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted random rows holding about `tokens` tokens (all rows if the corpus is smaller)."""
+    lengths = np.asarray(X.sum(axis=1)).ravel()
+    if lengths.sum() <= tokens:
+        return np.arange(X.shape[0])
+    order = rng.permutation(X.shape[0])
+    n = int(np.searchsorted(np.cumsum(lengths[order]), tokens)) + 1
+    return np.sort(order[:n])
+
+
+def seed_prior(counts: np.ndarray, eta: float) -> np.ndarray:
+    """Per-word topic priors that start the sampler at `counts`' topics: half the topic's distribution, half flat,
+    scaled so each topic's prior totals V × η, as the flat prior's does."""
+    V = counts.shape[1]
+    p = (counts + eta) / (counts + eta).sum(axis=1, keepdims=True)
+    return eta * V * (0.5 * p + 0.5 / V)
+
+
+def _model(X: sp.csr_matrix, k: int, alpha: float, eta: float, seed: int, prior: np.ndarray | None):
+    """A tomotopy LDAModel holding the rows of X as documents (column j is the word "j")."""
+    import tomotopy as tp
+
+    model = tp.LDAModel(k=k, alpha=alpha, eta=eta, seed=int(seed) % 2**32)
+    model.optim_interval = 0  # no hyper-parameter optimisation: it trapped fits in trials
+    words = np.array([str(j) for j in range(X.shape[1])], dtype=object)
+    if prior is not None:
+        for j in np.flatnonzero(np.asarray(X.sum(axis=0)).ravel()):
+            model.set_word_prior(words[j], prior[:, j].tolist())
+    tokens = words[np.repeat(X.indices, X.data.astype(np.int64))]
+    ends = np.cumsum(np.asarray(X.sum(axis=1)).ravel().astype(np.int64))
+    for doc in np.split(tokens, ends[:-1]):
+        if len(doc):
+            model.add_doc(doc.tolist())
+    return model
+
+
+def _train(model, min_iter: int, max_iter: int, tol: float) -> int:
+    """Blocks of 10 sweeps until the log-likelihood per word gains less than `tol` (after `min_iter`)."""
+    n_iter, last = 0, -np.inf
+    while n_iter < max_iter:
+        step = min(10, max_iter - n_iter)
+        model.train(step, workers=1)
+        n_iter += step
+        ll = model.ll_per_word
+        if n_iter >= min_iter and ll - last < tol:
+            break
+        last = ll
+    return n_iter
+
+
+def _state(model, n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sampler's counts: topics per document (D × K) and words per topic (K × V, by our column index)."""
+    cols = np.array([int(w) for w in model.vocabs], dtype=np.int64)
+    docs = list(model.docs)
+    z = np.concatenate([d.topics for d in docs]).astype(np.int64)
+    w = cols[np.concatenate([d.words for d in docs])]
+    doc = np.repeat(np.arange(len(docs)), [len(d.words) for d in docs])
+    k = model.k
+    ndk = np.bincount(doc * k + z, minlength=len(docs) * k).reshape(len(docs), k).astype(np.float64)
+    nkw = np.bincount(z * n_words + w, minlength=k * n_words).reshape(k, n_words).astype(np.float64)
+    return ndk, nkw
+
+
+def _topics(nkw: np.ndarray, eta: float) -> np.ndarray:
+    phi = nkw + eta
+    return phi / phi.sum(axis=1, keepdims=True)
+
+
+def collapsed_log_likelihood(ndk: np.ndarray, nkw: np.ndarray, alpha: float, eta: float) -> float:
+    """log p(words, topic assignments | α, η) of LDA with the topics and mixtures integrated out."""
+    K, V = nkw.shape
+    words = K * (gammaln(V * eta) - V * gammaln(eta)) - gammaln(nkw.sum(axis=1) + V * eta).sum()
+    words += gammaln(nkw + eta).sum()
+    docs = len(ndk) * (gammaln(K * alpha) - K * gammaln(alpha)) - gammaln(ndk.sum(axis=1) + K * alpha).sum()
+    docs += gammaln(ndk + alpha).sum()
+    return float(words + docs)
