@@ -49,7 +49,7 @@ def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names:
             colors = model.top_colors(k, n, order="hls")
             w = model.components_[k, _column_of(model, colors)]
         else:
-            colors, w = model.colors[idx], model.components_[k, idx]
+            colors, w = model.colors_[idx], model.components_[k, idx]
         widths = w / w.sum() * n if weights else np.ones(len(colors))
         _strip(ax, row, colors, widths)
     _bare(ax, len(ks), n)
@@ -62,7 +62,7 @@ def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names:
 
 def _column_of(model, colors: np.ndarray) -> np.ndarray:
     """The columns of `model` holding `colors` (its colours are in code order, so a binary search finds them)."""
-    return np.searchsorted(pack_rgb(model.colors), pack_rgb(colors))
+    return np.searchsorted(pack_rgb(model.colors_), pack_rgb(colors))
 
 
 def sweep_curves(result, *, recommend: bool = True) -> Figure:

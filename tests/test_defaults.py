@@ -80,6 +80,10 @@ def test_public_functions_take_their_defaults_from_the_module() -> None:
     assert tuple(_default(topics.compare_spaces, "bits")) == defaults.SWEEP_BITS
     assert _default(topics.compare_spaces, "n_seeds") == defaults.N_SEEDS
     assert _default(topics.trends, "n_boot") == defaults.N_BOOT
+    assert (_default(topics.fit, "bits"), _default(topics.fit, "n_topics")) == (defaults.BITS, defaults.N_TOPICS)
+    assert tuple(_default(topics.sweep, "bits")) == defaults.SWEEP_BITS
+    assert tuple(_default(topics.sweep, "n_topics")) == defaults.SWEEP_N
+    assert _default(topics.sweep, "n_seeds") == defaults.N_SEEDS
     assert _default(scrape.scrape, "rate") == defaults.SITE_RATE == _default(bandcamp.Client, "rate")
     assert _default(scrape.scrape, "cover_rate") == defaults.COVER_RATE == _default(bandcamp.Client, "cover_rate")
     assert _default(scrape.scrape, "size") == defaults.COVER_SIZE

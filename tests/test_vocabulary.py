@@ -35,15 +35,9 @@ def _public_callables():
                         yield f"{module.__name__}.{name}.{attr}", member
 
 
-#: Modules another branch (topics) is rewriting; their vocabulary follows when it lands.
-PENDING = ("bcanalysis.topics.engines.", "bcanalysis.topics.model.", "bcanalysis.topics.selection.")
-
-
 def test_no_public_function_takes_a_retired_name() -> None:
     found = []
     for where, fn in _public_callables():
-        if where.startswith(PENDING):
-            continue
         params = inspect.signature(inspect.unwrap(fn)).parameters
         found += [f"{where}({p}=…): write {RETIRED[p]}" for p in params if p in RETIRED]
     assert not found, "\n".join(found)
@@ -94,6 +88,41 @@ def test_old_and_new_name_together_is_an_error() -> None:
         assert draw(seed=4) == 4
     with pytest.raises(TypeError, match="both seed= .* and random_state="):
         draw(seed=1, random_state=2)
+
+
+def test_topic_model_attributes_follow_scikit_learn_and_old_names_warn() -> None:
+    from bcanalysis import topics
+
+    model = topics.fit(topics.planted_palettes(80, 3, random_state=1).palettes, n_topics=3, random_state=0)
+    learned = ["components_", "colors_", "vocabulary_", "doc_topic_prior_", "state_"]
+    assert all(hasattr(model, name) for name in learned)
+    settings = {"bits", "space", "weighting", "engine", "params", "meta"}
+    public = {k for k in vars(model) if not k.startswith("_")}
+    assert public - settings == set(learned) - {"vocabulary_"}  # everything else the fit set ends in "_"
+    for old, new in [("colors", "colors_"), ("doc_topic_prior", "doc_topic_prior_"), ("state", "state_"),
+                     ("vocabulary", "vocabulary_")]:
+        with pytest.warns(DeprecationWarning, match=f"read ColorTopicModel.{new}"):
+            value = getattr(model, old)
+        assert value is getattr(model, new) or np.array_equal(value, getattr(model, new)) or value == getattr(model,
+                                                                                                               new)
+    with pytest.warns(DeprecationWarning, match="write random_state="):
+        topics.model.fit_doc_term(topics.vectorize(topics.planted_palettes(40, 2).palettes, 12), 2, weighting="count",
+                            engine="tomotopy", seed=3)
+
+
+def test_sweep_bins_in_the_space_it_is_given() -> None:
+    from bcanalysis import topics
+
+    palettes = topics.planted_palettes(120, 3, random_state=2).palettes
+    rgb = topics.sweep(palettes, bits=(9,), n_topics=[3], n_seeds=2, random_state=0, progress=False, n_jobs=1)
+    hls = topics.sweep(palettes, bits=(9,), n_topics=[3], n_seeds=2, random_state=0, progress=False, n_jobs=1,
+                       space="hls")
+    assert rgb.model(9, 3).space == "rgb" and hls.model(9, 3).space == "hls"
+    expected = topics.vectorize(palettes, 9, space="hls").colors
+    assert np.array_equal(hls.model(9, 3).colors_, expected)  # the vocabulary of HLS bins, not RGB's
+    assert not np.array_equal(expected, topics.vectorize(palettes, 9).colors)
+    with pytest.raises(ValueError, match="space must be one of"):
+        topics.sweep(palettes, bits=(9,), n_topics=[3], space="cmyk", progress=False)
 
 
 def test_moved_names_resolve_with_a_warning() -> None:

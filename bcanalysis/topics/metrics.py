@@ -102,5 +102,5 @@ def _codes(colors: np.ndarray) -> np.ndarray:
 
 def recovery(true_topics: np.ndarray, true_colors: np.ndarray, model) -> float:
     """Mean cosine between planted topics (over `true_colors`) and a fitted model's, after one-to-one matching."""
-    fitted = align_to_colors(model.components_, model.colors, true_colors)
+    fitted = align_to_colors(model.components_, model.colors_, true_colors)
     return matched_similarity(true_topics, fitted)

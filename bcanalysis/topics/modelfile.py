@@ -31,8 +31,8 @@ def write(model: Any, path: str | Path) -> Path:
     """Write `<path>.json` and `<path>.npz` (each through a temporary file and a rename); returns the JSON path."""
     base = Path(path).with_suffix("")
     base.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {"components": model.components_, "colors": model.colors}
-    arrays.update({f"state.{k}": np.asarray(v) for k, v in model.state.items()})
+    arrays = {"components": model.components_, "colors": model.colors_}
+    arrays.update({f"state.{k}": np.asarray(v) for k, v in model.state_.items()})
     _atomic(base.with_suffix(".npz"), lambda f: np.savez_compressed(f, **arrays))
     meta = {
         "format": FORMAT,
@@ -41,7 +41,7 @@ def write(model: Any, path: str | Path) -> Path:
         "space": model.space,
         "weighting": model.weighting,
         "engine": model.engine,
-        "doc_topic_prior": model.doc_topic_prior,
+        "doc_topic_prior": model.doc_topic_prior_,
         "params": model.params,
         "meta": model.meta,
         "arrays": base.with_suffix(".npz").name,

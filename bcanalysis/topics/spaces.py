@@ -56,7 +56,7 @@ def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = SWEEP_BITS, sp
         for b in bits:
             doc_term = vectorize(palettes, b, space=space)
             start = time.perf_counter()
-            models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=s, **kw)
+            models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=s, **kw)
                       for s in restart_seeds(random_state, n_seeds, b)]
             seconds = (time.perf_counter() - start) / len(models)
             first = models[0]
