@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bcanalysis.colorspace import pack_rgb
 from bcanalysis.quantize import ALLOWED_BITS, SPACES
 
 #: Bumped when the saved layout changes; `load` refuses other versions.
@@ -184,7 +185,7 @@ def _check_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any], where: Pa
                              f"'components'), got {colors.dtype} {list(colors.shape)}")
     if colors.size and (colors.min() < 0 or colors.max() > 255):
         raise ModelFileError(f"{where}: colours outside 0..255 (from {colors.min()} to {colors.max()})")
-    codes = (colors[:, 0].astype(np.int64) << 16) | (colors[:, 1].astype(np.int64) << 8) | colors[:, 2]
+    codes = pack_rgb(colors)
     if (np.diff(codes) <= 0).any():
         raise ModelFileError(f"{where}: the colours are not a vocabulary (distinct, in hex-word order)")
     if not np.isfinite(comp).all():
