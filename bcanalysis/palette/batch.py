@@ -20,6 +20,7 @@ from PIL import Image
 
 from bcanalysis.defaults import N_COLORS
 from bcanalysis.deprecation import renamed_keywords
+from bcanalysis.executors import check_executor, is_dask_client
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
     Color,
@@ -76,13 +77,10 @@ def _error(exc: BaseException) -> str:
 
 
 def _resolve_executor(executor: Any) -> cf.Executor:
-    # A dask.distributed.Client is not itself a concurrent.futures.Executor, but hands one out. Impure tasks: a retry
-    # of the same input must run again, not be answered with the remembered failure of the first try.
-    if not isinstance(executor, cf.Executor) and hasattr(executor, "get_executor"):
-        return executor.get_executor(pure=False)
-    if not isinstance(executor, cf.Executor):
-        raise TypeError(f"executor must be a concurrent.futures.Executor or a dask Client, got {executor!r}")
-    return executor
+    # A dask Client hands out an Executor. Impure tasks: a retry of the same input must run again, not be answered
+    # with the remembered failure of the first try.
+    executor = check_executor(executor)
+    return executor.get_executor(pure=False) if is_dask_client(executor) else executor
 
 
 def _worker_died(exc: BaseException) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from bcanalysis.defaults import N_SEEDS, SWEEP_BITS, SWEEP_N
+from bcanalysis.executors import check_executor, is_dask_client
 from bcanalysis.quantize import check_bits, check_space
 from bcanalysis.topics.engines import check_options
 from bcanalysis.topics.gibbs import REVISION as GIBBS_REVISION
@@ -204,7 +205,7 @@ def sweep(
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
         raise ValueError(f"n_jobs must be None, a positive number of processes or -1 for all cores, got {n_jobs!r}")
     check_random_state(random_state)
-    pool = None if executor is None else resolve_executor(executor)
+    pool = None if executor is None else check_executor(executor)  # a dask Client is kept: it scatters data
     if random_state is None:
         random_state = int(np.random.SeedSequence().entropy % 2**31)
     cache = None if cache_dir is None else Path(cache_dir)
@@ -254,13 +255,6 @@ def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progres
     return out
 
 
-def resolve_executor(executor: Any) -> Any:
-    """A concurrent.futures.Executor as given, or a dask Client (kept: it scatters data and hands out futures)."""
-    if isinstance(executor, cf.Executor) or (hasattr(executor, "scatter") and hasattr(executor, "get_executor")):
-        return executor
-    raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, got {executor!r}")
-
-
 def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progress) -> dict:
     """`_fit_all` on an executor or a dask cluster, largest n first, saving each model as it arrives."""
     from tqdm.auto import tqdm
@@ -268,7 +262,7 @@ def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progre
     out = {}
     if not jobs:
         return out
-    if isinstance(executor, cf.Executor):
+    if not is_dask_client(executor):
         pool, data = executor, doc_terms
     else:  # a dask Client: each depth's matrix goes to the workers once, not once per fit
         pool = executor.get_executor()
