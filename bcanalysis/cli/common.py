@@ -20,6 +20,29 @@ class CommandFailed(Exception):
     """A failure while running (not a bad argument): `bcanalysis: error: …`, exit status 1."""
 
 
+def subcommand(sub: argparse._SubParsersAction, name: str, run: Any, *, help: str,  # noqa: A002 - argparse's word
+               description: str) -> argparse.ArgumentParser:
+    """Add the subcommand `name`, whose `run(args)` does the work; returns its parser, for its arguments."""
+    p = sub.add_parser(name, help=help, description=description)
+    p.set_defaults(run=run)
+    return p
+
+
+def add_db(p: argparse.ArgumentParser, help: str = "corpus file") -> None:  # noqa: A002
+    """--db PATH: the corpus."""
+    p.add_argument("--db", required=True, help=help)
+
+
+def add_workers(p: argparse.ArgumentParser, what: str = "processes") -> None:
+    """--workers N: processes (the API's n_jobs), every core by default."""
+    p.add_argument("--workers", type=positive_int, default=None, help=f"{what} (default: all cores)")
+
+
+def add_no_progress(p: argparse.ArgumentParser, what: str = "bar") -> None:
+    """--no-progress: quiet runs (scripts, logs)."""
+    p.add_argument("--no-progress", action="store_true", help=f"no progress {what}")
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:

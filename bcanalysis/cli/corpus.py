@@ -7,48 +7,47 @@ import argparse
 import sys
 
 from bcanalysis.cli import common
-from bcanalysis.cli.common import CommandError, add_max_pixels, nonnegative_float, positive_float, positive_int
+from bcanalysis.cli.common import CommandError
 from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, COVER_SIZE, SITE_RATE
 
 
 def add_scrape(sub: argparse._SubParsersAction) -> None:
     from bcanalysis.bandcamp import DEFAULT_BASE_URL, DEFAULT_IMAGE_BASE_URL, SIZE_CODES
 
-    p = sub.add_parser(
-        "scrape",
+    p = common.subcommand(
+        sub, "scrape", _run_scrape,
         help="scrape albums by tag from Bandcamp (or the demo server) into a corpus",
         description="Page the discover API for each tag and store every album from its discover result, with its "
         "cover from the image host (no album page is fetched unless --album-pages). Polite (--rate site requests "
         "and --cover-rate image requests a second) and resumable: rerun the same command after any interruption. "
         "Exit status 3 if Bandcamp refuses the discover API.",
     )
-    p.add_argument("--db", required=True, help="corpus file (created if missing)")
+    common.add_db(p, "corpus file (created if missing)")
     p.add_argument("--tag", action="append", required=True, help="normalised tag, e.g. hip-hop-rap (repeatable)")
-    p.add_argument("--limit", type=positive_int, required=True, help="albums per tag")
+    p.add_argument("--limit", type=common.positive_int, required=True, help="albums per tag")
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the site (default {DEFAULT_BASE_URL})")
     p.add_argument("--image-base-url", default=None,
                    help=f"the image host (default {DEFAULT_IMAGE_BASE_URL}; with a local --base-url, that server)")
-    p.add_argument("--rate", type=positive_float, default=SITE_RATE,
+    p.add_argument("--rate", type=common.positive_float, default=SITE_RATE,
                    help=f"max site requests a second (default {SITE_RATE:g})")
-    p.add_argument("--cover-rate", type=positive_float, default=COVER_RATE,
+    p.add_argument("--cover-rate", type=common.positive_float, default=COVER_RATE,
                    help=f"max image-host requests a second (default {COVER_RATE:g})")
-    p.add_argument("--cover-connections", type=positive_int, default=COVER_CONNECTIONS,
+    p.add_argument("--cover-connections", type=common.positive_int, default=COVER_CONNECTIONS,
                    help=f"parallel connections to the image host (default {COVER_CONNECTIONS})")
     p.add_argument("--size", type=int, choices=SIZE_CODES, default=COVER_SIZE, metavar="CODE",
                    help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 7 = 150, 0 = original")
     p.add_argument("--include-tracks", action="store_true", help="keep single tracks too (default: albums only)")
     p.add_argument("--album-pages", action="store_true",
                    help="also read each album page for its full tag list (often refused by Bandcamp)")
-    p.add_argument("--max-refusals", type=positive_int, default=5, metavar="N",
+    p.add_argument("--max-refusals", type=common.positive_int, default=5, metavar="N",
                    help="stop the album-page phase after N refused pages in a row (default 5)")
     p.add_argument("--retry-failed", action="store_true", help="try listings and pages that failed before again")
-    p.add_argument("--challenge-wait", type=nonnegative_float, default=30.0, metavar="S",
+    p.add_argument("--challenge-wait", type=common.nonnegative_float, default=30.0, metavar="S",
                    help="seconds before a refused album page is tried again (default 30)")
-    p.add_argument("--backoff", type=nonnegative_float, default=1.0, metavar="S",
+    p.add_argument("--backoff", type=common.nonnegative_float, default=1.0, metavar="S",
                    help="base of the exponential backoff between retries (default 1 s)")
-    p.add_argument("--page-size", type=positive_int, default=60, help=argparse.SUPPRESS)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run_scrape)
+    p.add_argument("--page-size", type=common.positive_int, default=60, help=argparse.SUPPRESS)
+    common.add_no_progress(p)
 
 
 #: Exit status when Bandcamp refuses the discover API (2 is bad arguments, 1 other failures).
@@ -93,8 +92,8 @@ def _run_scrape(args: argparse.Namespace) -> int:
 
 
 def add_import(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "import",
+    p = common.subcommand(
+        sub, "import", _run_import,
         help="import a folder of cover images (and a metadata table) as a corpus",
         description="Make every image under IMAGES_DIR (recursively: JPEG, PNG, WebP, GIF first frame, TIFF, …) an "
         "album of the corpus, one album per distinct picture. --meta names a CSV/TSV or JSON-lines table with a "
@@ -103,13 +102,12 @@ def add_import(sub: argparse._SubParsersAction) -> None:
         "changed metadata.",
     )
     p.add_argument("images", metavar="IMAGES_DIR", help="folder of cover images")
-    p.add_argument("--db", required=True, help="corpus file (created if missing)")
+    common.add_db(p, "corpus file (created if missing)")
     p.add_argument("--meta", default=None, metavar="FILE", help="metadata table: .csv, .tsv, .jsonl or .ndjson")
     p.add_argument("--link", action="store_true",
                    help="hard-link covers into the corpus (or refer to the originals) instead of copying them")
-    add_max_pixels(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run_import)
+    common.add_max_pixels(p)
+    common.add_no_progress(p)
 
 
 def _run_import(args: argparse.Namespace) -> int:

@@ -5,32 +5,32 @@ from __future__ import annotations
 
 import argparse
 
-from bcanalysis.cli.common import CommandError, nonnegative_float, nonnegative_int, positive_int
+from bcanalysis.cli import common
+from bcanalysis.cli.common import CommandError
 from bcanalysis.defaults import ALBUMS_PER_TAG, DEMO_COVER_PX, RANDOM_STATE
 
 
 def add_demo_server(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo-server",
+    p = common.subcommand(
+        sub, "demo-server", _run_demo_server,
         help="serve the synthetic demo catalogue on 127.0.0.1 in Bandcamp's shapes",
         description="Serve the deterministic demo catalogue (discover API, album pages, covers at any size code) "
         "on 127.0.0.1 until interrupted; scrape it with `bcanalysis scrape --base-url http://127.0.0.1:PORT`.",
     )
-    p.add_argument("--port", type=nonnegative_int, default=8765, help="port (default 8765; 0 = any free port)")
-    p.add_argument("--albums-per-tag", type=positive_int, default=ALBUMS_PER_TAG,
+    p.add_argument("--port", type=common.nonnegative_int, default=8765, help="port (default 8765; 0 = any free port)")
+    p.add_argument("--albums-per-tag", type=common.positive_int, default=ALBUMS_PER_TAG,
                    help=f"albums per tag (default {ALBUMS_PER_TAG})")
     p.add_argument("--seed", type=int, default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
     p.add_argument("--faults", action="store_true",
                    help="inject 429s, 503s, challenge pages for album pages, truncated JPEGs, missing art, a cover "
                    "that 404s and a duplicate listing")
-    p.add_argument("--cover-px", type=positive_int, default=None,
+    p.add_argument("--cover-px", type=common.positive_int, default=None,
                    help="cap cover edge length in pixels (default: Bandcamp's sizes, 1200 px for code 10)")
     p.add_argument("--challenge-pages", action="store_true",
                    help="answer every album page with a 'Client Challenge' page, as Bandcamp often does")
-    p.add_argument("--latency", type=nonnegative_float, default=0.0, metavar="MS",
+    p.add_argument("--latency", type=common.nonnegative_float, default=0.0, metavar="MS",
                    help="simulated latency added to every answer, in milliseconds (default 0)")
     p.add_argument("--log", default=None, help="append every request to this JSON-lines file")
-    p.set_defaults(run=_run_demo_server)
 
 
 def _run_demo_server(args: argparse.Namespace) -> int:
@@ -51,21 +51,20 @@ def _run_demo_server(args: argparse.Namespace) -> int:
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo",
+    p = common.subcommand(
+        sub, "demo", _run_demo,
         help="scrape and palettes offline: demo server → scrape → palettes → summary and figure",
         description="Start the demo server, scrape it into OUT/corpus.sqlite, extract palettes, print a summary, "
         "save OUT/palettes_by_tag.png and stop the server. Rerunning continues the same corpus.",
     )
     p.add_argument("--out", default="data/demo", help="output folder (default data/demo)")
-    p.add_argument("--albums-per-tag", type=positive_int, default=ALBUMS_PER_TAG,
+    p.add_argument("--albums-per-tag", type=common.positive_int, default=ALBUMS_PER_TAG,
                    help=f"albums per tag (default {ALBUMS_PER_TAG})")
     p.add_argument("--seed", type=int, default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
-    p.add_argument("--cover-px", type=positive_int, default=DEMO_COVER_PX,
+    p.add_argument("--cover-px", type=common.positive_int, default=DEMO_COVER_PX,
                    help=f"cover edge length served for size code 10 (default {DEMO_COVER_PX}; Bandcamp's is 1200)")
-    p.add_argument("--workers", type=positive_int, default=None, help="palette processes (default: all cores)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.set_defaults(run=_run_demo)
+    common.add_workers(p, "palette processes")
+    common.add_no_progress(p, "bars")
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -8,33 +8,26 @@ import json
 import sys
 
 from bcanalysis.cli import common
-from bcanalysis.cli.common import (
-    CommandError,
-    add_max_pixels,
-    add_scheduler,
-    dask_client,
-    nonnegative_int,
-    positive_int,
-)
+from bcanalysis.cli.common import CommandError
 from bcanalysis.defaults import N_COLORS
 
 
 def add_extract(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "extract",
+    p = common.subcommand(
+        sub, "extract", _run_extract,
         help="colorgram palettes of image files or folders",
         description="Extract colorgram.py-identical palettes from images (files, or folders searched recursively).",
     )
     p.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
-    p.add_argument("--colors", type=nonnegative_int, default=N_COLORS,
+    p.add_argument("--colors", type=common.nonnegative_int, default=N_COLORS,
                    help=f"colours per palette (default {N_COLORS})")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_const", const="json", dest="format", help="JSON output")
     fmt.add_argument("--csv", action="store_const", const="csv", dest="format", help="CSV output, one colour a row")
-    p.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
-    add_max_pixels(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run_extract, format="text")
+    common.add_workers(p)
+    common.add_max_pixels(p)
+    common.add_no_progress(p)
+    p.set_defaults(format="text")
 
 
 def _run_extract(args: argparse.Namespace) -> int:
@@ -94,22 +87,21 @@ def _extraction_json(r) -> dict:
 
 
 def add_palettes(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "palettes",
+    p = common.subcommand(
+        sub, "palettes", _run_palettes,
         help="extract 40-colour palettes for every cover in a corpus that has none",
         description="Extract colorgram palettes (40 colours) for every album with a good cover and no palette; "
         "resumable; covers that fail to decode (or are over --max-pixels) are marked failed, cover files missing "
         "on disk are skipped for the next scrape to fetch again. A worker process that dies loses nothing: the "
         "covers it held are extracted again one at a time.",
     )
-    p.add_argument("--db", required=True, help="corpus file")
-    p.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
-    add_max_pixels(p)
+    common.add_db(p)
+    common.add_workers(p)
+    common.add_max_pixels(p)
     p.add_argument("--retry-failed", action="store_true",
                    help="first give covers whose palette extraction failed before another try")
-    add_scheduler(p, "the extraction (covers are sent to the workers as bytes)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run_palettes)
+    common.add_scheduler(p, "the extraction (covers are sent to the workers as bytes)")
+    common.add_no_progress(p)
 
 
 def _run_palettes(args: argparse.Namespace) -> int:
@@ -119,7 +111,7 @@ def _run_palettes(args: argparse.Namespace) -> int:
     from bcanalysis.store import CorpusError
 
     with common.open_corpus(args.db, existing=True) as corpus:
-        client = dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
+        client = common.dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
         try:
             summary = extract_palettes(corpus, n_jobs=args.workers, executor=client, progress=not args.no_progress,
                                        max_pixels=args.max_pixels, retry_failed=args.retry_failed)  # fmt: skip

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bcanalysis.cli import common
 from bcanalysis.cli.common import CommandError
 
 
 def add_report(sub: argparse._SubParsersAction) -> None:
     from bcanalysis.sources import SOURCES
 
-    p = sub.add_parser(
-        "report",
+    p = common.subcommand(
+        sub, "report", _run_report,
         help="run the notebooks with papermill and export HTML reports",
         description="Execute notebooks/NN_*.ipynb in order with papermill (injecting parameters), export each to "
         "HTML with nbconvert, keep the executed .ipynb beside it, and write OUT/index.html.",
@@ -31,7 +32,6 @@ def add_report(sub: argparse._SubParsersAction) -> None:
         help="code cells in the HTML: shown with a hide button (default), folded until shown, or left out",
     )  # fmt: skip
     p.add_argument("--notebooks", default=None, help="folder of notebooks (default: the project's notebooks/)")
-    p.set_defaults(run=_run_report)
 
 
 def _run_report(args: argparse.Namespace) -> int:
