@@ -331,8 +331,6 @@ def _run_palettes(args: argparse.Namespace) -> int:
 
     with _open_corpus(args.db, existing=True) as corpus:
         client = _dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
-        if args.scheduler and client is None:
-            return 1
         try:
             summary = extract_palettes(corpus, workers=args.workers, executor=client, progress=not args.no_progress,
                                        max_pixels=args.max_pixels, retry_failed=args.retry_failed)  # fmt: skip
@@ -345,19 +343,6 @@ def _run_palettes(args: argparse.Namespace) -> int:
                 client.close()
     print(summary.report())
     return 0
-
-
-def _dask_client(address: str, timeout: float):
-    """A dask.distributed Client connected to `address`, or None after saying why it cannot be reached."""
-    try:
-        from distributed import Client
-    except ImportError as exc:
-        raise CommandError(f"--scheduler needs dask.distributed: pip install 'bcanalysis[dask]' ({exc})") from exc
-    try:
-        return Client(address, timeout=timeout)
-    except (OSError, ValueError, TypeError) as exc:
-        print(f"bcanalysis: error: cannot reach the Dask scheduler at {address}: {exc}", file=sys.stderr)
-        return None
 
 
 def _add_demo_server(sub: argparse._SubParsersAction) -> None:
@@ -518,18 +503,19 @@ def _writable_folder(path, flag: str):
 SCHEDULER_TIMEOUT = "10s"
 
 
-def _dask_client(address: str):
-    """A dask.distributed Client connected to `address`, or a CommandError saying why not."""
+def _dask_client(address: str, timeout: float | str = SCHEDULER_TIMEOUT):
+    """A dask.distributed Client connected to `address`: a CommandError (exit 2) for an address that is not one,
+    a _Failure (exit 1) for a scheduler that does not answer within `timeout`."""
     try:
         import distributed
     except ImportError as exc:
         raise CommandError("--scheduler needs dask.distributed: pip install 'bcanalysis[dask]'") from exc
     try:
-        return distributed.Client(address, timeout=SCHEDULER_TIMEOUT)
+        return distributed.Client(address, timeout=timeout)
     except ValueError as exc:
         raise CommandError(f"--scheduler {address}: {exc}") from exc
     except (OSError, TimeoutError) as exc:
-        raise _Failure(f"cannot connect to the Dask scheduler at {address} ({type(exc).__name__}: {exc})") from exc
+        raise _Failure(f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {exc})") from exc
 
 
 class _Failure(Exception):
@@ -630,6 +616,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"bcanalysis: error: {exc}", file=sys.stderr)
         return 2
+    except _Failure as exc:
+        print(f"bcanalysis: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("bcanalysis: interrupted", file=sys.stderr)
         return 130

@@ -122,4 +122,4 @@ def test_sweep_says_when_the_scheduler_cannot_be_reached(tmp_path, monkeypatch, 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     assert cli.main(_sweep_args(tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}")) == 1
-    assert f"cannot connect to the Dask scheduler at tcp://127.0.0.1:{port}" in capsys.readouterr().err
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in capsys.readouterr().err
