@@ -163,7 +163,7 @@ def test_a_cover_that_kills_its_worker_is_the_only_one_failed(tmp_path, given):
     items = [*files[:5], KillsItsWorker(), *files[5:], *files]
     executor = cf.ProcessPoolExecutor(2) if given else None
     try:
-        with WorkerPool(executor, n_jobs=2) as pool:
+        with WorkerPool(executor, workers=2) as pool:
             results = extract_many(items, 40, pool, progress=False, chunksize=2)
     finally:
         if executor is not None:
@@ -320,15 +320,15 @@ def test_palettes_on_a_dask_scheduler_equal_a_local_run(tmp_path):
     assert all(colours == expected[cover_of[i]] for i, (_, _, colours) in _stored(db).items())
 
 
-@pytest.mark.parametrize(("address", "status", "message"), [
-    ("tcp://127.0.0.1:9", 1, "bcanalysis: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
-    ("no-port-here", 2, "bcanalysis: error: --scheduler no-port-here: missing port number"),  # a bad argument
-])
-def test_an_unreachable_scheduler_is_a_clear_message(tmp_path, address, status, message):
+@pytest.mark.parametrize(("address", "code", "says"), [
+    ("tcp://127.0.0.1:9", 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),  # does not answer: a failure
+    ("no-port-here", 2, "--scheduler no-port-here: missing port"),  # not an address: a bad argument
+])  # fmt: skip
+def test_an_unreachable_scheduler_is_a_clear_message(tmp_path, address, code, says):
     db, _ = _corpus(tmp_path, n_albums=2, n_files=2)
     proc = _cli("palettes", "--db", str(db), "--scheduler", address, "--connect-timeout", "1", "--no-progress")
-    assert proc.returncode == status and "Traceback" not in proc.stderr
-    assert message in proc.stderr
+    assert proc.returncode == code and "Traceback" not in proc.stderr
+    assert f"bcanalysis: error: {says}" in proc.stderr
     assert _stored(db)[1][2] == []  # nothing done, nothing marked
 
 
