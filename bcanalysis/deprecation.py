@@ -24,13 +24,15 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
     giving both is a TypeError naming them."""
 
     def wrap(fn: F) -> F:
+        name = fn.__qualname__.removesuffix(".__init__")  # a class is called by its name
+
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
             for old, new in renames.items():
                 if old in kwargs:
                     if new in kwargs:
-                        raise TypeError(f"{fn.__name__}() got both {old}= (its old name) and {new}=; give {new}= only")
-                    warnings.warn(f"{fn.__name__}({old}=…) is deprecated and stops working in bcanalysis "
+                        raise TypeError(f"{name}() got both {old}= (its old name) and {new}=; give {new}= only")
+                    warnings.warn(f"{name}({old}=…) is deprecated and stops working in bcanalysis "
                                   f"{REMOVED_IN}: write {new}=…", DeprecationWarning, stacklevel=2)
                     kwargs[new] = kwargs.pop(old)
             return fn(*args, **kwargs)
