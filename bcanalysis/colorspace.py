@@ -1,4 +1,5 @@
-"""Colour-space conversions for 8-bit sRGB colours: CIELAB (D65) for perceptual distances, OKLab and HLS for bins.
+"""Colour-space conversions for 8-bit sRGB colours: CIELAB (D65) for perceptual distances, OKLab and HLS for bins;
+and the two encodings of a colour the package uses everywhere: a 24-bit integer code and a 6-digit hex word.
 
 Vectorised over arrays of any leading shape ending in 3. Formulas: IEC 61966-2-1 (sRGB), CIE 1976 L*a*b* with the
 D65 white point and 2° observer (as scikit-image's `rgb2lab` defaults), and Björn Ottosson's OKLab (2020).
@@ -90,3 +91,24 @@ def hls_to_rgb(hls: np.ndarray) -> np.ndarray:
     rgb = np.stack([channel(h + 1 / 3), channel(h), channel(h - 1 / 3)], axis=-1)
     rgb = np.where((s == 0)[..., None], light[..., None], rgb)
     return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
+# --- encodings -------------------------------------------------------------------------------------------------
+
+
+def pack_rgb(rgb: np.ndarray) -> np.ndarray:
+    """N × 3 colours (0..255) → int64 codes r << 16 | g << 8 | b: one integer a colour, sorted as hex words sort."""
+    c = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
+    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
+
+
+def unpack_rgb(codes: np.ndarray) -> np.ndarray:
+    """Integer codes from `pack_rgb` → N × 3 uint8 colours."""
+    codes = np.asarray(codes, dtype=np.int64)
+    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
+
+
+def to_words(rgb: np.ndarray) -> list[str]:
+    """N × 3 colours as 6-digit lowercase hex words ('cc6633'): the words of a palette document."""
+    rgb = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
+    return [f"{r:02x}{g:02x}{b:02x}" for r, g, b in rgb.tolist()]

@@ -4,14 +4,15 @@ same call works in a notebook, a papermill report and a test; save with `fig.sav
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bcanalysis.quantize import check_bits, palette_arrays, quantize
+from bcanalysis.colorspace import pack_rgb
+from bcanalysis.quantize import palette_arrays
 
 
 def _rgb01(colors: np.ndarray) -> np.ndarray:
@@ -48,7 +49,7 @@ def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names:
             colors = model.top_colors(k, n, order="hls")
             w = model.components_[k, _column_of(model, colors)]
         else:
-            colors, w = model.colors[idx], model.components_[k, idx]
+            colors, w = model.colors_[idx], model.components_[k, idx]
         widths = w / w.sum() * n if weights else np.ones(len(colors))
         _strip(ax, row, colors, widths)
     _bare(ax, len(ks), n)
@@ -60,9 +61,8 @@ def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names:
 
 
 def _column_of(model, colors: np.ndarray) -> np.ndarray:
-    codes = (model.colors.astype(np.int64) @ np.array([65536, 256, 1]))
-    want = colors.astype(np.int64) @ np.array([65536, 256, 1])
-    return np.searchsorted(codes, want)
+    """The columns of `model` holding `colors` (its colours are in code order, so a binary search finds them)."""
+    return np.searchsorted(pack_rgb(model.colors_), pack_rgb(colors))
 
 
 def sweep_curves(result, *, recommend: bool = True) -> Figure:
@@ -151,52 +151,35 @@ def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str]
     return fig
 
 
-def quantization_strips(palette: Any, bits: Sequence[int] = (15, 12, 9), *,
-                        corpus: Sequence[Any] | None = None) -> Figure:
-    """A palette at full depth and after quantising to each depth; with `corpus`, each row shows its vocabulary size."""
-    rgb, props = palette_arrays(palette)
-    depths = [check_bits(b) for b in bits]
-    vocab = {}
-    if corpus is not None:
-        from bcanalysis.topics.vectorize import vectorize
-
-        vocab = {b: len(vectorize(corpus, b).colors) for b in [24, *depths]}
-    rows = [("24 bit (original)", rgb, 24)] + [(f"{b} bit", quantize(rgb, b), b) for b in depths]
-    fig = Figure(figsize=(10, 0.5 * len(rows) + 0.8), layout="constrained")
-    ax = fig.add_subplot()
-    widths = props / props.sum() if props is not None else np.full(len(rgb), 1 / len(rgb))
-    for row, (_, colors, _) in enumerate(rows):
-        _strip(ax, row, colors, widths)
-    _bare(ax, len(rows), 1.0)
-    ax.set_yticks(range(len(rows)), [
-        f"{name}: {vocab[b]:,} colours in corpus" if b in vocab else name for name, _, b in rows
-    ])
-    ax.set_title("quantisation: the same palette at each colour depth")
-    return fig
+def strip_pixels(colors: Any, proportions: Any = None, width: int = 240) -> np.ndarray:
+    """One palette as a row of `width` RGB pixels (width × 3 uint8), each colour as wide as its proportion (equal
+    widths without proportions; a white row without colours): the pixels of a palette strip."""
+    rgb = np.asarray(colors if colors is not None and len(colors) else [(255, 255, 255)], np.uint8).reshape(-1, 3)
+    share = np.asarray(proportions if proportions is not None and len(proportions) else np.ones(len(rgb)), float)
+    cuts = np.round(np.cumsum(share / share.sum()) * width).astype(int)
+    return np.repeat(rgb, np.diff(np.concatenate([[0], cuts])), axis=0)[:width]
 
 
-def exemplar_strips(model, albums: pd.DataFrame, k: int, n: int = 8, *,
-                    cover: Callable[[pd.Series], Any] | None = None) -> Figure:
-    """The `n` albums loading most on topic `k`: their palettes, and their covers if `cover(row)` returns an image."""
-    from bcanalysis.topics.genres import album_palettes, exemplars
-
-    ex = exemplars(model, albums, k, n)
-    _, pals = album_palettes(ex)
-    cols = 2 if cover is not None else 1
-    fig = Figure(figsize=(10, 0.9 * len(ex) + 0.8), layout="constrained")
-    axes = fig.subplots(len(ex), cols, squeeze=False, width_ratios=[1, 6] if cols == 2 else None)
-    for i, ((_, row), pal) in enumerate(zip(ex.iterrows(), pals, strict=True)):
-        ax = axes[i, -1]
-        rgb, props = palette_arrays(pal)
-        _strip(ax, 0, rgb, props / props.sum() if props is not None else np.full(len(rgb), 1 / len(rgb)))
-        _bare(ax, 1, 1.0)
-        ax.set_yticks([])
-        ax.set_title(f"{row.get('artist', '')} — {row.get('title', '')}   weight {row['weight']:.2f}", fontsize=8,
-                     loc="left")
-        if cover is not None:
-            axes[i, 0].imshow(np.asarray(cover(row)))
-            axes[i, 0].axis("off")
-    fig.suptitle(f"topic {k}: {model.topic_label(k)}")
+def palettes_by_group(albums: pd.DataFrame, groups: pd.Series, *, order: Sequence[str] | None = None,
+                      per_group: int = 24, columns: int = 5) -> Figure:
+    """One panel per group (e.g. `topics.primary_tags(albums)`), one palette strip per album of it (its first
+    `per_group`), colours as wide as their share of the cover. `order` puts those groups first."""
+    have = albums["colorgram"].map(lambda c: c is not None and len(c) > 0).to_numpy(dtype=bool)
+    albums, groups = albums[have], groups[have]
+    present = list(dict.fromkeys(g for g in groups if g is not None))
+    names = [g for g in (order or []) if g in present] + sorted(g for g in present if g not in (order or []))
+    rows = max(1, -(-len(names) // columns))
+    fig = Figure(figsize=(3 * columns, 3.2 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        group = albums[groups == name].head(per_group)
+        props = group["proportions"] if "proportions" in group else [None] * len(group)
+        image = np.stack([strip_pixels(c, p) for c, p in zip(group["colorgram"], props, strict=True)])
+        ax.imshow(image, aspect="auto", interpolation="nearest")
+        ax.set_title(f"{name} ({len(group)})", fontsize=10)
+    fig.suptitle("colorgram palettes by group: one row per album, widths = pixel share", fontsize=12)
     return fig
 
 
@@ -275,7 +258,7 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
     import matplotlib.patheffects as pe
     from matplotlib.colors import to_rgb
 
-    missing = [c for c in ("x", "y", "prevalence", "label", "colors", "weights") if c not in table]
+    missing = [c for c in ("x", "y", "prevalence", "radius", "label", "colors", "weights") if c not in table]
     if missing or table.empty:
         raise ValueError(f"not an intertopic_map table: {f'missing columns {missing}' if missing else 'no topics'}")
     if selected is not None and selected not in table.index:
@@ -283,13 +266,11 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
     fig = Figure(figsize=(12, 7.5), layout="constrained")
     ax, legend = fig.subplots(1, 2, width_ratios=[3, 1.3])
     span = max(np.ptp(table["x"]), np.ptp(table["y"]), 1e-9)
-    scale = 0.06 * span / np.sqrt(table["prevalence"].max())
     outline = [pe.withStroke(linewidth=2.5, foreground="white")]
     for k, row in table.sort_values("prevalence", ascending=False).iterrows():  # small pies drawn on top
-        radius = scale * np.sqrt(row["prevalence"])
         weights = np.asarray(row["weights"], dtype=np.float64)
         colors = [to_rgb("#" + c) for c in row["colors"]]
-        ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=radius, frame=True,
+        ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=row["radius"], frame=True,
                wedgeprops={"linewidth": 2.5 if k == selected else 0.5,  # grey edges keep white wedges visible
                            "edgecolor": "black" if k == selected else "0.6"})
         ax.text(row["x"], row["y"], str(k), ha="center", va="center", fontsize=9 if k == selected else 7,

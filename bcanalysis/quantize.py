@@ -2,16 +2,19 @@
 
 `quantize` reproduces the analysis's `rgb_color_converter`: with k = bits / 3 bits a channel and
 factor = (2**k - 1) / 255, each channel c becomes round(round(c * factor) / factor) (numpy rounding).
+`vocabulary_table` says how many distinct colour words each depth leaves, beside the analysis's own counts.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from bcanalysis.colorspace import pack_rgb, to_words
+from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.palette import check_rgb, palette_arrays
 
 #: The colour depths `quantize` accepts: total bits over the three channels.
@@ -19,7 +22,7 @@ ALLOWED_BITS = tuple(range(3, 25, 3))
 
 __all__ = [
     "ALLOWED_BITS", "SPACES", "check_bits", "check_space", "quantize", "palette_arrays", "palette_to_document",
-    "document_to_palette", "to_words",
+    "document_to_palette", "to_words", "pack_rgb", "count_colors", "vocabulary_table", "ANALYSIS_UNIQUE",
 ]
 
 _WORD = re.compile(r"[0-9a-f]{6}")
@@ -92,12 +95,6 @@ def _quantize_oklab(rgb: np.ndarray, bits: int) -> np.ndarray:
     return oklab_to_rgb((np.floor(rgb_to_oklab(rgb) / step) + 0.5) * step)
 
 
-def to_words(rgb: np.ndarray) -> list[str]:
-    """N × 3 colours as 6-digit lowercase hex words."""
-    rgb = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
-    return [f"{r:02x}{g:02x}{b:02x}" for r, g, b in rgb.tolist()]
-
-
 def palette_to_document(colors: Any, bits: int, space: str = "rgb") -> str:
     """A palette as a document: quantised colours as hex words joined by single spaces, in palette order."""
     return " ".join(to_words(quantize(colors, bits, space)))
@@ -112,3 +109,34 @@ def document_to_palette(document: str | Iterable[str]) -> np.ndarray:
     if not words:
         return np.zeros((0, 3), np.uint8)
     return np.array([[int(w[i : i + 2], 16) for i in (0, 2, 4)] for w in words], dtype=np.uint8)
+
+
+def count_colors(colors: Any) -> int:
+    """How many distinct colours an N × 3 array (or a palette) holds."""
+    rgb = colors if isinstance(colors, np.ndarray) else palette_arrays(colors)[0]
+    return int(np.unique(pack_rgb(rgb)).size)
+
+
+#: Distinct colours over the 2020 analysis's 25,006 palettes at 24, 15 and 12 bit (from its notebook).
+ANALYSIS_UNIQUE = {24: 347_638, 15: 21_859, 12: 3_935}
+ANALYSIS_COLUMN = "the analysis (25,006 palettes)"
+
+
+@renamed_keywords(depths="bits")
+def vocabulary_table(palettes: Sequence[Any], bits: Sequence[int] = (24, 15, 12, 9)):
+    """Per depth in `bits`: distinct colours over all palettes, distinct words per palette (mean), and the 2020
+    analysis's count where it gave one (`ANALYSIS_UNIQUE`). A pandas DataFrame indexed by bits."""
+    import pandas as pd
+
+    arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
+    if not arrays:
+        raise ValueError("no palettes: extract palettes first (bcanalysis palettes --db …)")
+    stacked = np.concatenate(arrays).astype(np.uint8)
+    ends = np.cumsum([len(a) for a in arrays])[:-1]
+    rows = []
+    for depth in bits:
+        codes = pack_rgb(quantize(stacked, depth))
+        words = np.mean([np.unique(part).size for part in np.split(codes, ends)])
+        rows.append({"bits": depth, "distinct colours": int(np.unique(codes).size), "words per palette": words,
+                     ANALYSIS_COLUMN: ANALYSIS_UNIQUE.get(depth)})
+    return pd.DataFrame(rows).astype({ANALYSIS_COLUMN: "Int64"}).set_index("bits")

@@ -23,27 +23,29 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bcanalysis.defaults import (
+    BANDCAMP_ALBUMS_PER_TAG,
+    BANDCAMP_CACHE,
+    BANDCAMP_DB,
+    DEMO_CACHE,
+    DEMO_DB,
+    DEMO_REPORT_ALBUMS_PER_TAG,
+    NOTEBOOKS_DIR,
+    PROJ_ROOT,
+    SWEEP_BITS,
+    SWEEP_N,
+)
+from bcanalysis.deprecation import moved_attribute
 from bcanalysis.report_index import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
 
-PROJ_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 KERNEL_NAME = "bcanalysis"
 KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
 
 #: Parameters injected for each source unless the caller overrides them. Paths are relative to the project root.
 SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "demo": {
-        "db": "data/demo/corpus.sqlite",
-        "cache_dir": "data/demo/cache",
-        "limit_per_tag": 100,  # 1,000 albums: about 2 minutes for all six notebooks on 2 cores
-    },
-    "bandcamp": {
-        "db": "data/bandcamp/corpus.sqlite",
-        "cache_dir": "data/bandcamp/cache",
-        "limit_per_tag": 2500,
-        "sweep_n": list(range(1, 20)),
-        "sweep_bits": [9, 12, 15],
-    },
+    "demo": {"db": DEMO_DB, "cache_dir": DEMO_CACHE, "limit_per_tag": DEMO_REPORT_ALBUMS_PER_TAG},
+    "bandcamp": {"db": BANDCAMP_DB, "cache_dir": BANDCAMP_CACHE, "limit_per_tag": BANDCAMP_ALBUMS_PER_TAG,
+                 "sweep_n": list(SWEEP_N), "sweep_bits": list(SWEEP_BITS)},
     "corpus": {},  # a corpus you made (`bcanalysis import`, or a scrape): -p db PATH; the cache goes beside it
 }
 #: Parameters that name files or folders: given relative to the caller's working directory, injected absolute.
@@ -210,47 +212,6 @@ def ensure_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_NA
         return name
     except OSError:
         return "python3"
-
-
-# --- the data source, for notebook 01 -------------------------------------------------------------------------
-
-
-@dataclass
-class Source:
-    """Where notebook 01 scrapes from: a base URL, a polite request rate, and a server to stop (demo only); no
-    base URL for a corpus that is already made (`"corpus"`: notebook 01 only describes it)."""
-
-    name: str
-    base_url: str | None
-    rate: float
-    server: Any = None
-    cover_rate: float = 5.0  # image-host requests a second
-
-    @property
-    def scrapes(self) -> bool:
-        """Whether notebook 01 fills the corpus from this source (False: the corpus is already made)."""
-        return self.base_url is not None
-
-    def close(self) -> None:
-        """Stop the demo server, if one was started."""
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-
-
-def open_source(source: str, albums_per_tag: int = 30, *, max_cover_px: int = 600) -> Source:
-    """`"demo"`: start the offline demo server on 127.0.0.1 (fast rate); `"bandcamp"`: the real site at 1 request/s;
-    `"corpus"`: nothing to fetch, the corpus was made before (`bcanalysis import`)."""
-    if source == "demo":
-        from bcanalysis.demo import DemoServer
-
-        server = DemoServer(albums_per_tag=albums_per_tag, max_cover_px=max_cover_px).start()
-        return Source("demo", server.url, 500.0, server, cover_rate=500.0)
-    if source == "bandcamp":
-        return Source("bandcamp", "https://bandcamp.com", 1.0)
-    if source == "corpus":
-        return Source("corpus", None, 0.0)
-    raise ValueError(f"source must be 'demo', 'bandcamp' or 'corpus', got {source!r}")
 
 
 # --- running and exporting ------------------------------------------------------------------------------------
@@ -422,3 +383,11 @@ def run_report(
             raise NotebookFailed(f"{failure}\n  reports so far: {report.index}") from failure
     write_index(report, started=started)
     return report
+
+
+#: Names that moved out of this module (report only runs notebooks and writes HTML), kept for one release.
+MOVED = {"Source": "bcanalysis.sources:Source", "open_source": "bcanalysis.sources:open_source"}
+
+
+def __getattr__(name: str) -> Any:
+    return moved_attribute(__name__, name, MOVED)

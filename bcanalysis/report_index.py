@@ -16,10 +16,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bcanalysis.defaults import PROJ_ROOT
+
 if TYPE_CHECKING:
     from bcanalysis.report import Report
 
-PROJ_ROOT = Path(__file__).resolve().parents[1]
 
 #: Distributions whose versions the index lists.
 VERSIONED = (

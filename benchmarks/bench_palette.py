@@ -23,7 +23,7 @@ from skimage import data as skdata
 from sklearn.datasets import load_sample_image
 
 from bcanalysis import palette
-from bcanalysis.palette import engine
+from bcanalysis.palette import best_of, engine, same_palette
 
 PHOTOS = {
     "china": lambda: load_sample_image("china.jpg"),
@@ -31,16 +31,6 @@ PHOTOS = {
     "astronaut": skdata.astronaut,
     "coffee": skdata.coffee,
 }
-
-
-def best_of(fn, repeat: int) -> float:
-    """Fastest of `repeat` runs, in seconds (the least disturbed by other work on the machine)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -53,10 +43,6 @@ def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
-
-
-def rows(colors) -> list[tuple]:
-    return [(tuple(c.rgb), c.proportion) for c in colors]
 
 
 def installed_mb(*dists: str) -> float:
@@ -82,7 +68,7 @@ def main() -> None:
     palette.bin_table()
     table_s = time.perf_counter() - start
     start = time.perf_counter()
-    compiled = engine._numba_kernel() is not None
+    compiled = engine.numba_kernel() is not None
     if compiled:
         palette.extract(Image.new("RGB", (4, 4)), 1, kernel="numba")
     load_s = time.perf_counter() - start
@@ -100,10 +86,10 @@ def main() -> None:
             data = jpeg(Image.fromarray(load()).convert("RGB").resize((size, size), Image.Resampling.LANCZOS))
             image = decode(data)
             t0 = time.perf_counter()
-            reference = rows(colorgram.extract(image, args.colors))
+            reference = colorgram.extract(image, args.colors)
             t_ref = time.perf_counter() - t0
-            same = all(rows(palette.extract(image, args.colors, kernel=k)) == reference for k in kernels)
-            same = same and rows(palette.extract(data, args.colors)) == reference
+            same = all(same_palette(palette.extract(image, args.colors, kernel=k), reference) for k in kernels)
+            same = same and same_palette(palette.extract(data, args.colors), reference)
             if not same:
                 raise SystemExit(f"outputs differ from colorgram.py on {name} at {size} px")
             t = {"photo": name, "colorgram": t_ref, "decode": best_of(lambda data=data: decode(data), args.repeat)}

@@ -103,7 +103,7 @@ def bench_palettes(db: Path) -> None:
                 con.execute("DELETE FROM palettes")
             sizes = corpus.query("SELECT cover_width, cover_height FROM albums WHERE cover_status = 'ok'")
             px = sum(w * h for w, h in sizes)
-            result = extract_palettes(corpus, workers=workers, progress=False)
+            result = extract_palettes(corpus, n_jobs=workers, progress=False)
         print(f"palettes, {workers} worker(s): {result.done} covers in {result.seconds:.2f} s = "
               f"{result.done / result.seconds:.0f} covers/s, {px / result.seconds / 1e6:.0f} Mpx/s "
               "(pool start included)")

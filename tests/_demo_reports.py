@@ -41,9 +41,10 @@ def _corpus(db: Path, seed: int, drift: dict) -> None:
     catalogue.DRIFT.update(drift)
     catalogue.catalogue.cache_clear()
     try:
-        with Corpus(db) as corpus, DemoServer(albums_per_tag=ALBUMS_PER_TAG, seed=seed, max_cover_px=200) as server:
+        server = DemoServer(albums_per_tag=ALBUMS_PER_TAG, random_state=seed, max_cover_px=200)
+        with Corpus(db) as corpus, server:
             scrape(corpus, TAGS, ALBUMS_PER_TAG, base_url=server.url, rate=500, progress=False)
-            extract_palettes(corpus, workers=1, progress=False)
+            extract_palettes(corpus, n_jobs=1, progress=False)
     finally:
         catalogue.DRIFT.clear()
         catalogue.DRIFT.update(saved)

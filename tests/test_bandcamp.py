@@ -14,6 +14,7 @@ import tracemalloc
 import pytest
 from _hostile import HostileServer, json_reply, trickle
 
+import bcanalysis
 from bcanalysis import bandcamp
 from bcanalysis.bandcamp import (
     ApiError,
@@ -199,8 +200,10 @@ def test_small_helpers_validate_and_name_bad_values():
         check_tag("Hip Hop")
     assert retry_after_seconds("7", 1.0) == 7.0
     assert retry_after_seconds(None, 1.5) == 1.5 and retry_after_seconds("soon", 2.0) == 2.0
-    future = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
-    assert 25 <= retry_after_seconds(future, 1.0) <= 31
+    now = 1_700_000_000.0  # a fixed moment: the date is 30 s after it
+    future = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now + 30))
+    assert retry_after_seconds(future, 1.0, now=now) == 30.0
+    assert retry_after_seconds(future, 1.0, now=now + 60) == 0.0  # a date already past: go now
     for bad in (0, float("nan"), float("inf"), -1):
         with pytest.raises(ValueError, match="rate must be"):
             RateLimiter(bad)
@@ -210,12 +213,34 @@ def test_small_helpers_validate_and_name_bad_values():
         client.cover_url(123, 11)
 
 
-def test_rate_limiter_spaces_requests():
+class FakeClock:
+    """monotonic() and sleep() on a clock that only moves when slept on: rate limiting without wall-clock time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_spaces_requests(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(bandcamp.http, "time", clock)
     limiter = RateLimiter(50)
-    start = time.monotonic()
+    starts = []
     for _ in range(11):
         limiter.wait()
-    assert time.monotonic() - start >= 0.19
+        starts.append(clock.now)
+    assert starts == pytest.approx([1000.0 + i / 50 for i in range(11)])  # evenly 1/50 s apart, the first at once
+    assert clock.sleeps == pytest.approx([1 / 50] * 10)
+    limiter.pause(3.0)  # a 429: nobody goes for 3 s
+    limiter.wait()
+    assert clock.now == pytest.approx(starts[-1] + 3.0)
 
 
 # --- discover results -------------------------------------------------------------------------------------------
@@ -323,7 +348,7 @@ def test_client_sends_the_exact_body_and_its_user_agent_and_pages_with_the_answe
                          "category_id": 0, "geoname_id": 0, "time_facet_id": None, "cursor": "*"}
     assert bodies[1]["cursor"] == first.cursor and list(bodies[1]) == list(bodies[0])
     assert all(r.user_agent == bandcamp.USER_AGENT for r in server.requests)
-    assert bandcamp.USER_AGENT.startswith(f"bcanalysis/{bandcamp.__version__} (+https://")
+    assert bandcamp.USER_AGENT.startswith(f"bcanalysis/{bcanalysis.__version__} (+https://")
     assert [r.tag for r in server.requests] == ["rock", "rock", "no-such-tag"]
 
 
@@ -384,11 +409,13 @@ def test_a_stale_cursor_is_reported_not_retried_and_the_first_page_500_is_retrie
 def test_redirect_loops_stop_after_five_each_through_the_limiter():
     with HostileServer(lambda m, path, b: (302, {"Location": path}, b"")) as server:
         client = _client(server.url, rate=20)
-        start = time.monotonic()
+        waits = []
+        limiter_wait = client.limiters["site"].wait
+        client.limiters["site"].wait = lambda: waits.append(1) or limiter_wait()
         with pytest.raises(ResponseError, match="more than 5 redirects"):
             client.fetch("site", "GET", server.url + "/loop")
         assert len(server.log) == 6 and client.requests_sent == 6
-        assert time.monotonic() - start >= 5 / 20  # rate-limited: never faster than --rate
+        assert len(waits) == 6  # every redirect waited its turn at the site's rate limiter
 
 
 def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
@@ -414,10 +441,10 @@ def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
 def test_a_trickling_body_hits_the_total_deadline():
     with HostileServer(lambda *_: (200, {"Content-Length": "100000"}, trickle(b"x" * 100000, 0.05))) as server:
         client = _client(server.url, deadline=0.6)
-        start = time.monotonic()
-        with pytest.raises(ResponseError, match="deadline"):
+        with pytest.raises(ResponseError, match="deadline") as stopped:
             client.fetch("site", "GET", server.url + "/slow")
-        assert time.monotonic() - start < 30  # not the 5000 s the body would take
+        read = int(re.search(r"\(([\d,]+) bytes so far\)", str(stopped.value))[1].replace(",", ""))
+        assert read < 100_000  # stopped at the deadline, not after the whole trickling body
 
 
 def test_a_huge_or_oversized_body_is_refused_within_the_cap():

@@ -139,9 +139,6 @@ def test_bit_depth_slider_in_a_real_browser(browser, tmp_path: Path) -> None:
 
 
 def test_topic_count_slider_in_a_real_browser(browser, tmp_path: Path) -> None:
-    topics = pytest.importorskip("bcanalysis.topics")
-    if not hasattr(topics, "sweep"):
-        pytest.skip("bcanalysis.topics.sweep is not there yet (issue 4)")
     nb = _notebook(
         tmp_path / "topics.ipynb",
         "import numpy as np\nfrom bcanalysis import topics, widgets\n"

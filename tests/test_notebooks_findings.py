@@ -83,7 +83,7 @@ def reports(request) -> Path:
 
 
 def test_vocabulary_finding_agrees_with_its_table(reports: Path) -> None:
-    table = _table(reports, "03_quantize", "vocabulary = widgets.vocabulary_table")
+    table = _table(reports, "03_quantize", "vocabulary = quantize.vocabulary_table")
     text = _verdict(reports, "03_quantize", "findings.vocabulary_finding(")
     bits = PARAMETERS["bits"]
     ours, full = table.loc[bits, "distinct colours"], table.loc[24, "distinct colours"]

@@ -321,14 +321,14 @@ def test_without_numba_the_numpy_kernel_takes_over(monkeypatch):
     monkeypatch.delenv(palette.engine.KERNEL_ENV, raising=False)
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
     monkeypatch.delitem(sys.modules, "bcanalysis.palette.kernel", raising=False)
-    palette.engine._numba_kernel.cache_clear()
+    palette.engine.numba_kernel.cache_clear()
     try:
         assert palette.default_kernel() == "numpy"
         assert as_rows(palette.extract(PHOTOS["chelsea"], 12)) == as_rows(colorgram.extract(PHOTOS["chelsea"], 12))
         with pytest.raises(ValueError, match="numba cannot be imported"):
             palette.extract(PHOTOS["chelsea"], 12, kernel="numba")
     finally:
-        palette.engine._numba_kernel.cache_clear()
+        palette.engine.numba_kernel.cache_clear()
 
 
 def test_a_kernel_that_does_not_compile_falls_back_to_numpy(monkeypatch):
@@ -339,12 +339,12 @@ def test_a_kernel_that_does_not_compile_falls_back_to_numpy(monkeypatch):
 
     monkeypatch.delenv(palette.engine.KERNEL_ENV, raising=False)
     monkeypatch.setattr(kernel, "bin_sums", broken)
-    palette.engine._numba_kernel.cache_clear()
+    palette.engine.numba_kernel.cache_clear()
     try:
         assert palette.default_kernel() == "numpy"
         assert as_rows(palette.extract(PHOTOS["coffee"], 9)) == as_rows(colorgram.extract(PHOTOS["coffee"], 9))
     finally:
-        palette.engine._numba_kernel.cache_clear()
+        palette.engine.numba_kernel.cache_clear()
 
 
 # --- the pixel budget and what is not a file -------------------------------------------------------------------
@@ -400,7 +400,7 @@ def test_a_fifo_or_folder_is_refused_not_waited_on(tmp_path):
         palette.extract(fifo, 40)
     with pytest.raises(palette.NotARegularFile, match="a folder"):
         palette.extract(tmp_path, 40)
-    results = palette.extract_many([fifo, str(tmp_path)], 40, progress=False, workers=1)
+    results = palette.extract_many([fifo, str(tmp_path)], 40, progress=False, n_jobs=1)
     assert ["NotARegularFile" in r.error for r in results] == [True, True]
 
 

@@ -163,7 +163,7 @@ def test_a_cover_that_kills_its_worker_is_the_only_one_failed(tmp_path, given):
     items = [*files[:5], KillsItsWorker(), *files[5:], *files]
     executor = cf.ProcessPoolExecutor(2) if given else None
     try:
-        with WorkerPool(executor, workers=2) as pool:
+        with WorkerPool(executor, n_jobs=2) as pool:
             results = extract_many(items, 40, pool, progress=False, chunksize=2)
     finally:
         if executor is not None:

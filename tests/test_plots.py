@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _planted import planted_albums
 from matplotlib.figure import Figure
 
 from bcanalysis import plots, topics
@@ -22,15 +23,7 @@ def model(planted) -> topics.ColorTopicModel:
 
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
-    dominant = planted.mixtures.argmax(axis=1)
-    return pd.DataFrame({
-        "url": [f"u{i}" for i in range(len(dominant))],
-        "title": [f"t{i}" for i in range(len(dominant))],
-        "artist": [f"a{i}" for i in range(len(dominant))],
-        "tags": [[f"tag{d}"] for d in dominant],
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-    })
+    return planted_albums(planted)
 
 
 def _cell_colors(ax) -> np.ndarray:
@@ -83,20 +76,22 @@ def test_palette_strips_from_dataframe_and_lists(albums, planted):
     assert isinstance(plots.palette_strips([[(255, 0, 0), (0, 0, 255)]], proportional=False), Figure)
 
 
-def test_quantization_strips_name_vocabulary_sizes(planted):
-    fig = plots.quantization_strips(planted.palettes[0], bits=(12, 9), corpus=planted.palettes)
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    n12 = len(topics.vectorize(planted.palettes, 12).colors)
-    assert labels[1] == f"12 bit: {n12:,} colours in corpus"
-    with pytest.raises(ValueError, match="got 7"):
-        plots.quantization_strips(planted.palettes[0], bits=(7,))
+def test_strip_pixels_give_each_colour_its_share_of_the_width():
+    row = plots.strip_pixels([(255, 0, 0), (0, 0, 255)], [0.75, 0.25], width=40)
+    assert row.shape == (40, 3) and (row[:30] == (255, 0, 0)).all() and (row[30:] == (0, 0, 255)).all()
+    assert (plots.strip_pixels([(1, 2, 3), (4, 5, 6)], None, width=10)[5:] == (4, 5, 6)).all()  # equal widths
+    assert (plots.strip_pixels(None, None, width=4) == 255).all()  # no palette: a white row
 
 
-def test_exemplar_strips_with_covers(model, albums):
-    seen = []
-    fig = plots.exemplar_strips(model, albums, 1, n=3, cover=lambda row: seen.append(row["url"]) or np.zeros((4, 4, 3)))
-    assert seen == list(topics.exemplars(model, albums, 1, 3)["url"])
-    assert len(fig.axes) == 6
+def test_palettes_by_group_one_panel_per_group_in_order(albums):
+    groups = albums["tags"].map(lambda t: t[0])
+    fig = plots.palettes_by_group(albums, groups, order=["tag2", "tag0"], per_group=5, columns=2)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title().split(" (")[0] for ax in shown] == ["tag2", "tag0", "tag1"]
+    first = albums[groups == "tag2"].head(5)
+    expected = np.stack([plots.strip_pixels(c, p) for c, p in zip(first["colorgram"], first["proportions"],
+                                                                   strict=True)])
+    assert (shown[0].images[0].get_array() == expected).all() and shown[0].get_title() == "tag2 (5)"
 
 
 def test_heatmap_rows_are_genres_or_places_never_mixed(model, albums):

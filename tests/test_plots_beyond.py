@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _planted import planted_albums
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
@@ -26,17 +27,8 @@ def model(planted) -> topics.ColorTopicModel:
 
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
-    dominant = planted.mixtures.argmax(axis=1)
-    years = np.random.default_rng(0).integers(2012, 2018, len(dominant))
-    return pd.DataFrame({
-        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(len(dominant))],
-        "title": [f"t{i}" for i in range(len(dominant))],
-        "artist": [f"a{i}" for i in range(len(dominant))],
-        "tags": [[f"tag{d}"] for d in dominant],
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-        "release_date": pd.to_datetime([f"{y}-06-01" for y in years]),
-    })
+    years = np.random.default_rng(0).integers(2012, 2018, len(planted.palettes))
+    return planted_albums(planted, release_date=pd.to_datetime([f"{y}-06-01" for y in years]))
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +93,9 @@ def test_intertopic_map_draws_one_pie_per_topic_and_rings_the_selected(model, al
     assert ringed == set(range(first_wedge[2], first_wedge[2] + n_colors[2]))
     wedge = ax.patches[first_wedge[0]]
     assert np.allclose(wedge.get_facecolor()[:3], np.array(list(bytes.fromhex(m.loc[0, "colors"][0]))) / 255)
-    big, small = m["prevalence"].idxmax(), m["prevalence"].idxmin()
-    assert ax.patches[first_wedge[big]].r >= ax.patches[first_wedge[small]].r
+    for k in m.index:  # every pie drawn at the radius and centre the map's data carries
+        assert ax.patches[first_wedge[k]].r == pytest.approx(m.loc[k, "radius"])
+        assert ax.patches[first_wedge[k]].center == pytest.approx((m.loc[k, "x"], m.loc[k, "y"]))
 
 
 def test_intertopic_map_bad_input(model, albums):

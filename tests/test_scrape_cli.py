@@ -20,7 +20,6 @@ import pytest
 from _hostile import HostileServer, json_reply
 from PIL import Image
 
-from bcanalysis import scrape as scrape_module
 from bcanalysis.bandcamp import Client
 from bcanalysis.cli import main
 from bcanalysis.demo import DemoServer
@@ -155,7 +154,7 @@ def test_every_fault_is_recorded_and_none_is_fatal(tmp_path):
             ok = after[after["cover_status"] == "ok"]
             broken = corpus.cover_path(ok["cover_file"].iloc[0])
             broken.write_bytes(broken.read_bytes()[:200])
-            result = extract_palettes(corpus, workers=1, progress=False)
+            result = extract_palettes(corpus, n_jobs=1, progress=False)
             assert (result.done, result.failed) == (len(ok) - 1, 1)
 
 
@@ -210,7 +209,7 @@ def test_hostile_discover_results_fail_alone_and_steer_nothing(tmp_path):
             assert summary.skipped_tracks == 1 and sum(summary.unusable.values()) == 1
             assert sum(summary.failed.values()) == 10
         covers = [p for _, p, _, _ in server.log if p.startswith("/img/")]
-        assert covers == ["/img/a0000001020_10.jpg", "/img/a0000001021_10.jpg"]
+        assert sorted(covers) == ["/img/a0000001020_10.jpg", "/img/a0000001021_10.jpg"]  # fetched in parallel
         assert list((tmp_path / "c-covers").iterdir()) and len(list((tmp_path / "c-covers").glob("*"))) == 2
 
 
@@ -268,7 +267,7 @@ def test_two_writers_of_one_cover_do_not_collide(tmp_path, monkeypatch):
         barrier.wait()  # both writers have written their temporary file before either renames it
         real_replace(src, dst)
 
-    monkeypatch.setattr(scrape_module.os, "replace", slow_replace)
+    monkeypatch.setattr(os, "replace", slow_replace)  # os.replace is what the cover writer calls
     with _site({}) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             corpus.covers_dir.mkdir()

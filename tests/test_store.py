@@ -158,7 +158,7 @@ def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
     with Corpus(path) as corpus:
         corpus.add_album(_album(), Cover("missing", "x"))
     after = store.SCHEMA_VERSION + 1
-    monkeypatch.setattr(store, "SCHEMA_VERSION", after)
+    monkeypatch.setattr(store.schema, "SCHEMA_VERSION", after)
     migration = "ALTER TABLE albums ADD COLUMN mood TEXT; CREATE INDEX a_m ON albums(mood)"
     monkeypatch.setitem(store.MIGRATIONS, after, migration)
     with Corpus(path) as corpus:
@@ -169,7 +169,7 @@ def test_migrations_run_in_order_and_keep_data(tmp_path, monkeypatch):
 def _v1_corpus(path):
     """A corpus as bcanalysis wrote it before schema 2: the v1 DDL, an album from its page, a pending listing."""
     db = sqlite3.connect(path)
-    for statement in store._statements(store.MIGRATIONS[1]):
+    for statement in store.schema.statements(store.MIGRATIONS[1]):
         db.execute(statement)
     db.execute("PRAGMA user_version = 1")
     db.execute(

@@ -40,8 +40,8 @@ def test_tfidf_sklearn_is_the_analysis_pipeline_exactly(random_palettes, bits):
     pipe = Pipeline([("tfidf", TfidfVectorizer()), ("lda", LatentDirichletAllocation(n_components=4, random_state=3))])
     pipe.fit(docs)
     model = topics.fit(random_palettes, bits=bits, n_topics=4, weighting="tfidf", engine="sklearn", random_state=3)
-    assert model.vocabulary == list(pipe[0].get_feature_names_out())
-    assert np.array_equal(model.state["components_"], pipe[-1].components_)  # bit for bit
+    assert model.vocabulary_ == list(pipe[0].get_feature_names_out())
+    assert np.array_equal(model.state_["components_"], pipe[-1].components_)  # bit for bit
     ref = pipe[-1].components_
     assert np.array_equal(model.components_, ref / ref.sum(axis=1, keepdims=True))
     assert np.array_equal(model.transform(random_palettes[:40]), pipe.transform(docs[:40]))
@@ -78,13 +78,13 @@ def test_fit_is_reproducible_with_a_seed(planted):
 
 def test_model_shapes_and_normalisation(planted, planted_model):
     m = planted_model
-    assert m.components_.shape == (5, len(m.colors))
+    assert m.components_.shape == (5, len(m.colors_))
     assert np.allclose(m.components_.sum(axis=1), 1)
-    assert m.colors.dtype == np.uint8 and m.colors.shape[1] == 3
+    assert m.colors_.dtype == np.uint8 and m.colors_.shape[1] == 3
     theta = m.transform(planted.palettes[:50])
     assert theta.shape == (50, 5) and np.allclose(theta.sum(axis=1), 1) and (theta >= 0).all()
     # a palette's dominant planted topic is its dominant fitted topic, up to the matching of topics
-    rows, cols, _ = topics.match_topics(planted.topics, topics.metrics.align_to_colors(m.components_, m.colors,
+    rows, cols, _ = topics.match_topics(planted.topics, topics.metrics.align_to_colors(m.components_, m.colors_,
                                                                                         planted.colors))
     to_fitted = dict(zip(rows, cols, strict=True))
     truth = np.array([to_fitted[k] for k in planted.mixtures[:50].argmax(axis=1)])
@@ -94,7 +94,7 @@ def test_model_shapes_and_normalisation(planted, planted_model):
 def test_top_colors_orders(planted_model):
     m = planted_model
     by_weight = m.top_colors(0, 10)
-    assert np.array_equal(by_weight, m.colors[np.argsort(-m.components_[0], kind="stable")[:10]])
+    assert np.array_equal(by_weight, m.colors_[np.argsort(-m.components_[0], kind="stable")[:10]])
     hls = m.top_colors(0, 10, order="hls")
     assert sorted(map(tuple, hls)) == sorted(map(tuple, by_weight))
     from bcanalysis.colorspace import rgb_to_hls
@@ -111,7 +111,7 @@ def test_model_save_load_roundtrip_without_pickle(planted, planted_model, tmp_pa
         assert all(z[k].dtype != object for k in z.files)
     again = topics.ColorTopicModel.load(tmp_path / "sub" / "model.npz")
     assert np.array_equal(again.components_, planted_model.components_)
-    assert np.array_equal(again.colors, planted_model.colors)
+    assert np.array_equal(again.colors_, planted_model.colors_)
     assert np.array_equal(again.transform(planted.palettes[:30]), planted_model.transform(planted.palettes[:30]))
 
 
@@ -146,7 +146,7 @@ def test_restarts_keep_the_fit_with_the_highest_likelihood(planted):
     dt = topics.vectorize(planted.palettes[:600], 12)
     lls = []
     for seed in best.meta["restarts"]:
-        m = topics.model.fit_doc_term(dt, 5, weighting="count", engine="tomotopy", seed=seed)
+        m = topics.model.fit_doc_term(dt, 5, weighting="count", engine="tomotopy", random_state=seed)
         lls.append(m.meta["log_likelihood"])
     assert best.meta["log_likelihood"] == pytest.approx(max(lls))
     assert best.meta["restart_log_likelihoods"] == pytest.approx(lls)
@@ -175,7 +175,7 @@ def test_colorgram_like_colour_objects_are_accepted():
 
     pals = [[Color(200, 100, 50, 0.7), Color(10, 20, 30, 0.3)], [Color(10, 20, 30, 1.0)]] * 5
     model = topics.fit(pals, n_topics=2, random_state=0)
-    assert model.vocabulary == ["111122", "cc6633"]  # (10, 20, 30) → (17, 17, 34) at 12 bit
+    assert model.vocabulary_ == ["111122", "cc6633"]  # (10, 20, 30) → (17, 17, 34) at 12 bit
 
 
 # --- bad input ---------------------------------------------------------------------------------------------

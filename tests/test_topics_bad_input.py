@@ -123,7 +123,7 @@ def test_nan_components_are_refused(model, tmp_path):
 
 
 def test_colours_above_255_are_refused(model, tmp_path):
-    colors = model.colors.astype(np.int64)
+    colors = model.colors_.astype(np.int64)
     colors[-1] = (300, 0, 0)
     path = _saved(model, tmp_path, colors=colors)
     _edit_json(path, array_specs=None)
@@ -131,7 +131,7 @@ def test_colours_above_255_are_refused(model, tmp_path):
 
 
 def test_wrong_shapes_are_refused(model, tmp_path):
-    path = _saved(model, tmp_path, colors=model.colors[:-1])
+    path = _saved(model, tmp_path, colors=model.colors_[:-1])
     _refused(path, "colors")  # against the JSON's specs
     _edit_json(path, array_specs=None)
     _refused(path, "colors")  # against the topics
@@ -200,7 +200,7 @@ def test_a_good_file_from_before_array_specs_still_loads(model, tmp_path):
     path = model.save(tmp_path / "m")
     _edit_json(path, array_specs=None)
     again = topics.ColorTopicModel.load(path)
-    assert np.array_equal(again.components_, model.components_) and np.array_equal(again.colors, model.colors)
+    assert np.array_equal(again.components_, model.components_) and np.array_equal(again.colors_, model.colors_)
 
 
 # --- the sweep cache ---------------------------------------------------------------------------------------

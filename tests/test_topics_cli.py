@@ -37,7 +37,7 @@ class _FakeCorpus(contextlib.AbstractContextManager):
 def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeypatch, capsys):
     db = tmp_path / "corpus.sqlite"
     db.write_bytes(b"")
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums()))
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums()))
     out = tmp_path / "out"
     code = cli.main(["sweep", "--db", str(db), "--out", str(out), "--bits", "12", "--max-n", "4", "--workers", "1",
                      "--no-progress"])
@@ -57,10 +57,10 @@ def test_sweep_command_errors_are_user_errors(tmp_path, monkeypatch, capsys):
     assert "no corpus" in capsys.readouterr().err
     db = tmp_path / "corpus.sqlite"
     db.write_bytes(b"")
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums().assign(colorgram=None)))
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums().assign(colorgram=None)))
     assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o")]) == 2
     assert "no album" in capsys.readouterr().err
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(50)))
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(50)))
     assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o"), "--bits", "10"]) == 2
     assert "got 10" in capsys.readouterr().err
 
@@ -81,7 +81,7 @@ def test_sweep_refuses_a_negative_seed_naming_the_flag(tmp_path, capsys):
 
 @pytest.mark.parametrize("flag", ["--out", "--cache-dir"])
 def test_sweep_says_so_when_it_cannot_write(tmp_path, monkeypatch, capsys, flag):
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
     args = _sweep_args(tmp_path) + [flag, "/proc/bcanalysis-test"]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
@@ -95,7 +95,7 @@ def test_sweep_says_so_when_it_cannot_write(tmp_path, monkeypatch, capsys, flag)
     (MemoryError(), "MemoryError"),
 ])
 def test_sweep_failures_are_messages_with_exit_status_1(tmp_path, monkeypatch, capsys, exc, text):
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
 
     def fail(*args, **kwargs):
         raise exc
@@ -107,7 +107,7 @@ def test_sweep_failures_are_messages_with_exit_status_1(tmp_path, monkeypatch, c
 
 
 def test_sweep_bad_options_are_argument_errors(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
     assert cli.main(_sweep_args(tmp_path, "--weighting", "bm25")) == 2
     assert "bm25" in capsys.readouterr().err
     assert cli.main(_sweep_args(tmp_path, "--scheduler", "nonsense::")) == 2
@@ -116,10 +116,9 @@ def test_sweep_bad_options_are_argument_errors(tmp_path, monkeypatch, capsys):
 
 def test_sweep_says_when_the_scheduler_cannot_be_reached(tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
-    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    assert cli.main(_sweep_args(tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}")) == 1
+    assert cli.main(_sweep_args(tmp_path, "--scheduler", f"tcp://127.0.0.1:{port}", "--connect-timeout", "1")) == 1
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in capsys.readouterr().err

@@ -75,7 +75,7 @@ class _Corpus(contextlib.AbstractContextManager):
 
 def test_sweep_command_on_a_scheduler_writes_what_a_local_run_writes(cluster, tmp_path, monkeypatch):
     corpus = _Corpus(200)
-    monkeypatch.setattr(cli, "_open_corpus", lambda path, **kw: corpus)
+    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: corpus)
     db = tmp_path / "corpus.sqlite"
     db.write_bytes(b"")
     base = ["sweep", "--db", str(db), "--bits", "9", "--max-n", "4", "--no-progress"]

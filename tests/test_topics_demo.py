@@ -40,7 +40,7 @@ def truth() -> tuple[list[str], np.ndarray, np.ndarray]:
 
 def _recovery(model, truth) -> float:
     _, weights, colors = truth
-    return matched_similarity(weights, align_to_colors(model.components_, model.colors, colors))
+    return matched_similarity(weights, align_to_colors(model.components_, model.colors_, colors))
 
 
 def test_demo_themes_are_recovered_better_than_by_the_analysis_pipeline(palettes, truth):
@@ -60,7 +60,7 @@ def test_demo_genres_load_on_their_themes(albums, palettes, truth):
         "proportions": [[w for _, w in a.palette()] for a in albums],
     })
     table = topics.tag_topic_table(model, df)
-    rows, cols, _ = match_topics(align_to_colors(model.components_, model.colors, colors), weights)
+    rows, cols, _ = match_topics(align_to_colors(model.components_, model.colors_, colors), weights)
     theme_of = {int(r): names[c] for r, c in zip(rows, cols, strict=True)}
     hits = 0
     for tag, t in table.groupby("tag"):

@@ -64,7 +64,7 @@ def test_space_verdict_on_a_real_comparison() -> None:
     albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
                            "proportions": [list(p[:, 3]) for p in planted.palettes],
                            "found_under": [[f"g{d}"] for d in planted.mixtures.argmax(axis=1)]})
-    table = topics.compare_spaces(albums, bits=(9,), n_topics=3, seeds=2, random_state=0)
+    table = topics.compare_spaces(albums, bits=(9,), n_topics=3, n_seeds=2, random_state=0)
     means = table.groupby("space")[["coherence_npmi", "stability", "tag_accuracy"]].mean()
     leaders = [s for s in ("hls", "oklab") if (means.loc[s] > means.loc["rgb"]).all()]
     v = findings.space_verdict(table)
@@ -155,7 +155,7 @@ def test_drift_verdict_names_exactly_the_significant_groups(monkeypatch) -> None
     assert f"The other {len(others)} show slopes from {others['slope_per_decade'].min():+.1f}" in v.text
     assert v.text.startswith(f"Lightness drifts in {len(sig)} of 10 groups")
     monkeypatch.setattr(demo_catalogue, "DRIFT", {})
-    flat = trend_test(_albums(demo_catalogue.catalogue.__wrapped__(40, 2)), "lightness", group="found_under")
+    flat = trend_test(_albums(demo_catalogue.draw_catalogue(40, 2)), "lightness", group="found_under")
     v = findings.drift_verdict(flat)
     assert not flat["significant"].any() and v.outcome == [] and v.text.startswith("No group drifts in lightness")
     assert "All 10 show slopes from" in v.text and "The whole corpus:" in v.text
@@ -168,10 +168,10 @@ def test_similar_and_vocabulary_findings() -> None:
     assert v.outcome is True and "are nearer in colour" in v.text and "20.0 ΔE for the 3 neighbours" in v.text
     near.attrs["baseline_emd"] = 15.0
     assert findings.similar_verdict(near).outcome is False
-    from bcanalysis import widgets
+    from bcanalysis.quantize import vocabulary_table
 
     palettes = [np.random.default_rng(i).integers(0, 256, (30, 3)) for i in range(40)]
-    table = widgets.vocabulary_table(palettes, depths=(24, 12, 9))
+    table = vocabulary_table(palettes, bits=(24, 12, 9))
     v = findings.vocabulary_finding(table, 12)
     assert v.outcome == table.loc[12, "distinct colours"]
     assert f"{table.loc[12, 'distinct colours']:,} distinct colours" in v.text

@@ -46,7 +46,7 @@ def model(planted) -> topics.ColorTopicModel:
 
 def _topic_of_planted(model, planted, k: int) -> int:
     rows, cols, _ = topics.match_topics(
-        planted.topics, topics.metrics.align_to_colors(model.components_, model.colors, planted.colors)
+        planted.topics, topics.metrics.align_to_colors(model.components_, model.colors_, planted.colors)
     )
     return int(dict(zip(rows, cols, strict=True))[k])
 

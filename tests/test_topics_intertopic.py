@@ -34,6 +34,11 @@ def test_map_of_a_fitted_model_follows_topic_distances():
     table = intertopic_map(model, albums)
     assert list(table.index) == list(range(5))
     assert table["prevalence"].sum() == pytest.approx(1.0)
+    area = np.pi * table["radius"] ** 2  # bubble area proportional to prevalence, the largest 6% of the map's span
+    ratio = (area / table["prevalence"]).to_numpy()
+    assert ratio == pytest.approx(np.full(5, ratio[0]))
+    span = max(np.ptp(table["x"]), np.ptp(table["y"]))
+    assert table["radius"].max() == pytest.approx(0.06 * span)
     assert all(len(c) == 5 and all(len(w) == 6 for w in c) for c in table["colors"])
     # Distances on the map follow the Jensen-Shannon distances between topics (rank correlation).
     from scipy.stats import spearmanr

@@ -63,7 +63,7 @@ def test_places_are_groups_of_their_own(drifting):
 
 def test_no_trend_where_none_was_planted(monkeypatch):
     monkeypatch.setattr(demo_catalogue, "DRIFT", {})
-    flat = albums_frame(demo_catalogue.catalogue.__wrapped__(60, 1))
+    flat = albums_frame(demo_catalogue.draw_catalogue(60, 1))
     for variable in ("lightness", "saturation", "near_black", "near_white"):
         table = trend_test(flat, variable, group="found_under")  # the ten main genres (a column as the grouping)
         assert len(table) == 11 and not table["significant"].any(), (variable, table)

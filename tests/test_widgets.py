@@ -9,6 +9,8 @@ import pytest
 
 from bcanalysis import widgets
 from bcanalysis.quantize import quantize
+from bcanalysis.widgets.offline import Control
+from bcanalysis.widgets.views import png, table_html
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -59,11 +61,11 @@ def test_bad_input_is_clear() -> None:
 
 
 def test_views_and_tables_escape_untrusted_text() -> None:
-    view = widgets.View(widgets.png(np.zeros((1, 1, 3), np.uint8)), caption=XSS)
-    page = view._repr_html_() + widgets.table_html([[XSS, "rock"]], ["title", XSS])
+    view = widgets.View(png(np.zeros((1, 1, 3), np.uint8)), caption=XSS)
+    page = view._repr_html_() + table_html([[XSS, "rock"]], ["title", XSS])
     assert XSS not in page and page.count("&lt;img src=x onerror=alert(1)&gt;") == 4
-    view.html_extra = widgets.table_html([[XSS]], ["title"])
-    explorer = widgets.OfflineExplorer("x", [widgets.Control("topic", "topic", [0, 1], 0, kind="select",
+    view.html_extra = table_html([[XSS]], ["title"])
+    explorer = widgets.OfflineExplorer("x", [Control("topic", "topic", [0, 1], 0, kind="select",
                                                              labels=[XSS, "</script><b>"])],
                                        {(0,): view, (1,): view})  # fmt: skip
     page = explorer._repr_html_()
@@ -74,7 +76,7 @@ def test_what_a_reader_sees_carries_no_timing_or_test_plumbing(palettes) -> None
     w = widgets.explore_bit_depth(palettes, bits=12, samples=2)
     w.children[0].value = 9
     view = w.result
-    assert view.render == 2 and view.ms >= 0  # kept for tests and benchmarks…
+    assert view.render == 2  # kept for tests and benchmarks…
     shown = repr(view) + w.view.value + str(view)
     assert not re.search(r"render \d|\d ms|cached", shown)  # …never shown (it was: "render 2 · 4 ms")
     assert repr(view) == f"View({view.caption!r})" and 'data-render="2"' in w.view.value

@@ -1,14 +1,15 @@
-"""The intertopic explorer through `ipywidgets.interactive`, and similar covers beside their palette distances."""
+"""The intertopic explorer through `ipywidgets.interactive`: a topic ringed on the map, its panel beside it."""
 
 from __future__ import annotations
 
 import base64
 
-import numpy as np
 import pandas as pd
 import pytest
+from _planted import planted_albums
 
-from bcanalysis import palette, topics, widgets
+from bcanalysis import topics, widgets
+from bcanalysis.widgets.beyond import IntertopicViews
 
 XSS = "<img src=x onerror=alert(1)>"
 K = 4
@@ -34,16 +35,10 @@ def model(planted) -> topics.ColorTopicModel:
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
     dominant = planted.mixtures.argmax(axis=1)
-    n = len(dominant)
-    return pd.DataFrame({
-        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(n)],
-        "title": [XSS if i == 0 else f"album {i}" for i in range(n)],
-        "artist": [f"artist {i % 7}" for i in range(n)],
-        "tags": [[f"tag{d}", XSS] if i == 0 else [f"tag{d}"] for i, d in enumerate(dominant)],
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-        "cover_file": [None] * n,
-    }, index=pd.RangeIndex(1, n + 1, name="id"))  # fmt: skip
+    albums = planted_albums(planted, title=lambda i: XSS if i == 0 else f"album {i}",
+                            artist=lambda i: f"artist {i % 7}", cover_file=lambda i: None,
+                            tags=lambda i: [f"tag{dominant[i]}", XSS] if i == 0 else [f"tag{dominant[i]}"])
+    return albums.set_index(pd.RangeIndex(1, len(albums) + 1, name="id"))
 
 
 def test_dropdown_rings_the_topic_on_the_map_and_shows_its_panel(model, albums) -> None:
@@ -66,7 +61,7 @@ def test_dropdown_rings_the_topic_on_the_map_and_shows_its_panel(model, albums) 
 
 
 def test_panel_is_the_topic_explorers_view(model, albums) -> None:
-    views = widgets.IntertopicViews(model, albums, _NoCovers())
+    views = IntertopicViews(model, albums, _NoCovers())
     panel = views.topics.view(2)
     shown = views.view(2).html_extra
     assert base64.b64encode(panel.png).decode("ascii") in shown and panel.html_extra in shown
@@ -86,26 +81,21 @@ def test_offline_explorer_for_reports_holds_every_topic(model, albums) -> None:
     assert "data-render" not in page  # no render bookkeeping in a report
 
 
-def test_similar_palettes_adds_emd_and_a_random_baseline(model, albums) -> None:
-    query, near = widgets.similar_palettes(model, albums, 0, n=5, baseline=20)
-    assert query["url"] == albums["url"].iloc[0] and len(near) == 5
-    assert list(near["distance"]) == sorted(near["distance"])
-    index, palettes = topics.album_palettes(albums)
-    mine = palettes[0]
-    first = near.index[0]
-    assert near.loc[first, "palette_emd"] == pytest.approx(palette.distance(mine, palettes[list(index).index(first)]))
-    assert near.attrs["baseline_n"] == 20 and np.isfinite(near.attrs["baseline_emd"])
-    assert -1 <= near.attrs["spearman"] <= 1
-    # planted topics: the nearest covers in topic space are nearer in palette space than random covers
-    assert near["palette_emd"].median() < near.attrs["baseline_emd"]
-    by_url, _ = widgets.similar_palettes(model, albums, albums["url"].iloc[3], n=2, baseline=0)
-    assert by_url["url"] == albums["url"].iloc[3]
+def test_explorer_rings_each_bubble_where_the_map_data_puts_it(model, albums) -> None:
+    """The ring is drawn from the map's own x, y and radius (no matching of matplotlib's patches): each ring's centre
+    is the pixel the axes put the topic's centre at, and its radius the bubble's."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from bcanalysis import plots
+    from bcanalysis.widgets.beyond import MAP_DPI
 
-def test_similar_palettes_bad_query(model, albums) -> None:
-    with pytest.raises(ValueError, match="out of range"):
-        widgets.similar_palettes(model, albums, 10_000)
-    with pytest.raises(ValueError, match="is not in the albums"):
-        widgets.similar_palettes(model, albums, "https://nope.bandcamp.com/album/x")
-    with pytest.raises(ValueError, match="position .* or an album URL"):
-        widgets.similar_palettes(model, albums, 1.5)
+    views = IntertopicViews(model, albums, _NoCovers())
+    fig = plots.intertopic_map(views.map)
+    fig.set_dpi(MAP_DPI)
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    height = views.pixels.shape[0]
+    for k, row in views.map.iterrows():
+        wedge = next(p for p in ax.patches if tuple(p.center) == (row["x"], row["y"]))  # the pie matplotlib drew
+        (cx, cy), (ex, _) = ax.transData.transform([wedge.center, (wedge.center[0] + wedge.r, wedge.center[1])])
+        assert views.bubbles[k] == pytest.approx((cx, height - cy, ex - cx))

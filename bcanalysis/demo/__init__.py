@@ -6,7 +6,8 @@
 
 from bcanalysis.demo.catalogue import DRIFT, TAG_THEMES, TAGS, THEMES, Album, catalogue, genre_truth, listing
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg, paint
-from bcanalysis.demo.server import ALBUM_FAULTS, DemoServer, album_page
+from bcanalysis.demo.pages import album_page
+from bcanalysis.demo.server import ALBUM_FAULTS, DemoServer
 
 __all__ = [
     "ALBUM_FAULTS",

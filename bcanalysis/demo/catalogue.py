@@ -2,7 +2,7 @@
 
 Each of the analysis's ten genre tags mixes a few colour themes (`TAG_THEMES`); each album draws its own theme
 mixture from a Dirichlet around its genre's, and its cover is painted from that mixture (`covers.paint`). Everything
-follows from `seed`, so the same arguments give the same albums, names, dates and pixels on every machine.
+follows from `random_state`, so the same arguments give the same albums, names, dates and pixels on every machine.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE, TAGS
+from bcanalysis.deprecation import renamed_keywords
+
 RGB = tuple[int, int, int]
 
-#: The analysis's ten genre tags, in its order.
-TAGS = ("chill", "electronic", "alternative", "hip-hop-rap", "pop", "rock", "experimental", "ambient", "metal", "punk")
 
 #: Colour themes: name → [(rgb, weight)], weights summing to 1. The planted "topics" of the demo corpus.
 THEMES: dict[str, list[tuple[RGB, float]]] = {
@@ -71,7 +72,7 @@ PLACES = ("Oslo", "Berlin", "Glasgow", "Portland", "Montréal", "Osaka", "Lagos"
 #: Where each place is, as Bandcamp's band_location and the page's foundingLocation write it.
 COUNTRIES = dict(zip(PLACES, ("Norway", "Germany", "UK", "Oregon", "Québec", "Japan", "Nigeria", "Brazil", "Australia",
                               "Michigan"), strict=True))  # fmt: skip
-#: Bandcamp genre id (band_genre_id) of each demo tag's artists; see bcanalysis.bandcamp_parse.GENRES.
+#: Bandcamp genre id (band_genre_id) of each demo tag's artists; see bcanalysis.facts.GENRES.
 TAG_GENRE_IDS = {"chill": 3, "electronic": 10, "alternative": 2, "hip-hop-rap": 14, "pop": 19, "rock": 23,
                  "experimental": 11, "ambient": 3, "metal": 18, "punk": 20}  # fmt: skip
 LABELS = ("Night Harbour Records", "Static Bloom", "Paper Lantern Tapes", "Velvet Orbit", "Salt & Wire")
@@ -168,7 +169,7 @@ def _name(rng: np.random.Generator, words: int) -> str:
     return " ".join(parts).title()
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     """Bandcamp-style slug: lowercase ASCII letters and digits joined by hyphens."""
     out, dash = [], False
     for ch in text.lower():
@@ -217,12 +218,12 @@ def _title(rng: np.random.Generator) -> str:
     return title
 
 
-@lru_cache(maxsize=8)
-def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
-    """The demo catalogue: `albums_per_tag` albums whose primary tag is each of `TAGS`, deterministic in `seed`."""
+def draw_catalogue(albums_per_tag: int, random_state: int) -> tuple[Album, ...]:
+    """The catalogue drawn afresh (not from `catalogue`'s cache): what `catalogue` returns, under the current
+    `DRIFT`."""
     if albums_per_tag < 1:
         raise ValueError(f"albums_per_tag must be >= 1, got {albums_per_tag}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     n = albums_per_tag * len(TAGS)
     item_ids = rng.choice(9 * 10**8, size=n, replace=False) + 10**9
     art_ids = rng.choice(9 * 10**8, size=n, replace=False) + 10**9
@@ -231,7 +232,7 @@ def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
     for i in range(n):
         tag = TAGS[i % len(TAGS)]  # interleaved, so a prefix of the catalogue covers every tag
         artist = _name(rng, int(rng.integers(1, 3)))
-        store = _slug(artist).replace("-", "")[:20] or "artist"
+        store = slug(artist).replace("-", "")[:20] or "artist"
         while store in stores:
             store += str(rng.integers(10))
         stores.add(store)
@@ -248,7 +249,7 @@ def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
                 item_id=int(item_ids[i]),
                 art_id=int(art_ids[i]),
                 store=store,
-                slug=_slug(title),
+                slug=slug(title),
                 title=title,
                 artist=artist,
                 tag=tag,
@@ -260,6 +261,18 @@ def catalogue(albums_per_tag: int = 30, seed: int = 0) -> tuple[Album, ...]:
             )
         )
     return tuple(albums)
+
+
+@renamed_keywords(seed="random_state")
+def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, random_state: int = RANDOM_STATE) -> tuple[Album, ...]:
+    """The demo catalogue: `albums_per_tag` albums whose primary tag is each of `TAGS`, deterministic in
+    `random_state` (the same albums, names, dates and pixels on every machine)."""
+    return _cached(albums_per_tag, random_state)
+
+
+_cached = lru_cache(maxsize=8)(draw_catalogue)  # the server, the tests and the ground truth ask for the same albums
+catalogue.cache_clear = _cached.cache_clear  # type: ignore[attr-defined] # drop what was drawn (tests move DRIFT)
+catalogue.__wrapped__ = draw_catalogue  # type: ignore[attr-defined] # as for any cached function: the draw itself
 
 
 def listing(albums: tuple[Album, ...], tag: str) -> list[Album]:

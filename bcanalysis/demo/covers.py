@@ -13,9 +13,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from bcanalysis.demo.catalogue import THEMES, Album
+from bcanalysis.facts import IMAGE_SIZES
 
-#: Bandcamp image size codes → edge length in pixels (the codes seen on f4.bcbits.com; 0 is the original upload).
-SIZE_CODES: dict[int, int] = {0: 1400, 2: 350, 3: 100, 4: 300, 5: 700, 7: 150, 8: 124, 9: 210, 10: 1200, 16: 700}
+#: Bandcamp image size codes → edge length in pixels (`bcanalysis.facts.IMAGE_SIZES`).
+SIZE_CODES = IMAGE_SIZES
 JPEG_QUALITY = 88
 
 

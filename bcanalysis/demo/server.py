@@ -15,7 +15,6 @@ what was fetched.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
 import secrets
@@ -27,10 +26,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bcanalysis.demo.catalogue import TAGS, Album, _slug, catalogue, listing, tracks
+from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE
+from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing, slug, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
-
-DISCOVER_PATH = "/api/discover/1/discover_web"
+from bcanalysis.demo.pages import CHALLENGE_PAGE, album_page, shown_title
+from bcanalysis.deprecation import renamed_keywords
+from bcanalysis.facts import DISCOVER_PATH
 
 #: Album-level faults of `--faults`, given to the albums at listing positions 1, 2, … of every tag, in this order.
 ALBUM_FAULTS = (
@@ -50,13 +51,6 @@ RETRY_AFTER_SECONDS = 1
 _COVER = re.compile(r"^/img/a(\d+)_(\d+)\.jpg$")
 _PAGE = re.compile(r"^/s/([a-z0-9]+)/(album|track)/([a-z0-9-]+)$")
 
-CHALLENGE_PAGE = """<!DOCTYPE html>
-<html><head><title>Client Challenge</title><meta name="robots" content="noindex"></head>
-<body><noscript>JavaScript is disabled in your browser. Please enable JavaScript to proceed.</noscript>
-<div id="challenge-container"></div><script src="/_fs-ch-1T1wmsGaOgGaSxcX/script.js"></script></body></html>
-"""
-
-
 @dataclass(frozen=True)
 class LoggedRequest:
     """One request the server answered: when, method, path (with query), status, User-Agent, discover tag, body."""
@@ -70,83 +64,6 @@ class LoggedRequest:
     body: str | None = None
 
 
-def _bandcamp_date(d) -> str:
-    return d.strftime("%d %b %Y 00:00:00 GMT")
-
-
-def _shown_title(album: Album) -> str:
-    """The title as served: some carry a zero-width space, as real ones do."""
-    return album.title.replace(" ", " \u200b", 1) if album.zero_width_title else album.title
-
-
-def keywords(album: Album) -> list[str]:
-    """The page's keywords as Bandcamp writes them: a capitalised twin of the genre now and then, the place last."""
-    words = list(album.tags)
-    return [album.tag.title(), *words] if album.item_id % 3 == 0 else words
-
-
-def album_page(
-    album: Album, base_url: str, *, art: bool = True, ldjson: bool = True, image_url: str | None = None
-) -> str:
-    """The album's page as Bandcamp serves it (art=False: no cover art; ldjson=False: no ld+json block)."""
-    title = _shown_title(album)
-    store_url = f"https://{album.store}.bandcamp.com"
-    image = image_url or f"{base_url}/img/a{album.art_id:010d}_10.jpg"
-    publisher = album.label if album.on_label_page else album.artist
-    ld: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@id": album.url,
-        "@type": "MusicAlbum" if album.item_type == "a" else "MusicRecording",
-        "name": title,
-        "byArtist": {"@type": "MusicGroup", "name": album.artist, "@id": store_url},
-        "publisher": {"@type": "MusicGroup", "name": publisher, "@id": store_url,
-                      "foundingLocation": {"@type": "Place", "name": album.location}},
-        "datePublished": _bandcamp_date(album.release_date),
-        "keywords": keywords(album),
-        "additionalProperty": [{"@type": "PropertyValue", "name": "art_id", "value": album.art_id}],
-    }  # fmt: skip
-    if art:
-        ld["image"] = image
-    tralbum = {
-        "id": album.item_id,
-        "item_type": album.kind,
-        "art_id": album.art_id if art else None,
-        "artist": album.artist,
-        "current": {"title": title, "release_date": _bandcamp_date(album.release_date), "art_id": album.art_id},
-        "url": album.url,
-    }
-    tags = "".join(
-        f'<a class="tag" href="https://bandcamp.com/discover/{html.escape(t.lower())}">{html.escape(t)}</a>'
-        for t in keywords(album)
-    )
-    art_html = (
-        f'<div id="tralbumArt"><a class="popupImage" href="{image}"><img src="{image}" alt="{html.escape(title)}">'
-        "</a></div>"
-        if art
-        else '<div id="missing-tralbum-art"></div>'
-    )
-    ld_html = (
-        f'<script type="application/ld+json">\n{json.dumps(ld, ensure_ascii=False, indent=2)}\n</script>\n'
-        if ldjson
-        else ""
-    )
-    og_image = f'<meta property="og:image" content="{image}">\n' if art else ""
-    return (
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{html.escape(title)} | {html.escape(album.artist)}</title>\n"
-        f'<link rel="canonical" href="{album.url}">\n'
-        f'<meta property="og:title" content="{html.escape(title)}, by {html.escape(album.artist)}">\n'
-        f"{og_image}{ld_html}"
-        f'<script data-tralbum="{html.escape(json.dumps(tralbum))}" data-band="{{}}"></script>\n'
-        "</head>\n<body>\n"
-        f'<div id="name-section"><h2 class="trackTitle">{html.escape(title)}</h2>'
-        f'<h3>by <span><a href="{store_url}">{html.escape(album.artist)}</a></span></h3></div>\n'
-        f"{art_html}\n"
-        f'<div class="tralbumData tralbum-tags tralbum-tags-nu">tags: {tags}</div>\n'
-        "</body>\n</html>\n"
-    )
-
-
 class DemoServer:
     """The demo catalogue served on 127.0.0.1 (port 0 = any free port), in a background thread or in the foreground.
 
@@ -154,10 +71,11 @@ class DemoServer:
     ...     scrape(corpus, ["rock"], 5, base_url=server.url)
     """
 
+    @renamed_keywords(seed="random_state")
     def __init__(
         self,
-        albums_per_tag: int = 30,
-        seed: int = 0,
+        albums_per_tag: int = ALBUMS_PER_TAG,
+        random_state: int = RANDOM_STATE,
         *,
         port: int = 0,
         faults: bool = False,
@@ -166,7 +84,7 @@ class DemoServer:
         latency: float = 0.0,
         challenge_pages: bool = False,
     ):
-        self.albums = catalogue(albums_per_tag, seed)
+        self.albums = catalogue(albums_per_tag, random_state)
         self.tracks = tracks(self.albums)
         self.faults = faults
         self.challenge_pages = challenge_pages
@@ -312,7 +230,7 @@ class DemoServer:
             "result_type": "a",
             "item_id": a.item_id,
             "item_type": a.item_type,
-            "title": _shown_title(a),
+            "title": shown_title(a),
             "band_id": a.item_id % 10**9 + 7,
             "band_name": a.label if a.on_label_page else a.artist,
             "album_artist": a.artist if a.on_label_page else None,
@@ -323,7 +241,7 @@ class DemoServer:
             "release_date": a.release_date.strftime("%Y-%m-%d 04:00:52 UTC"),
             "primary_image": art,
             "label_name": a.label,
-            "label_url": f"https://{_slug(a.label).replace('-', '')}.bandcamp.com" if a.label else None,
+            "label_url": f"https://{slug(a.label).replace('-', '')}.bandcamp.com" if a.label else None,
             "item_url": f"{store_url}/{a.kind}/{a.slug}?from=discover_page",
             "featured_track": {"id": a.item_id + 2, "title": a.title.split()[0], "duration": 200.5},
             "price": {"amount": 7.0, "currency": "USD", "is_money": True},

@@ -2,7 +2,7 @@
 
 `extract` is a drop-in for `colorgram.extract` (identical output, ~400× faster), `extract_many` runs it over many
 images in parallel, `extract_palettes` gives every cover of a corpus its palette, `palette_arrays` reads any palette
-form, and `distance` compares two palettes perceptually.
+form, `distance` compares two palettes perceptually, and `against_colorgram` times `extract` beside colorgram.py.
 """
 
 from bcanalysis.palette.batch import IMAGE_SUFFIXES, Extraction, WorkerPool, describe, extract_many, find_images
@@ -25,10 +25,11 @@ from bcanalysis.palette.engine import (
     histogram,
     hsl,
 )
+from bcanalysis.palette.speed import against_colorgram, best_of, same_palette
 
 __all__ = [
     "DEFAULT_MAX_PIXELS", "EXTRACTOR_VERSION", "IMAGE_SUFFIXES", "KERNELS", "Color", "Extraction", "Hsl", "ImageLike",
     "ImageTooLarge", "NotARegularFile", "PaletteSummary", "Rgb", "WorkerPool", "bin_table", "check_max_pixels",
     "check_rgb", "default_kernel", "describe", "distance", "extract", "extract_many", "extract_palettes",
-    "find_images", "histogram", "hsl", "palette_arrays",
+    "find_images", "histogram", "hsl", "palette_arrays", "against_colorgram", "best_of", "same_palette",
 ]

@@ -18,17 +18,20 @@ from typing import Any
 
 from PIL import Image
 
+from bcanalysis.defaults import N_COLORS
+from bcanalysis.deprecation import renamed_keywords
+from bcanalysis.executors import check_executor, is_dask_client
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
     Color,
     ImageLike,
-    _check_count,
-    _colors,
-    _file_kind,
-    _numba_kernel,
-    _rows,
     bin_table,
+    check_count,
     check_max_pixels,
+    colors_from_rows,
+    file_kind,
+    numba_kernel,
+    palette_rows,
 )
 
 
@@ -63,7 +66,7 @@ def _extract_batch(
     out: list[tuple[list | None, str | None]] = []
     for item in items:
         try:
-            out.append((_rows(item, number_of_colors, max_pixels), None))
+            out.append((palette_rows(item, number_of_colors, max_pixels), None))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a record, the batch goes on
             out.append((None, _error(exc)))
     return out
@@ -74,13 +77,10 @@ def _error(exc: BaseException) -> str:
 
 
 def _resolve_executor(executor: Any) -> cf.Executor:
-    # A dask.distributed.Client is not itself a concurrent.futures.Executor, but hands one out. Impure tasks: a retry
-    # of the same input must run again, not be answered with the remembered failure of the first try.
-    if not isinstance(executor, cf.Executor) and hasattr(executor, "get_executor"):
-        return executor.get_executor(pure=False)
-    if not isinstance(executor, cf.Executor):
-        raise TypeError(f"executor must be a concurrent.futures.Executor or a dask Client, got {executor!r}")
-    return executor
+    # A dask Client hands out an Executor. Impure tasks: a retry of the same input must run again, not be answered
+    # with the remembered failure of the first try.
+    executor = check_executor(executor)
+    return executor.get_executor(pure=False) if is_dask_client(executor) else executor
 
 
 def _worker_died(exc: BaseException) -> bool:
@@ -88,19 +88,29 @@ def _worker_died(exc: BaseException) -> bool:
     return isinstance(exc, cf.BrokenExecutor) or type(exc).__name__ == "KilledWorker"
 
 
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Processes to use: `n_jobs`, or every core for None or -1 (as joblib and `topics.sweep` read it)."""
+    if n_jobs is None or n_jobs == -1:
+        return os.cpu_count() or 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive number of processes, or None / -1 for every core; got {n_jobs!r}")
+    return n_jobs
+
+
 class WorkerPool:
     """Where `extract_many` runs: a process pool of its own, replaced whenever a worker dies, or a given executor.
 
     Pass one to several `extract_many` calls to start the workers once (`extract_palettes` does). With no executor
-    it owns a `ProcessPoolExecutor` of `workers` processes (default: all cores). A given process pool that breaks
+    it owns a `ProcessPoolExecutor` of `n_jobs` processes (default: all cores). A given process pool that breaks
     is not ours to mend: the work goes on in a pool of our own. `deaths` counts the times workers died, `retried`
     the inputs tried again alone because of it.
     """
 
-    def __init__(self, executor: cf.Executor | Any | None = None, *, workers: int | None = None):
-        if workers is None and hasattr(executor, "nthreads"):  # a dask Client: keep every thread of the cluster busy
-            workers = sum(executor.nthreads().values()) or None
-        self.workers = workers or os.cpu_count() or 1
+    @renamed_keywords(workers="n_jobs")
+    def __init__(self, executor: cf.Executor | Any | None = None, *, n_jobs: int | None = None):
+        if n_jobs is None and hasattr(executor, "nthreads"):  # a dask Client: keep every thread of the cluster busy
+            n_jobs = sum(executor.nthreads().values()) or None
+        self.n_jobs = resolve_n_jobs(n_jobs)
         self._given = None if executor is None else _resolve_executor(executor)
         self._own: cf.ProcessPoolExecutor | None = None
         self.generation = 0
@@ -113,7 +123,7 @@ class WorkerPool:
             return self._given
         if self._own is None:
             _warm_before_fork()
-            self._own = cf.ProcessPoolExecutor(max_workers=self.workers)
+            self._own = cf.ProcessPoolExecutor(max_workers=self.n_jobs)
         return self._own
 
     def submit(self, fn: Callable, *args: Any) -> tuple[cf.Future, int]:
@@ -149,41 +159,52 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @classmethod
+    def when_worth_it(cls, executor: Any, n_jobs: int | None, n_batches: int) -> WorkerPool | None:
+        """A pool when one pays: an executor was given, or several batches and more than one process to run them
+        on; None means run in this process (no pool to start)."""
+        if executor is not None or (n_batches > 1 and resolve_n_jobs(n_jobs) > 1):
+            return cls(executor, n_jobs=n_jobs)
+        return None
+
 
 def _warm_before_fork() -> None:
     """Build the bin table and load the kernel once in this process, so forked workers start with both."""
     if multiprocessing.get_start_method() == "fork":
         bin_table()
-        _numba_kernel()
+        numba_kernel()
 
 
+#: Images a worker takes at a time.
+CHUNKSIZE = 16
+
+
+@renamed_keywords(workers="n_jobs")
 def extract_many(
     images: Iterable[ImageLike],
-    number_of_colors: int = 40,
+    number_of_colors: int = N_COLORS,
     executor: cf.Executor | WorkerPool | Any | None = None,
     progress: bool = True,
     *,
-    workers: int | None = None,
-    chunksize: int = 16,
+    n_jobs: int | None = None,
+    chunksize: int = CHUNKSIZE,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> list[Extraction]:
     """Palettes for many images (paths, bytes or PIL images), in input order, in parallel.
 
-    By default a process pool over all cores (or `workers`); pass any `concurrent.futures.Executor`, a
+    By default a process pool over all cores (or `n_jobs` processes); pass any `concurrent.futures.Executor`, a
     `dask.distributed.Client` or a `WorkerPool` to run elsewhere. A bad input gives an `Extraction` with `.error`,
     never an exception; so does a file or bytes over `max_pixels` pixels (refused before decoding). When a worker
     process dies, the images it held are tried again one at a time; only one that kills its worker alone fails.
     """
-    number_of_colors = _check_count(number_of_colors)
+    number_of_colors = check_count(number_of_colors)
     max_pixels = check_max_pixels(max_pixels)
     items = list(images)
     names = [describe(item, i) for i, item in enumerate(items)]
     batches = [range(i, min(i + chunksize, len(items))) for i in range(0, len(items), chunksize)]
     results: list[Any] = [None] * len(items)
-    pool = executor if isinstance(executor, WorkerPool) else None
-    own = None
-    if pool is None and (executor is not None or (len(batches) > 1 and (workers or os.cpu_count() or 1) > 1)):
-        own = pool = WorkerPool(executor, workers=workers)
+    own = None if isinstance(executor, WorkerPool) else WorkerPool.when_worth_it(executor, n_jobs, len(batches))
+    pool = executor if isinstance(executor, WorkerPool) else own
     bar = _progress_bar(len(items), progress)
     try:
         if pool is None:
@@ -196,14 +217,14 @@ def extract_many(
         if own is not None:
             own.close()
     return [
-        Extraction(name, _colors(rows) if error is None else None, error)
+        Extraction(name, colors_from_rows(rows) if error is None else None, error)
         for name, (rows, error) in zip(names, results, strict=True)
     ]
 
 
 def _run(pool: WorkerPool, items: list, batches: list[range], args: tuple, results: list, bar: Any) -> None:
     """Run every batch on `pool`, a bounded number at a time; inputs whose worker died are then tried alone."""
-    window = 4 * pool.workers
+    window = 4 * pool.n_jobs
     pending: dict[cf.Future, tuple[range, int]] = {}
     alone: list[int] = []
     todo = iter(batches)
@@ -282,5 +303,5 @@ def _keep_regular(path: Path, found: list[Path], skipped: Callable[[Path, str], 
     if stat.S_ISREG(mode):
         found.append(path)
     elif skipped is not None:
-        kind = _file_kind(mode) if mode else "a broken link"
+        kind = file_kind(mode) if mode else "a broken link"
         skipped(path, f"not a regular file ({kind})")

@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bcanalysis.palette.batch import WorkerPool, extract_many
+from bcanalysis.defaults import N_COLORS
+from bcanalysis.deprecation import renamed_keywords
+from bcanalysis.palette.batch import CHUNKSIZE, WorkerPool, extract_many
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
     EXTRACTOR_VERSION,
     NotARegularFile,
-    _check_count,
-    _file_kind,
+    check_count,
     check_max_pixels,
+    file_kind,
 )
 
 if TYPE_CHECKING:
@@ -68,12 +70,13 @@ class PaletteSummary:
         return "\n".join(lines)
 
 
+@renamed_keywords(workers="n_jobs")
 def extract_palettes(
     corpus: Corpus,
     *,
-    workers: int | None = None,
+    n_jobs: int | None = None,
     executor: cf.Executor | Any | None = None,
-    number_of_colors: int = 40,
+    number_of_colors: int = N_COLORS,
     batch: int = 256,
     progress: bool = True,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -81,12 +84,13 @@ def extract_palettes(
 ) -> PaletteSummary:
     """Extract palettes for every good cover without one, `batch` covers per transaction; resumable.
 
-    Runs on a process pool of `workers` (default: all cores) or on `executor` (any `concurrent.futures.Executor`, or
-    a `dask.distributed.Client`: its workers are sent the cover bytes, so they need no access to the covers folder).
+    Runs on a process pool of `n_jobs` processes (default: all cores) or on `executor` (any
+    `concurrent.futures.Executor`, or a `dask.distributed.Client`: its workers are sent the cover bytes, so they need
+    no access to the covers folder).
     A cover that cannot be decoded, or is over `max_pixels`, is marked failed with the reason; `retry_failed` first
     gives the covers that failed extraction before another try. A cover file missing on disk is skipped and counted.
     """
-    number_of_colors = _check_count(number_of_colors)
+    number_of_colors = check_count(number_of_colors)
     max_pixels = check_max_pixels(max_pixels)
     if batch < 1:
         raise ValueError(f"batch must be a positive number of covers, got {batch}")
@@ -107,15 +111,13 @@ def extract_palettes(
             not_files.append((album_id, f"{NotARegularFile.__name__}: {path} is not a regular file ({kind})"))
     _record(corpus, [], not_files, summary)
     send_bytes = executor is not None and hasattr(executor, "get_executor")  # a dask Client: workers may be elsewhere
-    pool = None
-    if executor is not None or (len(todo) > 16 and (workers or os.cpu_count() or 1) > 1):
-        pool = WorkerPool(executor, workers=workers)
+    pool = WorkerPool.when_worth_it(executor, n_jobs, -(-len(todo) // CHUNKSIZE))
     try:
         with tqdm(total=len(todo), unit="cover", desc="palettes", disable=not progress) as bar:
             for i in range(0, len(todo), batch):
                 chunk = todo[i : i + batch]
                 inputs = [_read(p) if send_bytes else str(p) for _, p in chunk]
-                results = extract_many(inputs, number_of_colors, pool, progress=False, workers=workers,
+                results = extract_many(inputs, number_of_colors, pool, progress=False, n_jobs=n_jobs,
                                        max_pixels=max_pixels)  # fmt: skip
                 good = [(aid, r.colors) for (aid, _), r in zip(chunk, results, strict=True) if r.ok]
                 bad = [(aid, r.error) for (aid, _), r in zip(chunk, results, strict=True) if not r.ok]
@@ -137,7 +139,7 @@ def _cover_kind(path: Path | None) -> str | None:
         return None
     if mode is None:
         return None
-    return "file" if stat.S_ISREG(mode) else _file_kind(mode)
+    return "file" if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def _read(path: Path) -> bytes | str:

@@ -22,6 +22,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bcanalysis.colorspace import to_words
+from bcanalysis.defaults import MAX_PIXELS
+
 Rgb = namedtuple("Rgb", ("r", "g", "b"))
 Hsl = namedtuple("Hsl", ("h", "s", "l"))
 
@@ -72,7 +75,7 @@ class Color:
     @property
     def hex(self) -> str:
         """The colour as 6 lowercase hex digits, e.g. 'cc6633'."""
-        return "{:02x}{:02x}{:02x}".format(*self.rgb)
+        return to_words([self.rgb])[0]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Color):
@@ -128,7 +131,7 @@ KERNEL_ENV = "BCANALYSIS_PALETTE_KERNEL"
 
 
 @lru_cache(maxsize=1)
-def _numba_kernel():
+def numba_kernel():
     """The compiled kernel, or None if numba cannot import or compile it here (then numpy does the work)."""
     try:
         from bcanalysis.palette.kernel import bin_sums
@@ -145,13 +148,13 @@ def default_kernel() -> str:
     chosen = os.environ.get(KERNEL_ENV, "").strip().lower()
     if chosen:
         return _check_kernel(chosen)
-    return "numba" if _numba_kernel() is not None else "numpy"
+    return "numba" if numba_kernel() is not None else "numpy"
 
 
 def _check_kernel(name: str) -> str:
     if name not in KERNELS:
         raise ValueError(f"palette kernel must be one of {KERNELS}, got {name!r} (from ${KERNEL_ENV} or kernel=)")
-    if name == "numba" and _numba_kernel() is None:
+    if name == "numba" and numba_kernel() is None:
         raise ValueError("palette kernel 'numba' asked for, but numba cannot be imported here")
     return name
 
@@ -247,7 +250,7 @@ def histogram(image: Image.Image, kernel: str | None = None) -> tuple[np.ndarray
     `kernel` is "numba" or "numpy" (default: `default_kernel()`); both give identical results.
     """
     name = _check_kernel(kernel) if kernel is not None else default_kernel()
-    add = _numba_kernel() if name == "numba" else _sums_numpy
+    add = numba_kernel() if name == "numba" else _sums_numpy
     table = bin_table()
     out = np.zeros((_N_BINS, 4), np.int64)
     for codes in _bands(image, STREAM_BYTES if name == "numba" else 4 * CHUNK):
@@ -255,7 +258,8 @@ def histogram(image: Image.Image, kernel: str | None = None) -> tuple[np.ndarray
     return out[:, 3].copy(), out[:, :3].copy()
 
 
-def _check_count(number_of_colors: Any) -> int:
+def check_count(number_of_colors: Any) -> int:
+    """`number_of_colors` as an int if it is a whole number >= 0, else TypeError / ValueError naming it."""
     if isinstance(number_of_colors, bool) or not isinstance(number_of_colors, (int, np.integer)):
         raise TypeError(f"number_of_colors must be an int, got {number_of_colors!r}")
     if number_of_colors < 0:
@@ -271,14 +275,15 @@ def _palette(counts: np.ndarray, sums: np.ndarray, number_of_colors: int) -> lis
     return [(int(r), int(g), int(b), int(n)) for (r, g, b), n in zip(means, counts[order], strict=True)]
 
 
-def _colors(rows: list[tuple[int, int, int, int]]) -> list[Color]:
+def colors_from_rows(rows: list[tuple[int, int, int, int]]) -> list[Color]:
+    """`Color`s from (r, g, b, pixel count) rows (what a worker process sends back), proportions from the counts."""
     total = sum(n for *_, n in rows)
     return [Color(r, g, b, n / total) for r, g, b, n in rows]
 
 
 #: Images (files or bytes) with more pixels than this are refused before decoding: 50 Mpx decode to ~200 MB, while
 #: PIL's own guard only warns below 89 Mpx and refuses above 179 Mpx. A 1200 px cover is 1.4 Mpx.
-DEFAULT_MAX_PIXELS = 50_000_000
+DEFAULT_MAX_PIXELS = MAX_PIXELS
 
 
 class ImageTooLarge(ValueError):
@@ -305,7 +310,7 @@ def _open(f: ImageLike, max_pixels: int | None) -> Image.Image:
     elif isinstance(f, (str, os.PathLike)):
         mode = os.stat(f).st_mode
         if not stat.S_ISREG(mode):
-            raise NotARegularFile(f"{os.fspath(f)} is not a regular file ({_file_kind(mode)})")
+            raise NotARegularFile(f"{os.fspath(f)} is not a regular file ({file_kind(mode)})")
     with warnings.catch_warnings():
         if max_pixels is not None and max_pixels <= (Image.MAX_IMAGE_PIXELS or 0):
             # Our budget refuses these images below; PIL's warning for the same image would only be noise.
@@ -321,15 +326,18 @@ def _open(f: ImageLike, max_pixels: int | None) -> Image.Image:
     return image
 
 
-def _file_kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, from its `st_mode` ('a FIFO', 'a folder', …), for error messages."""
     kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
     return next((name for test, name in kinds if test(mode)), "not a file")
 
 
-def _rows(
+def palette_rows(
     f: ImageLike, number_of_colors: int, max_pixels: int | None = DEFAULT_MAX_PIXELS, kernel: str | None = None
 ) -> list[tuple[int, int, int, int]]:
+    """The palette as plain (r, g, b, pixel count) rows: what `extract` returns as colours, cheap to send between
+    processes."""
     if isinstance(f, Image.Image):
         return _palette(*histogram(f, kernel), number_of_colors)
     with _open(f, max_pixels) as image:
@@ -344,4 +352,4 @@ def extract(
     `f` is a PIL image, a path, an open binary file or the encoded bytes of an image. A file or bytes with more than
     `max_pixels` pixels raises `ImageTooLarge` before decoding (None: no budget). `kernel`: see `histogram`.
     """
-    return _colors(_rows(f, _check_count(number_of_colors), check_max_pixels(max_pixels), kernel))
+    return colors_from_rows(palette_rows(f, check_count(number_of_colors), check_max_pixels(max_pixels), kernel))

@@ -7,7 +7,9 @@
     topics.tag_topic_table(model, albums_df), topics.place_topic_table(model, albums_df)   # genres, places apart
     topics.exemplars(model, albums_df, k=3, n=8)
     topics.trends(model, albums_df), topics.trend_test(albums_df), topics.intertopic_map(model, albums_df)
-    topics.similar(model, albums_df, url), topics.compare_spaces(albums_df)
+    topics.similar(model, albums_df, url), topics.similar_palettes(model, albums_df, 0)   # topics, then palettes
+    topics.compare_spaces(albums_df)
+    topics.topic_table(model, palettes)      # one row per topic: colour names, share of the corpus, top colours
     topics.findings.space_verdict(table), topics.findings.drift_verdict(test)   # conclusions, computed
 """
 
@@ -18,6 +20,7 @@ from bcanalysis.topics.genres import (
     exemplars,
     place_topic_table,
     places,
+    primary_tags,
     tag_column,
     tag_topic_table,
     topic_shares,
@@ -42,8 +45,9 @@ from bcanalysis.topics.model import (
 )
 from bcanalysis.topics.planted import PlantedPalettes, planted_palettes
 from bcanalysis.topics.selection import SweepResult, sweep
-from bcanalysis.topics.similar import SimilarCovers, similar
+from bcanalysis.topics.similar import SimilarCovers, similar, similar_palettes
 from bcanalysis.topics.spaces import compare_spaces
+from bcanalysis.topics.summary import topic_table
 from bcanalysis.topics.trends import palette_stats, trend_test, trends
 from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, vectorize
 
@@ -73,13 +77,16 @@ __all__ = [
     "place_topic_table",
     "places",
     "planted_palettes",
+    "primary_tags",
     "recovery",
     "similar",
+    "similar_palettes",
     "sweep",
     "tag_column",
     "tag_topic_table",
     "topic_diversity",
     "topic_shares",
+    "topic_table",
     "topic_weights",
     "trend_test",
     "trends",

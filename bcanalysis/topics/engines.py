@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.topics import gibbs
 
 ENGINES = ("tomotopy", "sklearn")
@@ -42,12 +43,12 @@ def check_engine(engine: str) -> str:
     return engine
 
 
-def fit_sklearn(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> EngineFit:
+def fit_sklearn(X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any) -> EngineFit:
     """scikit-learn's LatentDirichletAllocation with its defaults unless overridden; one core per fit."""
     from sklearn.decomposition import LatentDirichletAllocation
 
     kw.setdefault("n_jobs", None)
-    lda = LatentDirichletAllocation(n_components=n_topics, random_state=seed, **kw).fit(X)
+    lda = LatentDirichletAllocation(n_components=n_topics, random_state=random_state, **kw).fit(X)
     comp = lda.components_ / lda.components_.sum(axis=1, keepdims=True)
     state = {
         "components_": lda.components_,
@@ -74,9 +75,9 @@ def sklearn_model(state: dict[str, np.ndarray], params: dict[str, Any]):
     return lda
 
 
-def fit_tomotopy(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> EngineFit:
+def fit_tomotopy(X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any) -> EngineFit:
     """Collapsed Gibbs LDA in tomotopy on integer counts, started from an over-complete fit (see `gibbs`)."""
-    components, opts, n_iter, loglik = gibbs.fit(X, n_topics, seed, **kw)
+    components, opts, n_iter, loglik = gibbs.fit(X, n_topics, random_state, **kw)
     return EngineFit(components, opts["alpha"], {}, opts, n_iter, loglik)
 
 
@@ -98,6 +99,7 @@ def check_options(engine: str, options: dict[str, Any]) -> None:
         validate()
 
 
-def fit_engine(engine: str, X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> EngineFit:
+@renamed_keywords(seed="random_state")
+def fit_engine(engine: str, X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any) -> EngineFit:
     """Dispatch to the named engine."""
-    return {"sklearn": fit_sklearn, "tomotopy": fit_tomotopy}[check_engine(engine)](X, n_topics, seed, **kw)
+    return {"sklearn": fit_sklearn, "tomotopy": fit_tomotopy}[check_engine(engine)](X, n_topics, random_state, **kw)

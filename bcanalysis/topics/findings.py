@@ -241,7 +241,7 @@ def drift_verdict(test: pd.DataFrame) -> Finding:
 
 def similar_verdict(neighbours: pd.DataFrame) -> Finding:
     """Are covers near in topic space near in colour? The neighbours' median palette EMD against the random
-    albums' (`widgets.similar_palettes` output)."""
+    albums' (`topics.similar_palettes` output)."""
     near, base = float(neighbours["palette_emd"].median()), float(neighbours.attrs.get("baseline_emd", np.nan))
     rho = neighbours.attrs.get("spearman", np.nan)
     rule = "near in topic space is near in colour when the neighbours' median palette EMD is below the random albums'"
@@ -254,7 +254,7 @@ def similar_verdict(neighbours: pd.DataFrame) -> Finding:
 
 
 def vocabulary_finding(table: pd.DataFrame, bits: int) -> Finding:
-    """How much the chosen depth shrinks the vocabulary (`widgets.vocabulary_table`), beside the 2020 analysis."""
+    """How much the chosen depth shrinks the vocabulary (`quantize.vocabulary_table`), beside the 2020 analysis."""
     if bits not in table.index or 24 not in table.index:
         raise ValueError(f"the vocabulary table needs rows for 24 and {bits} bit, has {list(table.index)}")
     ours, full = int(table.loc[bits, "distinct colours"]), int(table.loc[24, "distinct colours"])

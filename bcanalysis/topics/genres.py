@@ -2,8 +2,8 @@
 lift with a significance test, and the albums that load most on a topic.
 
 Bandcamp lists an album's place among its tags ("… , ambient, Oslo"); the corpus keeps it apart in `location`.
-`tag_column` is the one rule for an album's genre tags that every genre table, trend and comparison uses; `places`
-gives its place.
+`tag_column` is the one rule for an album's genre tags that every genre table, trend and comparison uses, and
+`primary_tags` (its first tag) the one rule for an album's main genre; `places` gives its place.
 """
 
 from __future__ import annotations
@@ -74,6 +74,12 @@ def tag_column(albums: pd.DataFrame) -> pd.Series:
         tags = [*(found.iloc[i] if found is not None else []), *(page.iloc[i] if page is not None else [])]
         out.append([t for t in dict.fromkeys(tags) if t.casefold().strip() not in where.iloc[i]])
     return pd.Series(out, index=albums.index, dtype=object, name="genres")
+
+
+def primary_tags(albums: pd.DataFrame) -> pd.Series:
+    """Each album's main genre: the first of its `tag_column` tags (the first discover tag it was found under, else
+    its first page tag; never a place), None if it has none."""
+    return tag_column(albums).map(lambda t: t[0] if t else None)
 
 
 def album_palettes(albums: pd.DataFrame) -> tuple[pd.Index, list[np.ndarray]]:

@@ -70,7 +70,8 @@ def _real(v: Any) -> bool:
     return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
 
 
-def fit(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> tuple[np.ndarray, dict[str, Any], int, float]:
+def fit(X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any
+        ) -> tuple[np.ndarray, dict[str, Any], int, float]:
     """Fit K topics to integer counts: (K × V topics, resolved options, sweeps of the final fit, log p(w, z))."""
     opts = check_options(kw)
     if X.data.size and (X.data != np.round(X.data)).any():
@@ -80,7 +81,7 @@ def fit(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> tuple[n
         nkw = np.asarray(X.sum(axis=0), dtype=np.float64)
         ndk = np.asarray(X.sum(axis=1), dtype=np.float64)
         return _topics(nkw, eta), opts, 0, collapsed_log_likelihood(ndk, nkw, alpha, eta)
-    explore_seed, _, final_seed = np.random.SeedSequence(_entropy(seed)).generate_state(3)
+    explore_seed, _, final_seed = np.random.SeedSequence(_entropy(random_state)).generate_state(3)
     prior = None
     if opts["init"] == "overcomplete":
         prior = seed_prior(explore(X, n_topics, alpha, eta, np.random.default_rng(explore_seed)), eta)
@@ -90,8 +91,8 @@ def fit(X: sp.csr_matrix, n_topics: int, seed: int | None, **kw: Any) -> tuple[n
     return _topics(nkw, eta), opts, n_iter, collapsed_log_likelihood(ndk, nkw, alpha, eta)
 
 
-def _entropy(seed: int | None) -> int:
-    return int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+def _entropy(random_state: int | None) -> int:
+    return int(np.random.SeedSequence().entropy % 2**63) if random_state is None else int(random_state)
 
 
 def explore(X: sp.csr_matrix, n_topics: int, alpha: float, eta: float, rng: np.random.Generator) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 
+from bcanalysis.colorspace import to_words
 from bcanalysis.topics.genres import topic_weights
 
 
@@ -40,9 +41,21 @@ def classical_mds(distances: np.ndarray, dims: int = 2) -> np.ndarray:
     return coords
 
 
+#: The largest bubble's radius, as a share of the map's span (the larger of its x and y extents).
+BUBBLE_SCALE = 0.06
+
+
+def bubble_radii(x: np.ndarray, y: np.ndarray, prevalence: np.ndarray) -> np.ndarray:
+    """Each topic's bubble radius in map units: area proportional to prevalence, the largest `BUBBLE_SCALE` of the
+    map's span (so bubbles stay readable whatever the spread of the points)."""
+    span = max(np.ptp(x), np.ptp(y), 1e-9)
+    return BUBBLE_SCALE * span * np.sqrt(prevalence / np.max(prevalence))
+
+
 def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, n_colors: int = 5) -> pd.DataFrame:
-    """One row per topic: map position (`x`, `y`), `prevalence` (mean album weight; uniform without albums),
-    its colour name label and top colours as hex words, ready for `plots.intertopic_map`."""
+    """One row per topic: map position (`x`, `y`), `prevalence` (mean album weight; uniform without albums), its
+    bubble's `radius` (map units, `bubble_radii`), its colour name label and top colours as hex words with their
+    weights: everything `plots.intertopic_map` and the intertopic explorer draw, so neither recomputes any of it."""
     coords = classical_mds(topic_distances(model.components_))
     if albums is not None:
         prevalence = topic_weights(model, albums).mean(axis=0).to_numpy()
@@ -53,8 +66,8 @@ def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, n_colors: 
         "x": coords[:, 0],
         "y": coords[:, 1],
         "prevalence": prevalence,
+        "radius": bubble_radii(coords[:, 0], coords[:, 1], prevalence),
         "label": model.topic_labels(3),
-        "colors": [[f"{r:02x}{g:02x}{b:02x}" for r, g, b in model.top_colors(k, n_colors).tolist()]
-                   for k in range(model.n_topics)],
+        "colors": [to_words(model.top_colors(k, n_colors)) for k in range(model.n_topics)],
         "weights": [model.top_weights(k, n_colors).tolist() for k in range(model.n_topics)],
     }).set_index("topic")

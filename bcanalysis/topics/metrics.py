@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from bcanalysis.colorspace import pack_rgb
+
 
 def top_words(components: np.ndarray, n: int) -> np.ndarray:
     """K × n column indices of each topic's heaviest words, heaviest first."""
@@ -86,8 +88,8 @@ def matched_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 def align_to_colors(components: np.ndarray, colors: np.ndarray, target_colors: np.ndarray) -> np.ndarray:
     """Re-index topics over `colors` onto the columns `target_colors` (colours absent on one side get 0)."""
-    codes = _codes(colors)
-    target = _codes(target_colors)
+    codes = pack_rgb(colors)
+    target = pack_rgb(target_colors)
     out = np.zeros((components.shape[0], len(target)))
     pos = {c: i for i, c in enumerate(target.tolist())}
     src = [i for i, c in enumerate(codes.tolist()) if c in pos]
@@ -95,12 +97,8 @@ def align_to_colors(components: np.ndarray, colors: np.ndarray, target_colors: n
     return out
 
 
-def _codes(colors: np.ndarray) -> np.ndarray:
-    c = np.asarray(colors, dtype=np.int64).reshape(-1, 3)
-    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
-
 
 def recovery(true_topics: np.ndarray, true_colors: np.ndarray, model) -> float:
     """Mean cosine between planted topics (over `true_colors`) and a fitted model's, after one-to-one matching."""
-    fitted = align_to_colors(model.components_, model.colors, true_colors)
+    fitted = align_to_colors(model.components_, model.colors_, true_colors)
     return matched_similarity(true_topics, fitted)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from bcanalysis.colorspace import rgb_to_hls
+from bcanalysis.defaults import BITS, N_TOPICS
+from bcanalysis.deprecation import REMOVED_IN, renamed_keywords
 from bcanalysis.quantize import check_bits, to_words
 from bcanalysis.topics import modelfile
 from bcanalysis.topics.engines import EngineFit, check_engine, check_options, fit_engine, sklearn_model
@@ -20,8 +23,24 @@ DEFAULT_WEIGHTING = "count"
 DEFAULT_ENGINE = "tomotopy"
 
 
+def _renamed(old: str, new: str) -> property:
+    """A 0.1 attribute name kept for one release: reads `new`, with a DeprecationWarning."""
+
+    def get(self: Any) -> Any:
+        warnings.warn(f"ColorTopicModel.{old} is deprecated and stops working in bcanalysis {REMOVED_IN}: read "
+                      f"ColorTopicModel.{new}", DeprecationWarning, stacklevel=2)
+        return getattr(self, new)
+
+    return property(get, doc=f"Deprecated: `{new}`.")
+
+
 class ColorTopicModel:
-    """Fitted colour topics: `components_` (K × V, rows sum to 1) over the colours `colors` (V × 3 uint8)."""
+    """Fitted colour topics: `components_` (K × V, rows sum to 1) over the colours `colors_` (V × 3 uint8).
+
+    Named as scikit-learn names estimators: what the fit learned ends in an underscore (`components_`, `colors_`,
+    `vocabulary_`, `doc_topic_prior_`, `state_`: the engine's own arrays); how it was fitted does not (`bits`,
+    `space`, `weighting`, `engine`, `params`), nor the fit's record (`meta`: seed, iterations, likelihood, …).
+    """
 
     def __init__(
         self,
@@ -39,19 +58,24 @@ class ColorTopicModel:
     ):
         self.space = space
         self.components_ = np.asarray(components, dtype=np.float64)
-        self.colors = np.asarray(colors, dtype=np.uint8)
+        self.colors_ = np.asarray(colors, dtype=np.uint8)
         self.bits = check_bits(bits)
         self.weighting, self.engine = weighting, engine
-        self.doc_topic_prior = float(doc_topic_prior)
+        self.doc_topic_prior_ = float(doc_topic_prior)
         self.params = dict(params or {})
-        self.state = dict(state or {})
+        self.state_ = dict(state or {})
         self.meta = dict(meta or {})
         self._sklearn = None
+
+    colors = _renamed("colors", "colors_")
+    doc_topic_prior = _renamed("doc_topic_prior", "doc_topic_prior_")
+    state = _renamed("state", "state_")
+    vocabulary = _renamed("vocabulary", "vocabulary_")
 
     def __repr__(self) -> str:
         return (
             f"ColorTopicModel(n_topics={self.n_topics}, bits={self.bits}{self._space_repr}, "
-            f"vocabulary={len(self.colors)}, "
+            f"vocabulary={len(self.colors_)}, "
             f"weighting={self.weighting!r}, engine={self.engine!r})"
         )
 
@@ -64,15 +88,15 @@ class ColorTopicModel:
         return self.components_.shape[0]
 
     @property
-    def vocabulary(self) -> list[str]:
+    def vocabulary_(self) -> list[str]:
         """Hex word of each column of `components_`."""
-        return to_words(self.colors)
+        return to_words(self.colors_)
 
     # --- using the model -----------------------------------------------------------------------------------
 
     def doc_term(self, palettes: Sequence[Any]) -> DocTerm:
         """Palettes as counts over this model's vocabulary (colours it never saw are dropped)."""
-        return vectorize(palettes, self.bits, colors=self.colors, space=self.space)
+        return vectorize(palettes, self.bits, colors=self.colors_, space=self.space)
 
     def transform(self, palettes: Sequence[Any]) -> np.ndarray:
         """Topic mixture of each palette (N × K, rows sum to 1)."""
@@ -82,7 +106,7 @@ class ColorTopicModel:
         """`transform` for an already vectorised corpus with this model's vocabulary."""
         if self.engine == "sklearn":
             return self._lda().transform(self._engine_input(doc_term))  # already normalised, as the Pipeline's
-        return fold_in(weighted(doc_term, self.weighting), self.components_, self.doc_topic_prior)
+        return fold_in(weighted(doc_term, self.weighting), self.components_, self.doc_topic_prior_)
 
     def perplexity(self, palettes: Sequence[Any], random_state: int = 0) -> float:
         """Held-out perplexity by document completion on word counts: comparable across weightings, engines and K."""
@@ -92,11 +116,11 @@ class ColorTopicModel:
         """The `n` heaviest colours of topic `k` (n × 3 uint8), by weight or sorted by (hue, lightness, saturation)."""
         idx = self.top_indices(k, n)
         if order == "hls":
-            hls = rgb_to_hls(self.colors[idx])
+            hls = rgb_to_hls(self.colors_[idx])
             idx = idx[np.lexsort((hls[:, 2], hls[:, 1], hls[:, 0]))]
         elif order != "weight":
             raise ValueError(f"order must be 'weight' or 'hls', got {order!r}")
-        return self.colors[idx]
+        return self.colors_[idx]
 
     def top_indices(self, k: int, n: int = 15) -> np.ndarray:
         """Column indices of topic `k`'s `n` heaviest colours, heaviest first (ties by column)."""
@@ -124,12 +148,12 @@ class ColorTopicModel:
     def _engine_input(self, doc_term: DocTerm) -> sp.csr_matrix:
         X = weighted(doc_term, self.weighting)
         if self.weighting == "tfidf":
-            return _tfidf(idf=self.state["idf"]).transform(X.astype(np.float64), copy=False)
+            return _tfidf(idf=self.state_["idf"]).transform(X.astype(np.float64), copy=False)
         return X
 
     def _lda(self):
         if self._sklearn is None:
-            self._sklearn = sklearn_model(self.state, self.params)
+            self._sklearn = sklearn_model(self.state_, self.params)
         return self._sklearn
 
     # --- files ---------------------------------------------------------------------------------------------
@@ -204,7 +228,7 @@ def completion_perplexity(model: ColorTopicModel, counts: sp.csr_matrix, random_
     phi = model.components_
     loglik, n = 0.0, 0
     for lo in range(0, counts.shape[0], chunk):  # chunks keep memory flat in the number of documents
-        theta = fold_in(observed[lo : lo + chunk], phi, model.doc_topic_prior)
+        theta = fold_in(observed[lo : lo + chunk], phi, model.doc_topic_prior_)
         h = held[lo : lo + chunk].tocsr()
         h.eliminate_zeros()
         rows = np.repeat(np.arange(h.shape[0]), np.diff(h.indptr))
@@ -243,8 +267,9 @@ def check_weighting(weighting: str, engine: str) -> None:
         raise ValueError(f"weighting='tfidf' is real-valued: it needs engine='sklearn', got engine={engine!r}")
 
 
+@renamed_keywords(seed="random_state")
 def fit_doc_term(
-    doc_term: DocTerm, n_topics: int, *, weighting: str, engine: str, seed: int | None, **kw: Any
+    doc_term: DocTerm, n_topics: int, *, weighting: str, engine: str, random_state: int | None, **kw: Any
 ) -> ColorTopicModel:
     """Fit one model to a vectorised corpus (no restarts): the unit of work `fit` and `sweep` share."""
     check_weighting(weighting, engine)
@@ -258,8 +283,8 @@ def fit_doc_term(
         tfidf.fit(X)
         X = tfidf.transform(X, copy=False)  # as TfidfVectorizer.fit_transform does
         state["idf"] = tfidf.idf_
-    res: EngineFit = fit_engine(engine, X, n_topics, seed, **kw)
-    meta = {"random_state": seed, "n_iter": res.n_iter, "n_documents": doc_term.n_docs}
+    res: EngineFit = fit_engine(engine, X, n_topics, random_state, **kw)
+    meta = {"random_state": random_state, "n_iter": res.n_iter, "n_documents": doc_term.n_docs}
     if res.log_likelihood is not None:
         meta["log_likelihood"] = res.log_likelihood
     return ColorTopicModel(
@@ -279,8 +304,8 @@ def holdout_split(n_docs: int, fraction: float, random_state: int | None) -> tup
 def fit(
     palettes: Sequence[Any],
     *,
-    bits: int = 12,
-    n_topics: int = 18,
+    bits: int = BITS,
+    n_topics: int = N_TOPICS,
     weighting: str = DEFAULT_WEIGHTING,
     engine: str = DEFAULT_ENGINE,
     random_state: int | None = None,
@@ -307,9 +332,10 @@ def fit(
     doc_term = vectorize(palettes, bits, space=space)
     check_n_topics(n_topics, len(doc_term.colors))
     if n_restarts == 1:
-        return fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=random_state, **kw)
+        return fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=random_state, **kw)
     seeds = restart_seeds(random_state, n_restarts)
-    models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=s, **kw) for s in seeds]
+    models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=s, **kw)
+              for s in seeds]
     lls = [m.meta["log_likelihood"] for m in models]
     best = models[int(np.argmax(lls))]
     best.meta["restarts"] = [int(s) for s in seeds]

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bcanalysis.colorspace import pack_rgb
 from bcanalysis.quantize import ALLOWED_BITS, SPACES
 
 #: Bumped when the saved layout changes; `load` refuses other versions.
@@ -31,8 +32,8 @@ def write(model: Any, path: str | Path) -> Path:
     """Write `<path>.json` and `<path>.npz` (each through a temporary file and a rename); returns the JSON path."""
     base = Path(path).with_suffix("")
     base.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {"components": model.components_, "colors": model.colors}
-    arrays.update({f"state.{k}": np.asarray(v) for k, v in model.state.items()})
+    arrays = {"components": model.components_, "colors": model.colors_}
+    arrays.update({f"state.{k}": np.asarray(v) for k, v in model.state_.items()})
     _atomic(base.with_suffix(".npz"), lambda f: np.savez_compressed(f, **arrays))
     meta = {
         "format": FORMAT,
@@ -41,7 +42,7 @@ def write(model: Any, path: str | Path) -> Path:
         "space": model.space,
         "weighting": model.weighting,
         "engine": model.engine,
-        "doc_topic_prior": model.doc_topic_prior,
+        "doc_topic_prior": model.doc_topic_prior_,
         "params": model.params,
         "meta": model.meta,
         "arrays": base.with_suffix(".npz").name,
@@ -184,7 +185,7 @@ def _check_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any], where: Pa
                              f"'components'), got {colors.dtype} {list(colors.shape)}")
     if colors.size and (colors.min() < 0 or colors.max() > 255):
         raise ModelFileError(f"{where}: colours outside 0..255 (from {colors.min()} to {colors.max()})")
-    codes = (colors[:, 0].astype(np.int64) << 16) | (colors[:, 1].astype(np.int64) << 8) | colors[:, 2]
+    codes = pack_rgb(colors)
     if (np.diff(codes) <= 0).any():
         raise ModelFileError(f"{where}: the colours are not a vocabulary (distinct, in hex-word order)")
     if not np.isfinite(comp).all():

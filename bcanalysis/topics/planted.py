@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bcanalysis.defaults import BITS
 from bcanalysis.quantize import check_bits, quantize
 
 
@@ -46,7 +47,7 @@ def planted_palettes(
     n_topics: int,
     *,
     colors_per_palette: int = 40,
-    bits: int = 12,
+    bits: int = BITS,
     alpha: float = 0.1,
     centres: int = 3,
     spread: float = 18.0,

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bcanalysis.quantize import check_bits
+from bcanalysis.defaults import N_SEEDS, SWEEP_BITS, SWEEP_N
+from bcanalysis.executors import check_executor, is_dask_client
+from bcanalysis.quantize import check_bits, check_space
 from bcanalysis.topics.engines import check_options
 from bcanalysis.topics.gibbs import REVISION as GIBBS_REVISION
 from bcanalysis.topics.metrics import coherence_npmi, coherence_umass, matched_similarity, topic_diversity
@@ -113,17 +115,17 @@ def _versions(engine: str) -> dict[str, str]:
     return out
 
 
-def cache_key(fingerprint: str, bits: int, n_topics: int, weighting: str, engine: str, seed: int,
+def cache_key(fingerprint: str, bits: int, n_topics: int, weighting: str, engine: str, random_state: int,
               options: dict[str, Any]) -> str:
     """The file stem a fitted model is cached under: a hash of everything that determines the fit."""
     spec = {
         "data": fingerprint, "bits": bits, "n_topics": n_topics, "weighting": weighting, "engine": engine,
-        "seed": seed, "options": options, "format": FORMAT_VERSION, "versions": _versions(engine),
+        "seed": random_state, "options": options, "format": FORMAT_VERSION, "versions": _versions(engine),
     }
     if engine == "tomotopy":  # models of the random-start sampler are not reused
         spec["algorithm"] = GIBBS_REVISION
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
-    return f"b{bits}-k{n_topics}-{weighting}-{engine}-s{seed}-{digest}"
+    return f"b{bits}-k{n_topics}-{weighting}-{engine}-s{random_state}-{digest}"
 
 
 def _cached(cache_dir: Path | None, key: str) -> ColorTopicModel | None:
@@ -151,7 +153,8 @@ class _Job:
 
 def _run_job(doc_term: DocTerm, job: _Job, weighting: str, engine: str, options: dict[str, Any]):
     t0 = time.perf_counter()
-    model = fit_doc_term(doc_term, job.n_topics, weighting=weighting, engine=engine, seed=job.seed, **options)
+    model = fit_doc_term(doc_term, job.n_topics, weighting=weighting, engine=engine, random_state=job.seed,
+                         **options)
     model.meta["fit_seconds"] = time.perf_counter() - t0
     return job, model
 
@@ -166,12 +169,13 @@ def _int_list(values: int | Iterable[int], name: str) -> list[int]:
 def sweep(
     palettes: Sequence[Any],
     *,
-    bits: int | Iterable[int] = (9, 12, 15),
-    n_topics: int | Iterable[int] = range(1, 20),
+    bits: int | Iterable[int] = SWEEP_BITS,
+    n_topics: int | Iterable[int] = SWEEP_N,
     weighting: str = DEFAULT_WEIGHTING,
     engine: str = DEFAULT_ENGINE,
     random_state: int | None = None,
-    n_seeds: int = 2,
+    n_seeds: int = N_SEEDS,
+    space: str = "rgb",
     heldout: float = 0.1,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
@@ -186,10 +190,12 @@ def sweep(
     `n_jobs=None` uses every core. `executor` runs the fits elsewhere instead: a `dask.distributed.Client` (each
     depth's matrix is sent to the cluster once) or any `concurrent.futures.Executor`; results are identical to a
     local sweep with the same `random_state`. `random_state=None` draws a seed (kept in `.random_state`); only a
-    fixed `random_state` can hit the cache. Extra keywords go to the engine, checked here before any fit runs.
+    fixed `random_state` can hit the cache. `space` bins colours in RGB (the analysis's), HLS or OKLab, as `fit`
+    does. Extra keywords go to the engine, checked here before any fit runs.
     """
     depths = [check_bits(b) for b in _int_list(bits, "bits")]
     ks = _int_list(n_topics, "n_topics")
+    space = check_space(space)
     check_weighting(weighting, engine)
     check_options(engine, options)
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
@@ -199,7 +205,7 @@ def sweep(
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
         raise ValueError(f"n_jobs must be None, a positive number of processes or -1 for all cores, got {n_jobs!r}")
     check_random_state(random_state)
-    pool = None if executor is None else resolve_executor(executor)
+    pool = None if executor is None else check_executor(executor)  # a dask Client is kept: it scatters data
     if random_state is None:
         random_state = int(np.random.SeedSequence().entropy % 2**31)
     cache = None if cache_dir is None else Path(cache_dir)
@@ -208,7 +214,7 @@ def sweep(
 
     doc_terms, splits, jobs, fitted = {}, {}, [], {}
     for b in depths:
-        dt = vectorize(palettes, b)
+        dt = vectorize(palettes, b, space=space)
         for k in ks:
             check_n_topics(k, len(dt.colors))
         train, held = holdout_split(dt.n_docs, heldout, random_state)
@@ -249,13 +255,6 @@ def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progres
     return out
 
 
-def resolve_executor(executor: Any) -> Any:
-    """A concurrent.futures.Executor as given, or a dask Client (kept: it scatters data and hands out futures)."""
-    if isinstance(executor, cf.Executor) or (hasattr(executor, "scatter") and hasattr(executor, "get_executor")):
-        return executor
-    raise TypeError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, got {executor!r}")
-
-
 def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progress) -> dict:
     """`_fit_all` on an executor or a dask cluster, largest n first, saving each model as it arrives."""
     from tqdm.auto import tqdm
@@ -263,7 +262,7 @@ def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progre
     out = {}
     if not jobs:
         return out
-    if isinstance(executor, cf.Executor):
+    if not is_dask_client(executor):
         pool, data = executor, doc_terms
     else:  # a dask Client: each depth's matrix goes to the workers once, not once per fit
         pool = executor.get_executor()

@@ -1,4 +1,5 @@
-"""Similar covers: the albums nearest to one album in topic space, by Hellinger distance between topic mixtures.
+"""Similar covers: the albums nearest to one album in topic space, by Hellinger distance between topic mixtures,
+and (`similar_palettes`) how near they are in colour: their palettes' Earth Mover's Distance beside a random baseline.
 
 Hellinger distance suits probability vectors (it is the Euclidean distance between their square roots, over √2):
 0 for the same mixture, 1 for mixtures with no topic in common. An index built once answers a query over 25,000
@@ -7,10 +8,13 @@ albums in milliseconds, so a widget can call it on every click.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from bcanalysis.topics.genres import topic_weights
+from bcanalysis.defaults import N_SIMILAR, RANDOM_STATE
+from bcanalysis.topics.genres import album_palettes, topic_weights
 
 
 def hellinger(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -55,3 +59,51 @@ def similar(model, albums: pd.DataFrame, url: str, n: int = 12, *, weights: pd.D
     For repeated queries build `SimilarCovers(model, albums)` once (or pass `weights` from `topic_weights`).
     """
     return SimilarCovers(model, albums, weights).query(url, n)
+
+
+def _query_url(albums: pd.DataFrame, index: pd.Index, query: int | str) -> str:
+    """`query` as an album URL: an int is a position among the albums with a palette, a str is a URL."""
+    if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
+        if not -len(index) <= query < len(index):
+            raise ValueError(f"query album {query} is out of range: {len(index)} albums have a palette")
+        return str(albums.loc[index[query], "url"])
+    if isinstance(query, str):
+        return query
+    raise ValueError(f"query album must be a position (int) or an album URL (str), got {query!r}")
+
+
+def similar_palettes(model: Any, albums: pd.DataFrame, query: int | str = 0, n: int = N_SIMILAR, *,
+                     baseline: int = 50, random_state: int = RANDOM_STATE) -> tuple[pd.Series, pd.DataFrame]:
+    """The album `query` (position among albums with a palette, or URL) and its `n` nearest albums in topic space,
+    each with `distance` (Hellinger, topic mixtures) and `palette_emd` (Earth Mover's Distance in CIELAB, ΔE units,
+    `palette.distance`) to the query.
+
+    `neighbours.attrs["baseline_emd"]` holds the median EMD from the query to `baseline` random other albums, and
+    `attrs["spearman"]` the rank correlation of the two distances over neighbours and baseline albums together:
+    what "near in topic space" buys in palette terms.
+    """
+    from scipy.stats import spearmanr
+
+    from bcanalysis import palette
+
+    index, palettes = album_palettes(albums)
+    if not len(index):
+        raise ValueError("no album has a palette: extract palettes first (bcanalysis palettes --db …)")
+    url = _query_url(albums, index, query)
+    finder = SimilarCovers(model, albums)
+    neighbours = finder.query(url, n)
+    by_id = dict(zip(index, palettes, strict=True))
+    row = albums.loc[albums["url"] == url].iloc[0]
+    mine = by_id[row.name]
+    neighbours = neighbours.assign(palette_emd=[palette.distance(mine, by_id[i]) for i in neighbours.index])
+    others = np.setdiff1d(np.asarray(finder.weights.index), [row.name, *neighbours.index])
+    picked = np.random.default_rng(random_state).permutation(others)[:baseline]
+    base_emd = np.array([palette.distance(mine, by_id[i]) for i in picked])
+    weights = finder.weights
+    base_topic = hellinger(weights.loc[picked].to_numpy(), weights.loc[row.name].to_numpy()) if len(picked) else []
+    topic_d = np.concatenate([neighbours["distance"].to_numpy(), base_topic])
+    emd = np.concatenate([neighbours["palette_emd"].to_numpy(), base_emd])
+    neighbours.attrs["baseline_emd"] = float(np.median(base_emd)) if len(base_emd) else float("nan")
+    neighbours.attrs["baseline_n"] = int(len(base_emd))
+    neighbours.attrs["spearman"] = float(spearmanr(topic_d, emd).statistic) if len(emd) > 2 else float("nan")
+    return row, neighbours

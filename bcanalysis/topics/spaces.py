@@ -13,17 +13,13 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from bcanalysis.defaults import N_SEEDS, RANDOM_STATE, SWEEP_BITS
+from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.quantize import SPACES
-from bcanalysis.topics.genres import album_palettes, tag_column
+from bcanalysis.topics.genres import album_palettes, primary_tags
 from bcanalysis.topics.metrics import coherence_npmi, matched_similarity, topic_diversity
 from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, fit_doc_term, restart_seeds
 from bcanalysis.topics.vectorize import vectorize
-
-
-def primary_tags(albums: pd.DataFrame) -> pd.Series:
-    """Each album's main genre: the first of its genre tags (`genres.tag_column`: the first discover tag it was found
-    under, else its first page tag; never a place), None if it has none."""
-    return tag_column(albums).map(lambda t: t[0] if t else None)
 
 
 def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, random_state: int = 0) -> float:
@@ -38,10 +34,11 @@ def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, rand
     return float(cross_val_score(clf, np.log(np.clip(mixtures, 1e-9, None)), tags, cv=cv).mean())
 
 
-def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = (9, 12, 15), spaces: Sequence[str] = SPACES,
-                   n_topics: int = 10, seeds: int = 2, random_state: int = 0, weighting: str = DEFAULT_WEIGHTING,
-                   engine: str = DEFAULT_ENGINE, **kw: Any) -> pd.DataFrame:
-    """Fit `seeds` models per (space, bits) on the albums' palettes and measure each binning.
+@renamed_keywords(seeds="n_seeds")
+def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = SWEEP_BITS, spaces: Sequence[str] = SPACES,
+                   n_topics: int = 10, n_seeds: int = N_SEEDS, random_state: int = RANDOM_STATE,
+                   weighting: str = DEFAULT_WEIGHTING, engine: str = DEFAULT_ENGINE, **kw: Any) -> pd.DataFrame:
+    """Fit `n_seeds` models per (space, bits) on the albums' palettes and measure each binning.
 
     Columns: vocabulary (distinct colour words), coherence_npmi (mean over topics, higher is better), diversity,
     stability (matched cosine between seeds' topics), tag_accuracy (cross-validated, chance = 1 / number of tags),
@@ -59,8 +56,8 @@ def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = (9, 12, 15), s
         for b in bits:
             doc_term = vectorize(palettes, b, space=space)
             start = time.perf_counter()
-            models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, seed=s, **kw)
-                      for s in restart_seeds(random_state, seeds, b)]
+            models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=s, **kw)
+                      for s in restart_seeds(random_state, n_seeds, b)]
             seconds = (time.perf_counter() - start) / len(models)
             first = models[0]
             rows.append({

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from bcanalysis.colorspace import rgb_to_hls, rgb_to_lab
+from bcanalysis.defaults import N_BOOT, RANDOM_STATE
 from bcanalysis.topics.genres import album_palettes, benjamini_hochberg, places, tag_column, topic_weights
 
 #: Per-album palette statistics `palette_stats` computes (area-weighted over the palette's colours).
@@ -92,8 +93,8 @@ def _bootstrap(frame: pd.DataFrame, columns: list, n_boot: int, level: float, rn
     return pd.DataFrame(out, columns=["group", "period", "variable", "mean", "lo", "hi", "n_albums"])
 
 
-def trends(model: Any, albums: pd.DataFrame, by: str = "year", group: str | None = "tag", *, n_boot: int = 200,
-           level: float = 0.95, min_albums: int = 3, random_state: int | None = 0) -> pd.DataFrame:
+def trends(model: Any, albums: pd.DataFrame, by: str = "year", group: str | None = "tag", *, n_boot: int = N_BOOT,
+           level: float = 0.95, min_albums: int = 3, random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
     """Topic prevalence and palette statistics per period (release year by default), overall (group "(all)") and
     per tag, each with a percentile-bootstrap confidence band over albums.
 

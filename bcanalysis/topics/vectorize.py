@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from bcanalysis.colorspace import pack_rgb, unpack_rgb
 from bcanalysis.quantize import check_bits, check_space, palette_arrays, quantize, to_words
 
 #: Document weightings `fit` understands.
@@ -61,15 +62,6 @@ class DocTerm:
         return h.hexdigest()[:20]
 
 
-def _codes(rgb: np.ndarray) -> np.ndarray:
-    rgb = rgb.astype(np.int64)
-    return (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
-
-
-def _code_colors(codes: np.ndarray) -> np.ndarray:
-    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1).astype(np.uint8)
-
-
 def _flatten(palettes: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """All palettes' colours stacked, the document of each colour, and the pseudo-count of each (or None)."""
     if isinstance(palettes, (str, bytes)) or not hasattr(palettes, "__len__"):
@@ -107,20 +99,20 @@ def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = No
     (unknown words drop)."""
     bits, space = check_bits(bits), check_space(space)
     rgb, doc, pseudo = _flatten(palettes)
-    codes = _codes(quantize(rgb, bits, space))
+    codes = pack_rgb(quantize(rgb, bits, space))
     first_seen = None
     if colors is None:
         vocab, first_seen = np.unique(codes, return_index=True)
         col = np.searchsorted(vocab, codes)
         keep = slice(None)
     else:
-        vocab = _codes(np.asarray(colors))
+        vocab = pack_rgb(np.asarray(colors))
         col = np.minimum(np.searchsorted(vocab, codes), len(vocab) - 1)
         keep = vocab[col] == codes
     shape = (int(doc[-1]) + 1, len(vocab))
     counts = _csr(doc[keep], col[keep], np.ones(len(codes), np.int64)[keep], shape)
     pmat = None if pseudo is None else _csr(doc[keep], col[keep], pseudo[keep], shape)
-    return DocTerm(counts, pmat, _code_colors(vocab), bits, first_seen, space)
+    return DocTerm(counts, pmat, unpack_rgb(vocab), bits, first_seen, space)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

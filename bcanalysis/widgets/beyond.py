@@ -1,8 +1,7 @@
-"""Beyond the analysis: the live intertopic map and similar covers next to their palette distances.
+"""Beyond the analysis: the live intertopic map, a topic ringed on it above the topic explorer's panel.
 
     from bcanalysis import widgets
     widgets.explore_intertopic(model, albums, corpus)          # pick a topic: the map with it ringed + its panel
-    query, neighbours = widgets.similar_palettes(model, albums, 0, n=8)   # topic and palette (EMD) distances
 
 The topic panel (palette, tag lift, exemplar covers) is the topic explorer's own view (`TopicViews`), not a copy.
 """
@@ -15,16 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bcanalysis.widgets.explorers import _LRU, TopicViews, topic_picker
+from bcanalysis.widgets.explorers import LRU, TopicViews, topic_picker
 from bcanalysis.widgets.views import View, png
 
 MAP_DPI = 64  # the explorer's map: the report figure at 64 dpi (576 × 512 px)
 
 
 def _map_pixels(table: pd.DataFrame) -> tuple[np.ndarray, dict[int, tuple[float, float, float]]]:
-    """`plots.intertopic_map` drawn once as RGB pixels, and each topic's bubble (centre x, y and radius, in pixels)."""
+    """`plots.intertopic_map` drawn once as RGB pixels, and each topic's bubble (centre x, y and radius, in pixels)
+    from the map's own data (`x`, `y`, `radius`) through the axes' transform."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.patches import Wedge
 
     from bcanalysis import plots
 
@@ -34,11 +33,9 @@ def _map_pixels(table: pd.DataFrame) -> tuple[np.ndarray, dict[int, tuple[float,
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())[..., :3].copy()
     ax, height = fig.axes[0], pixels.shape[0]
-    radius = {tuple(np.round(w.center, 12)): w.r for w in ax.patches if isinstance(w, Wedge)}
     bubbles = {}
     for k, row in table.iterrows():
-        r = radius[tuple(np.round((row["x"], row["y"]), 12))]
-        (cx, cy), (ex, _) = ax.transData.transform([(row["x"], row["y"]), (row["x"] + r, row["y"])])
+        (cx, cy), (ex, _) = ax.transData.transform([(row["x"], row["y"]), (row["x"] + row["radius"], row["y"])])
         bubbles[int(k)] = (float(cx), float(height - cy), float(ex - cx))
     return pixels, bubbles
 
@@ -58,7 +55,7 @@ class IntertopicViews:
         self.map = intertopic_map(model, albums) if map_table is None else map_table
         self.topics = TopicViews(model, albums, corpus, lift, n_covers)
         self.pixels, self.bubbles = _map_pixels(self.map)
-        self._views = _LRU(model.n_topics + 1)
+        self._views = LRU(model.n_topics + 1)
 
     def map_png(self, k: int) -> bytes:
         """The map as PNG with topic `k`'s bubble ringed in black."""
@@ -97,53 +94,3 @@ def explore_intertopic(model: Any, albums: Any, corpus: Any, *, lift: Any = None
     """
     views = IntertopicViews(model, albums, corpus, lift, map_table=map_table)
     return topic_picker(views, model, topic=topic, live=live)
-
-
-def _query_url(albums: pd.DataFrame, index: pd.Index, query: int | str) -> str:
-    """`query` as an album URL: an int is a position among the albums with a palette, a str is a URL."""
-    if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
-        if not -len(index) <= query < len(index):
-            raise ValueError(f"query album {query} is out of range: {len(index)} albums have a palette")
-        return str(albums.loc[index[query], "url"])
-    if isinstance(query, str):
-        return query
-    raise ValueError(f"query album must be a position (int) or an album URL (str), got {query!r}")
-
-
-def similar_palettes(model: Any, albums: pd.DataFrame, query: int | str = 0, n: int = 8, *, baseline: int = 50,
-                     random_state: int = 0) -> tuple[pd.Series, pd.DataFrame]:  # fmt: skip
-    """The album `query` (position among albums with a palette, or URL) and its `n` nearest albums in topic space,
-    each with `distance` (Hellinger, topic mixtures) and `palette_emd` (Earth Mover's Distance in CIELAB, ΔE units,
-    `palette.distance`) to the query.
-
-    `neighbours.attrs["baseline_emd"]` holds the median EMD from the query to `baseline` random other albums, and
-    `attrs["spearman"]` the rank correlation of the two distances over neighbours and baseline albums together:
-    what "near in topic space" buys in palette terms.
-    """
-    from scipy.stats import spearmanr
-
-    from bcanalysis import palette
-    from bcanalysis.topics.genres import album_palettes
-    from bcanalysis.topics.similar import SimilarCovers, hellinger
-
-    index, palettes = album_palettes(albums)
-    if not len(index):
-        raise ValueError("no album has a palette: extract palettes first (bcanalysis palettes --db …)")
-    url = _query_url(albums, index, query)
-    finder = SimilarCovers(model, albums)
-    neighbours = finder.query(url, n)
-    by_id = dict(zip(index, palettes, strict=True))
-    row = albums.loc[albums["url"] == url].iloc[0]
-    mine = by_id[row.name]
-    neighbours = neighbours.assign(palette_emd=[palette.distance(mine, by_id[i]) for i in neighbours.index])
-    others = np.setdiff1d(np.asarray(finder.weights.index), [row.name, *neighbours.index])
-    picked = np.random.default_rng(random_state).permutation(others)[:baseline]
-    base_emd = np.array([palette.distance(mine, by_id[i]) for i in picked])
-    weights = finder.weights
-    base_topic = hellinger(weights.loc[picked].to_numpy(), weights.loc[row.name].to_numpy()) if len(picked) else []
-    topic_d = np.concatenate([neighbours["distance"].to_numpy(), base_topic])
-    emd = np.concatenate([neighbours["palette_emd"].to_numpy(), base_emd])
-    neighbours.attrs["baseline_emd"] = float(np.median(base_emd)) if len(base_emd) else float("nan")
-    neighbours.attrs["baseline_n"] = int(len(base_emd))
-    neighbours.attrs["spearman"] = float(spearmanr(topic_d, emd).statistic) if len(emd) > 2 else float("nan")
-    return row, neighbours

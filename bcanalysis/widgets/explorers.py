@@ -19,13 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from bcanalysis.quantize import ALLOWED_BITS, check_bits, palette_arrays, quantize
+from bcanalysis.defaults import BITS, N_TOPICS
+from bcanalysis.quantize import ALLOWED_BITS, check_bits, count_colors, palette_arrays, quantize
 from bcanalysis.widgets.offline import Control, OfflineExplorer
 from bcanalysis.widgets.views import (
     View,
-    _album_rows,
-    _n_unique,
-    _topic_lift,
+    album_rows,
     cover_grid,
     labelled_rows,
     png,
@@ -33,6 +32,7 @@ from bcanalysis.widgets.views import (
     table_html,
     topic_grid_pixels,
     topic_grid_view,
+    topic_lift_rows,
 )
 
 
@@ -69,7 +69,9 @@ def _live(f: Callable[..., View], **controls: Any):
     return w
 
 
-class _LRU(OrderedDict):
+class LRU(OrderedDict):
+    """The `size` views drawn last, so going back to one is instant (`get_or` says whether it was there)."""
+
     def __init__(self, size: int = 256):
         super().__init__()
         self.size = size
@@ -94,12 +96,12 @@ class BitDepthData:
         self.colors = np.concatenate(arrays).astype(np.uint8)
         self.n_palettes = len(arrays)
         self.samples = arrays[:samples]
-        self.unique_24 = _n_unique(self.colors)
+        self.unique_24 = count_colors(self.colors)
 
     def view(self, bits: int) -> View:
         """Before/after strips of the sample palettes at `bits`, and the vocabulary size over all palettes."""
         bits = check_bits(bits)
-        vocab = _n_unique(quantize(self.colors, bits))
+        vocab = count_colors(quantize(self.colors, bits))
         rows: list[np.ndarray] = []
         for p in self.samples:
             rows += [p, quantize(p, bits)]
@@ -112,7 +114,7 @@ class BitDepthData:
         return View(png(pixels, (14, 14)), caption, info={"bits": bits, "vocabulary": vocab})
 
 
-def explore_bit_depth(palettes: Sequence[Any], *, bits: int = 12, samples: int = 8, live: bool = True):
+def explore_bit_depth(palettes: Sequence[Any], *, bits: int = BITS, samples: int = 8, live: bool = True):
     """A bit-depth slider (3..24, step 3) over `palettes`: sample strips before/after and vocabulary size.
 
     `live=False` returns an `OfflineExplorer` with the view of every depth (for papermill runs), `bits` shown first.
@@ -156,7 +158,7 @@ class TopicCountViews:
         self.grid = _grid(sweep)
         if not self.grid:
             raise ValueError("the sweep holds no models")
-        self._views = _LRU(cache_size)
+        self._views = LRU(cache_size)
 
     def _draw(self, bits: int, n_topics: int) -> View:
         from bcanalysis.topics import topic_shares
@@ -182,8 +184,8 @@ class TopicCountViews:
         return OfflineExplorer("topic-count", controls, views)
 
 
-def explore_topic_counts(sweep: Any, *, bits: int = 12, n_topics: int = 18, palettes: Sequence[Any] | None = None,
-                         live: bool = True):
+def explore_topic_counts(sweep: Any, *, bits: int = BITS, n_topics: int = N_TOPICS,
+                         palettes: Sequence[Any] | None = None, live: bool = True):
     """A topic-count slider with a bit-depth selector over a sweep: each move shows that model's topic grid, each
     row labelled with the topic's number and colour names (and, given `palettes`, its share of them).
 
@@ -220,7 +222,7 @@ def _follow_depth(slider: Any, options: list[int]) -> None:
         slider.value = value
 
 
-def topic_grids(sweep: Any, *, n_topics: int = 18) -> View:
+def grids_by_depth(sweep: Any, *, n_topics: int = N_TOPICS) -> View:
     """The `n_topics` model of every depth in the sweep, stacked (a white row between depths), each row labelled
     "depth · number: colour names"."""
     grid = _grid(sweep)
@@ -244,16 +246,16 @@ class TopicViews:
         self.model, self.albums, self.corpus, self.n_covers = model, albums, corpus, n_covers
         self.lift = topics.tag_topic_table(model, albums) if lift is None else lift
         self.weights = topics.topic_weights(model, albums)  # once: every topic's exemplars read them
-        self._views = _LRU(model.n_topics + 1)
+        self._views = LRU(model.n_topics + 1)
 
     def _draw(self, k: int) -> View:
         from bcanalysis import topics
 
         palette = strips([self.model.top_colors(k, max(15, self.model.n_topics), order="hls")])
-        covers = _album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers,
+        covers = album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers,
                                                            weights=self.weights))
         grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
-        rows, header = _topic_lift(self.lift, k)
+        rows, header = topic_lift_rows(self.lift, k)
         extra = (f"<h4>Genres that wear topic {k}</h4>" + table_html(rows[:12], header)
                  + f'<h4>Covers loading most on it</h4><img alt="exemplar covers" src="{grid.src}"/>'
                  + grid.html_extra)  # fmt: skip

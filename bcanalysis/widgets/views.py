@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,8 +17,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-
-from bcanalysis.quantize import palette_arrays, quantize
 
 BACKGROUND = (255, 255, 255)
 
@@ -91,33 +88,6 @@ def table_html(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return f'<table class="bc-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _n_unique(rgb: np.ndarray) -> int:
-    rgb = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
-    return int(np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).size)
-
-
-ANALYSIS_UNIQUE = {24: 347_638, 15: 21_859, 12: 3_935}
-
-
-def vocabulary_table(palettes: Sequence[Any], depths: Sequence[int] = (24, 15, 12, 9)) -> Any:
-    """Per depth: distinct colours over all palettes, distinct words per palette (mean), and the analysis's count."""
-    import pandas as pd
-
-    arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
-    if not arrays:
-        raise ValueError("no palettes: extract palettes first (bcanalysis palettes --db …)")
-    stacked = np.concatenate(arrays).astype(np.uint8)
-    ends = np.cumsum([len(a) for a in arrays])[:-1]
-    rows = []
-    for bits in depths:
-        q = quantize(stacked, bits).astype(np.int64)
-        codes = (q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2]
-        words = np.mean([np.unique(part).size for part in np.split(codes, ends)])
-        rows.append({"bits": bits, "distinct colours": int(np.unique(codes).size), "words per palette": words,
-                     "the analysis (25,006 palettes)": ANALYSIS_UNIQUE.get(bits)})  # fmt: skip
-    return pd.DataFrame(rows).astype({"the analysis (25,006 palettes)": "Int64"}).set_index("bits")
-
-
 def _thumb(path: Any, px: int) -> np.ndarray:
     if path is None:
         return np.full((px, px, 3), 230, np.uint8)  # no cover: a grey tile
@@ -137,9 +107,14 @@ def _tile(images: Sequence[np.ndarray], px: int, columns: int, gap: int = 4) -> 
     return out
 
 
+def cover_files(corpus: Any, albums: Any) -> list[Any]:
+    """The cover file of each album row (None where it has none), from anything with `Corpus.cover_path`."""
+    return [corpus.cover_path(f) if isinstance(f, str) else None for f in albums.get("cover_file", [])]
+
+
 def cover_grid(corpus: Any, albums: Any, *, px: int = 120, columns: int = 6, caption: str = "") -> View:
     """Covers of `albums` (rows of `Corpus.albums()`) as a tiled image, with an escaped table of who is who."""
-    paths = [corpus.cover_path(f) if isinstance(f, str) else None for f in albums.get("cover_file", [])]
+    paths = cover_files(corpus, albums)
     pixels = _tile([_thumb(p, px) for p in paths], px, min(columns, max(1, len(paths))))
     rows = [(i + 1, r.title, r.artist, ", ".join(r.tags or [])) for i, r in enumerate(albums.itertuples())]
     table = table_html(rows, ["#", "title", "artist", "tags"])
@@ -147,49 +122,16 @@ def cover_grid(corpus: Any, albums: Any, *, px: int = 120, columns: int = 6, cap
                 mime="image/jpeg")
 
 
-def palette_strips(albums: Any, *, width: int = 400, height: int = 22) -> View:
-    """Each album's palette as a strip, colours as wide as their share of the cover, with an escaped legend."""
-    rows = []
-    for colors, props in zip(albums["colorgram"], albums["proportions"], strict=True):
-        rgb = np.asarray(colors or [(255, 255, 255)], np.uint8)
-        share = np.asarray(props if props else [1.0] * len(rgb), float)
-        cuts = np.round(np.cumsum(share / share.sum()) * width).astype(int)
-        rows.append(np.repeat(rgb, np.diff(np.concatenate([[0], cuts])), axis=0)[:width])
+def palette_view(albums: Any, *, width: int = 400, height: int = 22) -> View:
+    """Each album's palette as a strip, colours as wide as their share of the cover, with an escaped legend (the
+    `View` twin of the Figure `plots.palette_strips`: drawn in milliseconds, titles escaped in HTML)."""
+    from bcanalysis.plots import strip_pixels
+
+    rows = [strip_pixels(c, p, width) for c, p in zip(albums["colorgram"], albums["proportions"], strict=True)]
     pixels = strips(rows, width, gap=True)[:-1]
     legend = [(i + 1, r.title, r.artist, len(r.colorgram or [])) for i, r in enumerate(albums.itertuples())]
     return View(png(pixels, (height, 1)), "palettes, colours as wide as their share of the cover",
                 html_extra=table_html(legend, ["row", "title", "artist", "colours"]))  # fmt: skip
-
-
-def engine_speed(corpus: Any, albums: Any, number_of_colors: int = 40) -> Any:
-    """Seconds per cover for bcanalysis.palette.extract and colorgram.py on the same decoded covers (same output?)."""
-    import pandas as pd
-
-    from bcanalysis import palette
-
-    try:
-        import colorgram
-    except ImportError:
-        colorgram = None
-    rows = []
-    files = list(albums["cover_file"].dropna())
-    if files:  # warm up (first-call set-up is not per-cover cost)
-        palette.extract(Image.open(corpus.cover_path(files[0])).convert("RGB"), number_of_colors)
-    for f in files:
-        with Image.open(corpus.cover_path(f)) as im:
-            image = im.convert("RGB")
-        t0 = time.perf_counter()
-        ours = palette.extract(image, number_of_colors)
-        t1 = time.perf_counter()
-        theirs = colorgram.extract(image, number_of_colors) if colorgram else None
-        t2 = time.perf_counter()
-        same = None if theirs is None else [c.rgb for c in ours] == [tuple(c.rgb) for c in theirs]
-        rows.append({"cover": f, "pixels": image.width * image.height, "bcanalysis s": t1 - t0,
-                     "colorgram.py s": (t2 - t1) if theirs else None, "identical": same})  # fmt: skip
-    df = pd.DataFrame(rows)
-    if colorgram and len(df):
-        df["speed-up"] = df["colorgram.py s"] / df["bcanalysis s"]
-    return df
 
 
 def topic_grid_pixels(model: Any, n_colors: int | None = None) -> np.ndarray:
@@ -246,25 +188,7 @@ def topic_grid_view(model: Any, *, n_colors: int | None = None, cell: int = 18, 
     return View(png(pixels), caption, info={"bits": model.bits, "n_topics": model.n_topics})
 
 
-def topic_table(model: Any, palettes: Sequence[Any], n_colors: int = 15) -> Any:
-    """One row per topic: its colour names, its share of the corpus, and its top colours as hex words."""
-    import pandas as pd
-
-    from bcanalysis.quantize import to_words
-    from bcanalysis.topics import topic_shares
-
-    share = topic_shares(model, palettes)
-    return pd.DataFrame(
-        {
-            "colours": model.topic_labels(),
-            "share of corpus": share,
-            "top colours": [" ".join(to_words(model.top_colors(k, n_colors))) for k in range(model.n_topics)],
-        },
-        index=pd.RangeIndex(0, model.n_topics, name="topic"),
-    )
-
-
-def _album_rows(albums: Any, chosen: Any) -> Any:
+def album_rows(albums: Any, chosen: Any) -> Any:
     """Rows of `albums` for what `topics.exemplars` returned (a DataFrame of albums, or album ids)."""
     ids = chosen.index if hasattr(chosen, "index") and not isinstance(chosen, (list, np.ndarray)) else chosen
     return albums.loc[[i for i in ids if i in albums.index]]
@@ -277,8 +201,8 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
     weights = topics.topic_weights(model, albums)
     rows = []
     for k in range(model.n_topics):
-        covers = _album_rows(albums, topics.exemplars(model, albums, k, n, weights=weights))
-        files = [corpus.cover_path(f) if isinstance(f, str) else None for f in covers.get("cover_file", [])]
+        covers = album_rows(albums, topics.exemplars(model, albums, k, n, weights=weights))
+        files = cover_files(corpus, covers)
         swatch = np.repeat(np.repeat(strips([model.top_colors(k, 6, order="hls")], 6), px // 2, 0), px // 6, 1)
         strip = np.full((px, px, 3), 255, np.uint8)
         strip[: swatch.shape[0], : swatch.shape[1]] = swatch[:px, :px]
@@ -289,7 +213,7 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
                 html_extra=table_html(labels, ["topic", "colours"]), mime="image/jpeg")  # fmt: skip
 
 
-def _topic_lift(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
+def topic_lift_rows(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
     """(tag, albums, lift, q, significant) rows for topic `k` from `topics.tag_topic_table`, highest lift first."""
     import pandas as pd
 

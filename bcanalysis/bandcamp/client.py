@@ -12,197 +12,48 @@ fetched, redirects included (at most 5); every response has a total deadline and
 
 from __future__ import annotations
 
-import email.utils
 import io
 import json
 import random
 import threading
 import time
-import zlib
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 import requests
 from PIL import Image
 from requests.adapters import HTTPAdapter
 
 from bcanalysis import __version__
-from bcanalysis.bandcamp_parse import (  # noqa: F401 - re-exported: the client's public vocabulary
-    GENRES,
-    AlbumRef,
-    BadField,
-    BadItem,
-    BadPage,
-    BandcampError,
-    ChallengePage,
-    DiscoverItem,
-    album_ref,
-    check_tag,
-    clean,
-    clean_json_text,
-    genre_name,
-    is_challenge,
-    is_loopback,
-    parse_album_page,
-    parse_discover_item,
+from bcanalysis.bandcamp.album_page import is_challenge, parse_album_page
+from bcanalysis.bandcamp.discover import DiscoverPage, read_discover_page
+from bcanalysis.bandcamp.errors import (
+    ApiError,
+    ForeignHost,
+    HttpError,
+    RateLimited,
+    Refused,
+    ResponseError,
+    StaleCursor,
 )
+from bcanalysis.bandcamp.fields import AlbumRef, is_loopback
+from bcanalysis.bandcamp.http import Answer, RateLimiter, netloc, read_body, retry_after_seconds
+from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, SITE_RATE
+from bcanalysis.facts import BANDCAMP_URL, DISCOVER_PATH, IMAGE_SIZES
 
-DEFAULT_BASE_URL = "https://bandcamp.com"
+DEFAULT_BASE_URL = BANDCAMP_URL
 DEFAULT_IMAGE_BASE_URL = "https://f4.bcbits.com"
-DISCOVER_PATH = "/api/discover/1/discover_web"
 PROJECT_URL = "https://github.com/bcanalysis/bcanalysis"
 USER_AGENT = f"bcanalysis/{__version__} (+{PROJECT_URL}; cover-colour research; python-requests/{requests.__version__})"
-#: Bandcamp image size codes accepted by `--size`: 10 = 1200 px, 5 and 16 = 700, 4 = 300, 2 = 350, 9 = 210,
-#: 7 = 150, 8 = 124, 3 = 100, 0 = the original upload.
-SIZE_CODES = (0, 2, 3, 4, 5, 7, 8, 9, 10, 16)
+#: Bandcamp image size codes accepted by `--size` (`facts.IMAGE_SIZES`: 10 = 1200 px, 7 = 150, 0 = the original).
+SIZE_CODES = tuple(sorted(IMAGE_SIZES))
 PAGE_CAP = 5_000_000  # bytes, after decompression
 COVER_CAP = 20_000_000
 MAX_REDIRECTS = 5
 MAX_COVER_PIXELS = 64_000_000  # a cover larger than this is refused before decoding
 _REDIRECTS = (301, 302, 303, 307, 308)
 _RETRY_STATUS = (500, 502, 503, 504)
-
-
-class ApiError(BandcampError):
-    """The discover API answered an error object (HTTP 200 with `__api_special__`) or malformed JSON."""
-
-
-class Refused(BandcampError):
-    """The site refuses this client: HTTP 403, a challenge page, or an answer that is not what an API answers."""
-
-
-class StaleCursor(BandcampError):
-    """The discover API rejected a stored cursor (HTTP 500 with `{}`, or an error object)."""
-
-
-class SchemaDrift(BandcampError):
-    """A discover answer from which nothing parses: Bandcamp changed its API and bcanalysis needs an update."""
-
-
-class ForeignHost(BandcampError):
-    """A URL (or a redirect) pointing somewhere other than the site host or the image host: not fetched."""
-
-
-class ResponseError(BandcampError):
-    """A response too large, too slow, in an unknown encoding, or redirecting too often."""
-
-
-class HttpError(BandcampError):
-    """A final non-2xx answer after retries; `.status` holds the code."""
-
-    def __init__(self, status: int, url: str):
-        super().__init__(f"HTTP {status} for {url}")
-        self.status = status
-        self.url = url
-
-
-class RateLimited(HttpError):
-    """429 with a Retry-After longer than we are willing to wait, or 429 too many times in a row."""
-
-
-class RateLimiter:
-    """At most `rate` calls a second, evenly spaced, across threads; `pause(s)` holds everyone back."""
-
-    def __init__(self, rate: float):
-        if not rate > 0 or rate == float("inf"):
-            raise ValueError(f"rate must be a finite number > 0 of requests a second, got {rate}")
-        self.interval = 1.0 / rate
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until the next request may go."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            time.sleep(start - now)
-
-    def pause(self, seconds: float) -> None:
-        """No request for `seconds` from now (after a 429)."""
-        with self._lock:
-            self._next = max(self._next, time.monotonic() + seconds)
-
-
-def retry_after_seconds(value: str | None, default: float) -> float:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); `default` if absent or bad."""
-    if not value:
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value[:8])
-    try:
-        when = email.utils.parsedate_to_datetime(value[:64])
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
-
-
-@dataclass
-class Answer:
-    """A response read whole within its caps: status, headers, body bytes and the URL that answered."""
-
-    status: int
-    headers: Any
-    body: bytes
-    url: str
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-
-@dataclass
-class DiscoverPage:
-    """One discover page, checked: usable items, rejected results, skipped tracks, the next cursor, the total."""
-
-    items: list[DiscoverItem]
-    cursor: str | None
-    result_count: int | None
-    rejected: list[BadItem] = field(default_factory=list)
-    skipped_tracks: int = 0
-    other_types: int = 0
-    raw_count: int = 0
-
-
-def _read_body(response: requests.Response, cap: int, deadline_at: float, url: str) -> bytes:
-    """The body, decompressed by us so the cap counts decompressed bytes; ResponseError past the cap or deadline."""
-    length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > cap:
-        raise ResponseError(f"answer of {int(length):,} bytes is over the {cap:,}-byte cap ({url})")
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    if encoding in ("", "identity"):
-        decoder = None
-    elif encoding in ("gzip", "x-gzip", "deflate"):
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS)
-    else:
-        raise ResponseError(f"answer in an encoding we did not ask for ({encoding[:30]!r}) from {url}")
-    out = bytearray()
-    while True:
-        if time.monotonic() > deadline_at:
-            raise ResponseError(f"answer from {url} took longer than its deadline ({len(out):,} bytes so far)")
-        chunk = response.raw.read1(65536, decode_content=False)
-        if not chunk:
-            break
-        while chunk and decoder is not None:
-            try:
-                out += decoder.decompress(chunk, cap + 1 - len(out))
-            except zlib.error as exc:
-                raise ResponseError(f"answer from {url} does not decompress: {exc}") from exc
-            chunk = decoder.unconsumed_tail if len(out) <= cap else b""
-        if decoder is None:
-            out += chunk
-        if len(out) > cap:
-            raise ResponseError(f"answer from {url} is over the {cap:,}-byte cap (decompressed)")
-    return bytes(out)
-
-
-def _netloc(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
 class Client:
@@ -216,9 +67,9 @@ class Client:
         base_url: str = DEFAULT_BASE_URL,
         *,
         image_base_url: str | None = None,
-        rate: float = 1.0,
-        cover_rate: float = 5.0,
-        cover_connections: int = 4,
+        rate: float = SITE_RATE,
+        cover_rate: float = COVER_RATE,
+        cover_connections: int = COVER_CONNECTIONS,
         timeout: tuple[float, float] = (10.0, 30.0),
         deadline: float = 120.0,
         retries: int = 4,
@@ -228,13 +79,13 @@ class Client:
         user_agent: str = USER_AGENT,
     ):
         self.base_url = base_url.rstrip("/")
-        scheme, host, _ = _netloc(self.base_url)
+        scheme, host, _ = netloc(self.base_url)
         if scheme not in ("http", "https") or not host:
             raise ValueError(f"base URL must be an http(s) URL, got {base_url!r}")
         self.local = is_loopback(host)
         self.real = host == "bandcamp.com" or host.endswith(".bandcamp.com")
         self.image_base_url = (image_base_url or (self.base_url if self.local else DEFAULT_IMAGE_BASE_URL)).rstrip("/")
-        if _netloc(self.image_base_url)[0] not in ("http", "https") or not _netloc(self.image_base_url)[1]:
+        if netloc(self.image_base_url)[0] not in ("http", "https") or not netloc(self.image_base_url)[1]:
             raise ValueError(f"image base URL must be an http(s) URL, got {image_base_url!r}")
         if not (backoff >= 0 and backoff < float("inf")):
             raise ValueError(f"backoff must be a finite number of seconds >= 0, got {backoff}")
@@ -280,12 +131,12 @@ class Client:
 
     def allowed(self, role: str, url: str) -> bool:
         """True if `url` is on the host this role may fetch: the site (and *.bandcamp.com) or the image host."""
-        scheme, host, port = _netloc(url)
+        scheme, host, port = netloc(url)
         if scheme not in ("http", "https") or not host:
             return False
         if role == "image":
-            return (host, port) == _netloc(self.image_base_url)[1:]
-        if (host, port) == _netloc(self.base_url)[1:]:
+            return (host, port) == netloc(self.image_base_url)[1:]
+        if (host, port) == netloc(self.base_url)[1:]:
             return True
         return self.real and port is None and (host == "bandcamp.com" or host.endswith(".bandcamp.com"))
 
@@ -296,7 +147,7 @@ class Client:
         RateLimited or requests' exceptions after the last retry."""
         for _ in range(MAX_REDIRECTS + 1):
             if not self.allowed(role, url):
-                host = _netloc(url)[1] or url[:80]
+                host = netloc(url)[1] or url[:80]
                 raise ForeignHost(f"{url[:200]} is not on the {'image' if role == 'image' else 'site'} host "
                                   f"(refused to fetch {host!r})")  # fmt: skip
             answer = self._send(role, method, url, json_body, cap, retry_500)
@@ -320,7 +171,7 @@ class Client:
                                                    allow_redirects=False, stream=True)  # fmt: skip
                 try:
                     status = response.status_code
-                    body = b"" if status == 429 else _read_body(response, cap if status < 400 else min(cap, 1 << 20),
+                    body = b"" if status == 429 else read_body(response, cap if status < 400 else min(cap, 1 << 20),
                                                                time.monotonic() + self.deadline, url)  # fmt: skip
                 finally:
                     response.close()
@@ -412,39 +263,6 @@ class Client:
         if not 200 <= answer.status < 300:
             raise HttpError(answer.status, url)
         return answer.body
-
-
-def read_discover_page(data: Any, tag: str, *, local: bool = False, include_tracks: bool = False) -> DiscoverPage:
-    """Check a parsed discover answer: every result, the cursor, the total. SchemaDrift if results are there but
-    none can be read (naming the fields that were missing), never a silent 'no more albums'."""
-    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-        shape = type(data).__name__ if not isinstance(data, dict) else f"keys {sorted(map(str, data))[:8]}"
-        raise SchemaDrift(f"the discover answer for tag {tag!r} has no 'results' list ({shape}): Bandcamp may have "
-                          "changed its API; bcanalysis needs an update")  # fmt: skip
-    cursor = data.get("cursor")
-    if cursor is not None and not (isinstance(cursor, str) and 0 < len(cursor) <= 4096):
-        raise SchemaDrift(f"the discover answer for tag {tag!r} has a cursor that is not a short string")
-    total = data.get("result_count")
-    page = DiscoverPage([], cursor, total if isinstance(total, int) and not isinstance(total, bool) else None)
-    page.raw_count = len(data["results"])
-    for raw in data["results"]:
-        if isinstance(raw, dict) and raw.get("result_type", "a") != "a":
-            page.other_types += 1
-            continue
-        if isinstance(raw, dict) and raw.get("item_type") == "t" and not include_tracks:
-            page.skipped_tracks += 1
-            continue
-        try:
-            page.items.append(parse_discover_item(raw, local=local))
-        except BadItem as exc:
-            page.rejected.append(exc)
-    if page.raw_count and not page.items and len(page.rejected) == page.raw_count:
-        missing = Counter(f for r in page.rejected for f in r.missing)
-        named = ", ".join(f"{f} ({n} of {page.raw_count})" for f, n in missing.most_common()) or "none missing"
-        raise SchemaDrift(f"the discover answer for tag {tag!r} has {page.raw_count} results but none could be read "
-                          f"(missing fields: {named}; first problem: {page.rejected[0]}). Bandcamp may have changed "
-                          "its API: bcanalysis needs an update. Nothing from this page was stored.")  # fmt: skip
-    return page
 
 
 def check_image(data: bytes) -> tuple[int, int]:

@@ -1,0 +1,124 @@
+"""Filling a corpus: `bcanalysis scrape` (albums by tag from Bandcamp, or a server in its shapes) and `bcanalysis
+import` (a folder of your own covers)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bcanalysis.cli import common
+from bcanalysis.cli.common import CommandError
+from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, COVER_SIZE, SITE_RATE
+
+
+def add_scrape(sub: argparse._SubParsersAction) -> None:
+    from bcanalysis.bandcamp import DEFAULT_BASE_URL, DEFAULT_IMAGE_BASE_URL, SIZE_CODES
+
+    p = common.subcommand(
+        sub, "scrape", _run_scrape,
+        help="scrape albums by tag from Bandcamp (or the demo server) into a corpus",
+        description="Page the discover API for each tag and store every album from its discover result, with its "
+        "cover from the image host (no album page is fetched unless --album-pages). Polite (--rate site requests "
+        "and --cover-rate image requests a second) and resumable: rerun the same command after any interruption. "
+        "Exit status 3 if Bandcamp refuses the discover API.",
+    )
+    common.add_db(p, "corpus file (created if missing)")
+    p.add_argument("--tag", action="append", required=True, help="normalised tag, e.g. hip-hop-rap (repeatable)")
+    p.add_argument("--limit", type=common.positive_int, required=True, help="albums per tag")
+    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the site (default {DEFAULT_BASE_URL})")
+    p.add_argument("--image-base-url", default=None,
+                   help=f"the image host (default {DEFAULT_IMAGE_BASE_URL}; with a local --base-url, that server)")
+    p.add_argument("--rate", type=common.positive_float, default=SITE_RATE,
+                   help=f"max site requests a second (default {SITE_RATE:g})")
+    p.add_argument("--cover-rate", type=common.positive_float, default=COVER_RATE,
+                   help=f"max image-host requests a second (default {COVER_RATE:g})")
+    p.add_argument("--cover-connections", type=common.positive_int, default=COVER_CONNECTIONS,
+                   help=f"parallel connections to the image host (default {COVER_CONNECTIONS})")
+    p.add_argument("--size", type=int, choices=SIZE_CODES, default=COVER_SIZE, metavar="CODE",
+                   help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 7 = 150, 0 = original")
+    p.add_argument("--include-tracks", action="store_true", help="keep single tracks too (default: albums only)")
+    p.add_argument("--album-pages", action="store_true",
+                   help="also read each album page for its full tag list (often refused by Bandcamp)")
+    p.add_argument("--max-refusals", type=common.positive_int, default=5, metavar="N",
+                   help="stop the album-page phase after N refused pages in a row (default 5)")
+    p.add_argument("--retry-failed", action="store_true", help="try listings and pages that failed before again")
+    p.add_argument("--challenge-wait", type=common.nonnegative_float, default=30.0, metavar="S",
+                   help="seconds before a refused album page is tried again (default 30)")
+    p.add_argument("--backoff", type=common.nonnegative_float, default=1.0, metavar="S",
+                   help="base of the exponential backoff between retries (default 1 s)")
+    p.add_argument("--page-size", type=common.positive_int, default=60, help=argparse.SUPPRESS)
+    common.add_no_progress(p)
+
+
+#: Exit status when Bandcamp refuses the discover API (2 is bad arguments, 1 other failures).
+EXIT_REFUSED = 3
+
+
+def _run_scrape(args: argparse.Namespace) -> int:
+    from bcanalysis.bandcamp import BandcampError, Client, Refused, check_tag
+    from bcanalysis.scrape import UnknownTag, scrape
+    from bcanalysis.store import CorpusError
+
+    try:
+        tags = list(dict.fromkeys(check_tag(t) for t in args.tag))
+        client = Client(args.base_url, image_base_url=args.image_base_url, rate=args.rate,
+                        cover_rate=args.cover_rate, cover_connections=args.cover_connections, backoff=args.backoff)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    with common.open_corpus(args.db) as corpus:
+        try:
+            summary = scrape(
+                corpus, tags, args.limit, client=client, size=args.size, page_size=args.page_size,
+                include_tracks=args.include_tracks, album_pages=args.album_pages, max_refusals=args.max_refusals,
+                challenge_wait=args.challenge_wait, retry_failed=args.retry_failed, progress=not args.no_progress,
+            )  # fmt: skip
+        except (UnknownTag, CorpusError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        except Refused as exc:
+            print(f"bcanalysis: error: Bandcamp refused: {exc}.\n  Everything stored so far is kept; run the same "
+                  "command later to resume. bcanalysis does not impersonate a browser or work around challenges: "
+                  "if this persists, the site is refusing automated clients from this address for now (see the "
+                  "README, 'What to expect against the real site').", file=sys.stderr)  # fmt: skip
+            return EXIT_REFUSED
+        except BandcampError as exc:
+            print(f"bcanalysis: scrape stopped: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            client.close()
+    print(summary.report())
+    if summary.page_stop:
+        print(f"bcanalysis: album pages: {summary.page_stop}", file=sys.stderr)
+    return 0
+
+
+def add_import(sub: argparse._SubParsersAction) -> None:
+    p = common.subcommand(
+        sub, "import", _run_import,
+        help="import a folder of cover images (and a metadata table) as a corpus",
+        description="Make every image under IMAGES_DIR (recursively: JPEG, PNG, WebP, GIF first frame, TIFF, …) an "
+        "album of the corpus, one album per distinct picture. --meta names a CSV/TSV or JSON-lines table with a "
+        "`file` column (relative to IMAGES_DIR) and any of title, artist, tags (';'-separated), date, url, "
+        "location, genre; other columns are kept as extra fields. Rerunning adds only new pictures and updates "
+        "changed metadata.",
+    )
+    p.add_argument("images", metavar="IMAGES_DIR", help="folder of cover images")
+    common.add_db(p, "corpus file (created if missing)")
+    p.add_argument("--meta", default=None, metavar="FILE", help="metadata table: .csv, .tsv, .jsonl or .ndjson")
+    p.add_argument("--link", action="store_true",
+                   help="hard-link covers into the corpus (or refer to the originals) instead of copying them")
+    common.add_max_pixels(p)
+    common.add_no_progress(p)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from bcanalysis.importer import ImportInputError, import_images
+
+    with common.open_corpus(args.db) as corpus:
+        try:
+            summary = import_images(corpus, args.images, args.meta, link=args.link, max_pixels=args.max_pixels,
+                                    progress=not args.no_progress)
+        except ImportInputError as exc:
+            raise CommandError(str(exc)) from exc
+    print(summary.report())
+    print(f"next: bcanalysis palettes --db {args.db}")
+    return 0

@@ -1,0 +1,91 @@
+"""`bcanalysis sweep`: colour topics for a grid of bit depths × topic counts over a corpus, the metrics table, the
+recommended count, and figures."""
+
+from __future__ import annotations
+
+import argparse
+
+from bcanalysis.cli import common
+from bcanalysis.cli.common import CommandError, CommandFailed
+from bcanalysis.defaults import RANDOM_STATE, SWEEP_BITS, SWEEP_N
+from bcanalysis.quantize import SPACES
+
+
+def add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = common.subcommand(
+        sub, "sweep", _run_sweep,
+        help="fit colour topics for a grid of bit depths × topic counts and recommend n",
+        description="Fit LDA colour topics to every palette in a corpus for each --bits and n in --min-n..--max-n "
+        "(two seeds each), write the metrics table, the recommendation, a topic grid per depth and the tag × "
+        "topic table of the recommended models. Fitted models are cached in --cache-dir.",
+    )
+    common.add_db(p)
+    p.add_argument("--out", required=True, help="folder for sweep.csv, recommend.csv and figures")
+    p.add_argument("--bits", type=int, action="append",
+                   help=f"colour depth (repeatable; default {', '.join(map(str, SWEEP_BITS))})")
+    p.add_argument("--min-n", type=common.positive_int, default=min(SWEEP_N),
+                   help=f"fewest topics (default {min(SWEEP_N)})")
+    p.add_argument("--max-n", type=common.positive_int, default=max(SWEEP_N),
+                   help=f"most topics (default {max(SWEEP_N)})")
+    p.add_argument("--space", choices=SPACES, default="rgb", help="colour space of the bins (default rgb)")
+    p.add_argument("--weighting", default=None, help="count, proportion or tfidf (default: count)")
+    p.add_argument("--engine", default=None, help="tomotopy or sklearn (default: tomotopy)")
+    p.add_argument("--seed", type=common.nonnegative_int, default=RANDOM_STATE,
+                   help=f"random seed, >= 0 (default {RANDOM_STATE})")
+    p.add_argument("--cache-dir", default=None, help="model cache (default: <out>/models)")
+    common.add_workers(p)
+    common.add_scheduler(p, "the fits")
+    common.add_no_progress(p)
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    """The sweep, every failure of the run a CommandFailed (exit 1, a message) and never a traceback."""
+    try:
+        return _sweep(args)
+    except (BrokenPipeError, CommandError, CommandFailed, KeyboardInterrupt):
+        raise  # the reader went away, bad arguments, failures already worded: main() ends each its way
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise CommandFailed(f"sweep failed: {exc.strerror or exc}{where}") from exc
+    except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+        raise CommandFailed(f"sweep failed ({type(exc).__name__}: {exc})") from exc
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    """Fit, then write the table, the recommendation and the figures of each recommended model."""
+    from bcanalysis import plots, topics
+
+    if args.min_n > args.max_n:
+        raise CommandError(f"--min-n {args.min_n} is more than --max-n {args.max_n}")
+    out = common.writable_folder(args.out, "--out")
+    cache = common.writable_folder(args.cache_dir, "--cache-dir") if args.cache_dir else out / "models"
+    with common.open_corpus(args.db, existing=True, readonly=True) as corpus:
+        albums = corpus.albums()  # a damaged corpus raises CorpusError: main() ends it in a message, exit 1
+    _, palettes = topics.album_palettes(albums)
+    if not palettes:
+        raise CommandError(f"no album in {args.db} has a palette (run `bcanalysis palettes --db {args.db}` first)")
+    kw = {k: v for k, v in (("weighting", args.weighting), ("engine", args.engine)) if v is not None}
+    client = common.dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
+    try:
+        result = topics.sweep(palettes, bits=tuple(args.bits or SWEEP_BITS), n_topics=range(args.min_n,
+                              args.max_n + 1), random_state=args.seed, cache_dir=cache, n_jobs=args.workers,
+                              progress=not args.no_progress, executor=client, space=args.space, **kw)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        if client is not None:
+            client.close()
+    result.table.to_csv(out / "sweep.csv", index=False)
+    rec = result.recommend()
+    rec.to_csv(out / "recommend.csv", index=False)
+    plots.sweep_curves(result).savefig(out / "sweep.png", dpi=120)
+    for _, row in rec.iterrows():
+        model = result.model(row["bits"], row["n_topics"])
+        plots.topic_grid(model).savefig(out / f"topics-{row['bits']}bit.png", dpi=120)
+        table = topics.tag_topic_table(model, albums, min_albums=1)
+        table.to_csv(out / f"tag-topics-{row['bits']}bit.csv", index=False)
+        if len(table):
+            plots.tag_topic_heatmap(table).savefig(out / f"tag-topics-{row['bits']}bit.png", dpi=120)
+        print(row["reason"])
+    print(f"wrote {out}/sweep.csv, recommend.csv and figures for {len(palettes)} palettes")
+    return 0

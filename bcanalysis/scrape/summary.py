@@ -1,0 +1,63 @@
+"""What a scrape run did (`ScrapeSummary`), and the two ways it stops short of its work."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bcanalysis.bandcamp import BandcampError
+
+
+class UnknownTag(BandcampError):
+    """The discover API lists nothing at all under a tag."""
+
+
+class ScrapeAborted(BandcampError):
+    """The source stopped answering (repeated connection failures); rerun the same command to resume."""
+
+
+@dataclass
+class ScrapeSummary:
+    """What a scrape run did: albums new / already had / failed (with reasons), covers, pages, requests, notes."""
+
+    listed: dict[str, int] = field(default_factory=dict)
+    new: int = 0
+    already_had: int = 0
+    failed: Counter = field(default_factory=Counter)
+    covers: Counter = field(default_factory=Counter)
+    refetched: Counter = field(default_factory=Counter)  # covers missing on disk, fetched again: status → count
+    skipped_tracks: int = 0
+    unusable: Counter = field(default_factory=Counter)  # discover results without a usable item id: reason → count
+    pages: Counter = field(default_factory=Counter)  # album pages read: 'ok' or why not → count
+    page_stop: str | None = None  # why the page phase stopped early, if it did
+    notes: list[str] = field(default_factory=list)
+    discover_errors: list[str] = field(default_factory=list)
+    requests: int = 0  # site requests (discover API, album pages), retries and redirects included
+    image_requests: int = 0
+    seconds: float = 0.0
+
+    def report(self) -> str:
+        """A few human lines for the end of a run."""
+        rate = self.new / self.seconds * 60 if self.seconds else 0.0
+        lines = [
+            f"albums: {self.new} new, {self.already_had} already had, {sum(self.failed.values())} failed"
+            f"  ({self.requests} site + {self.image_requests} image requests in {self.seconds:.1f} s,"
+            f" {rate:.0f} new albums/min)",
+            "listed: " + ", ".join(f"{t} {n}" for t, n in self.listed.items()),
+        ]
+        if self.skipped_tracks:
+            lines.append(f"skipped {self.skipped_tracks} single tracks (--include-tracks keeps them)")
+        if self.covers:
+            lines.append("covers of new albums: " + ", ".join(f"{k} {v}" for k, v in sorted(self.covers.items())))
+        if self.refetched:
+            lines.append("covers missing on disk, fetched again: "
+                         + ", ".join(f"{k} {v}" for k, v in sorted(self.refetched.items())))  # fmt: skip
+        if self.pages:
+            lines.append("album pages: " + ", ".join(f"{k} {v}" for k, v in self.pages.most_common()))
+        lines += [f"  failed: {n} × {reason}" for reason, n in self.failed.most_common()]
+        lines += [f"  unusable discover results: {n} × {reason}" for reason, n in self.unusable.most_common()]
+        lines += [f"  discover: {e}" for e in self.discover_errors]
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.page_stop:
+            lines.append(f"  album pages stopped: {self.page_stop}")
+        return "\n".join(lines)

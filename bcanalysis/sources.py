@@ -1,0 +1,62 @@
+"""Where notebook 01 gets its albums: the offline demo server, the real site, or a corpus made before.
+
+    from bcanalysis.sources import open_source
+    source = open_source("demo", albums_per_tag=30)    # starts the demo server on 127.0.0.1
+    scrape(corpus, tags, 30, base_url=source.base_url, rate=source.rate, cover_rate=source.cover_rate)
+    source.close()                                      # stops it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bcanalysis.defaults import ALBUMS_PER_TAG, COVER_RATE, DEMO_COVER_PX, DEMO_RATE, SITE_RATE
+from bcanalysis.facts import BANDCAMP_URL
+
+#: The sources `open_source` knows (and `bcanalysis report --source` offers).
+SOURCES = ("demo", "bandcamp", "corpus")
+
+
+@dataclass
+class Source:
+    """A base URL, polite request rates, and a server to stop (demo only); no base URL for a corpus that is already
+    made (`"corpus"`: notebook 01 only describes it)."""
+
+    name: str
+    base_url: str | None
+    rate: float
+    server: Any = None
+    cover_rate: float = COVER_RATE  # image-host requests a second
+
+    @property
+    def scrapes(self) -> bool:
+        """Whether notebook 01 fills the corpus from this source (False: the corpus is already made)."""
+        return self.base_url is not None
+
+    def close(self) -> None:
+        """Stop the demo server, if one was started."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(source: str, albums_per_tag: int = ALBUMS_PER_TAG, *, max_cover_px: int = DEMO_COVER_PX) -> Source:
+    """`"demo"`: start the offline demo server on 127.0.0.1 (fast rates); `"bandcamp"`: the real site at its polite
+    rates; `"corpus"`: nothing to fetch, the corpus was made before (`bcanalysis import`)."""
+    if source == "demo":
+        from bcanalysis.demo.server import DemoServer
+
+        server = DemoServer(albums_per_tag=albums_per_tag, max_cover_px=max_cover_px).start()
+        return Source("demo", server.url, DEMO_RATE, server, cover_rate=DEMO_RATE)
+    if source == "bandcamp":
+        return Source("bandcamp", BANDCAMP_URL, SITE_RATE)
+    if source == "corpus":
+        return Source("corpus", None, 0.0)
+    raise ValueError(f"source must be one of {', '.join(map(repr, SOURCES))}, got {source!r}")
