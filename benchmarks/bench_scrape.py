@@ -100,7 +100,7 @@ def bench_palettes(db: Path) -> None:
     for workers in (1, os.cpu_count() or 1):
         with Corpus(db) as corpus:
             with corpus.transaction() as con:
-                con.execute("DELETE FROM palettes")
+                con.execute("DELETE FROM palette_arrays")
             sizes = corpus.query("SELECT cover_width, cover_height FROM albums WHERE cover_status = 'ok'")
             px = sum(w * h for w, h in sizes)
             result = extract_palettes(corpus, n_jobs=workers, progress=False)
