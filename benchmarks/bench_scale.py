@@ -136,12 +136,12 @@ def main() -> None:
             path = Path(tmp) / f"planted-{n}.sqlite"
             built = build(path, n)
             row = {"n": n, "build_s": built, "db_mb": path.stat().st_size / 2**20}
-            row["load"] = run_stage("load", path, args.n_jobs or 0)
-            row["vectorise"] = run_stage("vectorise", path, args.n_jobs or 0)
+            row["load"] = run_stage("load", path, args.n_jobs or -1)
+            row["vectorise"] = run_stage("vectorise", path, args.n_jobs or -1)
             if n <= args.reference_max:
-                row["reference"] = run_stage("reference", path, args.n_jobs or 0)
+                row["reference"] = run_stage("reference", path, args.n_jobs or -1)
             if not args.no_sweep:
-                row["sweep"] = run_stage("sweep", path, args.n_jobs or 0)
+                row["sweep"] = run_stage("sweep", path, args.n_jobs or -1)
             rows.append(row)
             print(json.dumps(row), flush=True)
     report(rows)

@@ -184,6 +184,7 @@ def sweep(
     **options: Any,
 ) -> SweepResult:
     """Fit every (bits, n_topics) with `n_seeds` seeds on all but a `heldout` share of palettes, and measure them.
+    `palettes` as `fit` takes them (for a large corpus `Corpus.palette_arrays()`: no Python object per colour).
 
     The table has held-out perplexity (document completion on counts), NPMI and UMass coherence, topic diversity,
     stability (matched cosine between seeds), fit seconds and whether the fits came from the cache.
