@@ -1,7 +1,8 @@
 """Past one machine's comfort: load, vectorise and sweep 10k, 100k (and, with --million, 1M) planted palettes.
 
 For each size a corpus file is written (planted palettes drawn chunk by chunk from 18 planted topics, 12 bit), then
-three stages each run in a fresh process so each reports its own time and peak memory (RSS, its workers included):
+three stages each run in a fresh process so each reports its own time and peak memory (the largest sum of RSS
+over the stage's process and its worker processes, sampled every 0.2 s):
 
 1. load    — `Corpus(path, readonly=True).palette_arrays()`: every palette as arrays
 2. vectorise — `topics.vectorize(arrays, 12)`: the 12-bit document-term matrix (after the load)
@@ -61,10 +62,21 @@ def build(path: Path, n: int, random_state: int = 0) -> float:
 
 
 def _peak_mb() -> float:
-    """This process's peak RSS and its waited-for children's, whichever is larger, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024
+    """This process's own peak RSS in MB (the parent adds its workers' by sampling the process tree)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _tree_mb(proc) -> float:
+    """RSS of a process and all its descendants (the sweep's worker processes), in MB."""
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:  # a worker that just ended
+            pass
+    return total / 2**20
 
 
 def stage(name: str, path: str, n_jobs: int) -> dict:
@@ -109,11 +121,23 @@ def stage(name: str, path: str, n_jobs: int) -> dict:
 
 
 def run_stage(name: str, path: Path, n_jobs: int) -> dict:
+    """One stage in a fresh process; its peak memory is the largest sum of RSS over it and its workers, sampled
+    every 0.2 s (ru_maxrss alone misses worker processes that are still alive when the stage reports)."""
+    import psutil
+
     cmd = [sys.executable, __file__, "--stage", name, "--db", str(path), "--n-jobs", str(n_jobs)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"stage {name} on {path} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        proc, tree_peak = psutil.Process(child.pid), 0.0
+        while child.poll() is None:
+            tree_peak = max(tree_peak, _tree_mb(proc))
+            time.sleep(0.2)
+        out.seek(0), err.seek(0)
+        if child.returncode != 0:
+            raise SystemExit(f"stage {name} on {path} failed:\n{err.read()[-3000:]}")
+        row = json.loads(out.read().strip().splitlines()[-1])
+    row["peak_mb"] = max(row["peak_mb"], tree_peak)
+    return row
 
 
 def main() -> None:
