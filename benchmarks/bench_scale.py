@@ -1,8 +1,9 @@
 """Past one machine's comfort: load, vectorise and sweep 10k, 100k (and, with --million, 1M) planted palettes.
 
 For each size a corpus file is written (planted palettes drawn chunk by chunk from 18 planted topics, 12 bit), then
-three stages each run in a fresh process so each reports its own time and peak memory (the largest sum of RSS
-over the stage's process and its worker processes, sampled every 0.2 s):
+three stages each run in a fresh process so each reports its own time and peak memory (the largest sum of PSS —
+resident memory with shared pages divided among their sharers — over the stage's process and its worker processes,
+sampled every 0.2 s):
 
 1. load    — `Corpus(path, readonly=True).palette_arrays()`: every palette as arrays
 2. vectorise — `topics.vectorize(arrays, 12)`: the 12-bit document-term matrix (after the load)
@@ -10,7 +11,7 @@ over the stage's process and its worker processes, sampled every 0.2 s):
 
 The reference, measured in the same run for the sizes it can afford (--reference-max, default 100k): loading the
 palettes the way `albums()` hands them to people, as a list of (r, g, b) tuples per album. Printed: seconds and
-peak RSS per stage, the growth factor per 10× more palettes, the recovery of the planted topics by the sweep's
+peak memory per stage, the growth factor per 10× more palettes, the recovery of the planted topics by the sweep's
 model at n = 18, and the ratio of the reference load to the array load.
 
     .venv/bin/python benchmarks/bench_scale.py                # 10k and 100k (what `make bench` runs)
@@ -67,13 +68,14 @@ def _peak_mb() -> float:
 
 
 def _tree_mb(proc) -> float:
-    """RSS of a process and all its descendants (the sweep's worker processes), in MB."""
+    """Memory of a process and all its descendants (the sweep's worker processes), in MB: the sum of their
+    proportional set sizes (PSS), so pages they share — the memory-mapped training matrix — count once."""
     import psutil
 
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except psutil.Error:  # a worker that just ended
             pass
     return total / 2**20
@@ -121,8 +123,8 @@ def stage(name: str, path: str, n_jobs: int) -> dict:
 
 
 def run_stage(name: str, path: Path, n_jobs: int) -> dict:
-    """One stage in a fresh process; its peak memory is the largest sum of RSS over it and its workers, sampled
-    every 0.2 s (ru_maxrss alone misses worker processes that are still alive when the stage reports)."""
+    """One stage in a fresh process; its peak memory is the largest of its own peak RSS and the sum of PSS over it
+    and its workers, sampled every 0.2 s (ru_maxrss alone misses worker processes still alive at the end)."""
     import psutil
 
     cmd = [sys.executable, __file__, "--stage", name, "--db", str(path), "--n-jobs", str(n_jobs)]
@@ -177,8 +179,9 @@ def _cell(row: dict, key: str, field: str, fmt: str, unit: str = "") -> str:
 
 def report(rows: list[dict]) -> None:
     """The table for benchmarks/README.md, and the growth factor per 10× more palettes."""
-    print("\n| palettes | corpus file | load | load peak RSS | vectorise 12 bit | sweep 12 bit, n = 1..19 |"
-          " sweep peak RSS | recovery at n = 18 | reference load (`albums()` lists) | reference ÷ load |")
+    print("\n| palettes | corpus file | load | load peak memory | vectorise 12 bit | sweep 12 bit, n = 1..19 |"
+          " sweep peak memory, workers too | recovery at n = 18 | reference load (`albums()` lists)"
+          " | reference ÷ load |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = f"{r['reference']['seconds'] / r['load']['load_seconds']:.0f}×" if "reference" in r else "—"
@@ -194,7 +197,7 @@ def report(rows: list[dict]) -> None:
                 return f"{b[key][field] / a[key][field]:.1f}×" if key in a and key in b else "—"
 
             print(f"growth {a['n']:,} → {b['n']:,} palettes: load {grow('load', 'load_seconds')}, vectorise "
-                  f"{grow('vectorise', 'seconds')}, sweep {grow('sweep', 'seconds')}, sweep peak RSS "
+                  f"{grow('vectorise', 'seconds')}, sweep {grow('sweep', 'seconds')}, sweep peak memory "
                   f"{grow('sweep', 'peak_mb')}")
 
 

@@ -68,3 +68,13 @@ def test_area_pseudocounts_are_each_palettes_own(palettes):
             row[w] += c
         got = {vocabulary[j]: v for j, v in zip(dt.pseudo[i].indices, dt.pseudo[i].data, strict=True)}
         assert got == row
+
+
+def test_only_keeps_the_matrix_a_weighting_reads(palettes):
+    dt = vectorize_module.vectorize(_arrays(palettes), 12)
+    lean = dt.only("count")
+    assert lean.pseudo is None and lean.counts is dt.counts
+    assert vectorize_module.weighted(lean, "tfidf") is dt.counts
+    assert dt.only("proportion").pseudo is dt.pseudo
+    with pytest.raises(ValueError, match="proportion"):
+        vectorize_module.weighted(lean, "proportion")  # it is gone: a proportion fit cannot silently get counts

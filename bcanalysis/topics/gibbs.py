@@ -38,8 +38,8 @@ EXPLORE_SWEEPS = 100  # Gibbs sweeps of an exploratory fit
 EXPLORE_RUNS = 1  # exploratory fits per fit; more keep the best refit by likelihood (2: 1.6× the sweep's CPU time
 #                   for +0.004 recovery at the worst seed of the benchmark's hardest corpora)
 REFIT_SWEEPS = 30  # sweeps of the K-topic refit on the sample that scores a merged start
-EXPLORE_TOKENS = (200_000, 4_000)
-BUILD_ROWS = 50_000  # documents handed to or read from tomotopy per chunk (bounds the temporary arrays)  # its sample: at least this many colour tokens, and this many per exploratory topic
+EXPLORE_TOKENS = (200_000, 4_000)  # its sample: at least this many colour tokens, and this many per exploratory topic
+BUILD_ROWS = 50_000  # documents handed to or read from tomotopy per chunk (bounds the temporary arrays)
 
 
 def check_options(kw: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def fit(X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any
         ) -> tuple[np.ndarray, dict[str, Any], int, float]:
     """Fit K topics to integer counts: (K × V topics, resolved options, sweeps of the final fit, log p(w, z))."""
     opts = check_options(kw)
-    if X.data.size and (X.data != np.round(X.data)).any():
+    if X.data.dtype.kind == "f" and X.data.size and (X.data != np.round(X.data)).any():
         raise ValueError("engine='tomotopy' needs integer counts; use weighting='count' or 'proportion'")
     alpha, eta = opts["alpha"], opts["eta"]
     if n_topics == 1:  # every word is in the one topic: the posterior is exact, nothing to sample

@@ -7,9 +7,9 @@ Nothing here is ever dense in documents × vocabulary.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from bcanalysis.store.palettes import PaletteArrays
 WEIGHTINGS = ("count", "proportion", "tfidf")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class DocTerm:
     """A corpus vectorised at one bit depth: word counts, area pseudo-counts (if known) and column colours."""
 
@@ -47,6 +47,13 @@ class DocTerm:
         """The same vocabulary restricted to some documents (e.g. a training split)."""
         pseudo = None if self.pseudo is None else self.pseudo[index]
         return DocTerm(self.counts[index], pseudo, self.colors, self.bits, self.first_seen, self.space)
+
+    def only(self, weighting: str) -> DocTerm:
+        """The same without the matrix `weighting` does not read (area pseudo-counts unless 'proportion'):
+        a large corpus's fits need half the memory."""
+        if weighting == "proportion" or self.pseudo is None:
+            return self
+        return dataclasses.replace(self, pseudo=None)
 
     def fingerprint(self) -> str:
         """A short hash of the matrices and colours: equal data ⇒ equal fingerprint (used as a cache key)."""
