@@ -19,6 +19,10 @@ from bcanalysis.colorspace import pack_rgb, unpack_rgb
 from bcanalysis.quantize import check_bits, check_space, palette_arrays, quantize, to_words
 from bcanalysis.store.palettes import PaletteArrays
 
+#: Counts are int32 (a palette holds at most a few hundred colours): half the memory of int64 for a large corpus.
+COUNT_DTYPE = np.int32
+HASH_CHUNK = 1 << 22  # values hashed at a time by `fingerprint` (a bounded temporary copy)
+
 #: Document weightings `fit` understands.
 WEIGHTINGS = ("count", "proportion", "tfidf")
 
@@ -60,8 +64,10 @@ class DocTerm:
         h = hashlib.sha256()
         for m in (self.counts, self.pseudo):
             if m is not None:
-                for a in (m.indptr, m.indices, m.data):
-                    h.update(np.ascontiguousarray(a).tobytes())
+                h.update(np.ascontiguousarray(m.indptr).tobytes())
+                h.update(np.ascontiguousarray(m.indices).tobytes())
+                for lo in range(0, len(m.data), HASH_CHUNK):  # hashed as int64, as the counts once were stored:
+                    h.update(m.data[lo:lo + HASH_CHUNK].astype(np.int64).tobytes())  # caches stay valid
             h.update(b"|")
         h.update(self.colors.tobytes())
         h.update(str(self.bits).encode())
@@ -140,7 +146,7 @@ def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = No
     del codes, lookup
     keep = None if colors is None else col >= 0
     shape = (len(offsets) - 1, len(vocab))
-    counts = _csr(offsets, col, np.ones(len(col), np.int64), keep, shape)
+    counts = _csr(offsets, col, np.ones(len(col), COUNT_DTYPE), keep, shape)
     pmat = None if pseudo is None else _csr(offsets, col, pseudo, keep, shape)
     return DocTerm(counts, pmat, unpack_rgb(vocab), bits, first_seen, space)
 
@@ -163,7 +169,7 @@ def _csr(offsets: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: np.ndarr
         cols, vals = cols[keep], vals[keep]
     else:
         cols = cols.copy()  # SciPy sorts a matrix's indices in place: the next matrix needs them as they came
-    m = sp.csr_matrix((vals, cols, offsets), shape=shape, dtype=np.int64)
+    m = sp.csr_matrix((vals, cols, offsets), shape=shape, dtype=COUNT_DTYPE)
     m.sum_duplicates()
     m.sort_indices()
     return m
