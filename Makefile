@@ -31,6 +31,7 @@ lint: venv ## ruff only
 
 bench: venv ## speed benchmarks (ratios against the reference, measured in the same run)
 	$(PY) benchmarks/bench_palette.py
+	$(PY) benchmarks/bench_scale.py
 
 kernel: venv ## register .venv as the Jupyter kernel "Python (bcanalysis)"
 	$(PY) -m ipykernel install --sys-prefix --name bcanalysis --display-name "Python (bcanalysis)"

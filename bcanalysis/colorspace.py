@@ -98,8 +98,11 @@ def hls_to_rgb(hls: np.ndarray) -> np.ndarray:
 
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
     """N × 3 colours (0..255) → int64 codes r << 16 | g << 8 | b: one integer a colour, sorted as hex words sort."""
-    c = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
-    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
+    c = np.asarray(rgb).reshape(-1, 3)
+    codes = c[:, 0].astype(np.int64) << 16  # channel by channel: no int64 copy of all three at once
+    codes |= c[:, 1].astype(np.int64) << 8
+    codes |= c[:, 2].astype(np.int64)
+    return codes
 
 
 def unpack_rgb(codes: np.ndarray) -> np.ndarray:

@@ -62,6 +62,8 @@ def quantize(colors: Any, bits: int, space: str = "rgb") -> np.ndarray:
     OKLab grid with about 2**bits cells in the sRGB gamut; both return the bin's colour as sRGB.
     """
     bits, space = check_bits(bits), check_space(space)
+    if space == "rgb" and isinstance(colors, np.ndarray) and colors.dtype == np.uint8 and colors.shape[-1:] == (3,):
+        return _rgb_levels(bits)[colors]  # bytes need no check: a table lookup, no float copy of a large corpus
     if isinstance(colors, np.ndarray) and colors.ndim >= 1 and colors.shape[-1] in (3, 4):
         rgb = check_rgb(colors[..., :3])
     else:
@@ -72,8 +74,13 @@ def quantize(colors: Any, bits: int, space: str = "rgb") -> np.ndarray:
         return _quantize_hls(rgb, bits)
     if space == "oklab":
         return _quantize_oklab(rgb, bits)
+    return _rgb_levels(bits)[rgb]
+
+
+def _rgb_levels(bits: int) -> np.ndarray:
+    """What each channel value 0..255 rounds to at `bits` (the analysis's two roundings), as a 256-entry table."""
     factor = (2 ** (bits // 3) - 1) / 255
-    return np.round(np.round(rgb * factor) / factor).astype(np.uint8)
+    return np.round(np.round(np.arange(256) * factor) / factor).astype(np.uint8)
 
 
 def _quantize_hls(rgb: np.ndarray, bits: int) -> np.ndarray:

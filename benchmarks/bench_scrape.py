@@ -38,6 +38,28 @@ def _serve(albums_per_tag: int, cover_px: int, latency_ms: float = 0) -> tuple[s
     return proc, line.split(" on ", 1)[1].split()[0]
 
 
+def _timed_scrape(db: Path, serve: tuple, rate: float, cover_rate: float, extra: tuple[str, ...] = ()
+                  ) -> tuple[str, int, float]:
+    """`bcanalysis scrape` of every demo tag from a fresh demo server (`serve`: `_serve`'s arguments) as a
+    subprocess: (its output, albums stored, seconds with process start)."""
+    from bcanalysis.demo.catalogue import TAGS
+
+    albums_per_tag = serve[0]
+    proc, url = _serve(*serve)
+    try:
+        cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", url, "--rate", str(rate),
+               "--cover-rate", str(cover_rate), "--limit", str(albums_per_tag), "--no-progress", *extra]
+        cmd += [a for t in TAGS for a in ("--tag", t)]
+        start = time.perf_counter()
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        seconds = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        proc.wait()
+    with Corpus(db) as corpus:
+        return out, corpus.counts()["albums"], seconds
+
+
 def bench_modes(workdir: Path, albums_per_tag: int, rate: float, cover_rate: float, latency_ms: float) -> None:
     """Discover-only vs --album-pages on the same catalogue and latency: site requests per album, albums/minute."""
     import re
@@ -45,21 +67,9 @@ def bench_modes(workdir: Path, albums_per_tag: int, rate: float, cover_rate: flo
     from bcanalysis.demo.catalogue import TAGS
 
     rows = []
-    for mode, extra in (("discover-only (default)", []), ("--album-pages", ["--album-pages"])):
-        proc, url = _serve(albums_per_tag, 300, latency_ms)
+    for mode, extra in (("discover-only (default)", ()), ("--album-pages", ("--album-pages",))):
         db = workdir / f"{'pages' if extra else 'discover'}.sqlite"
-        try:
-            cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", url, "--rate",
-                   str(rate), "--cover-rate", str(cover_rate), "--limit", str(albums_per_tag), "--no-progress",
-                   *extra] + [a for t in TAGS for a in ("--tag", t)]  # fmt: skip
-            start = time.perf_counter()
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            seconds = time.perf_counter() - start
-        finally:
-            proc.terminate()
-            proc.wait()
-        with Corpus(db) as corpus:
-            n = corpus.counts()["albums"]
+        out, n, seconds = _timed_scrape(db, (albums_per_tag, 300, latency_ms), rate, cover_rate, extra)
         site, image = map(int, re.search(r"\((\d+) site \+ (\d+) image requests", out).groups())
         rows.append((mode, n, site, image, seconds))
     print(f"{albums_per_tag * len(TAGS)}-album demo scrape (10 tags × {albums_per_tag}), {latency_ms:g} ms latency on "
@@ -75,21 +85,7 @@ def bench_modes(workdir: Path, albums_per_tag: int, rate: float, cover_rate: flo
 
 
 def bench_scrape(db: Path, albums_per_tag: int, rate: float, cover_px: int) -> float:
-    from bcanalysis.demo.catalogue import TAGS
-
-    proc, url = _serve(albums_per_tag, cover_px)
-    try:
-        cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", url, "--rate", str(rate),
-               "--cover-rate", str(rate), "--limit", str(albums_per_tag), "--no-progress"] + [
-                   a for t in TAGS for a in ("--tag", t)]
-        start = time.perf_counter()
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        seconds = time.perf_counter() - start
-    finally:
-        proc.terminate()
-        proc.wait()
-    with Corpus(db) as corpus:
-        n = corpus.counts()["albums"]
+    out, n, seconds = _timed_scrape(db, (albums_per_tag, cover_px), rate, rate)
     print(out.strip())
     print(f"scrape: {n} albums in {seconds:.1f} s (process start included) = {n / seconds * 60:.0f} albums/min "
           f"at --rate {rate:g}, covers {cover_px} px")
@@ -100,7 +96,7 @@ def bench_palettes(db: Path) -> None:
     for workers in (1, os.cpu_count() or 1):
         with Corpus(db) as corpus:
             with corpus.transaction() as con:
-                con.execute("DELETE FROM palettes")
+                con.execute("DELETE FROM palette_arrays")
             sizes = corpus.query("SELECT cover_width, cover_height FROM albums WHERE cover_status = 'ok'")
             px = sum(w * h for w, h in sizes)
             result = extract_palettes(corpus, n_jobs=workers, progress=False)

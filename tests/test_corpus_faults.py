@@ -135,9 +135,12 @@ def _damaged_corpus(path: Path) -> None:
             corpus.add_album(_album(i, title=f"Record {i} " + "y" * 200), Cover("missing", "no art"))
     db = sqlite3.connect(path)
     (page_size,) = db.execute("PRAGMA page_size").fetchone()
+    leaves = [n for (n,) in db.execute("SELECT pageno FROM dbstat WHERE name = 'albums' AND pagetype = 'leaf'")]
     db.close()
     data = bytearray(path.read_bytes())
-    for offset in range(3 * page_size, len(data), page_size):  # the schema page stays; the tables' pages go
+    assert len(leaves) > 3
+    for page in leaves:  # the albums' rows go; the schema stays, so the file opens and the damage shows on reading
+        offset = (page - 1) * page_size
         data[offset : offset + 64] = b"\xa5" * 64
     path.write_bytes(bytes(data))
 

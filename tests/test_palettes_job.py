@@ -72,9 +72,9 @@ def _stored(db: Path) -> dict[int, tuple[str, str | None, list[tuple]]]:
     """album id → (cover_status, cover_reason, [(r, g, b, proportion), …])."""
     with Corpus(db) as corpus:
         rows = corpus.query("SELECT id, cover_status, cover_reason FROM albums ORDER BY id")
-        colours = corpus.query("SELECT album_id, r, g, b, proportion FROM palettes ORDER BY album_id, rank")
+        colours = corpus.palette_table()
     out = {r["id"]: (r["cover_status"], r["cover_reason"], []) for r in rows}
-    for album_id, r, g, b, p in colours:
+    for album_id, r, g, b, p in colours[["album_id", "r", "g", "b", "proportion"]].itertuples(index=False):
         out[album_id][2].append((r, g, b, p))
     return out
 
@@ -131,7 +131,7 @@ def test_sigkill_to_one_worker_mid_run_loses_no_palette(tmp_path):
     assert "2500 extracted, 0 covers failed" in out and "worker processes died 1 time(s)" in out, out
     with Corpus(db) as corpus:
         assert corpus.query("SELECT COUNT(*) FROM albums WHERE cover_status != 'ok'")[0][0] == 0
-        assert corpus.query("SELECT COUNT(*) FROM palettes")[0][0] > 0
+        assert corpus.query("SELECT COUNT(*) FROM palette_arrays")[0][0] > 0
     expected, cover_of = _expected(files), _cover_of(db)
     for album_id, (status, reason, colours) in _stored(db).items():
         assert status == "ok" and reason is None
@@ -289,7 +289,7 @@ def test_a_13000px_png_is_refused_before_decoding_and_workers_stay_small(tmp_pat
     print(f"peak RSS: palettes process {peak['RUSAGE_SELF']:.0f} MB, largest worker {peak['RUSAGE_CHILDREN']:.0f} MB")
 
     # The control: with the budget raised past the image, the same job decodes it, and a worker's peak shows it.
-    _sql(db, "DELETE FROM palettes")
+    _sql(db, "DELETE FROM palette_arrays")
     peak, out = _palettes_peak_rss(db, "--retry-failed", "--max-pixels", "170M")
     assert peak["code"] == 0 and "41 extracted, 0 covers failed" in out, out
     assert peak["RUSAGE_CHILDREN"] > 600, peak

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,7 +43,7 @@ def test_corpus_is_exported_and_creates_a_wal_sqlite_file_with_the_schema_versio
     assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"albums", "album_tags", "listings", "scrape_progress", "palettes"} <= tables
+    assert {"albums", "album_tags", "listings", "scrape_progress", "palette_arrays"} <= tables
 
 
 def test_albums_dataframe_has_the_analysis_columns_with_lists_and_palettes(tmp_path):
@@ -245,3 +246,64 @@ def test_covers_missing_on_disk_are_found(tmp_path):
         corpus.add_album(_album("a", item_id=1, art_id=1), Cover("ok", file=here, size=10))
         corpus.add_album(_album("b", item_id=2, art_id=2), Cover("ok", file=gone, size=10))
         assert [(r["art_id"], r["cover_size"]) for r in corpus.covers_missing_on_disk()] == [(2, 10)]
+
+
+def _v3_corpus_with_palettes(path, palettes):
+    """A corpus as bcanalysis wrote it before schema 4: the long palettes table, a row per colour."""
+    db = sqlite3.connect(path)
+    for version in (1, 2, 3):
+        for statement in store.schema.statements(store.MIGRATIONS[version]):
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 3")
+    for album_id, colours in palettes.items():
+        db.execute("INSERT INTO albums (id, url, store, album, title, artist, cover_status, scraped_at) VALUES"
+                   " (?, ?, 's', 'a', 't', 'x', 'missing', '2020-01-01')", (album_id, f"u{album_id}"))
+        db.executemany("INSERT INTO palettes VALUES (?, ?, ?, ?, ?, ?, 'colorgram/1')",
+                       [(album_id, rank, *c) for rank, c in enumerate(colours)])
+    db.commit()
+    db.close()
+
+
+def test_schema_4_packs_the_long_palettes_of_an_older_corpus_and_keeps_every_value(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    palettes = {
+        1: [(10, 20, 30, 0.5), (255, 0, 128, 0.3), (0, 0, 0, 0.2)],
+        2: [(1, 2, 3, 1.0)],
+        7: [(200, 100, 50, 0.123456789012345), (9, 9, 9, 0.876543210987655)],
+    }
+    _v3_corpus_with_palettes(path, palettes)
+    with Corpus(path) as corpus:
+        assert corpus.query("PRAGMA user_version")[0][0] == store.SCHEMA_VERSION
+        assert not corpus.query("SELECT 1 FROM sqlite_master WHERE name = 'palettes'")  # one home for palettes
+        table = corpus.palette_table()
+        df = corpus.albums()
+    expected = [(a, rank, *c) for a, cs in palettes.items() for rank, c in enumerate(cs)]
+    got = [tuple(r) for r in table[["album_id", "rank", "r", "g", "b", "proportion"]].itertuples(index=False)]
+    assert got == expected  # exact, float64 proportions included
+    assert df.loc[7, "colorgram"] == [(200, 100, 50), (9, 9, 9)]
+    assert df.loc[7, "proportions"] == [0.123456789012345, 0.876543210987655]
+    assert set(table["extractor_version"]) == {"colorgram/1"}
+
+
+def test_palette_arrays_are_the_palettes_of_albums_as_arrays(tmp_path):
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        ids = [corpus.add_album(_album(f"a{i}", item_id=100 + i), Cover("missing", "-")) for i in range(5)]
+        rng = np.random.default_rng(3)
+        stored = {}
+        for album_id in ids[:4]:  # the last album has no palette
+            n = int(rng.integers(1, 41))
+            rows = [(*map(int, rng.integers(0, 256, 3)), float(p)) for p in rng.dirichlet(np.ones(n))]
+            corpus.save_palettes([(album_id, _colors(*rows))], "test/1")
+            stored[album_id] = rows
+        arrays = corpus.palette_arrays()
+        df = corpus.albums()
+    assert list(arrays.album_ids) == ids[:4] and len(arrays) == 4
+    for i, album_id in enumerate(ids[:4]):
+        assert [tuple(c) for c in arrays.rgb[arrays.offsets[i]:arrays.offsets[i + 1]].tolist()] == \
+            df.loc[album_id, "colorgram"] == [r[:3] for r in stored[album_id]]
+        assert arrays.proportions[arrays.offsets[i]:arrays.offsets[i + 1]].tolist() == [r[3] for r in stored[album_id]]
+        assert arrays[i].tolist() == [list(map(float, r)) for r in stored[album_id]]
+    found, subset = arrays.aligned([ids[4], ids[2], ids[0], 999])
+    assert list(found) == [ids[2], ids[0]]
+    assert subset[0].tolist() == arrays[2].tolist() and subset[1].tolist() == arrays[0].tolist()
+    assert df.loc[ids[4], "colorgram"] is None

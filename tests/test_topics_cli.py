@@ -2,42 +2,33 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
+from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from bcanalysis import cli, topics
+from bcanalysis.store import Corpus, Cover
 
 
-def _albums(n: int = 300) -> pd.DataFrame:
+def _corpus(path: Path, n: int = 300, *, palettes: bool = True) -> Path:
+    """A real corpus of `n` albums with planted palettes, each tagged by its dominant planted topic."""
     planted = topics.planted_palettes(n, 3, random_state=4)
-    return pd.DataFrame({
-        "url": [f"https://s.bandcamp.com/album/{i}" for i in range(n)],
-        "title": [f"t{i}" for i in range(n)],
-        "artist": [f"a{i}" for i in range(n)],
-        "tags": [[f"tag{d}"] for d in planted.mixtures.argmax(axis=1)],
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-    })
-
-
-class _FakeCorpus(contextlib.AbstractContextManager):
-    def __init__(self, albums: pd.DataFrame):
-        self._albums = albums
-
-    def albums(self) -> pd.DataFrame:
-        return self._albums
-
-    def __exit__(self, *exc) -> None:
-        return None
+    with Corpus(path) as corpus:
+        for i, (pal, mix) in enumerate(zip(planted.palettes, planted.mixtures, strict=True)):
+            album = {"url": f"https://s.bandcamp.com/album/{i}", "store": "s", "album": str(i), "title": f"t{i}",
+                     "artist": f"a{i}", "tags": [f"tag{mix.argmax()}"]}
+            album_id = corpus.add_album(album, Cover("missing", "-"))
+            if palettes:
+                colours = [SimpleNamespace(rgb=tuple(int(v) for v in c[:3]), proportion=float(c[3])) for c in pal]
+                corpus.save_palettes([(album_id, colours)], "test/1")
+    return path
 
 
 def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeypatch, capsys):
-    db = tmp_path / "corpus.sqlite"
-    db.write_bytes(b"")
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums()))
+    db = _corpus(tmp_path / "corpus.sqlite")
     out = tmp_path / "out"
     code = cli.main(["sweep", "--db", str(db), "--out", str(out), "--bits", "12", "--max-n", "4", "--workers", "1",
                      "--no-progress"])
@@ -55,19 +46,18 @@ def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeyp
 def test_sweep_command_errors_are_user_errors(tmp_path, monkeypatch, capsys):
     assert cli.main(["sweep", "--db", str(tmp_path / "nope.sqlite"), "--out", str(tmp_path)]) == 2
     assert "no corpus" in capsys.readouterr().err
-    db = tmp_path / "corpus.sqlite"
-    db.write_bytes(b"")
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums().assign(colorgram=None)))
-    assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o")]) == 2
+    bare = _corpus(tmp_path / "bare.sqlite", 20, palettes=False)
+    assert cli.main(["sweep", "--db", str(bare), "--out", str(tmp_path / "o")]) == 2
     assert "no album" in capsys.readouterr().err
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(50)))
+    db = _corpus(tmp_path / "corpus.sqlite", 50)
     assert cli.main(["sweep", "--db", str(db), "--out", str(tmp_path / "o"), "--bits", "10"]) == 2
     assert "got 10" in capsys.readouterr().err
 
 
 def _sweep_args(tmp_path, *extra: str) -> list[str]:
     db = tmp_path / "corpus.sqlite"
-    db.write_bytes(b"")
+    if not db.exists():
+        _corpus(db, 60)
     return ["sweep", "--db", str(db), "--out", str(tmp_path / "out"), "--bits", "9", "--max-n", "3", "--workers",
             "1", "--no-progress", *extra]
 
@@ -81,7 +71,6 @@ def test_sweep_refuses_a_negative_seed_naming_the_flag(tmp_path, capsys):
 
 @pytest.mark.parametrize("flag", ["--out", "--cache-dir"])
 def test_sweep_says_so_when_it_cannot_write(tmp_path, monkeypatch, capsys, flag):
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
     args = _sweep_args(tmp_path) + [flag, "/proc/bcanalysis-test"]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
@@ -95,7 +84,6 @@ def test_sweep_says_so_when_it_cannot_write(tmp_path, monkeypatch, capsys, flag)
     (MemoryError(), "MemoryError"),
 ])
 def test_sweep_failures_are_messages_with_exit_status_1(tmp_path, monkeypatch, capsys, exc, text):
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
 
     def fail(*args, **kwargs):
         raise exc
@@ -107,7 +95,6 @@ def test_sweep_failures_are_messages_with_exit_status_1(tmp_path, monkeypatch, c
 
 
 def test_sweep_bad_options_are_argument_errors(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
     assert cli.main(_sweep_args(tmp_path, "--weighting", "bm25")) == 2
     assert "bm25" in capsys.readouterr().err
     assert cli.main(_sweep_args(tmp_path, "--scheduler", "nonsense::")) == 2
@@ -116,7 +103,6 @@ def test_sweep_bad_options_are_argument_errors(tmp_path, monkeypatch, capsys):
 
 def test_sweep_says_when_the_scheduler_cannot_be_reached(tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: _FakeCorpus(_albums(60)))
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

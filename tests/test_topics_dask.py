@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_topics_cli import _corpus as planted_corpus  # a real SQLite corpus of planted palettes
 
 from bcanalysis import cli, topics
 
@@ -54,30 +54,8 @@ def test_sweep_on_a_process_pool_matches_the_local_sweep(palettes, local):
         _same(local, topics.sweep(palettes, executor=pool, **KW))
 
 
-class _Corpus(contextlib.AbstractContextManager):
-    """Stands in for the SQLite corpus: `albums()` with planted palettes and tags."""
-
-    def __init__(self, n: int):
-        planted = topics.planted_palettes(n, 3, random_state=4)
-        self._albums = pd.DataFrame({
-            "url": [f"https://s.bandcamp.com/album/{i}" for i in range(n)], "title": [f"t{i}" for i in range(n)],
-            "artist": [f"a{i}" for i in range(n)], "tags": [[f"tag{d}"] for d in planted.mixtures.argmax(axis=1)],
-            "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-            "proportions": [list(p[:, 3]) for p in planted.palettes],
-        })
-
-    def albums(self) -> pd.DataFrame:
-        return self._albums
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-
-def test_sweep_command_on_a_scheduler_writes_what_a_local_run_writes(cluster, tmp_path, monkeypatch):
-    corpus = _Corpus(200)
-    monkeypatch.setattr(cli.common, "open_corpus", lambda path, **kw: corpus)
-    db = tmp_path / "corpus.sqlite"
-    db.write_bytes(b"")
+def test_sweep_command_on_a_scheduler_writes_what_a_local_run_writes(cluster, tmp_path):
+    db = planted_corpus(tmp_path / "corpus.sqlite", 200)
     base = ["sweep", "--db", str(db), "--bits", "9", "--max-n", "4", "--no-progress"]
     assert cli.main([*base, "--out", str(tmp_path / "local"), "--workers", "1"]) == 0
     assert cli.main([*base, "--out", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address]) == 0

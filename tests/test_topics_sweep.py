@@ -143,3 +143,45 @@ def test_sweep_runs_the_analysis_engine_too(planted):
     assert result.table["perplexity"].notna().all()
     model = result.model(12, 4)
     assert model.engine == "sklearn" and model.params["max_iter"] == 5
+
+
+def test_palette_arrays_from_the_corpus_give_the_same_documents_and_fits_as_palette_lists(tmp_path):
+    from types import SimpleNamespace
+
+    from bcanalysis.store import Corpus, Cover
+    from bcanalysis.topics.vectorize import vectorize
+
+    planted = topics.planted_palettes(200, 4, random_state=11)
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        for i, pal in enumerate(planted.palettes):
+            album_id = corpus.add_album({"url": f"u{i}", "store": "s", "album": str(i), "title": "t", "artist": "a"},
+                                        Cover("missing", "-"))
+            corpus.save_palettes([(album_id, [SimpleNamespace(rgb=tuple(int(v) for v in c[:3]), proportion=c[3])
+                                              for c in pal])], "test/1")  # fmt: skip
+        arrays, albums = corpus.palette_arrays(), corpus.albums()
+    _, lists = topics.album_palettes(albums)
+    for bits in (9, 12):
+        a, b = vectorize(arrays, bits), vectorize(lists, bits)
+        assert (a.counts != b.counts).nnz == 0 and (a.pseudo != b.pseudo).nnz == 0
+        assert a.fingerprint() == b.fingerprint()  # one cache entry whichever form the palettes came in
+    fit_a = topics.fit(arrays, bits=12, n_topics=4, random_state=0)
+    fit_b = topics.fit(lists, bits=12, n_topics=4, random_state=0)
+    assert np.array_equal(fit_a.components_, fit_b.components_)
+    assert np.allclose(fit_a.transform(arrays), fit_b.transform(lists))
+
+
+def test_a_proportion_sweep_fits_area_pseudocounts():
+    from bcanalysis.topics.model import DEFAULT_ENGINE, fit_doc_term, holdout_split
+    from bcanalysis.topics.vectorize import vectorize
+
+    palettes = topics.planted_palettes(120, 3, random_state=5).palettes
+    result = topics.sweep(palettes, bits=(9,), n_topics=[3], weighting="proportion", n_seeds=1, random_state=2,
+                   n_jobs=1, progress=False)
+    dt = vectorize(palettes, 9)
+    train, _ = holdout_split(dt.n_docs, 0.1, 2)
+    expected = fit_doc_term(dt.rows(train), 3, weighting="proportion", engine=DEFAULT_ENGINE,
+                            random_state=result.models[(9, 3)].meta["random_state"])
+    assert np.array_equal(result.models[(9, 3)].components_, expected.components_)
+    counts = fit_doc_term(dt.rows(train), 3, weighting="count", engine=DEFAULT_ENGINE,
+                          random_state=result.models[(9, 3)].meta["random_state"])
+    assert not np.array_equal(counts.components_, expected.components_)  # the two weightings do differ here

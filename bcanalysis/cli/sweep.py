@@ -60,9 +60,10 @@ def _sweep(args: argparse.Namespace) -> int:
     out = common.writable_folder(args.out, "--out")
     cache = common.writable_folder(args.cache_dir, "--cache-dir") if args.cache_dir else out / "models"
     with common.open_corpus(args.db, existing=True, readonly=True) as corpus:
-        albums = corpus.albums()  # a damaged corpus raises CorpusError: main() ends it in a message, exit 1
-    _, palettes = topics.album_palettes(albums)
-    if not palettes:
+        # Palettes as arrays, albums without palette lists: a million palettes load in seconds. A damaged corpus
+        # raises CorpusError: main() ends it in a message, exit 1.
+        palettes, albums = corpus.palette_arrays(), corpus.albums(palettes=False)
+    if not len(palettes):
         raise CommandError(f"no album in {args.db} has a palette (run `bcanalysis palettes --db {args.db}` first)")
     kw = {k: v for k, v in (("weighting", args.weighting), ("engine", args.engine)) if v is not None}
     client = common.dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
@@ -82,7 +83,7 @@ def _sweep(args: argparse.Namespace) -> int:
     for _, row in rec.iterrows():
         model = result.model(row["bits"], row["n_topics"])
         plots.topic_grid(model).savefig(out / f"topics-{row['bits']}bit.png", dpi=120)
-        table = topics.tag_topic_table(model, albums, min_albums=1)
+        table = topics.tag_topic_table(model, albums, min_albums=1, palettes=palettes)
         table.to_csv(out / f"tag-topics-{row['bits']}bit.csv", index=False)
         if len(table):
             plots.tag_topic_heatmap(table).savefig(out / f"tag-topics-{row['bits']}bit.png", dpi=120)

@@ -109,8 +109,9 @@ def connect(path: Path) -> sqlite3.Connection:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 30000")
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise CorpusError(f"cannot open the corpus {path}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:  # a damaged file gets the cure; a file that is not SQLite, its name
+        damaged = "malformed" in str(exc).lower()
+        raise CorpusError(explain(path, exc) if damaged else f"cannot open the corpus {path}: {exc}") from exc
     if mode.lower() != "wal":
         db.close()
         raise CorpusError(f"cannot open the corpus {path} in WAL mode (got {mode}); is the folder writable?")

@@ -46,7 +46,7 @@ class Corpus(ListingsMixin, AlbumsMixin, PalettesMixin, TablesMixin):
         self._db = connect_readonly(self.path) if readonly else connect(self.path)
         try:
             if readonly and schema.schema_version(self._db, self.path) < schema.SCHEMA_VERSION:
-                self._db.close()  # an older corpus is upgraded once (the upgrade adds columns, it changes no data)
+                self._db.close()  # an older corpus is upgraded once (the upgrade keeps every value)
                 if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
                     raise CorpusError(
                         f"{self.path} was written by an older bcanalysis and must be upgraded once, but it is "

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bcanalysis.facts import genre_name
@@ -56,21 +57,27 @@ class TablesMixin:
         return [grouped.get(i, []) for i in ids]
 
     def _palette_columns(self, ids: pd.Series) -> tuple[list, list, list]:
-        rows = self._db.execute(
-            "SELECT album_id, r, g, b, proportion, extractor_version FROM palettes ORDER BY album_id, rank"
-        ).fetchall()
-        colors: dict[int, list] = {}
-        props: dict[int, list] = {}
-        versions: dict[int, str] = {}
-        for album_id, r, g, b, p, v in rows:
-            colors.setdefault(album_id, []).append((r, g, b))
-            props.setdefault(album_id, []).append(p)
-            versions[album_id] = v
-        return ([colors.get(i) for i in ids], [props.get(i) for i in ids], [versions.get(i) for i in ids])
+        arrays = self.palette_arrays()
+        versions = dict(self._db.execute("SELECT album_id, extractor_version FROM palette_arrays"))
+        at = {int(a): i for i, a in enumerate(arrays.album_ids)}
+        rgb, props, o = arrays.rgb.tolist(), arrays.proportions.tolist(), arrays.offsets
+        colors = [None if (i := at.get(a)) is None else [tuple(c) for c in rgb[o[i]:o[i + 1]]] for a in ids]
+        fractions = [None if (i := at.get(a)) is None else props[o[i]:o[i + 1]] for a in ids]
+        return colors, fractions, [versions.get(a) for a in ids]
 
     def palette_table(self) -> pd.DataFrame:
         """All palette colours in long form: album_id, rank, r, g, b, proportion, extractor_version."""
-        return pd.read_sql_query("SELECT * FROM palettes ORDER BY album_id, rank", self._db)
+        arrays = self.palette_arrays()
+        versions = dict(self._db.execute("SELECT album_id, extractor_version FROM palette_arrays"))
+        album = np.repeat(arrays.album_ids, arrays.lengths)
+        return pd.DataFrame({
+            "album_id": album,
+            "rank": np.arange(len(album)) - np.repeat(arrays.offsets[:-1], arrays.lengths),
+            "r": arrays.rgb[:, 0].astype(np.int64), "g": arrays.rgb[:, 1].astype(np.int64),
+            "b": arrays.rgb[:, 2].astype(np.int64),
+            "proportion": arrays.proportions,
+            "extractor_version": [versions[a] for a in album.tolist()],
+        })  # fmt: skip
 
     def failures(self) -> pd.DataFrame:
         """What could not be used, with the reason: discover listings that failed for good (`source` 'discover':
@@ -89,7 +96,7 @@ class TablesMixin:
         out = {"albums": q("SELECT COUNT(*) FROM albums").fetchone()[0]}
         for status in COVER_STATUSES:
             out[f"cover_{status}"] = q("SELECT COUNT(*) FROM albums WHERE cover_status = ?", (status,)).fetchone()[0]
-        out["palettes"] = q("SELECT COUNT(DISTINCT album_id) FROM palettes").fetchone()[0]
+        out["palettes"] = q("SELECT COUNT(*) FROM palette_arrays WHERE n > 0").fetchone()[0]
         for status in ("pending", "done", "failed"):
             out[f"listings_{status}"] = q("SELECT COUNT(*) FROM listings WHERE status = ?", (status,)).fetchone()[0]
         return out

@@ -17,6 +17,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.stats import norm
 
+from bcanalysis.store.palettes import PaletteArrays
+
 #: How `tag_topic_table` tests a tag's mean topic weight (stored in the table's `.attrs["method"]`).
 TEST_METHOD = (
     "permutation z-test: a tag's mean topic weight against the exact mean and variance of its permutation "
@@ -98,10 +100,17 @@ def album_palettes(albums: pd.DataFrame) -> tuple[pd.Index, list[np.ndarray]]:
     return rows.index, palettes
 
 
-def topic_weights(model, albums: pd.DataFrame) -> pd.DataFrame:
-    """Topic mixture of each album with a palette: rows indexed like `albums`, one column per topic (0..K-1)."""
-    index, palettes = album_palettes(albums)
-    if not palettes:
+def topic_weights(model, albums: pd.DataFrame, palettes: PaletteArrays | None = None) -> pd.DataFrame:
+    """Topic mixture of each album with a palette: rows indexed like `albums`, one column per topic (0..K-1).
+
+    The palettes come from the `colorgram` column, or from `palettes` (`Corpus.palette_arrays()`, matched by
+    album id) for a corpus too large to hold as lists: `albums` then needs no palette columns."""
+    if palettes is None:
+        index, palettes = album_palettes(albums)
+    else:
+        index, palettes = palettes.aligned(albums.index)
+        index = pd.Index(index, name=albums.index.name)
+    if not len(palettes):
         raise ValueError("no album in the DataFrame has a palette (colorgram is None or empty everywhere)")
     return pd.DataFrame(model.transform(palettes), index=index, columns=range(model.n_topics))
 
@@ -142,13 +151,13 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 
 
 def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: str = "tag", min_albums: int = 5,
-                      alpha: float = 0.05) -> pd.DataFrame:
+                      alpha: float = 0.05, palettes: PaletteArrays | None = None) -> pd.DataFrame:
     """Mean topic weight per group (each album in the groups listed for it in `groups`, aligned with `albums`), its
-    lift over all albums, and a significance test (`.attrs['method']`). The group column is called `name`."""
-    theta_df = topic_weights(model, albums)
+    lift over all albums, and a significance test (`.attrs['method']`). The group column is called `name`;
+    `palettes` as in `topic_weights`."""
+    theta_df = topic_weights(model, albums, palettes)
     theta = theta_df.to_numpy()
-    has = albums["colorgram"].map(_has_palette).to_numpy(dtype=bool)
-    names, inc = _tag_incidence(groups.loc[albums.index[has]], min_albums)
+    names, inc = _tag_incidence(groups.loc[theta_df.index], min_albums)
     n, K = theta.shape
     m = np.asarray(inc.sum(axis=1)).ravel()
     means = (inc @ theta) / np.maximum(m, 1)[:, None]
@@ -177,14 +186,17 @@ def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: s
     return table
 
 
-def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05) -> pd.DataFrame:
+def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05,
+                    palettes: PaletteArrays | None = None) -> pd.DataFrame:
     """Genre × topic: mean topic weight per genre tag (`tag_column`: never a place), its lift over all albums, and a
     significance test (`.attrs['method']`).
 
-    One row per (tag, topic) for tags on at least `min_albums` albums with a palette. Ready for a heatmap:
+    One row per (tag, topic) for tags on at least `min_albums` albums with a palette (`palettes`: as in
+    `topic_weights`). Ready for a heatmap:
     `table.pivot(index='tag', columns='topic', values='lift')` or `plots.tag_topic_heatmap(table)`.
     """
-    return group_topic_table(model, albums, tag_column(albums), name="tag", min_albums=min_albums, alpha=alpha)
+    return group_topic_table(model, albums, tag_column(albums), name="tag", min_albums=min_albums, alpha=alpha,
+                             palettes=palettes)
 
 
 def place_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05) -> pd.DataFrame:

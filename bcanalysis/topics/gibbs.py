@@ -39,6 +39,7 @@ EXPLORE_RUNS = 1  # exploratory fits per fit; more keep the best refit by likeli
 #                   for +0.004 recovery at the worst seed of the benchmark's hardest corpora)
 REFIT_SWEEPS = 30  # sweeps of the K-topic refit on the sample that scores a merged start
 EXPLORE_TOKENS = (200_000, 4_000)  # its sample: at least this many colour tokens, and this many per exploratory topic
+BUILD_ROWS = 50_000  # documents handed to or read from tomotopy per chunk (bounds the temporary arrays)
 
 
 def check_options(kw: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def fit(X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any
         ) -> tuple[np.ndarray, dict[str, Any], int, float]:
     """Fit K topics to integer counts: (K × V topics, resolved options, sweeps of the final fit, log p(w, z))."""
     opts = check_options(kw)
-    if X.data.size and (X.data != np.round(X.data)).any():
+    if X.data.dtype.kind == "f" and X.data.size and (X.data != np.round(X.data)).any():
         raise ValueError("engine='tomotopy' needs integer counts; use weighting='count' or 'proportion'")
     alpha, eta = opts["alpha"], opts["eta"]
     if n_topics == 1:  # every word is in the one topic: the posterior is exact, nothing to sample
@@ -145,11 +146,14 @@ def _model(X: sp.csr_matrix, k: int, alpha: float, eta: float, seed: int, prior:
     if prior is not None:
         for j in np.flatnonzero(np.asarray(X.sum(axis=0)).ravel()):
             model.set_word_prior(words[j], prior[:, j].tolist())
-    tokens = words[np.repeat(X.indices, X.data.astype(np.int64))]
-    ends = np.cumsum(np.asarray(X.sum(axis=1)).ravel().astype(np.int64))
-    for doc in np.split(tokens, ends[:-1]):
-        if len(doc):
-            model.add_doc(doc.tolist())
+    bounds = np.append(np.arange(0, X.shape[0], BUILD_ROWS), X.shape[0])
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):  # in chunks: no token array for a whole corpus
+        part = X[lo:hi]
+        tokens = words[np.repeat(part.indices, part.data.astype(np.int64))]
+        ends = np.cumsum(np.asarray(part.sum(axis=1)).ravel().astype(np.int64))
+        for doc in np.split(tokens, ends[:-1]):
+            if len(doc):
+                model.add_doc(doc.tolist())
     return model
 
 
@@ -170,13 +174,20 @@ def _train(model, min_iter: int, max_iter: int, tol: float) -> int:
 def _state(model, n_words: int) -> tuple[np.ndarray, np.ndarray]:
     """The sampler's counts: topics per document (D × K) and words per topic (K × V, by our column index)."""
     cols = np.array([int(w) for w in model.vocabs], dtype=np.int64)
-    docs = list(model.docs)
-    z = np.concatenate([d.topics for d in docs]).astype(np.int64)
-    w = cols[np.concatenate([d.words for d in docs])]
-    doc = np.repeat(np.arange(len(docs)), [len(d.words) for d in docs])
-    k = model.k
-    ndk = np.bincount(doc * k + z, minlength=len(docs) * k).reshape(len(docs), k).astype(np.float64)
-    nkw = np.bincount(z * n_words + w, minlength=k * n_words).reshape(k, n_words).astype(np.float64)
+    k, n_docs = model.k, len(model.docs)
+    ndk = np.zeros((n_docs, k))
+    nkw = np.zeros((k, n_words))
+    zs, ws, start = [], [], 0
+    for i, d in enumerate(model.docs):  # in chunks of documents, so no int64 array per token of a whole corpus
+        zs.append(d.topics)
+        ws.append(d.words)
+        if len(zs) == BUILD_ROWS or i == n_docs - 1:
+            z = np.concatenate(zs).astype(np.int64)
+            doc = np.repeat(np.arange(len(zs)), [len(x) for x in zs])
+            ndk[start:start + len(zs)] = np.bincount(doc * k + z, minlength=len(zs) * k).reshape(len(zs), k)
+            nkw += np.bincount(z * n_words + cols[np.concatenate(ws)], minlength=k * n_words).reshape(k, n_words)
+            start += len(zs)
+            zs, ws = [], []
     return ndk, nkw
 
 

@@ -314,7 +314,8 @@ def fit(
     space: str = "rgb",
     **kw: Any,
 ) -> ColorTopicModel:
-    """Fit colour topics to palettes ((r, g, b), (r, g, b, proportion) or colorgram colours, one list per album).
+    """Fit colour topics to palettes ((r, g, b), (r, g, b, proportion) or colorgram colours, one list per album;
+    or `Corpus.palette_arrays()`, the fast way for a large corpus).
 
     Defaults: colour counts into tomotopy's collapsed Gibbs sampler, which recovers planted topics best (README).
     `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.

@@ -73,6 +73,16 @@ def planted_palettes(
     pool = rng.uniform(0, 255, (n_topics, 3)) if overlap > 0 else None
     topics = np.stack([_topic(rng, grid, centres, spread, pool, overlap) for _ in range(n_topics)])
     mixtures = rng.dirichlet(np.full(n_topics, alpha), n_palettes)
+    rgb, props = draw_palettes(rng, topics, grid, mixtures, colors_per_palette, bits)
+    palettes = [np.column_stack([rgb[i], props[i]]) for i in range(n_palettes)]
+    return PlantedPalettes(palettes, topics, grid, mixtures, bits)
+
+
+def draw_palettes(rng: np.random.Generator, topics: np.ndarray, grid: np.ndarray, mixtures: np.ndarray,
+                  colors_per_palette: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Palettes drawn from planted `topics` for these `mixtures`: (N × n × 3 uint8 colours, N × n proportions,
+    largest first). Called chunk by chunk with one `rng`, it draws a corpus of any size in bounded memory."""
+    n_palettes, n_topics = mixtures.shape
     shape = (n_palettes, colors_per_palette)
     z = (rng.random(shape)[..., None] > np.cumsum(mixtures, axis=1)[:, None, :]).sum(-1)
     z = np.minimum(z, n_topics - 1)
@@ -83,8 +93,7 @@ def planted_palettes(
         words[m] = np.minimum(np.searchsorted(np.cumsum(topics[k]), u[m]), len(grid) - 1)
     rgb = _jitter(rng, grid[words].astype(np.int64), bits)
     props = -np.sort(-rng.dirichlet(np.ones(colors_per_palette), n_palettes), axis=1)
-    palettes = [np.column_stack([rgb[i], props[i]]) for i in range(n_palettes)]
-    return PlantedPalettes(palettes, topics, grid, mixtures, bits)
+    return rgb.astype(np.uint8), props
 
 
 def _jitter(rng: np.random.Generator, rgb: np.ndarray, bits: int) -> np.ndarray:

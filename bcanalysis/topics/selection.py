@@ -184,6 +184,7 @@ def sweep(
     **options: Any,
 ) -> SweepResult:
     """Fit every (bits, n_topics) with `n_seeds` seeds on all but a `heldout` share of palettes, and measure them.
+    `palettes` as `fit` takes them (for a large corpus `Corpus.palette_arrays()`: no Python object per colour).
 
     The table has held-out perplexity (document completion on counts), NPMI and UMass coherence, topic diversity,
     stability (matched cosine between seeds), fit seconds and whether the fits came from the cache.
@@ -218,8 +219,10 @@ def sweep(
         for k in ks:
             check_n_topics(k, len(dt.colors))
         train, held = holdout_split(dt.n_docs, heldout, random_state)
-        doc_terms[b], splits[b] = dt.rows(train), (dt, held)
+        doc_terms[b] = dt.rows(train)
         fp = doc_terms[b].fingerprint()
+        doc_terms[b], dt = doc_terms[b].only(weighting), dt.only("count")  # the rest of each is not needed again
+        splits[b] = dt, held
         for k in ks:
             for r, seed in enumerate(restart_seeds(random_state, n_seeds, b, k)):
                 job = _Job(b, k, r, seed, cache_key(fp, b, k, weighting, engine, seed, options))
@@ -302,13 +305,14 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
             i = int(np.argmax(lls)) if None not in lls else int(np.argmin(perp))
             m = models[i]
             pairs = [(x, y) for x in range(n_seeds) for y in range(x + 1, n_seeds)]
-            stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs])
+            stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs]
+                           ) if pairs else np.nan  # one seed: no stability to measure
             rows.append({
                 "bits": b, "n_topics": k, "perplexity": perp[i], "perplexity_spread": max(perp) - min(perp),
                 "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts))),
                 "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts))),
                 "diversity": topic_diversity(m.components_),
-                "stability": float(stab) if pairs else np.nan,
+                "stability": float(stab),
                 "fit_seconds": float(sum(x.meta.get("fit_seconds", np.nan) for x in models)),
                 "n_iter": int(m.meta.get("n_iter", 0)),
                 "cached": all(x.meta.get("cached", False) for x in models),

@@ -7,9 +7,9 @@ Nothing here is ever dense in documents × vocabulary.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,12 +17,17 @@ import scipy.sparse as sp
 
 from bcanalysis.colorspace import pack_rgb, unpack_rgb
 from bcanalysis.quantize import check_bits, check_space, palette_arrays, quantize, to_words
+from bcanalysis.store.palettes import PaletteArrays
+
+#: Counts are int32 (a palette holds at most a few hundred colours): half the memory of int64 for a large corpus.
+COUNT_DTYPE = np.int32
+HASH_CHUNK = 1 << 22  # values hashed at a time by `fingerprint` (a bounded temporary copy)
 
 #: Document weightings `fit` understands.
 WEIGHTINGS = ("count", "proportion", "tfidf")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class DocTerm:
     """A corpus vectorised at one bit depth: word counts, area pseudo-counts (if known) and column colours."""
 
@@ -47,13 +52,22 @@ class DocTerm:
         pseudo = None if self.pseudo is None else self.pseudo[index]
         return DocTerm(self.counts[index], pseudo, self.colors, self.bits, self.first_seen, self.space)
 
+    def only(self, weighting: str) -> DocTerm:
+        """The same without the matrix `weighting` does not read (area pseudo-counts unless 'proportion'):
+        a large corpus's fits need half the memory."""
+        if weighting == "proportion" or self.pseudo is None:
+            return self
+        return dataclasses.replace(self, pseudo=None)
+
     def fingerprint(self) -> str:
         """A short hash of the matrices and colours: equal data ⇒ equal fingerprint (used as a cache key)."""
         h = hashlib.sha256()
         for m in (self.counts, self.pseudo):
             if m is not None:
-                for a in (m.indptr, m.indices, m.data):
-                    h.update(np.ascontiguousarray(a).tobytes())
+                h.update(np.ascontiguousarray(m.indptr).tobytes())
+                h.update(np.ascontiguousarray(m.indices).tobytes())
+                for lo in range(0, len(m.data), HASH_CHUNK):  # hashed as int64, as the counts once were stored:
+                    h.update(m.data[lo:lo + HASH_CHUNK].astype(np.int64).tobytes())  # caches stay valid
             h.update(b"|")
         h.update(self.colors.tobytes())
         h.update(str(self.bits).encode())
@@ -63,60 +77,99 @@ class DocTerm:
 
 
 def _flatten(palettes: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """All palettes' colours stacked, the document of each colour, and the pseudo-count of each (or None)."""
+    """All palettes' colours stacked, where each palette starts (offsets, N + 1), and each colour's pseudo-count
+    (None unless every colour has a finite proportion)."""
+    if isinstance(palettes, PaletteArrays):
+        if len(palettes) == 0:
+            raise ValueError("got an empty corpus (0 palettes); topics need at least one palette")
+        if (palettes.lengths == 0).any():
+            raise ValueError(f"palette {int(np.flatnonzero(palettes.lengths == 0)[0])} is empty (0 colours)")
+        return palettes.rgb, palettes.offsets, _pseudocounts(palettes.proportions, palettes.offsets)
     if isinstance(palettes, (str, bytes)) or not hasattr(palettes, "__len__"):
         palettes = list(palettes)
     if len(palettes) == 0:
         raise ValueError("got an empty corpus (0 palettes); topics need at least one palette")
-    rgbs, pseudo, lengths = [], [], []
-    have_props = True
+    rgbs, props, lengths = [], [], []
     for i, pal in enumerate(palettes):
         if pal is None:
             raise ValueError(f"palette {i} is None; drop albums without a palette first")
-        rgb, props = palette_arrays(pal)
+        rgb, p = palette_arrays(pal)
         if len(rgb) == 0:
             raise ValueError(f"palette {i} is empty (0 colours)")
         rgbs.append(rgb)
         lengths.append(len(rgb))
-        if props is None or not np.isfinite(props).all():
-            have_props = False
-        elif have_props:
-            pseudo.append(proportion_pseudocounts(props))
-    doc = np.repeat(np.arange(len(rgbs)), lengths)
-    return np.concatenate(rgbs), doc, (np.concatenate(pseudo) if have_props else None)
+        props.append(np.full(len(rgb), np.nan) if p is None else np.asarray(p, dtype=np.float64))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return np.concatenate(rgbs), offsets, _pseudocounts(np.concatenate(props), offsets)
+
+
+def _pseudocounts(p: np.ndarray, offsets: np.ndarray) -> np.ndarray | None:
+    """`proportion_pseudocounts` of every palette at once (None unless every colour has a finite proportion)."""
+    if not np.isfinite(p).all():
+        return None
+    if (p < 0).any():
+        raise ValueError(f"colour proportions must be >= 0, got {p[p < 0][0]}")
+    lengths = np.diff(offsets)
+    totals = np.maximum(np.add.reduceat(p, offsets[:-1]), 1e-12)
+    scaled = np.repeat(lengths / totals, lengths)  # one float array at a time: a million palettes stay in bounds
+    scaled *= p
+    np.round(scaled, out=scaled)
+    return np.maximum(scaled, 1, out=scaled).astype(np.int64)
 
 
 def proportion_pseudocounts(proportions: np.ndarray) -> np.ndarray:
     """Area as integer pseudo-counts: max(1, round(p × palette length)), so an average-sized colour counts once."""
     p = np.asarray(proportions, dtype=np.float64)
-    if (p < 0).any():
-        raise ValueError(f"colour proportions must be >= 0, got {p[p < 0][0]}")
-    return np.maximum(1, np.round(p / max(p.sum(), 1e-12) * len(p))).astype(np.int64)
+    return _pseudocounts(p, np.array([0, len(p)]))
 
 
 def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = None, space: str = "rgb") -> DocTerm:
     """Quantise every palette to `bits` (binned in `space`) and count colour words; `colors` fixes the vocabulary
-    (unknown words drop)."""
+    (unknown words drop). Linear in the number of colours, with a few bytes a colour beyond the result: words are
+    found through a table over all 2^24 colour codes, not by sorting."""
     bits, space = check_bits(bits), check_space(space)
-    rgb, doc, pseudo = _flatten(palettes)
-    codes = pack_rgb(quantize(rgb, bits, space))
+    rgb, offsets, pseudo = _flatten(palettes)
+    codes = _codes32(quantize(rgb, bits, space))
     first_seen = None
     if colors is None:
-        vocab, first_seen = np.unique(codes, return_index=True)
-        col = np.searchsorted(vocab, codes)
-        keep = slice(None)
+        seen = np.zeros(1 << 24, dtype=bool)
+        seen[codes] = True
+        vocab = np.flatnonzero(seen)
+        first = np.full(1 << 24, len(codes), dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))  # each word's first place in the corpus
+        first_seen = first[vocab]
     else:
         vocab = pack_rgb(np.asarray(colors))
-        col = np.minimum(np.searchsorted(vocab, codes), len(vocab) - 1)
-        keep = vocab[col] == codes
-    shape = (int(doc[-1]) + 1, len(vocab))
-    counts = _csr(doc[keep], col[keep], np.ones(len(codes), np.int64)[keep], shape)
-    pmat = None if pseudo is None else _csr(doc[keep], col[keep], pseudo[keep], shape)
+    lookup = np.full(1 << 24, -1, dtype=np.int32)
+    lookup[vocab] = np.arange(len(vocab), dtype=np.int32)
+    col = lookup[codes]
+    del codes, lookup
+    keep = None if colors is None else col >= 0
+    shape = (len(offsets) - 1, len(vocab))
+    counts = _csr(offsets, col, np.ones(len(col), COUNT_DTYPE), keep, shape)
+    pmat = None if pseudo is None else _csr(offsets, col, pseudo, keep, shape)
     return DocTerm(counts, pmat, unpack_rgb(vocab), bits, first_seen, space)
 
 
-def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-    m = sp.csr_matrix((vals, (rows, cols)), shape=shape, dtype=np.int64)
+def _codes32(rgb: np.ndarray) -> np.ndarray:
+    """Colour codes as `pack_rgb` makes them, in int32 (half the memory of a large corpus's codes)."""
+    codes = rgb[:, 0].astype(np.int32) << 16
+    codes |= rgb[:, 1].astype(np.int32) << 8
+    codes |= rgb[:, 2].astype(np.int32)
+    return codes
+
+
+def _csr(offsets: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: np.ndarray | None,
+         shape: tuple[int, int]) -> sp.csr_matrix:
+    """Rows are the palettes (`offsets`), so the matrix is built as CSR directly; words a palette repeats are
+    summed and each row's columns sorted (SciPy's canonical form)."""
+    if keep is not None:
+        kept = np.add.reduceat(keep, offsets[:-1], dtype=np.int64) if len(keep) else np.zeros(shape[0], np.int64)
+        offsets = np.concatenate([[0], np.cumsum(kept)])
+        cols, vals = cols[keep], vals[keep]
+    else:
+        cols = cols.copy()  # SciPy sorts a matrix's indices in place: the next matrix needs them as they came
+    m = sp.csr_matrix((vals, cols, offsets), shape=shape, dtype=COUNT_DTYPE)
     m.sum_duplicates()
     m.sort_indices()
     return m
