@@ -135,6 +135,11 @@ def test_planted_topics_are_more_coherent_than_shuffled(planted):
     truth = metrics.align_to_colors(planted.topics, planted.colors, topics.vectorize(planted.palettes, 12).colors)
     shuffled = truth[:, np.random.default_rng(0).permutation(truth.shape[1])]
     assert metrics.coherence_npmi(truth, counts).mean() > metrics.coherence_npmi(shuffled, counts).mean() + 0.2
+    present = metrics.word_presence(counts)  # built once, as the sweep does per depth: the same numbers
+    for coherence in (metrics.coherence_npmi, metrics.coherence_umass):
+        for topics_ in (truth, shuffled):
+            assert np.array_equal(coherence(topics_, counts, presence=present), coherence(topics_, counts),
+                                  equal_nan=True)
 
 
 def test_sweep_runs_the_analysis_engine_too(planted):

@@ -22,8 +22,9 @@ def top_words(components: np.ndarray, n: int) -> np.ndarray:
     return np.argsort(-components, axis=1, kind="stable")[:, :n]
 
 
-def _presence(counts: sp.spmatrix) -> sp.csc_matrix:
-    """Which colours occur in which palettes (0/1), by column for fast word slices."""
+def word_presence(counts: sp.spmatrix) -> sp.csc_matrix:
+    """Which colours occur in which palettes (0/1), by column for fast word slices: what both coherences read, built
+    once per corpus by a caller that measures many models (`presence=`)."""
     return (sp.csc_matrix(counts) > 0).astype(np.float64)
 
 
@@ -34,13 +35,15 @@ def _cooccurrence(presence: sp.csc_matrix, words: np.ndarray) -> tuple[np.ndarra
     return np.diag(both).copy(), both, presence.shape[0]
 
 
-def coherence_npmi(components: np.ndarray, counts: sp.spmatrix, n: int = 10) -> np.ndarray:
-    """Mean NPMI over pairs of each topic's top-`n` colours (−1 never together … 1 always together), per topic."""
+def coherence_npmi(components: np.ndarray, counts: sp.spmatrix, n: int = 10, *,
+                   presence: sp.csc_matrix | None = None) -> np.ndarray:
+    """Mean NPMI over pairs of each topic's top-`n` colours (−1 never together … 1 always together), per topic.
+    `presence`: `word_presence(counts)` if the caller has it already."""
     out = np.empty(components.shape[0])
     eps = 1e-12
-    presence = _presence(counts)
+    present = word_presence(counts) if presence is None else presence
     for k, words in enumerate(top_words(components, n)):
-        df, both, n_docs = _cooccurrence(presence, words)
+        df, both, n_docs = _cooccurrence(present, words)
         i, j = np.triu_indices(len(words), 1)
         if len(i) == 0:
             out[k] = np.nan
@@ -52,12 +55,14 @@ def coherence_npmi(components: np.ndarray, counts: sp.spmatrix, n: int = 10) -> 
     return out
 
 
-def coherence_umass(components: np.ndarray, counts: sp.spmatrix, n: int = 10) -> np.ndarray:
-    """UMass coherence per topic: mean log((D(wi, wj) + 1) / D(wj)) over top-`n` pairs (nearer 0 is better)."""
+def coherence_umass(components: np.ndarray, counts: sp.spmatrix, n: int = 10, *,
+                    presence: sp.csc_matrix | None = None) -> np.ndarray:
+    """UMass coherence per topic: mean log((D(wi, wj) + 1) / D(wj)) over top-`n` pairs (nearer 0 is better).
+    `presence`: `word_presence(counts)` if the caller has it already."""
     out = np.empty(components.shape[0])
-    presence = _presence(counts)
+    present = word_presence(counts) if presence is None else presence
     for k, words in enumerate(top_words(components, n)):
-        df, both, _ = _cooccurrence(presence, words)
+        df, both, _ = _cooccurrence(present, words)
         i, j = np.tril_indices(len(words), -1)  # wi ranked below wj: condition on the more probable word
         out[k] = np.mean(np.log((both[i, j] + 1) / np.maximum(df[j], 1))) if len(i) else np.nan
     return out

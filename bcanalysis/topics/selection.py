@@ -26,7 +26,13 @@ from bcanalysis.executors import check_executor, is_dask_client
 from bcanalysis.quantize import check_bits, check_space
 from bcanalysis.topics.engines import check_options
 from bcanalysis.topics.gibbs import REVISION as GIBBS_REVISION
-from bcanalysis.topics.metrics import coherence_npmi, coherence_umass, matched_similarity, topic_diversity
+from bcanalysis.topics.metrics import (
+    coherence_npmi,
+    coherence_umass,
+    matched_similarity,
+    topic_diversity,
+    word_presence,
+)
 from bcanalysis.topics.model import (
     DEFAULT_ENGINE,
     DEFAULT_WEIGHTING,
@@ -295,6 +301,7 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
     for b in depths:
         dt, held = splits[b]
         held_counts = dt.counts[held]
+        present = word_presence(dt.counts)  # once per depth, not twice per model: a large corpus's biggest copy
         for k in ks:
             models = [fitted[(b, k, r)] for r in range(n_seeds)]
             perp = [completion_perplexity(m, held_counts) for m in models]
@@ -309,8 +316,8 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
                            ) if pairs else np.nan  # one seed: no stability to measure
             rows.append({
                 "bits": b, "n_topics": k, "perplexity": perp[i], "perplexity_spread": max(perp) - min(perp),
-                "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts))),
-                "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts))),
+                "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts, presence=present))),
+                "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts, presence=present))),
                 "diversity": topic_diversity(m.components_),
                 "stability": float(stab),
                 "fit_seconds": float(sum(x.meta.get("fit_seconds", np.nan) for x in models)),
