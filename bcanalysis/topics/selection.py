@@ -257,11 +257,16 @@ def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progres
     parallel = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, return_as="generator_unordered")
     tasks = (delayed(_run_job)(doc_terms[j.bits], j, weighting, engine, options) for j in jobs)
     for job, model in tqdm(parallel(tasks), total=len(jobs), desc="fitting topic models", disable=not progress):
-        model.meta["cached"] = False
-        if cache is not None:
-            model.save(cache / job.key)
-        out[(job.bits, job.n_topics, job.replicate)] = model
+        _keep(out, job, model, cache)
     return out
+
+
+def _keep(out: dict, job: _Job, model: ColorTopicModel, cache: Path | None) -> None:
+    """A fresh fit: marked as not from the cache and saved to it at once (a crash later keeps it)."""
+    model.meta["cached"] = False
+    if cache is not None:
+        model.save(cache / job.key)
+    out[(job.bits, job.n_topics, job.replicate)] = model
 
 
 def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progress) -> dict:
@@ -288,10 +293,7 @@ def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progre
                     f.cancel()
                 raise RuntimeError(f"fit bits={job.bits} n_topics={job.n_topics} seed={job.seed} failed on the "
                                    f"executor ({type(exc).__name__}: {exc}); fits already done are cached") from exc
-            model.meta["cached"] = False
-            if cache is not None:
-                model.save(cache / job.key)
-            out[(job.bits, job.n_topics, job.replicate)] = model
+            _keep(out, job, model, cache)
             bar.update()
     return out
 
