@@ -96,12 +96,13 @@ def hls_to_rgb(hls: np.ndarray) -> np.ndarray:
 # --- encodings -------------------------------------------------------------------------------------------------
 
 
-def pack_rgb(rgb: np.ndarray) -> np.ndarray:
-    """N × 3 colours (0..255) → int64 codes r << 16 | g << 8 | b: one integer a colour, sorted as hex words sort."""
+def pack_rgb(rgb: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """N × 3 colours (0..255) → codes r << 16 | g << 8 | b: one integer a colour, sorted as hex words sort
+    (int64; `dtype=np.int32` halves a large corpus's codes, which need 24 bits)."""
     c = np.asarray(rgb).reshape(-1, 3)
-    codes = c[:, 0].astype(np.int64) << 16  # channel by channel: no int64 copy of all three at once
-    codes |= c[:, 1].astype(np.int64) << 8
-    codes |= c[:, 2].astype(np.int64)
+    codes = c[:, 0].astype(dtype) << 16  # channel by channel: no copy of all three at once
+    codes |= c[:, 1].astype(dtype) << 8
+    codes |= c[:, 2].astype(dtype)
     return codes
 
 

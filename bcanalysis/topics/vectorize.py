@@ -104,7 +104,8 @@ def _flatten(palettes: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _pseudocounts(p: np.ndarray, offsets: np.ndarray) -> np.ndarray | None:
-    """`proportion_pseudocounts` of every palette at once (None unless every colour has a finite proportion)."""
+    """Area as integer pseudo-counts, every palette at once: max(1, round(p × palette length)) with p the colour's
+    share of its palette (None unless every colour has a finite proportion)."""
     if not np.isfinite(p).all():
         return None
     if (p < 0).any():
@@ -118,7 +119,7 @@ def _pseudocounts(p: np.ndarray, offsets: np.ndarray) -> np.ndarray | None:
 
 
 def proportion_pseudocounts(proportions: np.ndarray) -> np.ndarray:
-    """Area as integer pseudo-counts: max(1, round(p × palette length)), so an average-sized colour counts once."""
+    """One palette's area pseudo-counts (`_pseudocounts`), so an average-sized colour counts once."""
     p = np.asarray(proportions, dtype=np.float64)
     return _pseudocounts(p, np.array([0, len(p)]))
 
@@ -129,34 +130,26 @@ def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = No
     found through a table over all 2^24 colour codes, not by sorting."""
     bits, space = check_bits(bits), check_space(space)
     rgb, offsets, pseudo = _flatten(palettes)
-    codes = _codes32(quantize(rgb, bits, space))
-    first_seen = None
+    codes = pack_rgb(quantize(rgb, bits, space), np.int32)
     if colors is None:
         seen = np.zeros(1 << 24, dtype=bool)
         seen[codes] = True
         vocab = np.flatnonzero(seen)
-        first = np.full(1 << 24, len(codes), dtype=np.int64)
-        np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))  # each word's first place in the corpus
-        first_seen = first[vocab]
     else:
         vocab = pack_rgb(np.asarray(colors))
     lookup = np.full(1 << 24, -1, dtype=np.int32)
     lookup[vocab] = np.arange(len(vocab), dtype=np.int32)
     col = lookup[codes]
     del codes, lookup
+    first_seen = None
+    if colors is None:  # each word's first place in the corpus (what tf-idf's column order follows)
+        first_seen = np.full(len(vocab), len(col), dtype=np.int64)
+        np.minimum.at(first_seen, col, np.arange(len(col), dtype=np.int64))
     keep = None if colors is None else col >= 0
     shape = (len(offsets) - 1, len(vocab))
     counts = _csr(offsets, col, np.ones(len(col), COUNT_DTYPE), keep, shape)
     pmat = None if pseudo is None else _csr(offsets, col, pseudo, keep, shape)
     return DocTerm(counts, pmat, unpack_rgb(vocab), bits, first_seen, space)
-
-
-def _codes32(rgb: np.ndarray) -> np.ndarray:
-    """Colour codes as `pack_rgb` makes them, in int32 (half the memory of a large corpus's codes)."""
-    codes = rgb[:, 0].astype(np.int32) << 16
-    codes |= rgb[:, 1].astype(np.int32) << 8
-    codes |= rgb[:, 2].astype(np.int32)
-    return codes
 
 
 def _csr(offsets: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: np.ndarray | None,
