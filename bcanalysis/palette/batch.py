@@ -108,7 +108,7 @@ class WorkerPool:
 
     @renamed_keywords(workers="n_jobs")
     def __init__(self, executor: cf.Executor | Any | None = None, *, n_jobs: int | None = None):
-        if n_jobs is None and hasattr(executor, "nthreads"):  # a dask Client: keep every thread of the cluster busy
+        if n_jobs is None and is_dask_client(executor):  # keep every thread of the cluster busy
             n_jobs = sum(executor.nthreads().values()) or None
         self.n_jobs = resolve_n_jobs(n_jobs)
         self._given = None if executor is None else _resolve_executor(executor)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bcanalysis.defaults import N_COLORS
 from bcanalysis.deprecation import renamed_keywords
+from bcanalysis.executors import is_dask_client
 from bcanalysis.palette.batch import CHUNKSIZE, WorkerPool, extract_many
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
@@ -110,7 +111,7 @@ def extract_palettes(
         else:
             not_files.append((album_id, f"{NotARegularFile.__name__}: {path} is not a regular file ({kind})"))
     _record(corpus, [], not_files, summary)
-    send_bytes = executor is not None and hasattr(executor, "get_executor")  # a dask Client: workers may be elsewhere
+    send_bytes = is_dask_client(executor)  # workers may be on other machines: send the bytes, not the path
     pool = WorkerPool.when_worth_it(executor, n_jobs, -(-len(todo) // CHUNKSIZE))
     try:
         with tqdm(total=len(todo), unit="cover", desc="palettes", disable=not progress) as bar:
