@@ -28,6 +28,9 @@ N_COLORS = 40
 #: The final model: total colour depth (a multiple of 3; 12 ⇒ 4 bits a channel) and number of topics.
 BITS = 12
 N_TOPICS = 18
+#: Colour spaces colours can be binned in, the default first: RGB reproduces the analysis; HLS and OKLab are
+#: perceptual alternatives (`quantize`). Here so the command line offers them without importing numpy.
+SPACES = ("rgb", "hls", "oklab")
 #: The sweep grid: depths compared and topic counts fitted at each, with `N_SEEDS` seeds a cell.
 SWEEP_BITS = (9, 12, 15)
 SWEEP_N = tuple(range(1, 20))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from bcanalysis.colorspace import pack_rgb, to_words
+from bcanalysis.defaults import SPACES
 from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.palette import check_rgb, palette_arrays
 
@@ -38,8 +39,6 @@ def check_bits(bits: Any) -> int:
     return int(bits)
 
 
-#: Colour spaces `quantize` can bin in. RGB reproduces the analysis; HLS and OKLab are perceptual alternatives.
-SPACES = ("rgb", "hls", "oklab")
 
 #: OKLab grid steps, calibrated so that the sRGB gamut occupies about 2**bits cells (measured on a 128³ sample of
 #: sRGB: 8, 64, 512, 4096, 32768, 262144 cells), so vocabularies compare with RGB at the same depth.

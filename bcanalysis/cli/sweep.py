@@ -7,8 +7,7 @@ import argparse
 
 from bcanalysis.cli import common
 from bcanalysis.cli.common import CommandError, CommandFailed
-from bcanalysis.defaults import RANDOM_STATE, SWEEP_BITS, SWEEP_N
-from bcanalysis.quantize import SPACES
+from bcanalysis.defaults import RANDOM_STATE, SPACES, SWEEP_BITS, SWEEP_N
 
 
 def add_sweep(sub: argparse._SubParsersAction) -> None:
