@@ -272,7 +272,6 @@ def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, random_state: int = RANDOM_S
 
 _cached = lru_cache(maxsize=8)(draw_catalogue)  # the server, the tests and the ground truth ask for the same albums
 catalogue.cache_clear = _cached.cache_clear  # type: ignore[attr-defined] # drop what was drawn (tests move DRIFT)
-catalogue.__wrapped__ = draw_catalogue  # type: ignore[attr-defined] # as for any cached function: the draw itself
 
 
 def listing(albums: tuple[Album, ...], tag: str) -> list[Album]:
