@@ -24,7 +24,7 @@ from typing import Any
 
 from PIL import Image
 
-from bcanalysis.palette import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, ImageTooLarge, check_max_pixels, find_images
+from bcanalysis.palette import DEFAULT_MAX_PIXELS, ImageTooLarge, check_max_pixels, find_images
 from bcanalysis.store import Corpus, Cover
 
 #: Metadata columns with a meaning; any other column is kept as an extra field of the album.
@@ -266,7 +266,7 @@ def import_images(
     max_pixels = check_max_pixels(max_pixels)
     summary = ImportSummary()
     rows = _metadata_by_file(meta, folder, summary)
-    images = [p for p in find_images([folder]) if p.suffix.lower() in IMAGE_SUFFIXES]
+    images = find_images([folder])  # image suffixes only, regular files only
     corpus.covers_dir.mkdir(exist_ok=True)
     known = corpus.imported_hashes()
     pictures = _distinct_pictures(folder, images, rows, summary)

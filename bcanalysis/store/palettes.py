@@ -25,10 +25,6 @@ class PaletteArrays(Sequence):
     rgb: np.ndarray
     proportions: np.ndarray
 
-    @classmethod
-    def empty(cls) -> PaletteArrays:
-        return cls(np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros((0, 3), np.uint8), np.zeros(0))
-
     def __len__(self) -> int:
         return len(self.album_ids)
 
