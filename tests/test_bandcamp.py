@@ -251,7 +251,7 @@ def _item(**change) -> dict:
         "result_type": "a", "item_id": 101, "item_type": "a", "title": "First  Light\u200b", "band_name": "Label X",
         "album_artist": "Real Artist", "band_url": "https://somestore.bandcamp.com", "band_location": "Oslo, Norway",
         "band_genre_id": 14, "release_date": "2026-08-14 04:00:52 UTC", "primary_image": {"image_id": 555},
-        "label_name": "Label X", "item_url": "https://somestore.bandcamp.com/album/first-light?from=discover_page",
+        "band_id": 77, "item_url": "https://somestore.bandcamp.com/album/first-light?from=discover_page",
     }  # fmt: skip
     return {**base, **change}
 
@@ -262,9 +262,21 @@ def test_a_discover_result_becomes_an_album_with_its_place_genre_label_and_artis
         "https://somestore.bandcamp.com/album/first-light", "somestore", "first-light", "a")
     assert item.title == "First  Light" and item.artist == "Real Artist" and item.label == "Label X"
     assert item.location == "Oslo, Norway" and item.genre_id == 14 and item.genre == "hip-hop-rap"
-    assert item.release_date == "2026-08-14" and item.art_id == 555
+    assert item.release_date == "2026-08-14" and item.art_id == 555 and item.band_id == 77 and item.problems == ()
     assert parse_discover_item(_item(album_artist=None)).artist == "Label X"
     assert parse_discover_item(_item(primary_image=None)).art_id is None
+
+
+def test_the_label_comes_from_the_real_fields_album_artist_beside_band_name():
+    # Answers of 2026 carry no label_name: a label-hosted album has band_name = the label (its store), album_artist
+    # = the artist. Before, the label was read from label_name only, so it was always empty on real answers.
+    sold_by_label = parse_discover_item(_item(band_name="Night Harbour Records", album_artist="Juno Halcyon"))
+    assert (sold_by_label.artist, sold_by_label.label, sold_by_label.store) == (
+        "Juno Halcyon", "Night Harbour Records", "somestore")
+    for own in (_item(album_artist=None), _item(album_artist="Label X"), _item(album_artist="LABEL x")):
+        item = parse_discover_item(own)  # self-released: the store is the artist's own
+        assert (item.artist.casefold(), item.label) == ("label x", None)
+    assert parse_discover_item(_item(label_name="Ignored", album_artist=None)).label is None
 
 
 @pytest.mark.parametrize(
@@ -273,27 +285,48 @@ def test_a_discover_result_becomes_an_album_with_its_place_genre_label_and_artis
         ({"item_id": "101"}, "item_id"),
         ({"item_id": 10**30}, "item_id"),
         ({"item_id": True}, "item_id"),
-        ({"title": ["a"]}, "title"),
-        ({"band_name": {"x": 1}}, "band_name"),
-        ({"primary_image": {"image_id": 10**30}}, "image_id"),
-        ({"primary_image": "555"}, "primary_image"),
-        ({"band_genre_id": "14"}, "band_genre_id"),
-        ({"release_date": "someday"}, "release_date"),
-        ({"item_type": "x"}, "item_type"),
-        ({"item_url": "https://evil.example.com/album/x"}, "item_url"),
         ({"item_url": "http://169.254.169.254/latest/meta-data/"}, "item_url"),
+        ({"item_url": "http://169.254.169.254/album/x"}, "item_url"),
         ({"item_url": "http://127.0.0.1:8080/admin"}, "item_url"),
+        ({"item_url": "http://127.0.0.1:8080/album/x"}, "item_url"),
+        ({"item_url": "https://localhost/album/x"}, "item_url"),
+        ({"item_url": "https://intranet/album/x"}, "item_url"),
+        ({"item_url": "https://label.example:8443/album/x"}, "item_url"),
         ({"item_url": "file:///etc/passwd"}, "item_url"),
-        ({"item_url": "https://x.bandcamp.com.evil.com/album/y"}, "item_url"),
         ({"item_url": "https://a.b.bandcamp.com/album/y"}, "item_url"),
         ({"item_url": "https://user@x.bandcamp.com/album/y"}, "item_url"),
         ({"item_url": "https://x.bandcamp.com/album/../../y"}, "item_url"),
+        ({"item_url": "http://127.0.0.2:18904\\@127.0.0.1:18903/album/y"}, "item_url"),
     ],
 )
-def test_a_hostile_discover_field_fails_that_item_naming_the_field(change, field):
+def test_a_result_without_a_usable_identity_or_place_fails_naming_the_field(change, field):
     with pytest.raises(BadItem, match=field) as info:
         parse_discover_item(_item(**change))
     assert info.value.item_id == (None if "item_id" in change else 101)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "empty"),
+    [
+        ({"title": ["a"]}, "title", ("title", "")),
+        ({"band_name": {"x": 1}}, "band_name", ("band_name", "")),
+        ({"primary_image": {"image_id": 10**30}}, "image_id", ("art_id", None)),
+        ({"primary_image": {"image_id": "555"}}, "image_id", ("art_id", None)),
+        ({"primary_image": "555"}, "primary_image", ("art_id", None)),
+        ({"band_genre_id": "14"}, "band_genre_id", ("genre_id", None)),
+        ({"release_date": "someday"}, "release_date", ("release_date", None)),
+        ({"band_location": 5}, "band_location", ("location", None)),
+        ({"band_id": -1}, "band_id", ("band_id", None)),
+        ({"item_type": "x"}, "item_type", ("item_type", "a")),
+    ],
+)
+def test_one_unreadable_field_costs_that_field_not_the_album(change, field, empty):
+    item = parse_discover_item(_item(**change))  # before: BadItem, the whole album lost for one field
+    assert item.item_id == 101 and item.url == "https://somestore.bandcamp.com/album/first-light"
+    assert getattr(item, empty[0]) == empty[1]
+    assert len(item.problems) == 1 and field in item.problems[0]
+    assert item.title == ("" if "title" in change else "First  Light")  # everything readable is kept
+    assert item.art_id == (None if "primary_image" in change else 555)
 
 
 def test_a_result_that_is_not_an_object_is_refused():

@@ -115,8 +115,9 @@ def test_discover_results_have_todays_shapes_with_tracks_places_genres_and_label
             assert r["band_genre_id"] == a.genre_id and r["primary_image"]["image_id"] == a.art_id
             assert r["release_date"].endswith(" UTC") and r["release_date"][:10] == a.release_date.isoformat()
             artist = r["album_artist"] or r["band_name"]
-            assert artist == a.artist and (r["label_name"] == a.label)
-        assert any(r["album_artist"] for r in results) and any(r["label_name"] for r in results)
+            assert artist == a.artist and "label_name" not in r  # real answers of 2026 carry no label field
+            assert r["band_name"] == (a.label if a.on_label_page else a.artist)  # a label shows as the store
+        assert any(r["album_artist"] for r in results)
         assert any(r["band_genre_id"] is None for r in _discover(server, "rock").json()["results"] +
                    _discover(server, "pop").json()["results"])  # fmt: skip
         album = server.listings["metal"][0]

@@ -213,8 +213,8 @@ def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
     from bcanalysis.bandcamp_parse import parse_discover_item
 
     item = parse_discover_item({
-        "item_id": 7, "item_type": "a", "title": "T", "band_name": "B", "band_location": "Oslo, Norway",
-        "band_genre_id": 18, "label_name": "L", "primary_image": {"image_id": 99},
+        "item_id": 7, "item_type": "a", "title": "T", "band_name": "L", "album_artist": "B",
+        "band_location": "Oslo, Norway", "band_genre_id": 18, "primary_image": {"image_id": 99},
         "item_url": "https://b.bandcamp.com/album/t?from=discover_page", "release_date": "2021-03-04 00:00:00 UTC",
     })  # fmt: skip
     with Corpus(tmp_path / "c.sqlite") as corpus:
@@ -227,7 +227,8 @@ def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
         df = corpus.albums()
         assert df.loc[album_id, "tags"] == [] and df.loc[album_id, "found_under"] == ["metal"]
         assert (df.loc[album_id, "genre"], df.loc[album_id, "genre_id"]) == ("metal", 18)
-        assert df.loc[album_id, "label"] == "L" and df.loc[album_id, "item_type"] == "a"
+        assert df.loc[album_id, "label"] == "L" and df.loc[album_id, "item_type"] == "a"  # sold from label L's store
+        assert df.loc[album_id, "artist"] == "B"
         assert pd.isna(df.loc[album_id, "page_status"])
         assert corpus.failures()[["tag", "item_id", "item_url", "attempts", "reason"]].to_dict("records") == [
             {"tag": "metal", "item_id": 8, "item_url": "https://evil/", "attempts": 1, "reason": "item_url is bad"}]

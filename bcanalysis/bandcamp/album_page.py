@@ -3,10 +3,14 @@ and meta tags (no regular expression that can backtrack over the page), and the 
 
 from __future__ import annotations
 
+import csv
+import functools
 import html
+import importlib.util
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bcanalysis.bandcamp.errors import BadField, BadPage, ChallengePage
@@ -169,13 +173,79 @@ def _art_id_from_url(url: str | None) -> int | None:
     return check_int(int(m[1]), "art id in the image URL") if m else None
 
 
+@functools.lru_cache(maxsize=1)
+def _countries() -> list[tuple[str, re.Pattern, frozenset[str]]]:
+    """(ISO3, name pattern, names) of every country, from country_converter's ISO 3166 table (its short and
+    official names, and the pattern it recognises other spellings by: 'UK', 'U.K.', 'Britain', 'USA', 'US').
+
+    The table is read as text, without importing the package (its loader needs pandas, a second of start-up, and
+    reads Namibia's code 'NA' as a missing value under pandas 3)."""
+    spec = importlib.util.find_spec("country_converter")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("country_converter is not installed: pip install country_converter")
+    table = Path(next(iter(spec.submodule_search_locations))) / "country_data.tsv"
+    with table.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [(row["ISO3"], re.compile(row["regex"], re.IGNORECASE),
+             frozenset(n.casefold() for n in (row["name_short"], row["name_official"]) if n))
+            for row in rows if row.get("ISO3") and row.get("regex")]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def country_of(name: str) -> str | None:
+    """The ISO 3166 alpha-3 code of the country `name` spells ('UK', 'United Kingdom', 'USA', 'Japan'), or None.
+    The whole name must match: 'New England' and 'UK garage' are not the United Kingdom."""
+    text = " ".join(name.split()).casefold()
+    if not text:
+        return None
+    for iso2, pattern, names in _countries():
+        if text in names or pattern.fullmatch(text):
+            return iso2
+    return None
+
+
+def place_names(places: list[str | None]) -> tuple[set[str], set[str]]:
+    """(names, countries): every spelling of these places as keywords hold them — the whole place ('Oslo, Norway'),
+    each part ('Oslo', 'Norway') — and the ISO codes of the countries among the parts, whose every spelling counts."""
+    names, countries = set(), set()
+    for place in places:
+        if not place or not place.strip():
+            continue
+        parts = [p.strip() for p in place.split(",") if p.strip()]
+        names |= {" ".join(place.split()).casefold(), *(" ".join(p.split()).casefold() for p in parts)}
+        countries |= {c for p in parts if (c := country_of(p))}
+    return names, countries
+
+
 def page_tags(keywords: list[str], places: list[str | None]) -> tuple[list[str], str | None]:
-    """(tags, place): the trailing keyword is dropped as the place if it names one of `places` ('Oslo' for 'Oslo,
-    Norway'); the rest are lower-cased and de-duplicated in page order ('Techno', 'techno' → 'techno')."""
-    names = {p.strip().casefold() for place in places if place for p in [place, *place.split(",")] if p.strip()}
-    raw = [k for k in keywords if k]
-    place = raw.pop() if raw and raw[-1].casefold() in names else None
-    return list(dict.fromkeys(k.lower() for k in raw)), place
+    """(tags, place): every keyword that names one of `places` — wherever it stands, however spelled ('Oslo' for
+    'Oslo, Norway'; 'United Kingdom' for 'UK'; 'Glasgow, United Kingdom') — is dropped, and the last one dropped
+    is the place (one written as in `places` before one spelled otherwise); the rest are lower-cased and
+    de-duplicated in page order ('Techno', 'techno' → 'techno')."""
+    names, countries = place_names(places)
+    # the most specific name wins as the place: the whole place or its city, then another part, then another spelling
+    specific = {" ".join(p.split()).casefold() for place in places if place for p in (place, place.split(",")[0])}
+    tags, found = [], {}
+    for keyword in keywords:
+        text = " ".join(keyword.split())
+        if not text:
+            continue
+        folded = text.casefold()
+        if names and _names_place(text, names, countries):
+            found[2 if folded in specific else 1 if folded in names else 0] = text
+        else:
+            tags.append(text.lower())
+    return list(dict.fromkeys(tags)), found[max(found)] if found else None
+
+
+def _names_place(keyword: str, names: set[str], countries: set[str]) -> bool:
+    """Whether a keyword is one of the place names, a country among them spelled another way, or 'city, country'
+    with both parts such names."""
+    folded = keyword.casefold()
+    if folded in names or (countries and country_of(keyword) in countries):
+        return True
+    parts = [p.strip() for p in keyword.split(",")]
+    return len(parts) > 1 and all(p and _names_place(p, names, countries) for p in parts)
 
 
 def parse_album_page(text: str, url: str | None = None, *, location: str | None = None) -> dict[str, Any]:

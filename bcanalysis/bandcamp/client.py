@@ -6,8 +6,11 @@ Politeness: at most `rate` site requests a second (default 1) and `cover_rate` i
 limiter. We never impersonate a browser and never work around a challenge: a refusal is reported, not retried.
 
 Distrust: only the site host (`base_url`'s host; `*.bandcamp.com` for the real site) and the image host are ever
-fetched, redirects included (at most 5); every response has a total deadline and a size cap (pages 5 MB, covers
-20 MB) that counts decompressed bytes, so a trickling body, a 2 GB cover or a gzip bomb costs nothing.
+fetched, redirects included (at most 5) — and, for the page of an album whose store lives on its own domain, that
+one domain, for that one album. Every URL is read once (`fields.request_target`) and the request goes to the URL
+rebuilt from what the check approved, so no URL can pass the check as one host and reach another; a malformed
+redirect fails that one request. Every response has a total deadline and a size cap (pages 5 MB, covers 20 MB)
+that counts decompressed bytes, so a trickling body, a 2 GB cover or a gzip bomb costs nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from bcanalysis.bandcamp.errors import (
     ResponseError,
     StaleCursor,
 )
-from bcanalysis.bandcamp.fields import AlbumRef, is_loopback
+from bcanalysis.bandcamp.fields import AlbumRef, Target, is_loopback, request_target
 from bcanalysis.bandcamp.http import Answer, RateLimiter, netloc, read_body, retry_after_seconds
 from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, SITE_RATE
 from bcanalysis.facts import BANDCAMP_URL, DISCOVER_PATH, IMAGE_SIZES
@@ -129,32 +132,53 @@ class Client:
                 session.close()
             self._sessions.clear()
 
-    def allowed(self, role: str, url: str) -> bool:
-        """True if `url` is on the host this role may fetch: the site (and *.bandcamp.com) or the image host."""
-        scheme, host, port = netloc(url)
-        if scheme not in ("http", "https") or not host:
+    def allowed(self, role: str, url: str, *, also: str | None = None) -> bool:
+        """True if `url` is on the host this role may fetch: the site (and *.bandcamp.com) or the image host, or
+        `also` (an album's own domain, host[:port], for that album's page only)."""
+        try:
+            target = request_target(url)
+        except ValueError:
             return False
+        return self._allowed(role, target, also)
+
+    def _allowed(self, role: str, target: Target, also: str | None) -> bool:
         if role == "image":
-            return (host, port) == netloc(self.image_base_url)[1:]
-        if (host, port) == netloc(self.base_url)[1:]:
+            return target.origin == netloc(self.image_base_url)[1:]
+        if target.origin == netloc(self.base_url)[1:]:
             return True
-        return self.real and port is None and (host == "bandcamp.com" or host.endswith(".bandcamp.com"))
+        if also is not None and target.origin == _origin(also) and (not self.local or is_loopback(target.host)):
+            return True
+        return self.real and target.port is None and (target.host == "bandcamp.com"
+                                                       or target.host.endswith(".bandcamp.com"))  # fmt: skip
 
     def fetch(self, role: str, method: str, url: str, *, json_body: Any = None, cap: int = PAGE_CAP,
-              retry_500: bool = True) -> Answer:  # fmt: skip
+              retry_500: bool = True, also: str | None = None) -> Answer:  # fmt: skip
         """One answer from an allowed host: redirects followed by hand (≤ 5, each checked and rate-limited),
-        connection errors and 5xx retried with backoff, 429 waited out; raises ForeignHost, ResponseError,
-        RateLimited or requests' exceptions after the last retry."""
+        connection errors and 5xx retried with backoff, 429 waited out; raises ForeignHost, ResponseError (also for
+        a malformed redirect), RateLimited or requests' exceptions after the last retry. `also` admits one more
+        host (an album's own domain) for this request and its redirects."""
+        redirected_from = None
         for _ in range(MAX_REDIRECTS + 1):
-            if not self.allowed(role, url):
-                host = netloc(url)[1] or url[:80]
-                raise ForeignHost(f"{url[:200]} is not on the {'image' if role == 'image' else 'site'} host "
-                                  f"(refused to fetch {host!r})")  # fmt: skip
-            answer = self._send(role, method, url, json_body, cap, retry_500)
+            try:
+                target = request_target(url)
+            except ValueError as exc:
+                if redirected_from is None:
+                    raise ForeignHost(f"{url[:200]!r} is not a usable URL ({exc}): not fetched") from exc
+                raise ResponseError(f"malformed redirect from {redirected_from[:200]} to {url[:200]!r}: {exc}; "
+                                    "not followed") from exc  # fmt: skip
+            if not self._allowed(role, target, also):
+                raise ForeignHost(f"{target.url[:200]} is not on the {'image' if role == 'image' else 'site'} host "
+                                  f"(refused to fetch {target.host!r})")  # fmt: skip
+            answer = self._send(role, method, target.url, json_body, cap, retry_500)
             location = answer.headers.get("Location") if answer.status in _REDIRECTS else None
             if not location:
                 return answer
-            url = urljoin(url, location)
+            redirected_from = target.url
+            try:
+                url = urljoin(target.url, location)
+            except ValueError as exc:
+                raise ResponseError(f"malformed redirect from {target.url[:200]} to {location[:200]!r}: {exc}; "
+                                    "not followed") from exc  # fmt: skip
             if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
                 method, json_body = "GET", None
         raise ResponseError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
@@ -235,15 +259,17 @@ class Client:
     # --- album pages and covers -------------------------------------------------------------------------------
 
     def page_url(self, ref: AlbumRef) -> str:
-        """Where an album page is fetched: its canonical URL on Bandcamp, `<base>/s/<store>/album/<slug>` locally."""
-        if self.real:
+        """Where an album page is fetched: on its store's own domain if it has one, else its canonical URL on
+        Bandcamp (`<base>/s/<store>/album/<slug>` locally)."""
+        if self.real or ref.host is not None:
             return ref.url
         return f"{self.base_url}/s/{quote(ref.store)}/{ref.kind}/{quote(ref.slug)}"
 
     def album(self, ref: AlbumRef, *, location: str | None = None) -> dict[str, Any]:
-        """Fetch and parse an album page; Refused on 403, ChallengePage on a challenge, HttpError otherwise."""
+        """Fetch and parse an album page (from the album's own domain, and only from there, if it has one);
+        Refused on 403, ChallengePage on a challenge, HttpError otherwise."""
         url = self.page_url(ref)
-        answer = self.fetch("site", "GET", url, cap=PAGE_CAP)
+        answer = self.fetch("site", "GET", url, cap=PAGE_CAP, also=ref.host)
         if answer.status == 403:
             raise Refused(f"HTTP 403 for the album page {url}")
         if not 200 <= answer.status < 300:
@@ -263,6 +289,12 @@ class Client:
         if not 200 <= answer.status < 300:
             raise HttpError(answer.status, url)
         return answer.body
+
+
+def _origin(host_port: str) -> tuple[str, int | None]:
+    """('host', port) of 'host[:port]' as `request_target` spells them."""
+    target = request_target(f"http://{host_port}/")
+    return target.origin
 
 
 def check_image(data: bytes) -> tuple[int, int]:

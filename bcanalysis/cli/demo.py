@@ -30,6 +30,9 @@ def add_demo_server(sub: argparse._SubParsersAction) -> None:
                    help="answer every album page with a 'Client Challenge' page, as Bandcamp often does")
     p.add_argument("--latency", type=common.nonnegative_float, default=0.0, metavar="MS",
                    help="simulated latency added to every answer, in milliseconds (default 0)")
+    p.add_argument("--custom-domains", action="store_true",
+                   help="put one album in thirteen on its store's own domain, played by the name 'localhost' "
+                   "(Bandcamp serves such albums like any other; their pages are read from that domain only)")
     p.add_argument("--log", default=None, help="append every request to this JSON-lines file")
 
 
@@ -39,7 +42,8 @@ def _run_demo_server(args: argparse.Namespace) -> int:
     try:
         server = DemoServer(args.albums_per_tag, args.seed, port=args.port, faults=args.faults,
                             max_cover_px=args.cover_px, log_path=args.log, latency=args.latency / 1000,
-                            challenge_pages=args.challenge_pages)
+                            challenge_pages=args.challenge_pages,
+                            custom_host="localhost" if args.custom_domains else None)
     except OSError as exc:
         raise CommandError(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}") from exc
     print(f"serving {len(server.albums)} demo albums on {server.url}  (Ctrl-C to stop)", flush=True)

@@ -72,6 +72,10 @@ PLACES = ("Oslo", "Berlin", "Glasgow", "Portland", "Montréal", "Osaka", "Lagos"
 #: Where each place is, as Bandcamp's band_location and the page's foundingLocation write it.
 COUNTRIES = dict(zip(PLACES, ("Norway", "Germany", "UK", "Oregon", "Québec", "Japan", "Nigeria", "Brazil", "Australia",
                               "Michigan"), strict=True))  # fmt: skip
+#: The country of each place as album pages' keywords spell it in full ("United Kingdom" where the location says
+#: "UK"); None where the location names a state or province rather than a country.
+COUNTRY_NAMES = {"Norway": "Norway", "Germany": "Germany", "UK": "United Kingdom", "Japan": "Japan",
+                 "Nigeria": "Nigeria", "Brazil": "Brazil", "Australia": "Australia"}  # fmt: skip
 #: Bandcamp genre id (band_genre_id) of each demo tag's artists; see bcanalysis.facts.GENRES.
 TAG_GENRE_IDS = {"chill": 3, "electronic": 10, "alternative": 2, "hip-hop-rap": 14, "pop": 19, "rock": 23,
                  "experimental": 11, "ambient": 3, "metal": 18, "punk": 20}  # fmt: skip
@@ -148,6 +152,22 @@ class Album:
     def on_label_page(self) -> bool:
         """Sold from the label's page: discover then names the label as band_name and the artist as album_artist."""
         return self.label is not None and self.item_id % 2 == 0
+
+    @property
+    def store_label(self) -> str | None:
+        """The label as the discover API shows it: only for an album sold from the label's store (real answers
+        carry no label field; a label shows as `band_name` beside a different `album_artist`)."""
+        return self.label if self.on_label_page else None
+
+    @property
+    def own_domain(self) -> bool:
+        """Its store lives on its own domain (one album in thirteen), when the demo server plays custom domains."""
+        return self.item_type == "a" and self.item_id % 13 == 4
+
+    @property
+    def country_name(self) -> str | None:
+        """The country in full, as some pages' keywords carry it mid-list and again last ("United Kingdom")."""
+        return COUNTRY_NAMES.get(COUNTRIES[self.place])
 
     def palette(self) -> list[tuple[RGB, float]]:
         """The planted palette: every theme colour weighted by theme share × colour weight, largest first."""

@@ -28,22 +28,33 @@ def shown_title(album: Album) -> str:
 
 
 def keywords(album: Album) -> list[str]:
-    """The page's keywords as Bandcamp writes them: a capitalised twin of the genre now and then, the place last."""
+    """The page's keywords as Bandcamp writes them: a capitalised twin of the genre now and then, the place last,
+    and for one album in four the country in full ("United Kingdom" where the location says "UK") mid-list and
+    again at the very end."""
     words = list(album.tags)
-    return [album.tag.title(), *words] if album.item_id % 3 == 0 else words
+    if album.item_id % 3 == 0:
+        words = [album.tag.title(), *words]
+    if album.item_id % 4 == 1 and album.country_name:
+        genres, city = words[:-1], words[-1]
+        middle = (len(genres) + 1) // 2
+        words = [*genres[:middle], album.country_name, *genres[middle:], city, album.country_name]
+    return words
 
 
 def album_page(
-    album: Album, base_url: str, *, art: bool = True, ldjson: bool = True, image_url: str | None = None
+    album: Album, base_url: str, *, art: bool = True, ldjson: bool = True, image_url: str | None = None,
+    page_url: str | None = None,
 ) -> str:
-    """The album's page as Bandcamp serves it (art=False: no cover art; ldjson=False: no ld+json block)."""
+    """The album's page as Bandcamp serves it (art=False: no cover art; ldjson=False: no ld+json block; page_url:
+    where it lives when not on <store>.bandcamp.com, i.e. on its store's own domain)."""
     title = shown_title(album)
-    store_url = f"https://{album.store}.bandcamp.com"
+    url = page_url or album.url
+    store_url = url.rsplit("/", 2)[0] if page_url else f"https://{album.store}.bandcamp.com"
     image = image_url or f"{base_url}/img/a{album.art_id:010d}_10.jpg"
     publisher = album.label if album.on_label_page else album.artist
     ld: dict[str, Any] = {
         "@context": "https://schema.org",
-        "@id": album.url,
+        "@id": url,
         "@type": "MusicAlbum" if album.item_type == "a" else "MusicRecording",
         "name": title,
         "byArtist": {"@type": "MusicGroup", "name": album.artist, "@id": store_url},
@@ -61,7 +72,7 @@ def album_page(
         "art_id": album.art_id if art else None,
         "artist": album.artist,
         "current": {"title": title, "release_date": bandcamp_date(album.release_date), "art_id": album.art_id},
-        "url": album.url,
+        "url": url,
     }
     tags = "".join(
         f'<a class="tag" href="https://bandcamp.com/discover/{html.escape(t.lower())}">{html.escape(t)}</a>'
@@ -82,7 +93,7 @@ def album_page(
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{html.escape(title)} | {html.escape(album.artist)}</title>\n"
-        f'<link rel="canonical" href="{album.url}">\n'
+        f'<link rel="canonical" href="{url}">\n'
         f'<meta property="og:title" content="{html.escape(title)}, by {html.escape(album.artist)}">\n'
         f"{og_image}{ld_html}"
         f'<script data-tralbum="{html.escape(json.dumps(tralbum))}" data-band="{{}}"></script>\n'

@@ -3,10 +3,15 @@
     POST /api/discover/1/discover_web        JSON in, JSON out, opaque cursors (as bandcamp.com)
     GET  /s/<store>/album/<slug>             album page: ld+json, data-tralbum, a.tag anchors, og: meta
     GET  /img/a<art_id>_<code>.jpg           cover JPEG at Bandcamp size code <code> (10 = 1200 px, 7 = 150 px)
+    GET  /album/<slug> on Host <custom_host> an album page of a store on its own domain (with `custom_host`)
 
 Discover results are real-shaped: `item_url` is https://<store>.bandcamp.com/album/<slug>?from=discover_page,
-single tracks are mixed in, places, genre ids and labels are set, and cursors are opaque tokens that go stale when
-the server restarts (an unknown cursor answers HTTP 500 with `{}`, as Bandcamp does). Real album pages live on
+single tracks are mixed in, places and genre ids are set, a label shows only as it does on Bandcamp (an album sold
+from a label's store has the label as `band_name` and the artist as `album_artist`; no `label_name`), and cursors
+are opaque tokens that go stale when the server restarts (an unknown cursor answers HTTP 500 with `{}`, as Bandcamp
+does). With `custom_host` (a second name for this machine, e.g. "localhost" beside 127.0.0.1), one album in
+thirteen lives on its store's own domain: its `item_url` and `band_url` are http://<custom_host>:<port>/…, and its
+page is served only to requests for that host. Real album pages live on
 `<store>.bandcamp.com`; a local server has one host, so they live under /s/<store>/ here, and covers under /img/ on
 the same port. Every request is logged (`DemoServer.requests`, optionally a JSON-lines file) so tests can prove
 what was fetched.
@@ -26,8 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bcanalysis.bandcamp.fields import is_loopback
 from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE
-from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing, slug, tracks
+from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
 from bcanalysis.demo.pages import CHALLENGE_PAGE, album_page, shown_title
 from bcanalysis.deprecation import renamed_keywords
@@ -50,6 +56,7 @@ RETRY_AFTER_SECONDS = 1
 
 _COVER = re.compile(r"^/img/a(\d+)_(\d+)\.jpg$")
 _PAGE = re.compile(r"^/s/([a-z0-9]+)/(album|track)/([a-z0-9-]+)$")
+_OWN_PAGE = re.compile(r"^/(album|track)/([a-z0-9-]+)$")
 
 @dataclass(frozen=True)
 class LoggedRequest:
@@ -62,6 +69,7 @@ class LoggedRequest:
     user_agent: str | None = None
     tag: str | None = None
     body: str | None = None
+    host: str | None = None  # the Host header: which of the server's names was asked
 
 
 class DemoServer:
@@ -83,7 +91,12 @@ class DemoServer:
         log_path: str | Path | None = None,
         latency: float = 0.0,
         challenge_pages: bool = False,
+        custom_host: str | None = None,
     ):
+        if custom_host is not None and (custom_host == "127.0.0.1" or not is_loopback(custom_host)):
+            raise ValueError(f"custom_host must be another name of this machine than 127.0.0.1 (e.g. 'localhost'), "
+                             f"got {custom_host!r}")
+        self.custom_host = custom_host
         self.albums = catalogue(albums_per_tag, random_state)
         self.tracks = tracks(self.albums)
         self.faults = faults
@@ -98,6 +111,13 @@ class DemoServer:
         everything = [*self.albums, *self.tracks.values()]
         self._by_art = {a.art_id: a for a in everything}
         self._by_page = {(a.store, a.kind, a.slug): a for a in everything}
+        #: Albums on their store's own domain (with `custom_host`), by slug: the first of each slug, so one path is
+        #: one album on the one simulated domain.
+        self.own_domain: dict[str, Album] = {}
+        if custom_host is not None:
+            for a in self.albums:
+                if a.own_domain:
+                    self.own_domain.setdefault(a.slug, a)
         self.listings = {tag: listing(self.albums, tag) for tag in TAGS}
         self.fault_plan: dict[int, str] = self._plan() if faults else {}
         if faults:
@@ -132,6 +152,16 @@ class DemoServer:
     def url(self) -> str:
         """The base URL to pass as `--base-url`."""
         return f"http://127.0.0.1:{self.port}"
+
+    def on_own_domain(self, album: Album) -> bool:
+        """Whether this server lists `album` on its store's own domain."""
+        return self.custom_host is not None and self.own_domain.get(album.slug) is album
+
+    def store_url(self, album: Album) -> str:
+        """Where the album's store lives: <store>.bandcamp.com, or http://<custom_host>:<port> on its own domain."""
+        if self.on_own_domain(album):
+            return f"http://{self.custom_host}:{self.port}"
+        return f"https://{album.store}.bandcamp.com"
 
     def start(self) -> DemoServer:
         """Serve in a daemon thread; returns self."""
@@ -224,7 +254,7 @@ class DemoServer:
 
     def item(self, a: Album) -> dict[str, Any]:
         """One discover result in the fields and formats of 2026."""
-        store_url = f"https://{a.store}.bandcamp.com"
+        store_url = self.store_url(a)
         art = None if self.fault_plan.get(a.item_id) == "missing_art" else {"image_id": a.art_id, "is_art": True}
         return {
             "result_type": "a",
@@ -234,19 +264,25 @@ class DemoServer:
             "band_id": a.item_id % 10**9 + 7,
             "band_name": a.label if a.on_label_page else a.artist,
             "album_artist": a.artist if a.on_label_page else None,
-            "band_url": store_url,
+            "band_url": f"{store_url}?from=discover_page",
             "band_location": a.location,
             "band_genre_id": a.genre_id,
             "band_image": {"image_id": a.art_id % 10**8, "is_art": False},
             "release_date": a.release_date.strftime("%Y-%m-%d 04:00:52 UTC"),
             "primary_image": art,
-            "label_name": a.label,
-            "label_url": f"https://{slug(a.label).replace('-', '')}.bandcamp.com" if a.label else None,
             "item_url": f"{store_url}/{a.kind}/{a.slug}?from=discover_page",
             "featured_track": {"id": a.item_id + 2, "title": a.title.split()[0], "duration": 200.5},
             "price": {"amount": 7.0, "currency": "USD", "is_money": True},
             "track_count": 1 if a.item_type == "t" else 8,
         }
+
+    def own_page(self, host: str | None, kind: str, slug: str) -> tuple[int, str, bytes, dict]:
+        """An album page on its store's own domain: only when asked for under `custom_host`."""
+        album = self.own_domain.get(slug) if kind == "album" else None
+        name = (host or "").rsplit(":", 1)[0].strip("[]").lower()
+        if self.custom_host is None or name != self.custom_host or album is None:
+            return 404, "text/html; charset=utf-8", b"<html><body>Sorry, that something isn't here.</body></html>", {}
+        return self.page(album.store, album.kind, album.slug)
 
     def page(self, store: str, kind: str, slug: str) -> tuple[int, str, bytes, dict]:
         """An album page, or a fault in its place."""
@@ -262,7 +298,8 @@ class DemoServer:
                 return answer
             if fault == "challenge_always" or (fault == "challenge_once" and n == 1):
                 return 200, "text/html; charset=utf-8", CHALLENGE_PAGE.encode(), {}
-        text = album_page(album, self.url, art=fault != "missing_art")
+        own = f"{self.store_url(album)}/{album.kind}/{album.slug}" if self.on_own_domain(album) else None
+        text = album_page(album, self.url, art=fault != "missing_art", page_url=own)
         return 200, "text/html; charset=utf-8", text.encode(), {}
 
     @staticmethod
@@ -307,6 +344,8 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
                 self._answer(*server.cover(int(m[1]), int(m[2])))
             elif m := _PAGE.match(path):
                 self._answer(*server.page(m[1], m[2], m[3]))
+            elif m := _OWN_PAGE.match(path):
+                self._answer(*server.own_page(self.headers.get("Host"), m[1], m[2]))
             elif path == "/":
                 self._answer(200, "text/html; charset=utf-8", _index(server).encode(), {})
             else:
@@ -336,7 +375,7 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
             server.log(LoggedRequest(time.time(), self.command, self.path, status, self.headers.get("User-Agent"), tag,
-                                     request_body))  # fmt: skip
+                                     request_body, self.headers.get("Host")))  # fmt: skip
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr logging
             pass

@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from bcanalysis.bandcamp import SIZE_CODES, Client, ForeignHost, HttpError, ResponseError, check_image
-from bcanalysis.scrape.summary import ScrapeAborted, ScrapeSummary
+from bcanalysis.scrape.summary import ScrapeAborted, ScrapeSummary, reason_kind
 from bcanalysis.store import Corpus, Cover
 
 
@@ -117,20 +117,21 @@ def _album(row: Any) -> dict[str, Any]:
 
 def store_albums(corpus: Corpus, client: Client, tags: list[str], limit: int, size: int, summary: ScrapeSummary,
                  *, progress: bool = True) -> None:  # fmt: skip
-    """Store every pending listing's album from its discover data, with its cover from the image host."""
-    groups: dict[str, list[Any]] = {}
+    """Store every pending listing's album from its discover data, with its cover from the image host. An album is
+    one album by its discover item id (a store's own domain or a new port does not make it another)."""
+    groups: dict[int, list[Any]] = {}
     for row in corpus.pending(tags, limit):
         if row["url"] is None:  # listed by schema 1 and not found again in the discover results
             reason = "listed by an older bcanalysis and no longer in the discover results"
             corpus.fail_listing(row["tag"], row["item_id"], reason, final=True)
-            summary.failed[reason] += 1
+            summary.add_failure(row["item_id"], reason)
             continue
-        groups.setdefault(row["url"], []).append(row)
+        groups.setdefault(row["item_id"], []).append(row)
     jobs = []
-    for url, rows in groups.items():
+    for rows in groups.values():
         keys = [(r["tag"], r["item_id"]) for r in rows]
-        album_id = corpus.album_id_for(url=url)
-        if album_id is not None:  # listed under another tag before: provenance only, nothing fetched
+        album_id = corpus.album_id_for(item_id=rows[0]["item_id"], url=rows[0]["url"])
+        if album_id is not None:  # listed under another tag (or another run) before: provenance only, no fetch
             for tag, item_id in keys:
                 corpus.link_listing(tag, item_id, album_id)
             summary.already_had += len(keys)
@@ -138,9 +139,17 @@ def store_albums(corpus: Corpus, client: Client, tags: list[str], limit: int, si
             jobs.append(((rows[0], keys), rows[0]["art_id"], size))
     with progress_bar(len(jobs), "albums", progress) as bar:
         for (row, keys), cover in fetch_covers(corpus, client, jobs):
+            problems = row["reason"]  # fields its discover result could not read (see record_listings)
+            if problems:
+                for problem in problems.split("; "):
+                    summary.partial[reason_kind(problem)] += 1
+                art = next((p for p in problems.split("; ") if "primary_image" in p), None)
+                if art and cover.status == "missing" and row["art_id"] is None:
+                    cover = Cover("missing", f"the cover art id could not be read: {art}")
             corpus.add_album(_album(row), cover, listings=keys)
             summary.new += 1
             summary.already_had += len(keys) - 1
             summary.covers[cover.status] += 1
             bar.update(1)
             bar.set_postfix(new=summary.new, had=summary.already_had)
+

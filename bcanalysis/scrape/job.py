@@ -67,6 +67,7 @@ def scrape(
     try:
         if retry_failed:
             corpus.reset_failed(tags)
+        summary.known_failures = corpus.failed_item_ids(tags)
         refetch_missing_covers(corpus, client, summary, progress=progress)
         for tag in tags:
             discover(corpus, client, tag, limit, page_size=page_size, include_tracks=include_tracks, summary=summary)

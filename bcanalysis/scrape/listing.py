@@ -18,7 +18,7 @@ from bcanalysis.bandcamp import (
     ResponseError,
     StaleCursor,
 )
-from bcanalysis.scrape.summary import ScrapeSummary, UnknownTag
+from bcanalysis.scrape.summary import ScrapeSummary, UnknownTag, reason_kind
 from bcanalysis.store import Corpus
 
 
@@ -65,7 +65,7 @@ def discover(
                 summary.unusable[reason_kind(str(bad))] += 1
             else:
                 failed.append((bad.item_id, bad.item_url or "", str(bad)))
-                summary.failed[reason_kind(str(bad))] += 1
+                summary.add_failure(bad.item_id, str(bad))  # once per run, however often a restart lists it
         ended = page.cursor is None or page.raw_count == 0
         added = corpus.record_listings(tag, page.items, page.cursor, exhausted=ended, failed=failed)
         seen = corpus.progress(tag)["items_seen"]
@@ -99,17 +99,3 @@ def _discover_page(client: Client, tag: str, cursor: str, page_size: int, includ
                 return None
             time.sleep(client.backoff * 2**attempt)
     return None
-
-
-def reason_kind(reason: str) -> str:
-    """A failure reason without the quoted values in it, so like failures count together in the summary."""
-    out, quote = [], None
-    for ch in reason[:300]:
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-            out.append("…")
-        else:
-            out.append(ch)
-    return "".join(out)

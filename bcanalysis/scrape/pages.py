@@ -21,10 +21,10 @@ from bcanalysis.bandcamp import (
     RateLimited,
     Refused,
     ResponseError,
+    album_ref,
 )
 from bcanalysis.scrape.covers import progress_bar
-from bcanalysis.scrape.listing import reason_kind
-from bcanalysis.scrape.summary import ScrapeAborted, ScrapeSummary
+from bcanalysis.scrape.summary import ScrapeAborted, ScrapeSummary, reason_kind
 from bcanalysis.store import Corpus
 
 
@@ -33,7 +33,8 @@ def read_pages(
     challenge_tries: int = 3, challenge_wait: float = 30.0, progress: bool = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:  # fmt: skip
-    """Read the album page of every stored album (of these tags) not read yet, for its full tag list and place.
+    """Read the album page of every stored album (of these tags) not read yet, for its full tag list and place
+    (an album on its store's own domain from that domain only, through the same limiter, caps and refusal count).
 
     A refused page (challenge or 403) is tried again after `challenge_wait` seconds, `challenge_tries` times in
     all; `max_refusals` refusals in a row stop the phase for this run with `summary.page_stop` saying so."""
@@ -46,7 +47,7 @@ def read_pages(
                 sleep(challenge_wait)
                 queue, later = later, deque()
             row = queue.popleft()
-            ref = AlbumRef(row["url"], row["store"], row["album"], row["item_type"] or "a")
+            ref = _ref(row, client)
             try:
                 page = client.album(ref, location=row["location"])
             except (ChallengePage, Refused) as exc:
@@ -82,6 +83,15 @@ def read_pages(
                 corpus.set_page(row["id"], page["tags"], page["location"])
                 _count_page(summary, bar, "ok")
             refusals = connection_failures = 0
+
+
+def _ref(row: Any, client: Client) -> AlbumRef:
+    """The stored album's keys, read again from its URL so an album on its store's own domain keeps that domain
+    (the one host its page may come from)."""
+    try:
+        return album_ref(row["url"], "stored album url", local=client.local)
+    except BadField:
+        return AlbumRef(row["url"], row["store"], row["album"], row["item_type"] or "a")
 
 
 def _count_page(summary: ScrapeSummary, bar: Any, outcome: str) -> None:

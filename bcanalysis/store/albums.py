@@ -25,11 +25,14 @@ class AlbumsMixin:
     ) -> int:  # fmt: skip
         """Store an album, its page tags (if any) and cover outcome, and finish its listings: one transaction.
 
-        An album whose canonical URL is already stored is not duplicated: the listings are linked to it instead.
+        An album already stored (the same discover item id, or the same canonical URL) is not duplicated: the
+        listings are linked to it instead.
         """
         done = [listing, *listings] if listing is not None else list(listings)
         with self.transaction() as db:
-            row = db.execute("SELECT id FROM albums WHERE url = ?", (album["url"],)).fetchone()
+            row = (album.get("item_id") is not None and db.execute(
+                "SELECT id FROM albums WHERE item_id = ?", (album["item_id"],)).fetchone()) or db.execute(
+                "SELECT id FROM albums WHERE url = ?", (album["url"],)).fetchone()  # fmt: skip
             album_id = row[0] if row is not None else self._insert_album(db, album, cover)
             db.executemany(
                 "UPDATE listings SET status = 'done', album_id = ?, reason = NULL WHERE tag = ? AND item_id = ?",

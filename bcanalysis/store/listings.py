@@ -35,8 +35,9 @@ class ListingsMixin:
         """Store one discover page for `tag` and the cursor after it, in one transaction; returns new listings.
 
         `items` are checked discover results (`DiscoverItem`, or dicts with at least item_id and item_url); an item
-        already listed is not listed again, but a listing from schema 1 gets its discover data filled in. `failed`
-        are (item_id, item_url, reason) of results that could not be used: listed as failed, with the reason."""
+        already listed is not listed again, but a listing from schema 1 gets its discover data filled in; the
+        fields an item could not read (`problems`) wait in its `reason` until its album is stored. `failed` are
+        (item_id, item_url, reason) of results that could not be used: listed as failed, with the reason."""
         stamp = now()
         with self.transaction() as db:
             (seen,) = db.execute("SELECT COUNT(*) FROM listings WHERE tag = ?", (tag,)).fetchone()
@@ -52,10 +53,11 @@ class ListingsMixin:
                         (*values, *key),
                     )
                     continue
+                problems = "; ".join(row.get("problems") or ()) or None  # unreadable fields, until the album is stored
                 db.execute(
-                    f"INSERT INTO listings (tag, item_id, item_url, position, seen_at, {', '.join(LISTING_DATA)})"
-                    f" VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(LISTING_DATA))})",
-                    (*key, row["item_url"], seen + added, stamp, *values),
+                    f"INSERT INTO listings (tag, item_id, item_url, position, seen_at, reason,"
+                    f" {', '.join(LISTING_DATA)}) VALUES (?, ?, ?, ?, ?, ?, {', '.join('?' * len(LISTING_DATA))})",
+                    (*key, row["item_url"], seen + added, stamp, problems, *values),
                 )
                 added += 1
             for item_id, item_url, reason in failed:
@@ -142,6 +144,13 @@ class ListingsMixin:
             if final:
                 db.execute("UPDATE listings SET status = 'failed' WHERE tag = ? AND item_id = ?", key)
         return final
+
+    def failed_item_ids(self, tags: Sequence[str]) -> set[int]:
+        """Discover item ids listed as failed under any of `tags`: the failures a new run already knows about."""
+        marks = ",".join("?" * len(tags))
+        rows = self._db.execute(f"SELECT DISTINCT item_id FROM listings WHERE status = 'failed' AND tag IN ({marks})",
+                                list(tags))  # fmt: skip
+        return {item_id for (item_id,) in rows}
 
     def pending(self, tags: Sequence[str], limit: int) -> list[sqlite3.Row]:
         """Pending listings (with their discover data) among each tag's first `limit`, in rank order."""
