@@ -14,9 +14,12 @@ Reply = tuple[int, dict[str, str], Any]
 
 
 class HostileServer:
-    """Answers every request with `answer(method, path, body) -> Reply`; logs (method, path, body, time)."""
+    """Answers every request with `answer(method, path, body) -> Reply`; logs (method, path, body, time). `host` is
+    the loopback address it listens on (127.0.0.2 plays a second machine; loopback only)."""
 
-    def __init__(self, answer: Callable[[str, str, bytes], Reply]):
+    def __init__(self, answer: Callable[[str, str, bytes], Reply], host: str = "127.0.0.1"):
+        if not host.startswith("127."):
+            raise ValueError(f"test servers listen on loopback addresses only, not {host!r}")
         self.answer = answer
         self.log: list[tuple[str, str, bytes, float]] = []
         server = self
@@ -51,13 +54,17 @@ class HostileServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer((host, 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{self._httpd.server_address[0]}:{self.port}"
 
     def __enter__(self) -> HostileServer:
         self._thread.start()

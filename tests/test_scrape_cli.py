@@ -73,7 +73,7 @@ def test_discover_only_stores_every_album_from_its_result_with_its_cover_and_a_r
                 genre_id = None if pd.isna(row.genre_id) else row.genre_id
                 assert (row.title, row.artist, row.store, row.album, row.art_id, row.location, genre_id) == (
                     a.title, a.artist, a.store, a.slug, a.art_id, a.location, a.genre_id)
-                assert (row.label if isinstance(row.label, str) else None) == a.label
+                assert (row.label if isinstance(row.label, str) else None) == a.store_label  # only a label store shows
                 assert row.tags == [] and set(row.found_under) == {t for t in tags if a in server.listings[t]}
                 assert row.release_date.date() == a.release_date
             assert _pages(server) == []  # no album page was fetched
@@ -187,12 +187,12 @@ def _site(pages: dict, *, log_covers: list | None = None):
 
 def test_hostile_discover_results_fail_alone_and_steer_nothing(tmp_path):
     bad = [
-        _item(1, item_url="https://evil.example.com/album/x"),
+        _item(1, item_url="https://evil.example.com/album/x"),  # a store's own domain: stored, its page never read
         _item(2, item_url="http://169.254.169.254/latest/meta-data/"),
         _item(3, item_url="http://127.0.0.1:1/admin"),
         *[_item(i, item_url=f"file:///etc/passwd{i}") for i in range(4, 9)],  # five file:// URLs in a row
-        _item(9, title=["not", "a", "string"]),
-        _item(10, primary_image={"image_id": 10**30}),
+        _item(9, title=["not", "a", "string"]),  # one unreadable field: stored without it
+        _item(10, primary_image={"image_id": 10**30}),  # stored, cover missing with the reason
         "a string where a result should be",
         _item(11, item_type="t"),
     ]
@@ -200,17 +200,20 @@ def test_hostile_discover_results_fail_alone_and_steer_nothing(tmp_path):
     with _site({"*": {"results": bad + good, "cursor": None}}) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             summary = scrape(corpus, ["rock"], 50, base_url=server.url, **FAST)
-            df = corpus.albums()
-            assert sorted(df["store"]) == ["s20", "s21"] and (df["cover_status"] == "ok").all()
+            df = corpus.albums().set_index("item_id")
+            assert sorted(df["store"]) == ["evil.example.com", "s10", "s20", "s21", "s9"]
+            assert df.loc[1, "url"] == "https://evil.example.com/album/x" and df.loc[9, "title"] == ""
+            assert (df.drop(index=10)["cover_status"] == "ok").all() and df.loc[10, "cover_status"] == "missing"
+            assert "image_id" in df.loc[10, "cover_reason"] and "SQLite" in df.loc[10, "cover_reason"]
             failures = corpus.failures().set_index("item_id")
-            assert sorted(failures.index) == list(range(1, 11))
-            assert "item_url" in failures.loc[2, "reason"] and "title" in failures.loc[9, "reason"]
-            assert "image_id" in failures.loc[10, "reason"] and "SQLite" in failures.loc[10, "reason"]
+            assert sorted(failures.index) == list(range(2, 9))
+            assert "item_url" in failures.loc[2, "reason"]
             assert summary.skipped_tracks == 1 and sum(summary.unusable.values()) == 1
-            assert sum(summary.failed.values()) == 10
+            assert summary.new_failures == 7 and sum(summary.partial.values()) == 2
         covers = [p for _, p, _, _ in server.log if p.startswith("/img/")]
-        assert sorted(covers) == ["/img/a0000001020_10.jpg", "/img/a0000001021_10.jpg"]  # fetched in parallel
-        assert list((tmp_path / "c-covers").iterdir()) and len(list((tmp_path / "c-covers").glob("*"))) == 2
+        assert sorted(covers) == [f"/img/a00000010{i:02d}_10.jpg" for i in (1, 9, 20, 21)]  # fetched in parallel
+        assert not [p for _, p, _, _ in server.log if "/album/" in p]  # discover-only: no page, no own domain
+        assert len(list((tmp_path / "c-covers").glob("*"))) == 4
 
 
 def test_spellings_of_one_store_and_slug_are_one_album(tmp_path):

@@ -115,7 +115,7 @@ class Client:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _HandFollowed()
             session.headers.update({"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"})
             adapter = HTTPAdapter(max_retries=0, pool_maxsize=max(4, self.cover_connections))
             session.mount("http://", adapter)
@@ -289,6 +289,15 @@ class Client:
         if not 200 <= answer.status < 300:
             raise HttpError(answer.status, url)
         return answer.body
+
+
+class _HandFollowed(requests.Session):
+    """A session that never reads a Location itself: `Client.fetch` follows redirects by hand, each checked.
+    (requests parses the Location of every redirect answer even with allow_redirects=False, to offer
+    `Response.next`, and a malformed one — `http://[::1/` — raised from inside it.)"""
+
+    def resolve_redirects(self, *args: Any, **kwargs: Any):  # noqa: ARG002 - requests' signature
+        return iter(())
 
 
 def _origin(host_port: str) -> tuple[str, int | None]:

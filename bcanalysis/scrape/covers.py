@@ -118,15 +118,15 @@ def _album(row: Any) -> dict[str, Any]:
 def store_albums(corpus: Corpus, client: Client, tags: list[str], limit: int, size: int, summary: ScrapeSummary,
                  *, progress: bool = True) -> None:  # fmt: skip
     """Store every pending listing's album from its discover data, with its cover from the image host. An album is
-    one album by its discover item id (a store's own domain or a new port does not make it another)."""
-    groups: dict[int, list[Any]] = {}
+    one album by its discover item id, or by its canonical URL (spellings of one URL are one album)."""
+    groups: dict[str, list[Any]] = {}
     for row in corpus.pending(tags, limit):
         if row["url"] is None:  # listed by schema 1 and not found again in the discover results
             reason = "listed by an older bcanalysis and no longer in the discover results"
             corpus.fail_listing(row["tag"], row["item_id"], reason, final=True)
             summary.add_failure(row["item_id"], reason)
             continue
-        groups.setdefault(row["item_id"], []).append(row)
+        groups.setdefault(row["url"], []).append(row)
     jobs = []
     for rows in groups.values():
         keys = [(r["tag"], r["item_id"]) for r in rows]
