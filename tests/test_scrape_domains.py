@@ -181,3 +181,16 @@ def test_a_malformed_location_fails_that_album_or_cover_only_and_a_rerun_goes_pa
             again = scrape(corpus, ["rock"], 10, base_url=server.url, album_pages=True, **FAST)
             assert again.new == 0 and not again.pages  # the rerun goes on, past both
             assert [p for m, p, _, _ in server.log if m == "GET"] == before  # no cover or page asked again
+
+
+def test_the_demo_plays_own_domains_only_on_another_name_of_this_machine():
+    for bad in ("127.0.0.1", "10.0.0.5", "example.com"):
+        with pytest.raises(ValueError, match="custom_host"):
+            DemoServer(albums_per_tag=2, custom_host=bad)
+    with DemoServer(albums_per_tag=30, custom_host="localhost") as server:
+        a = next(a for a in server.albums if server.on_own_domain(a))
+        import requests
+
+        own = requests.get(f"http://localhost:{server.port}/album/{a.slug}", timeout=5)
+        assert own.status_code == 200 and f"http://localhost:{server.port}/album/{a.slug}" in own.text
+        assert requests.get(f"{server.url}/album/{a.slug}", timeout=5).status_code == 404  # not for 127.0.0.1

@@ -24,7 +24,8 @@ class TablesMixin:
 
         `tags` are the album page's tags (lower-cased, without the place; empty when no page was read);
         `found_under` the discover tags it was listed under; `location` its place ('Oslo, Norway'), `genre` its
-        Bandcamp genre (the tag slug of `genre_id`), `label`, `item_type` ('a' album, 't' track); `colorgram` a
+        Bandcamp genre (the tag slug of `genre_id`), `label` (the label whose store sells it, else empty), `store`
+        (the bandcamp.com subdomain or the store's own domain), `item_type` ('a' album, 't' track); `colorgram` a
         list of (r, g, b) in colorgram order (None without a palette) and `proportions` the matching fractions.
         """
         df = pd.read_sql_query(
