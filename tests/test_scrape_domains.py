@@ -10,6 +10,7 @@ import json
 import time
 
 import pytest
+import requests
 from _hostile import HostileServer, json_reply
 from PIL import Image
 
@@ -189,8 +190,6 @@ def test_the_demo_plays_own_domains_only_on_another_name_of_this_machine():
             DemoServer(albums_per_tag=2, custom_host=bad)
     with DemoServer(albums_per_tag=30, custom_host="localhost") as server:
         a = next(a for a in server.albums if server.on_own_domain(a))
-        import requests
-
         own = requests.get(f"http://localhost:{server.port}/album/{a.slug}", timeout=5)
         assert own.status_code == 200 and f"http://localhost:{server.port}/album/{a.slug}" in own.text
         assert requests.get(f"{server.url}/album/{a.slug}", timeout=5).status_code == 404  # not for 127.0.0.1

@@ -110,8 +110,8 @@ class AlbumsMixin:
         """Listings and album pages of `tags` that failed for good become pending again (`--retry-failed`)."""
         marks = ",".join("?" * len(tags))
         with self.transaction() as db:
-            db.execute(f"UPDATE listings SET status = 'pending', attempts = 0 WHERE status = 'failed' AND url IS NOT"
-                       f" NULL AND tag IN ({marks})", tags)  # fmt: skip
+            db.execute("UPDATE listings SET status = 'pending', attempts = 0, reason = NULL WHERE status = 'failed'"
+                       f" AND url IS NOT NULL AND tag IN ({marks})", tags)  # fmt: skip
             db.execute(
                 "UPDATE albums SET page_status = NULL, page_attempts = 0 WHERE page_status = 'failed' AND id IN"
                 f" (SELECT album_id FROM listings WHERE tag IN ({marks}))",
