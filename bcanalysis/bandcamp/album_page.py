@@ -9,6 +9,7 @@ import html
 import importlib.util
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,33 +205,67 @@ def country_of(name: str) -> str | None:
     return None
 
 
+def _fold(name: str) -> str:
+    """A name as places are compared: spaces collapsed, case and accents dropped ('Québec' and 'Quebec' alike)."""
+    text = unicodedata.normalize("NFKD", " ".join(name.split()).casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=1)
+def _subdivisions() -> dict[str, frozenset[str]]:
+    """Folded name → ISO 3166 alpha-3 codes of the countries with a first-level subdivision of that name ('oregon'
+    → USA, 'quebec' → CAN, 'georgia' → USA): ISO 3166-2 as pycountry ships it (Debian's iso-codes)."""
+    import pycountry  # imported here: its database is read once, when a place first needs it
+
+    found: dict[str, set[str]] = {}
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is None:
+            country = pycountry.countries.get(alpha_2=sub.country_code)
+            if country is not None:
+                found.setdefault(_fold(sub.name), set()).add(country.alpha_3)
+    return {name: frozenset(codes) for name, codes in found.items()}
+
+
+def region_countries(name: str) -> frozenset[str]:
+    """The countries (ISO alpha-3) that `name` names: itself if a country, and those with a state, province or
+    other first-level subdivision of that name ('Oregon' → USA); empty for anything else."""
+    country = country_of(name)
+    return _subdivisions().get(_fold(name), frozenset()) | ({country} if country else set())
+
+
 def place_names(places: list[str | None]) -> tuple[set[str], set[str]]:
     """(names, countries): every spelling of these places as keywords hold them — the whole place ('Oslo, Norway'),
-    each part ('Oslo', 'Norway') — and the ISO codes of the countries among the parts, whose every spelling counts."""
+    each part ('Oslo', 'Norway'), folded — and the ISO codes of their countries, whose every spelling counts: a
+    country among the parts, or the one a state or province at the end names ('Portland, Oregon' → USA)."""
     names, countries = set(), set()
     for place in places:
         if not place or not place.strip():
             continue
         parts = [p.strip() for p in place.split(",") if p.strip()]
-        names |= {" ".join(place.split()).casefold(), *(" ".join(p.split()).casefold() for p in parts)}
-        countries |= {c for p in parts if (c := country_of(p))}
+        names |= {_fold(place), *(_fold(p) for p in parts)}
+        countries |= {c for p in parts if (c := country_of(p))} | region_countries(parts[-1])
     return names, countries
 
 
 def page_tags(keywords: list[str], places: list[str | None]) -> tuple[list[str], str | None]:
     """(tags, place): every keyword that names one of `places` — wherever it stands, however spelled ('Oslo' for
-    'Oslo, Norway'; 'United Kingdom' for 'UK'; 'Glasgow, United Kingdom') — is dropped, and the last one dropped
-    is the place (one written as in `places` before one spelled otherwise); the rest are lower-cased and
-    de-duplicated in page order ('Techno', 'techno' → 'techno')."""
-    names, countries = place_names(places)
+    'Oslo, Norway'; 'United Kingdom' for 'UK'; 'Glasgow, United Kingdom'; 'United States' for 'Portland, Oregon')
+    — is dropped, and the last one dropped is the place (one written as in `places` before one spelled otherwise);
+    the rest are lower-cased and de-duplicated in page order ('Techno', 'techno' → 'techno').
+
+    With no place known (no foundingLocation, band_location ""), a last keyword naming a country is the place:
+    Bandcamp puts the place last, and no genre is spelled as a country (a state alone is left: 'Western' and
+    'Balkan' are first-level subdivisions too)."""
+    texts = [" ".join(k.split()) for k in keywords if k and k.strip()]
+    known = [p for p in places if p and p.strip()]
+    if not known and texts and country_of(texts[-1]):
+        known = [texts[-1]]
+    names, countries = place_names(known)
     # the most specific name wins as the place: the whole place or its city, then another part, then another spelling
-    specific = {" ".join(p.split()).casefold() for place in places if place for p in (place, place.split(",")[0])}
+    specific = {_fold(p) for place in known for p in (place, place.split(",")[0])}
     tags, found = [], {}
-    for keyword in keywords:
-        text = " ".join(keyword.split())
-        if not text:
-            continue
-        folded = text.casefold()
+    for text in texts:
+        folded = _fold(text)
         if names and _names_place(text, names, countries):
             found[2 if folded in specific else 1 if folded in names else 0] = text
         else:
@@ -241,8 +276,7 @@ def page_tags(keywords: list[str], places: list[str | None]) -> tuple[list[str],
 def _names_place(keyword: str, names: set[str], countries: set[str]) -> bool:
     """Whether a keyword is one of the place names, a country among them spelled another way, or 'city, country'
     with both parts such names."""
-    folded = keyword.casefold()
-    if folded in names or (countries and country_of(keyword) in countries):
+    if _fold(keyword) in names or (countries and country_of(keyword) in countries):
         return True
     parts = [p.strip() for p in keyword.split(",")]
     return len(parts) > 1 and all(p and _names_place(p, names, countries) for p in parts)
