@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pandas as pd
 import pytest
 from _demo_reports import CORPORA, PARAMETERS, TAGS, demo_reports
 from bs4 import BeautifulSoup
+from test_topics_recommend import check_reason, explained
 
 from bcanalysis import topics
 from bcanalysis.demo.catalogue import PLACES
@@ -99,23 +99,22 @@ def test_recommendation_agrees_with_the_sweep(reports: Path) -> None:
     assert sweep.table["cached"].all()  # the very models the notebook fitted
     shown = _table(reports, "04_lda_sweep", 'recommendation.drop(columns="reason")')
     text = _verdict(reports, "04_lda_sweep", "findings.recommendation(")
+    printed = "".join(o.text for o in _cell(reports, "04_lda_sweep", "recommendation = sweep.recommend()").outputs
+                      if o.output_type == "stream")
     expected = {}
-    for bits, t in sweep.table.groupby("bits"):  # the rule, applied here: last n whose next step gains > 1 %
+    for bits, t in sweep.table.groupby("bits"):  # the one-standard-error rule, applied here
         t = t.sort_values("n_topics")
-        n, logp = t["n_topics"].to_numpy(), np.log(t["perplexity"].to_numpy())
-        gains = -np.diff(logp) / np.diff(n)
-        big = np.flatnonzero(gains > 0.01)
-        expected[int(bits)] = int(n[big[-1] + 1]) if len(big) else int(n[0])
+        expected[int(bits)] = int(t.loc[t["excess"] <= t["excess_se"], "n_topics"].iloc[0])
     assert {int(b): int(k) for b, k in zip(shown["bits"], shown["n_topics"], strict=True)} == expected
+    rec = sweep.recommend()
+    for _, row in rec.iterrows():  # each printed reasoning: its numbers from the table, its claims the rule's
+        assert row["reason"] in printed
+        check_reason(sweep.table[sweep.table["bits"] == row["bits"]], row)
     for bits, k in expected.items():
         assert f"n = {k} at {bits} bit" in text
-    final = PARAMETERS["n_topics"]
-    best = expected[PARAMETERS["bits"]]
-    if final == best:
-        assert "follow it" in text
-    else:
-        assert f"uses {final} topics at {PARAMETERS['bits']} bit, {'more' if final > best else 'fewer'} than " \
-               f"the {best} recommended" in text
+    final, supported = PARAMETERS["n_topics"], rec.set_index("bits").loc[PARAMETERS["bits"], "supported"]
+    assert ("follow it" in text) == (final == expected[PARAMETERS["bits"]] and supported), text
+    assert not explained(text, [sweep.table, rec], (final,)), text
 
 
 def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: Path) -> None:

@@ -87,8 +87,11 @@ def test_recommendation_names_each_depth_and_the_final_model(sweep) -> None:
     assert f"n = {rec[9]} at 9 bit and n = {rec[12]} at 12 bit" in v.text
     assert f"The final model's {rec[12]} topics at 12 bit follow it." in v.text
     other = findings.recommendation(sweep, bits=12, n_topics=18)
-    assert f"uses 18 topics at 12 bit, more than the {rec[12]} recommended there" in other.text
-    assert f"-p n_topics {rec[12]}" in other.text
+    assert f"uses 18 topics at 12 bit, a count the sweep did not fit (its grid: 2 to 6), so the sweep cannot " \
+           f"support it; it recommends {rec[12]} there" in other.text
+    assert f"-p n_topics {rec[12]}" in other.text and "follow it" not in other.text
+    bigger = findings.recommendation(sweep, bits=12, n_topics=6)
+    assert f"uses 6 topics at 12 bit, more than the {rec[12]} recommended: its held-out perplexity" in bigger.text
     assert "15 bit, was not swept" in findings.recommendation(sweep, bits=15, n_topics=4).text
 
 

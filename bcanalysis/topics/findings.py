@@ -4,7 +4,7 @@ table and words the outcome with that table's numbers, so what a report says alw
 
     from bcanalysis.topics import findings
     findings.space_verdict(topics.compare_spaces(albums))          # does a perceptual colour space replace RGB?
-    findings.recommendation(sweep, bits=12, n_topics=18)           # the sweep's topic counts against the final model
+    findings.recommendation(sweep, bits=12, n_topics=18)           # the sweep's topic count against the final model's
     findings.strongest_links(topics.tag_topic_table(model, albums))    # which genres (or places) wear which topics
     findings.drift_verdict(topics.trend_test(albums, "lightness"))     # which genres drift over the years
     findings.similar_verdict(neighbours)                            # are covers near in topic space near in colour?
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bcanalysis.topics.recommend import MIN_PALETTES_PER_TOPIC, MIN_STABILITY, RULE, number, percents, side
 from bcanalysis.topics.trends import ALL
 
 SPACE_NAMES = {"rgb": "RGB", "hls": "HLS", "oklab": "OKLab"}
@@ -134,32 +135,83 @@ def space_verdict(table: pd.DataFrame, *, baseline: str = "rgb", measures: Seque
 # --- the sweep ------------------------------------------------------------------------------------------------------
 
 
-def recommendation(sweep: Any, *, bits: int, n_topics: int, min_gain: float | None = None) -> Finding:
-    """The sweep's recommended topic count per depth (`SweepResult.recommend`), and how the final model's
-    (`bits`, `n_topics`) stands against it."""
-    from bcanalysis.topics.selection import MIN_GAIN
-
-    gain = MIN_GAIN if min_gain is None else min_gain
-    rec = sweep.recommend(gain).set_index("bits")
+def recommendation(sweep: Any, *, bits: int, n_topics: int) -> Finding:
+    """The sweep's recommended topic count per depth (`SweepResult.recommend`: the one-standard-error rule), what
+    limits it (a flat curve, the grid's edge, too few palettes a topic, unstable seeds), and how the final model's
+    (`bits`, `n_topics`) stands against it: the text says the sweep supports the final count only when it does."""
+    rec = sweep.recommend().set_index("bits")
     per_depth = _series([f"n = {int(r.n_topics)} at {b} bit" for b, r in rec.iterrows()])
-    text = f"The sweep recommends {per_depth}."
-    unstable = [f"{b} bit ({r.stability:.2f})" for b, r in rec.iterrows() if np.isfinite(r.stability)
-                and r.stability < 0.8]  # fmt: skip
+    text = (f"The sweep recommends {per_depth} (the smallest n within one standard error of the lowest held-out "
+            f"perplexity).")
+    for b, r in rec.iterrows():
+        text += _limits(int(b), r)
+    unstable = [f"{b} bit ({side(r.stability, MIN_STABILITY)})" for b, r in rec.iterrows()
+                if np.isfinite(r.stability) and r.stability < MIN_STABILITY]  # fmt: skip
     if unstable:
-        text += f" Seed stability there is below 0.8 at {_series(unstable)}: read those topics with care."
-    if bits in rec.index:
-        best = int(rec.loc[bits, "n_topics"])
-        if n_topics == best:
-            text += f" The final model's {n_topics} topics at {bits} bit follow it."
-        else:
-            more = "more" if n_topics > best else "fewer"
-            text += (f" The final model uses {n_topics} topics at {bits} bit, {more} than the {best} recommended "
-                     f"there (set -p n_topics {best} to follow the sweep).")  # fmt: skip
+        text += f" Seed stability there is below {MIN_STABILITY} at {_series(unstable)}: read those topics with care."
+    text += _final(sweep.table, rec, bits, n_topics)
+    return Finding("Topic count", text, {int(b): int(r.n_topics) for b, r in rec.iterrows()}, RULE)
+
+
+def _limits(bits: int, r: Any) -> str:
+    """What limits one depth's recommendation, in a sentence or two ("" when nothing does)."""
+    out, n = "", int(r.n_topics)
+    if not r.measured:
+        out += (f" At {bits} bit no count is supported: the uncertainty of held-out perplexity cannot be measured "
+                f"(fewer than two held-out palettes with colours to score).")
+    elif r.flat:
+        out += (f" At {bits} bit no count is supported: the curve is flat (the smallest n swept, n = {n}, "
+                f"is already within one standard error of the lowest).")
+    elif r.rising:
+        out += (f" At {bits} bit no count above n = {n} is supported: held-out perplexity is lowest at the "
+                f"smallest n swept.")
+    if r.widen_up:
+        out += (f" At {bits} bit the lowest perplexity is at the largest n swept (n = {int(r.best_n)}): widen the grid "
+                f"(sweep_n) upward.")
+    if r.widen_down:
+        out += f" At {bits} bit the choice is the smallest n swept: widen the grid (sweep_n) downward."
+    if r.too_many:
+        out += (f" At {bits} bit n = {n} leaves {number(r.palettes_per_topic, 1)} palettes a topic "
+                f"({int(r.n_documents):,} palettes), fewer than {MIN_PALETTES_PER_TOPIC}: too many topics for this "
+                f"corpus.")
+    return out
+
+
+def _final(table: pd.DataFrame, rec: pd.DataFrame, bits: int, n_topics: int) -> str:
+    """How the final model's (bits, n_topics) stands against the sweep."""
+    if bits not in rec.index:
+        return f" The final model's depth, {bits} bit, was not swept."
+    r = rec.loc[bits]
+    best = int(r.n_topics)
+    follow = f" (set -p n_topics {best} to follow the sweep)"
+    cell = table[(table["bits"] == bits) & (table["n_topics"] == n_topics)]
+    if n_topics == best:
+        out = (f" The final model's {n_topics} topics at {bits} bit follow it." if r.supported else
+               f" The final model's {n_topics} topics at {bits} bit are that choice, but the sweep does not support "
+               f"it ({r.note}).")
+    elif cell.empty:
+        grid = sorted(int(k) for k in table.loc[table["bits"] == bits, "n_topics"])
+        out = (f" The final model uses {n_topics} topics at {bits} bit, a count the sweep did not fit (its grid: "
+               f"{grid[0]} to {grid[-1]}), so the sweep cannot support it; it recommends {best} there{follow}.")
     else:
-        text += f" The final model's depth, {bits} bit, was not swept."
-    rule = (f"per depth, the smallest n after which no extra topic cuts held-out perplexity by more than "
-            f"{gain:.0%} (SweepResult.recommend)")  # fmt: skip
-    return Finding("Topic count", text, {int(b): int(r.n_topics) for b, r in rec.iterrows()}, rule)
+        c = cell.iloc[0]
+        more = "more" if n_topics > best else "fewer"
+        if not r.measured:
+            out = (f" The final model uses {n_topics} topics at {bits} bit, {more} than the {best} shown; the sweep "
+                   f"supports no count there.")
+        else:
+            e, se = percents(c["excess"], c["excess_se"])
+            within = c["excess"] <= c["excess_se"]
+            out = (f" The final model uses {n_topics} topics at {bits} bit, {more} than the {best} recommended: its "
+                   f"held-out perplexity, {number(c['perplexity'], 1)}, is {e} above the lowest (standard error {se})"
+                   + (f", so the sweep cannot tell it from the best, but supports no more than {best} topics"
+                      if within else ", more than one standard error: the sweep does not support it")
+                   + f"{follow}.")
+    docs = int(r.n_documents)
+    if docs / n_topics < MIN_PALETTES_PER_TOPIC:
+        out += (f" Its {n_topics} topics over {docs:,} palettes leave fewer than {MIN_PALETTES_PER_TOPIC} palettes a "
+                f"topic: too many topics for this corpus.")
+    return out
 
 
 # --- genres and places ----------------------------------------------------------------------------------------------
