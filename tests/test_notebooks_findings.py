@@ -117,6 +117,29 @@ def test_recommendation_agrees_with_the_sweep(reports: Path) -> None:
     assert not explained(text, [sweep.table, rec], (final,)), text
 
 
+def test_tfidf_finding_agrees_with_the_two_sweeps(reports: Path) -> None:
+    albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
+    _, palettes = topics.album_palettes(albums)
+    kw = {"n_topics": PARAMETERS["sweep_n"], "random_state": PARAMETERS["random_state"],
+          "cache_dir": reports.parent / "cache", "progress": False}
+    sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], **kw)
+    tfidf = topics.sweep(palettes, bits=[PARAMETERS["bits"]], weighting="tfidf", engine="sklearn", **kw)
+    assert sweep.table["cached"].all() and tfidf.table["cached"].all()  # the notebook's own fits
+    text = _verdict(reports, "04_lda_sweep", "findings.weighting_verdict(")
+    a = tfidf.table.set_index("n_topics")
+    b = sweep.table[sweep.table["bits"] == PARAMETERS["bits"]].set_index("n_topics").loc[a.index]
+    wins = {}
+    for col, label, sign in [("perplexity", "held-out perplexity", -1), ("coherence_npmi", "NPMI coherence", 1),
+                             ("stability", "seed stability", 1)]:  # the rule, applied here
+        wins[col] = int((sign * (a[col] - b[col]) > 0).sum())
+        assert f"{label} at {wins[col]} of {len(a)} (median " in text
+    replaces = all(2 * w > len(a) for w in wins.values())
+    assert text.startswith("tf-idf against counts: " + ("tf-idf replaces" if replaces else "Colour counts stay"))
+    m = re.search(r"held-out perplexity at \d+ of \d+ \(median ([\d.]+) against ([\d.]+)\)", text)
+    _close(f"x {m.group(1)}", "x", a["perplexity"].median())
+    _close(f"x {m.group(2)}", "x", b["perplexity"].median())
+
+
 def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: Path) -> None:
     text = _verdict(reports, "05_final_12bit_18topics", "findings.strongest_links(lift)")
     pivot = _table(reports, "05_final_12bit_18topics", 'lift.pivot(index="tag"')
