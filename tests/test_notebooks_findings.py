@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from _demo_reports import CORPORA, PARAMETERS, TAGS, demo_reports
@@ -138,6 +139,28 @@ def test_tfidf_finding_agrees_with_the_two_sweeps(reports: Path) -> None:
     m = re.search(r"held-out perplexity at \d+ of \d+ \(median ([\d.]+) against ([\d.]+)\)", text)
     _close(f"x {m.group(1)}", "x", a["perplexity"].median())
     _close(f"x {m.group(2)}", "x", b["perplexity"].median())
+
+
+def test_one_model_one_numbering_in_04_05_and_06(reports: Path) -> None:
+    """The issue: the 12-bit model's "minty green" was topic 0 in 04's grid and topic 4 in 05. 05 now uses the
+    sweep's model for its (bits, n_topics), numbered by share, and 06 loads what 05 saved: each topic is under one
+    number in 04's grid, 05's topic table and 06's intertopic map."""
+    albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
+    _, palettes = topics.album_palettes(albums)
+    bits, k = PARAMETERS["bits"], PARAMETERS["n_topics"]
+    sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], n_topics=PARAMETERS["sweep_n"],
+                         random_state=PARAMETERS["random_state"], cache_dir=reports.parent / "cache", progress=False)
+    shown_in_04 = sweep.model(bits, k)  # what 04's topic-count explorer draws for (bits, n_topics)
+    saved = topics.ColorTopicModel.load(reports.parent / "cache" / f"final_{bits}bit_{k}topics" / "model")
+    assert np.array_equal(shown_in_04.components_, saved.components_)
+    shares = topics.topic_shares(saved, palettes)
+    assert np.all(np.diff(shares) <= 0)  # numbered by share, topic 0 the largest
+    table05 = _table(reports, "05_final_12bit_18topics", "table = topics.topic_table(model, palettes)")
+    map06 = _table(reports, "06_beyond", 'the_map[["x", "y", "prevalence", "label"]]')
+    for topic in range(k):
+        assert table05.loc[topic, "colours"] == shown_in_04.topic_label(topic)
+        assert map06.loc[topic, "label"] == shown_in_04.topic_label(topic)
+    assert list(table05["share of corpus"]) == sorted(table05["share of corpus"], reverse=True)
 
 
 def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: Path) -> None:

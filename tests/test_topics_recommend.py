@@ -168,6 +168,10 @@ def test_too_many_topics_for_the_corpus_and_unmeasured_uncertainty_are_said() ->
     rec = check_all(curve([300, 250, 240], [0.1, 0.05, 0], start=4, docs=70)).iloc[0]
     assert rec["n_topics"] == 5 and rec["too_many"] and not rec["supported"]
     assert f"5 topics over 70 palettes is 14.0 palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}" in rec["reason"]
+    single = check_all(curve([300], [0], start=5)).iloc[0]
+    assert single["single"] and not single["supported"] and single["note"].startswith("one count swept")
+    v = findings.recommendation(sweep_of(curve([300], [0], start=5)), bits=12, n_topics=5)
+    assert "only n = 5 was swept" in v.text and "follow it" not in v.text
     blind = check_all(curve([300, 250, 240], [np.nan, np.nan, 0], docs=14)).iloc[0]
     assert not blind["measured"] and not blind["supported"] and blind["n_topics"] == 1
     assert "cannot be measured" in blind["reason"]

@@ -169,7 +169,9 @@ def recommendation(sweep: Any, *, bits: int, n_topics: int) -> Finding:
 def _limits(bits: int, r: Any) -> str:
     """What limits one depth's recommendation, in a sentence or two ("" when nothing does)."""
     out, n = "", int(r.n_topics)
-    if not r.measured:
+    if r.single:
+        out += f" At {bits} bit only n = {n} was swept: there is nothing to compare it with, so no count is supported."
+    elif not r.measured:
         out += (f" At {bits} bit no count is supported: the uncertainty of held-out perplexity cannot be measured "
                 f"(fewer than two held-out palettes with colours to score).")
     elif r.flat:

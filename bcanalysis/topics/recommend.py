@@ -65,6 +65,7 @@ def depth(t: pd.DataFrame) -> dict[str, Any]:
     docs = int(row["n_documents"])
     per_topic = docs / n[ic]
     flags = {
+        "single": len(n) == 1,
         "measured": measured,
         "flat": measured and len(n) > 1 and ic == 0 and ib > 0,
         "rising": measured and len(n) > 1 and ib == 0,
@@ -79,13 +80,13 @@ def depth(t: pd.DataFrame) -> dict[str, Any]:
         "best_n": int(n[ib]), "best_perplexity": float(t["perplexity"].iloc[ib]),
         "stability": float(row["stability"]), "diversity": float(row["diversity"]),
         "coherence_npmi": float(row["coherence_npmi"]), "n_documents": docs, "palettes_per_topic": per_topic,
-        "supported": bool(supported), "note": _note(flags, len(n)), **flags,
+        "supported": bool(supported), "note": _note(flags), **flags,
     }
     out["reason"] = _reason(t, out, ib, ic)
     return out
 
 
-def _note(flags: dict[str, bool], counts: int) -> str:
+def _note(flags: dict[str, bool]) -> str:
     """The flags in a few words, for the table ("" when the count is supported and nothing else is wrong)."""
     notes = [text for key, text in (("flat", "flat curve: no count supported"),
                                     ("rising", "perplexity only rises: no count supported"),
@@ -94,7 +95,7 @@ def _note(flags: dict[str, bool], counts: int) -> str:
                                     ("too_many", "too many topics for the corpus")) if flags[key]]  # fmt: skip
     if not flags["measured"]:
         notes.insert(0, "uncertainty not measurable: no count supported")
-    if counts == 1:
+    if flags["single"]:
         notes.insert(0, "one count swept: nothing to compare")
     return "; ".join(notes)
 

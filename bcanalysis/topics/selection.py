@@ -96,8 +96,10 @@ class SweepResult:
         """Propose n per depth by the one-standard-error rule (`bcanalysis.topics.recommend`): the smallest n whose
         held-out perplexity is within one standard error of the lowest.
 
-        One row per depth: the chosen n and its metrics, the lowest perplexity and the bound, flags (`flat`,
-        `rising`, `widen_up`, `widen_down`, `too_many`, `supported`), a short `note` and the reasoning (`reason`).
+        One row per depth: the chosen n and its metrics (with its `excess` over the lowest perplexity and that
+        difference's standard error), where the lowest is (`best_n`, `best_perplexity`), flags (`measured`, `flat`,
+        `rising`, `widen_up`, `widen_down`, `too_many`; `supported` when none says the choice says little), a short
+        `note` and the reasoning (`reason`).
         """
         return recommend(self.table)
 
@@ -186,8 +188,10 @@ def sweep(
     """Fit every (bits, n_topics) with `n_seeds` seeds on all but a `heldout` share of palettes, and measure them.
     `palettes` as `fit` takes them (for a large corpus `Corpus.palette_arrays()`: no Python object per colour).
 
-    The table has held-out perplexity (document completion on counts), NPMI and UMass coherence, topic diversity,
-    stability (matched cosine between seeds), fit seconds and whether the fits came from the cache.
+    The table has held-out perplexity (document completion on counts, geometric mean over seeds), its excess over
+    the depth's lowest with the standard error of that difference (`excess`, `excess_se`: what `recommend` judges
+    by), NPMI and UMass coherence, topic diversity, stability (matched cosine between seeds), fit seconds, whether
+    the fits came from the cache, and the palettes swept and held out. Its models number their topics by share.
     `n_jobs=None` uses every core. `executor` runs the fits elsewhere instead: a `dask.distributed.Client` (each
     depth's matrix is sent to the cluster once) or any `concurrent.futures.Executor`; results are identical to a
     local sweep with the same `random_state`. `random_state=None` draws a seed (kept in `.random_state`); only a
