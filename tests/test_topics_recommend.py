@@ -167,7 +167,8 @@ def test_the_lowest_at_the_grid_top_says_widen_the_grid() -> None:
 def test_too_many_topics_for_the_corpus_and_unmeasured_uncertainty_are_said() -> None:
     rec = check_all(curve([300, 250, 240], [0.1, 0.05, 0], start=4, docs=70)).iloc[0]
     assert rec["n_topics"] == 5 and rec["too_many"] and not rec["supported"]
-    assert f"5 topics over 70 palettes is 14.0 palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}" in rec["reason"]
+    assert f"5 topics over 70 palettes is 14.0 palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}: too many " \
+           "topics for this corpus (it allows at most 3)." in rec["reason"]
     single = check_all(curve([300], [0], start=5)).iloc[0]
     assert single["single"] and not single["supported"] and single["note"].startswith("one count swept")
     v = findings.recommendation(sweep_of(curve([300], [0], start=5)), bits=12, n_topics=5)
@@ -227,7 +228,8 @@ def test_the_final_count_follows_the_sweep_only_when_the_sweep_supports_it() -> 
     v = findings.recommendation(sweep_of(flat), bits=12, n_topics=7)
     assert "At 12 bit no count is supported: the curve is flat" in v.text
     small = findings.recommendation(sweep_of(curve([300, 250, 240], [0.05, 0.01, 0], docs=60)), bits=12, n_topics=18)
-    assert "Its 18 topics over 60 palettes leave fewer than 20 palettes a topic" in small.text
+    assert "Its 18 topics over 60 palettes leave fewer than 20 palettes a topic: too many topics for this corpus, " \
+           "which allows at most 3." in small.text
 
 
 # --- real sweeps ------------------------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def _limits(bits: int, r: Any) -> str:
     if r.too_many:
         out += (f" At {bits} bit n = {n} leaves {number(r.palettes_per_topic, 1)} palettes a topic "
                 f"({int(r.n_documents):,} palettes), fewer than {MIN_PALETTES_PER_TOPIC}: too many topics for this "
-                f"corpus.")
+                f"corpus, which allows at most {int(r.max_topics)}.")
     return out
 
 
@@ -219,13 +219,15 @@ def _final(table: pd.DataFrame, rec: pd.DataFrame, bits: int, n_topics: int) -> 
             within = c["excess"] <= c["excess_se"]
             out = (f" The final model uses {n_topics} topics at {bits} bit, {more} than the {best} recommended: its "
                    f"held-out perplexity, {number(c['perplexity'], 1)}, is {e} above the lowest (standard error {se})"
-                   + (f", so the sweep cannot tell it from the best, but supports no more than {best} topics"
-                      if within else ", more than one standard error: the sweep does not support it")
+                   + (", more than one standard error: the sweep does not support it" if not within else
+                      f", so the sweep cannot tell it from the best, but supports no more than {best} topics"
+                      if r.supported else f", so the sweep cannot tell it from the best, but supports no count "
+                      f"there ({r.note})")
                    + f"{follow}.")
     docs = int(r.n_documents)
     if docs / n_topics < MIN_PALETTES_PER_TOPIC:
         out += (f" Its {n_topics} topics over {docs:,} palettes leave fewer than {MIN_PALETTES_PER_TOPIC} palettes a "
-                f"topic: too many topics for this corpus.")
+                f"topic: too many topics for this corpus, which allows at most {int(r.max_topics)}.")
     return out
 
 

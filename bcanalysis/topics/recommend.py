@@ -80,6 +80,7 @@ def depth(t: pd.DataFrame) -> dict[str, Any]:
         "best_n": int(n[ib]), "best_perplexity": float(t["perplexity"].iloc[ib]),
         "stability": float(row["stability"]), "diversity": float(row["diversity"]),
         "coherence_npmi": float(row["coherence_npmi"]), "n_documents": docs, "palettes_per_topic": per_topic,
+        "max_topics": docs // MIN_PALETTES_PER_TOPIC,
         "supported": bool(supported), "note": _note(flags), **flags,
     }
     out["reason"] = _reason(t, out, ib, ic)
@@ -143,7 +144,8 @@ def _reason(t: pd.DataFrame, r: dict[str, Any], ib: int, ic: int) -> str:
                  f"(sweep_n) downward.")
     if r["too_many"]:
         text += (f" {chosen} topics over {r['n_documents']:,} palettes is {number(r['palettes_per_topic'], 1)} "
-                 f"palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}: too many topics for this corpus.")
+                 f"palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}: too many topics for this corpus "
+                 f"(it allows at most {r['max_topics']}).")
     if np.isfinite(r["stability"]) and r["stability"] < MIN_STABILITY:
         text += (f" Seed stability below {MIN_STABILITY}: topics differ between seeds, read them with care.")
     return text
