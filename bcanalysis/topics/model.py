@@ -132,7 +132,11 @@ class ColorTopicModel:
         """This model with its topics numbered by their share of `palettes` (the mean of the palettes' topic
         mixtures, as `topics.topic_shares`), largest first: topic 0 is the one covers wear most. The shares are kept
         in `meta["topic_shares"]`. The numbering every view of a model shows; `fit` and `sweep` apply it."""
-        shares = self.transform(palettes).mean(axis=0)
+        return self._by_share(self.doc_term(palettes))
+
+    def _by_share(self, doc_term: DocTerm) -> ColorTopicModel:
+        """`by_share` for palettes already vectorised over this model's vocabulary."""
+        shares = self.transform_matrix(doc_term).mean(axis=0)
         order = np.argsort(-shares, kind="stable")
         model = self.permuted(order)
         model.meta["topic_shares"] = [float(v) for v in shares[order]]
@@ -368,7 +372,7 @@ def fit(
     check_n_topics(n_topics, len(doc_term.colors))
     if n_restarts == 1:
         best = fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=random_state, **kw)
-        return best.by_share(palettes)
+        return best._by_share(doc_term)  # the fit's vocabulary is the palettes': no second vectorisation
     seeds = restart_seeds(random_state, n_restarts)
     models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=s, **kw)
               for s in seeds]
@@ -376,7 +380,7 @@ def fit(
     best = models[int(np.argmax(lls))]
     best.meta["restarts"] = [int(s) for s in seeds]
     best.meta["restart_log_likelihoods"] = [float(v) for v in lls]
-    return best.by_share(palettes)
+    return best._by_share(doc_term)
 
 
 def restart_seeds(random_state: int | None, n: int, *key: int) -> list[int]:
