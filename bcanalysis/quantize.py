@@ -126,12 +126,15 @@ def count_colors(colors: Any) -> int:
 #: Distinct colours over the 2020 analysis's 25,006 palettes at 24, 15 and 12 bit (from its notebook).
 ANALYSIS_UNIQUE = {24: 347_638, 15: 21_859, 12: 3_935}
 ANALYSIS_COLUMN = "the analysis (25,006 palettes)"
+#: What `vocabulary_table` shows for a depth the analysis did not report (a reader's table: no `<NA>`).
+NOT_REPORTED = "—"
 
 
 @renamed_keywords(depths="bits")
 def vocabulary_table(palettes: Sequence[Any], bits: Sequence[int] = (24, 15, 12, 9)):
-    """Per depth in `bits`: distinct colours over all palettes, distinct words per palette (mean), and the 2020
-    analysis's count where it gave one (`ANALYSIS_UNIQUE`). A pandas DataFrame indexed by bits."""
+    """Per depth in `bits`: distinct colours over all palettes, distinct words per palette (mean, one decimal), and
+    the 2020 analysis's count where it gave one (`ANALYSIS_UNIQUE`; "—" where it did not). A DataFrame indexed by
+    bits, shaped for reading."""
     import pandas as pd
 
     arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
@@ -143,6 +146,7 @@ def vocabulary_table(palettes: Sequence[Any], bits: Sequence[int] = (24, 15, 12,
     for depth in bits:
         codes = pack_rgb(quantize(stacked, depth))
         words = np.mean([np.unique(part).size for part in np.split(codes, ends)])
-        rows.append({"bits": depth, "distinct colours": int(np.unique(codes).size), "words per palette": words,
-                     ANALYSIS_COLUMN: ANALYSIS_UNIQUE.get(depth)})
-    return pd.DataFrame(rows).astype({ANALYSIS_COLUMN: "Int64"}).set_index("bits")
+        rows.append({"bits": depth, "distinct colours": int(np.unique(codes).size),
+                     "words per palette": round(float(words), 1),
+                     ANALYSIS_COLUMN: ANALYSIS_UNIQUE.get(depth, NOT_REPORTED)})
+    return pd.DataFrame(rows).astype({ANALYSIS_COLUMN: object}).set_index("bits")

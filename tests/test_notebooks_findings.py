@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from _demo_reports import CORPORA, PARAMETERS, TAGS, demo_reports
 from bs4 import BeautifulSoup
+from test_topics_recommend import check_reason, explained
 
 from bcanalysis import topics
 from bcanalysis.demo.catalogue import PLACES
@@ -99,23 +100,67 @@ def test_recommendation_agrees_with_the_sweep(reports: Path) -> None:
     assert sweep.table["cached"].all()  # the very models the notebook fitted
     shown = _table(reports, "04_lda_sweep", 'recommendation.drop(columns="reason")')
     text = _verdict(reports, "04_lda_sweep", "findings.recommendation(")
+    printed = "".join(o.text for o in _cell(reports, "04_lda_sweep", "recommendation = sweep.recommend()").outputs
+                      if o.output_type == "stream")
     expected = {}
-    for bits, t in sweep.table.groupby("bits"):  # the rule, applied here: last n whose next step gains > 1 %
+    for bits, t in sweep.table.groupby("bits"):  # the one-standard-error rule, applied here
         t = t.sort_values("n_topics")
-        n, logp = t["n_topics"].to_numpy(), np.log(t["perplexity"].to_numpy())
-        gains = -np.diff(logp) / np.diff(n)
-        big = np.flatnonzero(gains > 0.01)
-        expected[int(bits)] = int(n[big[-1] + 1]) if len(big) else int(n[0])
+        expected[int(bits)] = int(t.loc[t["excess"] <= t["excess_se"], "n_topics"].iloc[0])
     assert {int(b): int(k) for b, k in zip(shown["bits"], shown["n_topics"], strict=True)} == expected
+    rec = sweep.recommend()
+    for _, row in rec.iterrows():  # each printed reasoning: its numbers from the table, its claims the rule's
+        assert row["reason"] in printed
+        check_reason(sweep.table[sweep.table["bits"] == row["bits"]], row)
     for bits, k in expected.items():
         assert f"n = {k} at {bits} bit" in text
-    final = PARAMETERS["n_topics"]
-    best = expected[PARAMETERS["bits"]]
-    if final == best:
-        assert "follow it" in text
-    else:
-        assert f"uses {final} topics at {PARAMETERS['bits']} bit, {'more' if final > best else 'fewer'} than " \
-               f"the {best} recommended" in text
+    final, supported = PARAMETERS["n_topics"], rec.set_index("bits").loc[PARAMETERS["bits"], "supported"]
+    assert ("follow it" in text) == (final == expected[PARAMETERS["bits"]] and supported), text
+    assert not explained(text, [sweep.table, rec], (final,)), text
+
+
+def test_tfidf_finding_agrees_with_the_two_sweeps(reports: Path) -> None:
+    albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
+    _, palettes = topics.album_palettes(albums)
+    kw = {"n_topics": PARAMETERS["sweep_n"], "random_state": PARAMETERS["random_state"],
+          "cache_dir": reports.parent / "cache", "progress": False}
+    sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], **kw)
+    tfidf = topics.sweep(palettes, bits=[PARAMETERS["bits"]], weighting="tfidf", engine="sklearn", **kw)
+    assert sweep.table["cached"].all() and tfidf.table["cached"].all()  # the notebook's own fits
+    text = _verdict(reports, "04_lda_sweep", "findings.weighting_verdict(")
+    a = tfidf.table.set_index("n_topics")
+    b = sweep.table[sweep.table["bits"] == PARAMETERS["bits"]].set_index("n_topics").loc[a.index]
+    wins = {}
+    for col, label, sign in [("perplexity", "held-out perplexity", -1), ("coherence_npmi", "NPMI coherence", 1),
+                             ("stability", "seed stability", 1)]:  # the rule, applied here
+        wins[col] = int((sign * (a[col] - b[col]) > 0).sum())
+        assert f"{label} at {wins[col]} of {len(a)} (median " in text
+    replaces = all(2 * w > len(a) for w in wins.values())
+    assert text.startswith("tf-idf against counts: " + ("tf-idf replaces" if replaces else "Colour counts stay"))
+    m = re.search(r"held-out perplexity at \d+ of \d+ \(median ([\d.]+) against ([\d.]+)\)", text)
+    _close(f"x {m.group(1)}", "x", a["perplexity"].median())
+    _close(f"x {m.group(2)}", "x", b["perplexity"].median())
+
+
+def test_one_model_one_numbering_in_04_05_and_06(reports: Path) -> None:
+    """The issue: the 12-bit model's "minty green" was topic 0 in 04's grid and topic 4 in 05. 05 now uses the
+    sweep's model for its (bits, n_topics), numbered by share, and 06 loads what 05 saved: each topic is under one
+    number in 04's grid, 05's topic table and 06's intertopic map."""
+    albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
+    _, palettes = topics.album_palettes(albums)
+    bits, k = PARAMETERS["bits"], PARAMETERS["n_topics"]
+    sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], n_topics=PARAMETERS["sweep_n"],
+                         random_state=PARAMETERS["random_state"], cache_dir=reports.parent / "cache", progress=False)
+    shown_in_04 = sweep.model(bits, k)  # what 04's topic-count explorer draws for (bits, n_topics)
+    saved = topics.ColorTopicModel.load(reports.parent / "cache" / f"final_{bits}bit_{k}topics" / "model")
+    assert np.array_equal(shown_in_04.components_, saved.components_)
+    shares = topics.topic_shares(saved, palettes)
+    assert np.all(np.diff(shares) <= 0)  # numbered by share, topic 0 the largest
+    table05 = _table(reports, "05_final_12bit_18topics", "table = topics.topic_table(model, palettes)")
+    map06 = _table(reports, "06_beyond", 'the_map[["x", "y", "prevalence", "label"]]')
+    for topic in range(k):
+        assert table05.loc[topic, "colours"] == shown_in_04.topic_label(topic)
+        assert map06.loc[topic, "label"] == shown_in_04.topic_label(topic)
+    assert list(table05["share of corpus"]) == sorted(table05["share of corpus"], reverse=True)
 
 
 def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: Path) -> None:

@@ -484,3 +484,21 @@ def test_find_images(tmp_path, cover_files):
     assert tmp_path / "sub" / "x.JPG" in found and len(found) == len(cover_files) + 1
     with pytest.raises(FileNotFoundError, match="nope"):
         palette.find_images([tmp_path / "nope"])
+
+
+def test_against_colorgram_prints_timings_at_the_precision_they_hold(tmp_path):
+    """The issue: a speed-up printed as 818.649267. Seconds carry three significant digits, the ratio a whole
+    number, computed from the unrounded times."""
+    from bcanalysis.palette import against_colorgram
+
+    rng = np.random.default_rng(2)
+    path = tmp_path / "cover.png"
+    Image.fromarray(rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)).save(path)
+    table = against_colorgram([path], repeat=1)
+    row = table.iloc[0]
+    assert row["pixels"] == 4800 and bool(row["identical"])
+    for col in ("bcanalysis s", "colorgram.py s"):
+        assert float(f"{row[col]:.3g}") == row[col] > 0
+    assert isinstance(row["speed-up"], (int, np.integer)) and row["speed-up"] >= 1
+    ratio = row["colorgram.py s"] / row["bcanalysis s"]
+    assert abs(row["speed-up"] - ratio) <= 0.5 + 0.01 * ratio  # rounded from the unrounded times

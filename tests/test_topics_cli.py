@@ -39,7 +39,7 @@ def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeyp
     assert rec.loc[0, "n_topics"] == 3
     for name in ("sweep.png", "topics-12bit.png", "tag-topics-12bit.png", "tag-topics-12bit.csv"):
         assert (out / name).stat().st_size > 0, name
-    assert "12 bit: n=3" in capsys.readouterr().out
+    assert "12 bit: n = 3. " in capsys.readouterr().out
     assert len(list((out / "models").glob("*.json"))) == 8  # the cache: 4 n × 2 seeds
 
 

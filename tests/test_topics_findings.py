@@ -87,8 +87,11 @@ def test_recommendation_names_each_depth_and_the_final_model(sweep) -> None:
     assert f"n = {rec[9]} at 9 bit and n = {rec[12]} at 12 bit" in v.text
     assert f"The final model's {rec[12]} topics at 12 bit follow it." in v.text
     other = findings.recommendation(sweep, bits=12, n_topics=18)
-    assert f"uses 18 topics at 12 bit, more than the {rec[12]} recommended there" in other.text
-    assert f"-p n_topics {rec[12]}" in other.text
+    assert f"uses 18 topics at 12 bit, a count the sweep did not fit (its grid: 2 to 6), so the sweep cannot " \
+           f"support it; it recommends {rec[12]} there" in other.text
+    assert f"-p n_topics {rec[12]}" in other.text and "follow it" not in other.text
+    bigger = findings.recommendation(sweep, bits=12, n_topics=6)
+    assert f"uses 6 topics at 12 bit, more than the {rec[12]} recommended: its held-out perplexity" in bigger.text
     assert "15 bit, was not swept" in findings.recommendation(sweep, bits=15, n_topics=4).text
 
 
@@ -181,3 +184,62 @@ def test_similar_and_vocabulary_findings() -> None:
 def test_findings_show_as_escaped_html() -> None:
     v = findings.Finding("Strongest place links", "<img src=x onerror=alert(1)> wears topic 0", [], "rule")
     assert "<img" not in v._repr_html_() and "&lt;img" in v._repr_html_()
+
+
+def test_q_values_in_sentences_read_on_the_side_of_the_rule(linked) -> None:
+    """The issue: "q = 0.05" was printed for 0.04996 under the rule q < 0.05, and q = 1.3e-124 from a normal
+    approximation. Now: enough digits to read as judged, and a q at the test's floor is printed as a bound."""
+    test = pd.DataFrame({"n_albums": [40, 40, 80], "slope_per_decade": [-3.0, 1.0, -1.0], "lo": [-5.9, -1.0, -2.5],
+                         "hi": [-0.1, 3.0, 0.5], "p_value": [0.02498, 0.3, 0.2], "q_value": [0.04996, 0.3, 0.2],
+                         "significant": [True, False, False]}, index=["ambient", "pop", ALL])
+    test.attrs.update(variable="lightness", alpha=0.05)
+    v = findings.drift_verdict(test)
+    assert v.outcome == ["ambient"] and "q = 0.04996" in v.text and "q = 0.05)" not in v.text
+    model, albums = linked
+    table = topics.tag_topic_table(model, albums)
+    v = findings.strongest_links(table)
+    top = table[table["significant"] & (table["lift"] > 1)].sort_values("lift", ascending=False).iloc[0]
+    assert top["p_value"] == table.attrs["p_floor"]  # a strong planted link: at the resolution of the test
+    assert f"{top['lift']:.2f}× as much as covers overall (q ≤ {top['q_value']:.2g})" in v.text
+    assert "e-" not in v.text  # no 1.3e-124
+
+
+def test_the_vocabulary_table_shows_no_missing_value_marker() -> None:
+    """The issue: `<NA>` cells in a reader's table (depths the 2020 analysis did not report)."""
+    from bcanalysis.quantize import ANALYSIS_COLUMN, NOT_REPORTED, vocabulary_table
+
+    palettes = [np.random.default_rng(i).integers(0, 256, (30, 3)) for i in range(40)]
+    table = vocabulary_table(palettes, bits=(24, 18, 12, 9))
+    shown = table.to_html() + table.to_string()
+    assert "<NA>" not in shown and "&lt;NA&gt;" not in shown and "NaN" not in shown
+    assert table.loc[18, ANALYSIS_COLUMN] == NOT_REPORTED and table.loc[12, ANALYSIS_COLUMN] == 3935
+    assert table["words per palette"].map(lambda v: round(v, 1) == v).all()
+    v = findings.vocabulary_finding(table, 9)  # a depth the analysis did not report: no comparison claimed
+    assert "The analysis had" not in v.text
+
+
+def _weighting_tables(tfidf_perplexity, tfidf_npmi, tfidf_stability, n=(2, 3, 4, 5)) -> tuple:
+    base = pd.DataFrame({"bits": 12, "n_topics": list(n), "perplexity": 300.0, "coherence_npmi": 0.20,
+                         "stability": 0.90})
+    other = base.assign(perplexity=tfidf_perplexity, coherence_npmi=tfidf_npmi, stability=tfidf_stability)
+    return base, other
+
+
+def test_the_tfidf_comparison_prints_its_finding_from_the_tables() -> None:
+    """The issue: the tf-idf-vs-counts section printed no finding though its table was clear."""
+    base, worse = _weighting_tables([310.0, 320, 290, 330], [0.1, 0.3, 0.1, 0.1], [0.7, 0.8, 0.95, 0.6])
+    v = findings.weighting_verdict(base, worse, bits=12)
+    assert v.outcome == "count" and v.text.startswith("Colour counts stay the default at 12 bit")
+    assert "held-out perplexity at 1 of 4 (median 315.0 against 300.0)" in v.text
+    assert "NPMI coherence at 1 of 4 (median 0.10 against 0.20)" in v.text
+    assert "seed stability at 1 of 4 (median 0.75 against 0.90)" in v.text
+    base, better = _weighting_tables([250.0, 260, 310, 240], [0.3, 0.3, 0.1, 0.25], [0.95, 0.92, 0.5, 0.91])
+    v = findings.weighting_verdict(base, better, bits=12)
+    assert v.outcome == "tfidf" and v.text.startswith("tf-idf replaces colour counts at 12 bit")
+    assert "held-out perplexity at 3 of 4" in v.text and "more than half" in v.rule
+    half = _weighting_tables([250.0, 260, 310, 340], [0.3, 0.3, 0.1, 0.25], [0.95, 0.92, 0.5, 0.91])
+    assert findings.weighting_verdict(*half, bits=12).outcome == "count"  # 2 of 4 is not more than half
+    one_seed = findings.weighting_verdict(base, better.assign(stability=np.nan), bits=12)
+    assert one_seed.outcome == "count" and "seed stability cannot be judged" in one_seed.text
+    with pytest.raises(ValueError, match="no rows at 9 bit"):
+        findings.weighting_verdict(base, better, bits=9)

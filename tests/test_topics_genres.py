@@ -173,3 +173,80 @@ def test_exemplars_reuse_given_weights(albums, model):
         topics.exemplars(model, albums, 1, 4).index.tolist()
     with pytest.raises(ValueError, match="pass topic_weights"):
         topics.exemplars(model, albums, 1, 4, weights=w.iloc[:10])
+
+
+# --- the test and its precision -----------------------------------------------------------------------------------
+
+
+def _exact_pvalue(theta: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Two-sided p of a group's mean topic weights under its exact permutation distribution: every subset of as
+    many albums, enumerated."""
+    from itertools import combinations
+
+    n, m = len(theta), len(members)
+    mu, obs = theta.mean(axis=0), theta[members].mean(axis=0)
+    null = np.array([theta[list(c)].mean(axis=0) for c in combinations(range(n), m)])
+    return (np.abs(null - mu) >= np.abs(obs - mu) - 1e-12).mean(axis=0)
+
+
+def test_permutation_pvalues_match_the_exact_permutation_distribution():
+    """Small skewed groups, where the normal approximation is poor: the Monte Carlo p against the enumerated one
+    (within four Monte Carlo standard errors), for a group drawn directly and one drawn as its complement."""
+    import scipy.sparse as sp
+    from scipy.stats import norm
+
+    from bcanalysis.topics.genres import permutation_pvalues
+
+    rng = np.random.default_rng(7)
+    theta = rng.dirichlet([0.2, 0.2, 0.2], size=14)
+    groups = [np.array([0, 3, 5]), np.setdiff1d(np.arange(14), [1, 2, 9])]  # 3 albums; 11 (drawn as 3 outside)
+    inc = sp.csr_matrix(np.array([np.isin(np.arange(14), g) for g in groups], dtype=float))
+    means = (inc @ theta) / np.asarray(inc.sum(axis=1))
+    b = 40_000
+    got = permutation_pvalues(theta, inc, means, b, 0)
+    for g, members in enumerate(groups):
+        exact = _exact_pvalue(theta, members)
+        assert np.all(np.abs(got[g] - exact) <= 4 * np.sqrt(exact * (1 - exact) / b) + 1 / b), (got[g], exact)
+    # the normal approximation misses the exact p of these groups by far more than the Monte Carlo error
+    n, m = 14, 3
+    se = np.sqrt(theta.var(axis=0) / m * (n - m) / (n - 1))
+    normal = 2 * norm.sf(np.abs(means[0] - theta.mean(axis=0)) / se)
+    assert np.max(np.abs(normal - _exact_pvalue(theta, groups[0]))) > 0.02
+
+
+def test_p_and_q_values_are_floored_at_the_resolution_of_the_test(albums, model, planted):
+    table = topics.tag_topic_table(model, albums, n_permutations=999)
+    floor = table.attrs["p_floor"]
+    assert floor == pytest.approx(1 / 1000) and "999 random draws" in table.attrs["method"]
+    tested = table.dropna(subset=["p_value"])
+    assert (tested["p_value"] >= floor).all() and (tested["q_value"] >= floor).all()
+    k = _topic_of_planted(model, planted, 0)
+    rock = table[(table["tag"] == "rock") & (table["topic"] == k)].iloc[0]
+    assert rock["p_value"] == floor and rock["significant"] and rock["test"] == "permutation"
+    again = topics.tag_topic_table(model, albums, n_permutations=999)
+    assert np.array_equal(again["p_value"].to_numpy(), table["p_value"].to_numpy(), equal_nan=True)  # seeded
+    with pytest.raises(ValueError, match="n_permutations"):
+        topics.tag_topic_table(model, albums, n_permutations=0)
+
+
+def test_large_groups_use_the_normal_approximation_floored_too():
+    big = topics.planted_palettes(2200, 3, random_state=9)
+    dominant = big.mixtures.argmax(axis=1)
+    albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in big.palettes],
+                           "tags": [["big"] if i < 1100 else ["rest"] for i in range(len(dominant))]})
+    albums.loc[dominant == 0, "tags"] = albums.loc[dominant == 0, "tags"].map(lambda t: [*t, "zero"])
+    model = topics.fit(big.palettes, bits=9, n_topics=3, random_state=0)
+    table = topics.tag_topic_table(model, albums, n_permutations=199)
+    kinds = table.groupby("tag")["test"].first()
+    assert kinds["big"] == "normal" and kinds["rest"] == "normal"
+    assert (table["p_value"].dropna() >= 1 / 200).all()
+    zero = table[table["tag"] == "zero"]
+    assert zero["p_value"].min() == pytest.approx(1 / 200)  # the planted link: at the floor, not 1e-300
+
+
+def test_q_values_print_on_the_side_of_the_rule():
+    from bcanalysis.topics.genres import q_text
+
+    assert q_text(0.04996) == "= 0.04996" and q_text(0.05004) == "= 0.05" and q_text(0.012) == "= 0.012"
+    assert q_text(0.00036, at_floor=True) == "≤ 0.00036" and q_text(1e-7) == "< 0.0001"
+    assert q_text(float("nan")) == "n/a" and q_text(0.0096, 0.01) == "= 0.0096" and q_text(0.00996, 0.01) == "= 0.00996"

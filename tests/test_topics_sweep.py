@@ -42,21 +42,53 @@ def test_sweep_recovers_and_recommends_the_planted_number(planted, swept):
     rec = result.recommend()
     assert list(rec["bits"]) == [9, 12]
     assert rec.loc[rec["bits"] == 12, "n_topics"].item() == 4
-    assert "12 bit: n=4" in rec.loc[rec["bits"] == 12, "reason"].item()
+    assert rec.loc[rec["bits"] == 12, "reason"].item().startswith("12 bit: n = 4. ")
     t = result.table[result.table["bits"] == 12].set_index("n_topics")
     assert t.loc[4, "perplexity"] < 0.9 * t.loc[3, "perplexity"]
     assert t.loc[4, "stability"] > 0.95
+    assert t.loc[3, "excess"] > t.loc[3, "excess_se"] and rec.loc[rec["bits"] == 12, "supported"].item()
 
 
-def test_best_seed_is_the_model_returned(swept):
+def test_best_seed_is_the_model_returned_numbered_by_share(planted, swept):
     result, _ = swept
+    table = result.table.set_index(["bits", "n_topics"])
     for (b, k), models in result.seed_models.items():
         lls = [m.meta["log_likelihood"] for m in models]
-        assert result.model(b, k) is models[int(np.argmax(lls))]
-        assert result.table.set_index(["bits", "n_topics"]).loc[(b, k), "perplexity"] == pytest.approx(
-            result.model(b, k).meta["heldout_perplexity"])
+        best, shown = models[int(np.argmax(lls))], result.model(b, k)
+        order = shown.meta["engine_topics"]  # the best seed's topics, renumbered by share of the palettes swept
+        assert sorted(order) == list(range(k)) and np.array_equal(shown.components_, best.components_[order])
+        shares = topics.topic_shares(shown, planted.palettes)
+        assert np.all(np.diff(shares) <= 0) and np.allclose(shares, shown.meta["topic_shares"])
+        assert result.model(b, k) is shown and (b, k) in result.models  # numbered once, then kept
+        # held-out perplexity: the geometric mean over the seeds
+        seeds = [m.meta["heldout_perplexity"] for m in models]
+        assert table.loc[(b, k), "perplexity"] == pytest.approx(np.exp(np.mean(np.log(seeds))))
     with pytest.raises(KeyError, match="bits=12, n_topics=99"):
         result.model(12, 99)
+
+
+def test_the_excess_standard_error_agrees_with_a_jackknife_over_held_out_palettes(planted):
+    """One seed: the standard error of the perplexity difference is the held-out palettes' sampling error alone;
+    a leave-one-palette-out jackknife of the log perplexity difference must agree with the delta method."""
+    from bcanalysis.topics.model import completion_loglik, holdout_split
+
+    result = topics.sweep(planted.palettes, bits=12, n_topics=[3, 4, 5], n_seeds=1, random_state=0, n_jobs=1,
+                          progress=False)
+    dt = topics.vectorize(planted.palettes, 12)
+    _, held = holdout_split(dt.n_docs, 0.1, 0)
+    scores = {k: completion_loglik(result.seed_models[(12, k)][0], dt.counts[held]) for k in (3, 4, 5)}
+    t = result.table.set_index("n_topics")
+    best = int(t["perplexity"].idxmin())
+    def gap(a: np.ndarray, b: np.ndarray, w: np.ndarray, keep: np.ndarray) -> float:
+        return (b[keep].sum() - a[keep].sum()) / w[keep].sum()  # log perplexity of a minus that of b
+
+    for k in (3, 4, 5):
+        (a, w), (b, _) = scores[k], scores[best]
+        m = len(w)
+        loo = np.array([gap(a, b, w, np.arange(m) != i) for i in range(m)])
+        jack = np.sqrt((m - 1) / m * np.sum((loo - loo.mean()) ** 2))
+        assert np.exp(gap(a, b, w, np.arange(m))) - 1 == pytest.approx(t.loc[k, "excess"], rel=1e-9, abs=1e-12)
+        assert t.loc[k, "excess_se"] == pytest.approx((1 + t.loc[k, "excess"]) * jack, rel=0.05, abs=1e-12)
 
 
 def test_second_sweep_fits_nothing(planted, swept, monkeypatch):
@@ -186,7 +218,7 @@ def test_a_proportion_sweep_fits_area_pseudocounts():
     train, _ = holdout_split(dt.n_docs, 0.1, 2)
     expected = fit_doc_term(dt.rows(train), 3, weighting="proportion", engine=DEFAULT_ENGINE,
                             random_state=result.models[(9, 3)].meta["random_state"])
-    assert np.array_equal(result.models[(9, 3)].components_, expected.components_)
+    assert np.array_equal(result.models[(9, 3)].components_, expected.by_share(palettes).components_)
     counts = fit_doc_term(dt.rows(train), 3, weighting="count", engine=DEFAULT_ENGINE,
                           random_state=result.models[(9, 3)].meta["random_state"])
     assert not np.array_equal(counts.components_, expected.components_)  # the two weightings do differ here

@@ -4,10 +4,11 @@ table and words the outcome with that table's numbers, so what a report says alw
 
     from bcanalysis.topics import findings
     findings.space_verdict(topics.compare_spaces(albums))          # does a perceptual colour space replace RGB?
-    findings.recommendation(sweep, bits=12, n_topics=18)           # the sweep's topic counts against the final model
+    findings.recommendation(sweep, bits=12, n_topics=18)           # the sweep's topic count against the final model's
     findings.strongest_links(topics.tag_topic_table(model, albums))    # which genres (or places) wear which topics
     findings.drift_verdict(topics.trend_test(albums, "lightness"))     # which genres drift over the years
     findings.similar_verdict(neighbours)                            # are covers near in topic space near in colour?
+    findings.weighting_verdict(sweep.table, tfidf.table, bits=12)   # does the analysis's tf-idf beat colour counts?
 
 Each returns a `Finding`: `.text` (what a notebook prints), `.outcome` (the decision, for code and tests) and
 `.rule` (the decision rule in words).
@@ -23,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bcanalysis.topics.genres import q_text
+from bcanalysis.topics.recommend import MIN_PALETTES_PER_TOPIC, MIN_STABILITY, RULE, number, percents, side
 from bcanalysis.topics.trends import ALL
 
 SPACE_NAMES = {"rgb": "RGB", "hls": "HLS", "oklab": "OKLab"}
@@ -65,8 +68,19 @@ def _pair(a: float, b: float, digits: int = 3) -> str:
     return f"{_num(a, digits)} against {_num(b, digits)}"
 
 
-def _q(q: float) -> str:
-    return "q < 0.0001" if q < 1e-4 else f"q = {q:.2g}"
+def _q(q: float, alpha: float = 0.05, at_floor: bool = False) -> str:
+    return f"q {q_text(q, alpha, at_floor=at_floor)}"
+
+
+def _bare(q: float, alpha: float) -> str:
+    """A q-value's number alone (as `q_text` prints it), for "every q ≥ …"."""
+    return q_text(q, alpha).removeprefix("= ")
+
+
+def _floor(table: pd.DataFrame, row: pd.Series) -> bool:
+    """Whether the row's p-value is at its test's floor (then its q is an upper bound)."""
+    floor = table.attrs.get("p_floor")
+    return floor is not None and "p_value" in row and bool(row["p_value"] <= floor)
 
 
 def _series(items: Sequence[str]) -> str:
@@ -134,32 +148,130 @@ def space_verdict(table: pd.DataFrame, *, baseline: str = "rgb", measures: Seque
 # --- the sweep ------------------------------------------------------------------------------------------------------
 
 
-def recommendation(sweep: Any, *, bits: int, n_topics: int, min_gain: float | None = None) -> Finding:
-    """The sweep's recommended topic count per depth (`SweepResult.recommend`), and how the final model's
-    (`bits`, `n_topics`) stands against it."""
-    from bcanalysis.topics.selection import MIN_GAIN
-
-    gain = MIN_GAIN if min_gain is None else min_gain
-    rec = sweep.recommend(gain).set_index("bits")
+def recommendation(sweep: Any, *, bits: int, n_topics: int) -> Finding:
+    """The sweep's recommended topic count per depth (`SweepResult.recommend`: the one-standard-error rule), what
+    limits it (a flat curve, the grid's edge, too few palettes a topic, unstable seeds), and how the final model's
+    (`bits`, `n_topics`) stands against it: the text says the sweep supports the final count only when it does."""
+    rec = sweep.recommend().set_index("bits")
     per_depth = _series([f"n = {int(r.n_topics)} at {b} bit" for b, r in rec.iterrows()])
-    text = f"The sweep recommends {per_depth}."
-    unstable = [f"{b} bit ({r.stability:.2f})" for b, r in rec.iterrows() if np.isfinite(r.stability)
-                and r.stability < 0.8]  # fmt: skip
+    text = (f"The sweep recommends {per_depth} (the smallest n within one standard error of the lowest held-out "
+            f"perplexity).")
+    for b, r in rec.iterrows():
+        text += _limits(int(b), r)
+    unstable = [f"{b} bit ({side(r.stability, MIN_STABILITY)})" for b, r in rec.iterrows()
+                if np.isfinite(r.stability) and r.stability < MIN_STABILITY]  # fmt: skip
     if unstable:
-        text += f" Seed stability there is below 0.8 at {_series(unstable)}: read those topics with care."
-    if bits in rec.index:
-        best = int(rec.loc[bits, "n_topics"])
-        if n_topics == best:
-            text += f" The final model's {n_topics} topics at {bits} bit follow it."
-        else:
-            more = "more" if n_topics > best else "fewer"
-            text += (f" The final model uses {n_topics} topics at {bits} bit, {more} than the {best} recommended "
-                     f"there (set -p n_topics {best} to follow the sweep).")  # fmt: skip
+        text += f" Seed stability there is below {MIN_STABILITY} at {_series(unstable)}: read those topics with care."
+    text += _final(sweep.table, rec, bits, n_topics)
+    return Finding("Topic count", text, {int(b): int(r.n_topics) for b, r in rec.iterrows()}, RULE)
+
+
+def _limits(bits: int, r: Any) -> str:
+    """What limits one depth's recommendation, in a sentence or two ("" when nothing does)."""
+    out, n = "", int(r.n_topics)
+    if r.single:
+        out += f" At {bits} bit only n = {n} was swept: there is nothing to compare it with, so no count is supported."
+    elif not r.measured:
+        out += (f" At {bits} bit no count is supported: the uncertainty of held-out perplexity cannot be measured "
+                f"(fewer than two held-out palettes with colours to score).")
+    elif r.flat:
+        out += (f" At {bits} bit no count is supported: the curve is flat (the smallest n swept, n = {n}, "
+                f"is already within one standard error of the lowest).")
+    elif r.rising:
+        out += (f" At {bits} bit no count above n = {n} is supported: held-out perplexity is lowest at the "
+                f"smallest n swept.")
+    if r.widen_up:
+        out += (f" At {bits} bit the lowest perplexity is at the largest n swept (n = {int(r.best_n)}): widen the grid "
+                f"(sweep_n) upward.")
+    if r.widen_down:
+        out += f" At {bits} bit the choice is the smallest n swept: widen the grid (sweep_n) downward."
+    if r.too_many:
+        out += (f" At {bits} bit n = {n} leaves {number(r.palettes_per_topic, 1)} palettes a topic "
+                f"({int(r.n_documents):,} palettes), fewer than {MIN_PALETTES_PER_TOPIC}: too many topics for this "
+                f"corpus, which allows at most {int(r.max_topics)}.")
+    return out
+
+
+def _final(table: pd.DataFrame, rec: pd.DataFrame, bits: int, n_topics: int) -> str:
+    """How the final model's (bits, n_topics) stands against the sweep."""
+    if bits not in rec.index:
+        return f" The final model's depth, {bits} bit, was not swept."
+    r = rec.loc[bits]
+    best = int(r.n_topics)
+    follow = f" (set -p n_topics {best} to follow the sweep)"
+    cell = table[(table["bits"] == bits) & (table["n_topics"] == n_topics)]
+    if n_topics == best:
+        out = (f" The final model's {n_topics} topics at {bits} bit follow it." if r.supported else
+               f" The final model's {n_topics} topics at {bits} bit are that choice, but the sweep does not support "
+               f"it ({r.note}).")
+    elif cell.empty:
+        grid = sorted(int(k) for k in table.loc[table["bits"] == bits, "n_topics"])
+        out = (f" The final model uses {n_topics} topics at {bits} bit, a count the sweep did not fit (its grid: "
+               f"{grid[0]} to {grid[-1]}), so the sweep cannot support it; it recommends {best} there{follow}.")
     else:
-        text += f" The final model's depth, {bits} bit, was not swept."
-    rule = (f"per depth, the smallest n after which no extra topic cuts held-out perplexity by more than "
-            f"{gain:.0%} (SweepResult.recommend)")  # fmt: skip
-    return Finding("Topic count", text, {int(b): int(r.n_topics) for b, r in rec.iterrows()}, rule)
+        c = cell.iloc[0]
+        more = "more" if n_topics > best else "fewer"
+        if not r.measured:
+            out = (f" The final model uses {n_topics} topics at {bits} bit, {more} than the {best} shown; the sweep "
+                   f"supports no count there.")
+        else:
+            e, se = percents(c["excess"], c["excess_se"])
+            within = c["excess"] <= c["excess_se"]
+            out = (f" The final model uses {n_topics} topics at {bits} bit, {more} than the {best} recommended: its "
+                   f"held-out perplexity, {number(c['perplexity'], 1)}, is {e} above the lowest (standard error {se})"
+                   + (", more than one standard error: the sweep does not support it" if not within else
+                      f", so the sweep cannot tell it from the best, but supports no more than {best} topics"
+                      if r.supported else f", so the sweep cannot tell it from the best, but supports no count "
+                      f"there ({r.note})")
+                   + f"{follow}.")
+    docs = int(r.n_documents)
+    if docs / n_topics < MIN_PALETTES_PER_TOPIC:
+        out += (f" Its {n_topics} topics over {docs:,} palettes leave fewer than {MIN_PALETTES_PER_TOPIC} palettes a "
+                f"topic: too many topics for this corpus, which allows at most {int(r.max_topics)}.")
+    return out
+
+
+WEIGHTING_MEASURES = {"perplexity": ("held-out perplexity", -1), "coherence_npmi": ("NPMI coherence", 1),
+                      "stability": ("seed stability", 1)}  # fmt: skip
+WEIGHTING_RULE = (
+    "tf-idf (the analysis's pipeline) would replace colour counts only if, at the final depth, it were ahead (lower "
+    "held-out perplexity, higher NPMI coherence, higher seed stability) at more than half of the topic counts swept, "
+    "on all three measures"
+)
+
+
+def weighting_verdict(default: pd.DataFrame, tfidf: pd.DataFrame, *, bits: int) -> Finding:
+    """tf-idf into scikit-learn's LDA (the analysis's pipeline) against the default weighting, from the two sweeps'
+    tables at depth `bits`: at how many topic counts each is ahead on each measure (`WEIGHTING_RULE`), with the
+    medians over the counts both swept."""
+    rows = {}
+    for name, table in (("default", default), ("tfidf", tfidf)):
+        if "bits" not in table or bits not in set(table["bits"]):
+            raise ValueError(f"the {name} sweep has no rows at {bits} bit")
+        rows[name] = table[table["bits"] == bits].set_index("n_topics")
+    counts = sorted(set(rows["default"].index) & set(rows["tfidf"].index))
+    if not counts:
+        raise ValueError("the two sweeps share no topic count")
+    a, b = rows["tfidf"].loc[counts], rows["default"].loc[counts]
+    parts, wins = [], {}
+    for col, (label, sign) in WEIGHTING_MEASURES.items():
+        known = a[col].notna() & b[col].notna()
+        if not known.any():
+            parts.append(f"{label} cannot be judged (it needs two seeds per cell)")
+            wins[col] = 0
+            continue
+        ahead = int((sign * (a.loc[known, col] - b.loc[known, col]) > 0).sum())
+        wins[col] = ahead if known.all() else 0
+        digits = 1 if col == "perplexity" else 2
+        medians = _pair(a.loc[known, col].median(), b.loc[known, col].median(), digits)
+        parts.append(f"{label} at {ahead} of {int(known.sum())} (median {medians})")
+    replaces = all(2 * w > len(counts) for w in wins.values())
+    head = (f"tf-idf replaces colour counts at {bits} bit" if replaces else
+            f"Colour counts stay the default at {bits} bit: tf-idf (the analysis's pipeline) is not ahead at most "
+            f"topic counts on all three measures")
+    text = (f"{head}. tf-idf is ahead on " + _series(parts) + f", over the {len(counts)} topic counts both swept "
+            "(tf-idf's median first).")
+    return Finding("tf-idf against counts", text, "tfidf" if replaces else "count", WEIGHTING_RULE)
 
 
 # --- genres and places ----------------------------------------------------------------------------------------------
@@ -189,11 +301,11 @@ def strongest_links(table: pd.DataFrame, n: int = 5) -> Finding:
         top = table[np.isfinite(table["lift"])].sort_values("lift", ascending=False, kind="stable").iloc[0]
         text = (f"No {noun}–topic pair is significantly above the corpus (q < {alpha:g}) among {n_groups} "
                 f"{noun}s × {table['topic'].nunique()} topics; the largest lift, {top['lift']:.2f}, is {top[group]} "
-                f"on topic {int(top['topic'])} ({_q(top['q_value'])}).")  # fmt: skip
+                f"on topic {int(top['topic'])} ({_q(top['q_value'], alpha, _floor(table, top))}).")  # fmt: skip
         return Finding(f"Strongest {noun} links", text, [], rule)
     shown = strong.head(n)
     parts = [f"{r[group]} wears topic {int(r['topic'])} ({r['label']}) {r['lift']:.2f}× as much as covers overall "
-             f"({_q(r['q_value'])})" for _, r in shown.iterrows()]  # fmt: skip
+             f"({_q(r['q_value'], alpha, _floor(table, r))})" for _, r in shown.iterrows()]  # fmt: skip
     pairs = f"{len(strong)} {noun}–topic pair is" if len(strong) == 1 else f"{len(strong)} {noun}–topic pairs are"
     text = (f"{pairs} significantly above the corpus (q < {alpha:g}, lift > 1), in "
             f"{strong[group].nunique()} of {n_groups} {noun}s. Strongest: " + "; ".join(parts) + ".")
@@ -219,7 +331,7 @@ def drift_verdict(test: pd.DataFrame) -> Finding:
 
     def slope(r: pd.Series) -> str:
         return (f"{r['slope_per_decade']:+.1f}{unit} per decade, 95% CI {r['lo']:+.1f} to {r['hi']:+.1f}, "
-                f"{_q(r['q_value'])}")  # fmt: skip
+                f"{_q(r['q_value'], alpha)}")  # fmt: skip
 
     if len(moving):
         text = f"{variable.capitalize()} drifts in {len(moving)} of {len(groups)} groups: " + "; ".join(
@@ -229,7 +341,7 @@ def drift_verdict(test: pd.DataFrame) -> Finding:
     if len(still):
         text += (f" {'The other' if len(moving) else 'All'} {len(still)} show slopes from "
                  f"{still['slope_per_decade'].min():+.1f} to {still['slope_per_decade'].max():+.1f}{unit} per "
-                 f"decade, every q ≥ {still['q_value'].min():.2g}.")  # fmt: skip
+                 f"decade, every q ≥ {_bare(still['q_value'].min(), alpha)}.")  # fmt: skip
     if ALL in test.index:
         r = test.loc[ALL]
         text += f" The whole corpus: {slope(r)}" + (" (significant)." if r["significant"] else " (not significant).")
@@ -262,6 +374,6 @@ def vocabulary_finding(table: pd.DataFrame, bits: int) -> Finding:
             f"a palette keeps {table.loc[bits, 'words per palette']:.1f} distinct words on average.")
     ref = table.columns[-1]
     theirs, their_full = table.loc[bits, ref], table.loc[24, ref]
-    if pd.notna(theirs) and pd.notna(their_full):
+    if isinstance(theirs, (int, np.integer)) and isinstance(their_full, (int, np.integer)):
         text += f" The analysis had {int(theirs):,} of {int(their_full):,} ({theirs / their_full:.1%})."
     return Finding("Vocabulary", text, ours, "distinct quantised colours over all palettes")

@@ -17,13 +17,22 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.stats import norm
 
+from bcanalysis.defaults import RANDOM_STATE
 from bcanalysis.store.palettes import PaletteArrays
+
+#: Random draws of the permutation test; p-values resolve down to 1 / (N_PERMUTATIONS + 1) = 0.0001.
+N_PERMUTATIONS = 9_999
+#: Groups with at least this many albums in them and out of them are tested by the normal approximation to the same
+#: permutation distribution (the mean of so many draws is close to normal); smaller ones by the permutations.
+NORMAL_FROM = 1_000
 
 #: How `tag_topic_table` tests a tag's mean topic weight (stored in the table's `.attrs["method"]`).
 TEST_METHOD = (
-    "permutation z-test: a tag's mean topic weight against the exact mean and variance of its permutation "
-    "distribution (the mean of as many albums drawn without replacement from all albums with a palette), "
-    "normal approximation, two-sided; q = Benjamini-Hochberg over the whole table"
+    "permutation test: a tag's mean topic weight against the means of {b:,} random draws of as many albums from all "
+    "albums with a palette, two-sided, p = (1 + draws at least as far from the corpus mean) / {b1:,}, so no p below "
+    "{floor:.2g}; groups with {large:,} albums or more (in and out of the group) use the normal approximation to the "
+    "same permutation distribution (its exact mean and variance), floored there too; q = Benjamini-Hochberg over the "
+    "whole table"
 )
 
 
@@ -138,6 +147,20 @@ def _tag_incidence(tags: pd.Series, min_albums: int) -> tuple[list[str], sp.csr_
     return names, sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(names), len(tags)))
 
 
+def q_text(q: float, alpha: float = 0.05, *, at_floor: bool = False) -> str:
+    """A q-value as a reader sees it, with its relation: "= 0.012"; more digits where two would read on the wrong
+    side of `alpha` ("= 0.04996", not "= 0.05", under q < 0.05); "≤ 0.00036" when its p is at the test's floor (the
+    true q may be smaller); "< 0.0001" below that; "n/a" for NaN."""
+    if q is None or not np.isfinite(q):
+        return "n/a"
+    if q < 1e-4 and not at_floor:
+        return "< 0.0001"
+    digits = 2
+    while digits < 8 and (float(f"{q:.{digits}g}") < alpha) != (q < alpha):
+        digits += 1
+    return f"{'≤' if at_floor else '='} {q:.{digits}g}"
+
+
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values), NaN kept as NaN."""
     p = np.asarray(p, dtype=np.float64)
@@ -150,11 +173,47 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
+def permutation_pvalues(theta: np.ndarray, inc: sp.csr_matrix, means: np.ndarray, n_permutations: int,
+                        random_state: int | None) -> np.ndarray:
+    """Two-sided Monte Carlo permutation p-values of each group's mean topic weights (groups × topics): the share of
+    `n_permutations` random draws of as many albums whose mean is at least as far from the corpus mean, counting the
+    observed one (p >= 1 / (n_permutations + 1)). Groups of one size share their draws; each draw is the prefix of a
+    random ordering, so one draw serves every size (a size over half the corpus is drawn as its complement)."""
+    n, K = theta.shape
+    sizes = np.asarray(inc.sum(axis=1)).ravel().astype(np.int64)
+    mu = theta.mean(axis=0)
+    drawn = np.minimum(sizes, n - sizes)  # what is drawn: the group, or the albums outside it
+    need = int(drawn.max(initial=0))
+    hits = np.zeros((len(sizes), K))
+    if need == 0:
+        return np.full((len(sizes), K), np.nan)
+    far = np.abs(means - mu) * (1 - 1e-9) - 1e-12  # float sums: a draw equal to the observed counts as far
+    total = theta.sum(axis=0)
+    rng = np.random.default_rng(random_state)
+    chunk = max(1, min(n_permutations, 2_000_000 // max(need * K, 1)))
+    for lo in range(0, n_permutations, chunk):
+        c = min(chunk, n_permutations - lo)
+        idx = np.stack([rng.choice(n, need, replace=False, shuffle=True) for _ in range(c)])
+        sums = np.cumsum(theta[idx], axis=1)  # c × need × K: the sum of the first j+1 albums of each draw
+        for m in np.unique(sizes[drawn > 0]):
+            d = min(m, n - m)
+            part = sums[:, d - 1, :]
+            spread = np.abs((part if d == m else total - part) / m - mu)  # c × K: each draw's distance
+            for g in np.flatnonzero(sizes == m):
+                hits[g] += (spread >= far[g]).sum(axis=0)
+    p = (1 + hits) / (n_permutations + 1)
+    p[drawn == 0] = np.nan  # a group of every album (or none): nothing to test
+    return p
+
+
 def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: str = "tag", min_albums: int = 5,
-                      alpha: float = 0.05, palettes: PaletteArrays | None = None) -> pd.DataFrame:
+                      alpha: float = 0.05, palettes: PaletteArrays | None = None,
+                      n_permutations: int = N_PERMUTATIONS, random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
     """Mean topic weight per group (each album in the groups listed for it in `groups`, aligned with `albums`), its
-    lift over all albums, and a significance test (`.attrs['method']`). The group column is called `name`;
-    `palettes` as in `topic_weights`."""
+    lift over all albums, and a permutation test (`.attrs['method']`; `n_permutations` draws, seeded by
+    `random_state`). The group column is called `name`; `palettes` as in `topic_weights`."""
+    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
+        raise ValueError(f"n_permutations must be an integer >= 1, got {n_permutations!r}")
     theta_df = topic_weights(model, albums, palettes)
     theta = theta_df.to_numpy()
     names, inc = _tag_incidence(groups.loc[theta_df.index], min_albums)
@@ -166,7 +225,12 @@ def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: s
         se = np.sqrt(var[None, :] / m[:, None] * (n - m[:, None]) / max(n - 1, 1))
         z = (means - mu[None, :]) / se
         lift = means / mu[None, :]
-    p = np.where(np.isfinite(z), 2 * norm.sf(np.abs(z)), np.nan)
+    floor = 1 / (n_permutations + 1)
+    normal = np.minimum(m, n - m) >= NORMAL_FROM
+    p = np.where(np.isfinite(z), np.maximum(2 * norm.sf(np.abs(z)), floor), np.nan)
+    small = ~normal
+    if small.any():
+        p[small] = permutation_pvalues(theta, inc[np.flatnonzero(small)], means[small], n_permutations, random_state)
     labels = model.topic_labels()
     table = pd.DataFrame({
         name: np.repeat(np.asarray(names, dtype=object), K),
@@ -177,17 +241,20 @@ def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: s
         "corpus_weight": np.tile(mu, len(names)),
         "lift": lift.ravel(),
         "z": z.ravel(),
+        "test": np.repeat(np.where(normal, "normal", "permutation"), K),
         "p_value": p.ravel(),
     })
     table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy())
     table["significant"] = table["q_value"] < alpha
-    table.attrs["method"] = TEST_METHOD
-    table.attrs["group"], table.attrs["alpha"] = name, alpha
+    table.attrs["method"] = TEST_METHOD.format(b=n_permutations, b1=n_permutations + 1, floor=floor,
+                                               large=NORMAL_FROM)
+    table.attrs["group"], table.attrs["alpha"], table.attrs["p_floor"] = name, alpha, floor
     return table
 
 
 def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05,
-                    palettes: PaletteArrays | None = None) -> pd.DataFrame:
+                    palettes: PaletteArrays | None = None, n_permutations: int = N_PERMUTATIONS,
+                    random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
     """Genre × topic: mean topic weight per genre tag (`tag_column`: never a place), its lift over all albums, and a
     significance test (`.attrs['method']`).
 
@@ -196,15 +263,17 @@ def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: 
     `table.pivot(index='tag', columns='topic', values='lift')` or `plots.tag_topic_heatmap(table)`.
     """
     return group_topic_table(model, albums, tag_column(albums), name="tag", min_albums=min_albums, alpha=alpha,
-                             palettes=palettes)
+                             palettes=palettes, n_permutations=n_permutations, random_state=random_state)
 
 
-def place_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05) -> pd.DataFrame:
+def place_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05,
+                      n_permutations: int = N_PERMUTATIONS, random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
     """Place × topic, as `tag_topic_table` does for genres: which places wear which topics (`places`: the city of
     each album's `location`). Empty (no rows) when no place is known on `min_albums` albums."""
     where = places(albums)
     table = group_topic_table(model, albums, where.map(lambda p: [p] if p else []), name="place",
-                              min_albums=min_albums, alpha=alpha)
+                              min_albums=min_albums, alpha=alpha, n_permutations=n_permutations,
+                              random_state=random_state)
     has = albums["colorgram"].map(_has_palette).to_numpy(dtype=bool)
     table.attrs["n_placed"] = int(where[has].notna().sum())  # albums with a palette and a known place
     table.attrs["min_albums"] = min_albums

@@ -21,6 +21,8 @@ from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, in_first_seen_order
 
 DEFAULT_WEIGHTING = "count"
 DEFAULT_ENGINE = "tomotopy"
+#: Engine arrays with one row per topic, permuted with the topics (`ColorTopicModel.permuted`).
+TOPIC_STATE = ("components_", "exp_dirichlet_component_")
 
 
 def _renamed(old: str, new: str) -> property:
@@ -111,6 +113,34 @@ class ColorTopicModel:
     def perplexity(self, palettes: Sequence[Any], random_state: int = 0) -> float:
         """Held-out perplexity by document completion on word counts: comparable across weightings, engines and K."""
         return completion_perplexity(self, self.doc_term(palettes).counts, random_state)
+
+    def permuted(self, order: Sequence[int]) -> ColorTopicModel:
+        """A copy whose topic i is this model's topic `order[i]` (the engine's per-topic arrays permuted alike, so
+        `transform` gives the same mixtures with their columns in the new order)."""
+        order = np.asarray(order, dtype=np.int64)
+        if sorted(order.tolist()) != list(range(self.n_topics)):
+            raise ValueError(f"order must be a permutation of 0..{self.n_topics - 1}, got {order.tolist()}")
+        state = {k: (np.asarray(v)[order] if k in TOPIC_STATE else v) for k, v in self.state_.items()}
+        meta = dict(self.meta)
+        meta["engine_topics"] = [int(i) for i in np.asarray(meta.get("engine_topics", range(self.n_topics)))[order]]
+        meta.pop("topic_shares", None)
+        return ColorTopicModel(self.components_[order], self.colors_, self.bits, weighting=self.weighting,
+                               engine=self.engine, doc_topic_prior=self.doc_topic_prior_, params=self.params,
+                               state=state, meta=meta, space=self.space)
+
+    def by_share(self, palettes: Sequence[Any]) -> ColorTopicModel:
+        """This model with its topics numbered by their share of `palettes` (the mean of the palettes' topic
+        mixtures, as `topics.topic_shares`), largest first: topic 0 is the one covers wear most. The shares are kept
+        in `meta["topic_shares"]`. The numbering every view of a model shows; `fit` and `sweep` apply it."""
+        return self._by_share(self.doc_term(palettes))
+
+    def _by_share(self, doc_term: DocTerm) -> ColorTopicModel:
+        """`by_share` for palettes already vectorised over this model's vocabulary."""
+        shares = self.transform_matrix(doc_term).mean(axis=0)
+        order = np.argsort(-shares, kind="stable")
+        model = self.permuted(order)
+        model.meta["topic_shares"] = [float(v) for v in shares[order]]
+        return model
 
     def top_colors(self, k: int, n: int = 15, order: str = "weight") -> np.ndarray:
         """The `n` heaviest colours of topic `k` (n × 3 uint8), by weight or sorted by (hue, lightness, saturation)."""
@@ -221,23 +251,31 @@ def split_tokens(X: sp.csr_matrix, random_state: int) -> tuple[sp.csr_matrix, sp
     return a, b
 
 
-def completion_perplexity(model: ColorTopicModel, counts: sp.csr_matrix, random_state: int = 0,
-                          chunk: int = 4096) -> float:
-    """exp(−log-likelihood per word) of each document's second half, given the mixture inferred from its first."""
+def completion_loglik(model: ColorTopicModel, counts: sp.csr_matrix, random_state: int = 0,
+                      chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per document: the log-likelihood of its second half of tokens given the mixture inferred from its first
+    half, and that half's number of tokens (document completion; two arrays, one entry per row of `counts`)."""
     observed, held = split_tokens(counts, random_state)
     phi = model.components_
-    loglik, n = 0.0, 0
+    loglik, words = np.zeros(counts.shape[0]), np.zeros(counts.shape[0])
     for lo in range(0, counts.shape[0], chunk):  # chunks keep memory flat in the number of documents
         theta = fold_in(observed[lo : lo + chunk], phi, model.doc_topic_prior_)
         h = held[lo : lo + chunk].tocsr()
         h.eliminate_zeros()
         rows = np.repeat(np.arange(h.shape[0]), np.diff(h.indptr))
         p = np.einsum("ik,ki->i", theta[rows], phi[:, h.indices])
-        loglik += float((h.data * np.log(p)).sum())
-        n += int(h.data.sum())
-    if n == 0:
+        loglik[lo : lo + h.shape[0]] = np.bincount(rows, h.data * np.log(p), minlength=h.shape[0])
+        words[lo : lo + h.shape[0]] = np.asarray(h.sum(axis=1)).ravel()
+    return loglik, words
+
+
+def completion_perplexity(model: ColorTopicModel, counts: sp.csr_matrix, random_state: int = 0,
+                          chunk: int = 4096) -> float:
+    """exp(−log-likelihood per word) of each document's second half, given the mixture inferred from its first."""
+    loglik, words = completion_loglik(model, counts, random_state, chunk)
+    if words.sum() == 0:
         raise ValueError("documents too short for held-out perplexity (no held-out words)")
-    return float(np.exp(-loglik / n))
+    return float(np.exp(-loglik.sum() / words.sum()))
 
 
 # --- fitting -----------------------------------------------------------------------------------------------
@@ -333,7 +371,8 @@ def fit(
     doc_term = vectorize(palettes, bits, space=space)
     check_n_topics(n_topics, len(doc_term.colors))
     if n_restarts == 1:
-        return fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=random_state, **kw)
+        best = fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=random_state, **kw)
+        return best._by_share(doc_term)  # the fit's vocabulary is the palettes': no second vectorisation
     seeds = restart_seeds(random_state, n_restarts)
     models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=s, **kw)
               for s in seeds]
@@ -341,7 +380,7 @@ def fit(
     best = models[int(np.argmax(lls))]
     best.meta["restarts"] = [int(s) for s in seeds]
     best.meta["restart_log_likelihoods"] = [float(v) for v in lls]
-    return best
+    return best._by_share(doc_term)
 
 
 def restart_seeds(random_state: int | None, n: int, *key: int) -> list[int]:

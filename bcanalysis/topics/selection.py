@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -42,70 +42,66 @@ from bcanalysis.topics.model import (
     check_n_topics,
     check_random_state,
     check_weighting,
-    completion_perplexity,
+    completion_loglik,
     fit_doc_term,
     holdout_split,
     restart_seeds,
 )
+from bcanalysis.topics.recommend import recommend
 from bcanalysis.topics.vectorize import DocTerm, vectorize
 
-#: Default for `SweepResult.recommend`: an extra topic must cut held-out perplexity by more than this (1 %).
-MIN_GAIN = 0.01
+
+class ByShare(Mapping):
+    """The sweep's models by (bits, n_topics), each with its topics numbered by share of the sweep's palettes
+    (`ColorTopicModel.by_share`) when first read: the numbering every view of the model shows."""
+
+    def __init__(self, models: dict[tuple[int, int], ColorTopicModel], palettes: Any = None):
+        self._raw, self._palettes, self._done = dict(models), palettes, {}
+
+    def __getitem__(self, key: tuple[int, int]) -> ColorTopicModel:
+        if key not in self._done:
+            model = self._raw[key]
+            self._done[key] = model if self._palettes is None else model.by_share(self._palettes)
+        return self._done[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 @dataclass
 class SweepResult:
-    """The sweep's metrics table (one row per bits × n_topics) and its models (the best seed of each)."""
+    """The sweep's metrics table (one row per bits × n_topics) and its models (the best seed of each, topics
+    numbered by share of the palettes swept)."""
 
     table: pd.DataFrame
-    models: dict[tuple[int, int], ColorTopicModel]
+    models: Mapping[tuple[int, int], ColorTopicModel]
     seed_models: dict[tuple[int, int], list[ColorTopicModel]] = field(repr=False)
     random_state: int
 
     def model(self, bits: int, n_topics: int) -> ColorTopicModel:
-        """The fitted model for (bits, n_topics): of the seeds tried, the one with the highest training likelihood."""
+        """The fitted model for (bits, n_topics): of the seeds tried, the one with the highest training likelihood,
+        its topics numbered by their share of the palettes swept (topic 0 the largest)."""
         try:
             return self.models[(int(bits), int(n_topics))]
         except KeyError:
             raise KeyError(f"no model for bits={bits}, n_topics={n_topics} in this sweep") from None
 
-    def recommend(self, min_gain: float = MIN_GAIN) -> pd.DataFrame:
-        """Propose n per depth: the smallest n after which no extra topic cuts held-out perplexity by > `min_gain`.
+    def recommend(self) -> pd.DataFrame:
+        """Propose n per depth by the one-standard-error rule (`bcanalysis.topics.recommend`): the smallest n whose
+        held-out perplexity is within one standard error of the lowest.
 
-        Returns one row per depth with the chosen n, its metrics and the reasoning as text (`reason`).
+        One row per depth: the chosen n and its metrics (with its `excess` over the lowest perplexity and that
+        difference's standard error), where the lowest is (`best_n`, `best_perplexity`), flags (`measured`, `flat`,
+        `rising`, `widen_up`, `widen_down`, `too_many`; `supported` when none says the choice says little), a short
+        `note` and the reasoning (`reason`).
         """
-        rows = [_recommend_depth(t.sort_values("n_topics"), min_gain) for _, t in self.table.groupby("bits")]
-        return pd.DataFrame(rows)
-
-
-def _recommend_depth(t: pd.DataFrame, min_gain: float) -> dict[str, Any]:
-    n = t["n_topics"].to_numpy()
-    logp = np.log(t["perplexity"].to_numpy())
-    gain = np.append(-np.diff(logp) / np.diff(n), 0.0) if len(n) > 1 else np.zeros(1)  # gain of going past n
-    big = np.flatnonzero(gain > min_gain)
-    i = int(big[-1]) + 1 if len(big) else 0
-    row = t.iloc[i]
-    best_npmi = t.iloc[int(np.nanargmax(t["coherence_npmi"].to_numpy()))]
-    bits = int(row["bits"])
-    reason = (
-        f"{bits} bit: n={int(row['n_topics'])}. Held-out perplexity falls by more than {min_gain:.0%} per extra "
-        f"topic up to here ({np.exp(logp[0]):.0f} at n={n[0]} → {row['perplexity']:.0f}) and by less after it "
-        f"(best {t['perplexity'].min():.0f} at n={int(t.loc[t['perplexity'].idxmin(), 'n_topics'])}). "
-        f"At n={int(row['n_topics'])}: seed stability {row['stability']:.2f}, diversity {row['diversity']:.2f}, "
-        f"NPMI {row['coherence_npmi']:.2f} (highest NPMI {best_npmi['coherence_npmi']:.2f} at "
-        f"n={int(best_npmi['n_topics'])})."
-    )
-    if row["stability"] < 0.8:
-        reason += " Stability below 0.8: topics differ between seeds, read them with care."
-    return {
-        "bits": bits,
-        "n_topics": int(row["n_topics"]),
-        "perplexity": float(row["perplexity"]),
-        "stability": float(row["stability"]),
-        "diversity": float(row["diversity"]),
-        "coherence_npmi": float(row["coherence_npmi"]),
-        "reason": reason,
-    }
+        return recommend(self.table)
 
 
 # --- cache ------------------------------------------------------------------------------------------------
@@ -192,8 +188,10 @@ def sweep(
     """Fit every (bits, n_topics) with `n_seeds` seeds on all but a `heldout` share of palettes, and measure them.
     `palettes` as `fit` takes them (for a large corpus `Corpus.palette_arrays()`: no Python object per colour).
 
-    The table has held-out perplexity (document completion on counts), NPMI and UMass coherence, topic diversity,
-    stability (matched cosine between seeds), fit seconds and whether the fits came from the cache.
+    The table has held-out perplexity (document completion on counts, geometric mean over seeds), its excess over
+    the depth's lowest with the standard error of that difference (`excess`, `excess_se`: what `recommend` judges
+    by), NPMI and UMass coherence, topic diversity, stability (matched cosine between seeds), fit seconds, whether
+    the fits came from the cache, and the palettes swept and held out. Its models number their topics by share.
     `n_jobs=None` uses every core. `executor` runs the fits elsewhere instead: a `dask.distributed.Client` (each
     depth's matrix is sent to the cluster once) or any `concurrent.futures.Executor`; results are identical to a
     local sweep with the same `random_state`. `random_state=None` draws a seed (kept in `.random_state`); only a
@@ -242,7 +240,7 @@ def sweep(
         fitted.update(_fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress))
     else:
         fitted.update(_fit_on(jobs, doc_terms, weighting, engine, options, cache, pool, progress))
-    return _assemble(depths, ks, n_seeds, splits, fitted, random_state)
+    return _assemble(depths, ks, n_seeds, splits, fitted, random_state, palettes)
 
 
 def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress) -> dict:
@@ -298,26 +296,73 @@ def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progre
     return out
 
 
-def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
+def _heldout(models: list[ColorTopicModel], held_counts) -> dict[str, Any]:
+    """Held-out scores of one cell's seeds (document completion): per held-out palette the log-likelihood averaged
+    over the seeds, the words scored, and each seed's log perplexity; each seed's perplexity goes in its `meta`."""
+    lls, logp = [], []
+    for m in models:
+        loglik, words = completion_loglik(m, held_counts)
+        if words.sum() == 0:
+            raise ValueError("documents too short for held-out perplexity (no held-out words)")
+        lls.append(loglik)
+        logp.append(-loglik.sum() / words.sum())
+        m.meta["heldout_perplexity"] = float(np.exp(logp[-1]))
+    return {"loglik": np.mean(lls, axis=0), "words": words, "logp": np.asarray(logp)}
+
+
+def _seed_var(logp: np.ndarray) -> float:
+    """Variance of the mean log perplexity over seeds (0 with one seed: not measurable)."""
+    return float(logp.var(ddof=1) / len(logp)) if len(logp) > 1 else 0.0
+
+
+def compare_heldout(scores: dict[int, dict[str, Any]]) -> dict[int, dict[str, float]]:
+    """Each topic count's held-out perplexity (geometric mean over seeds) against the lowest of its depth: how much
+    higher (`excess`, relative) and the standard error of that excess, from the paired differences over held-out
+    palettes (a ratio estimator, as Vehtari, Gelman & Gabry 2017 compare models) plus the spread over seeds."""
+    logp = {k: -v["loglik"].sum() / v["words"].sum() for k, v in scores.items()}
+    best = min(logp, key=lambda k: (logp[k], k))
+    out = {}
+    for k, v in scores.items():
+        words = v["words"]
+        scored = words > 0
+        diff = (v["loglik"] - scores[best]["loglik"])[scored]
+        w = words[scored]
+        m = int(scored.sum())
+        gap = logp[k] - logp[best]
+        if k == best:
+            se = 0.0 if m >= 2 else float("nan")
+        elif m < 2:
+            se = float("nan")
+        else:
+            resid = diff - diff.sum() / w.sum() * w
+            doc_var = m / (m - 1) * float(np.sum(resid**2)) / w.sum() ** 2
+            se = float(np.sqrt(doc_var + _seed_var(v["logp"]) + _seed_var(scores[best]["logp"])))
+        ratio = float(np.exp(gap))
+        out[k] = {"perplexity": float(np.exp(logp[k])), "excess": ratio - 1, "excess_se": ratio * se,
+                  "perplexity_spread": float(np.exp(v["logp"].max()) - np.exp(v["logp"].min()))}
+    return out
+
+
+def _assemble(depths, ks, n_seeds, splits, fitted, random_state, palettes) -> SweepResult:
     rows, best, seeds = [], {}, {}
     for b in depths:
         dt, held = splits[b]
         held_counts = dt.counts[held]
         present = word_presence(dt.counts)  # once per depth, not twice per model: a large corpus's biggest copy
+        scores = {}
         for k in ks:
             models = [fitted[(b, k, r)] for r in range(n_seeds)]
-            perp = [completion_perplexity(m, held_counts) for m in models]
-            for m, p in zip(models, perp, strict=True):
-                m.meta["heldout_perplexity"] = p
+            scores[k] = _heldout(models, held_counts)
             lls = [x.meta.get("log_likelihood") for x in models]
             # the best seed: highest training log-likelihood (held-out perplexity missed merged topics)
-            i = int(np.argmax(lls)) if None not in lls else int(np.argmin(perp))
+            i = int(np.argmax(lls)) if None not in lls else int(np.argmin([x.meta["heldout_perplexity"]
+                                                                           for x in models]))
             m = models[i]
             pairs = [(x, y) for x in range(n_seeds) for y in range(x + 1, n_seeds)]
             stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs]
                            ) if pairs else np.nan  # one seed: no stability to measure
             rows.append({
-                "bits": b, "n_topics": k, "perplexity": perp[i], "perplexity_spread": max(perp) - min(perp),
+                "bits": b, "n_topics": k,
                 "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts, presence=present))),
                 "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts, presence=present))),
                 "diversity": topic_diversity(m.components_),
@@ -326,6 +371,13 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state) -> SweepResult:
                 "n_iter": int(m.meta.get("n_iter", 0)),
                 "cached": all(x.meta.get("cached", False) for x in models),
                 "vocabulary": len(dt.colors),
+                "n_documents": dt.n_docs, "n_heldout": len(held),
             })
             best[(b, k)], seeds[(b, k)] = m, models
-    return SweepResult(pd.DataFrame(rows), best, seeds, random_state)
+        compared = compare_heldout(scores)
+        for row in rows[-len(ks):]:
+            row.update(compared[row["n_topics"]])
+    table = pd.DataFrame(rows)
+    first = ["bits", "n_topics", "perplexity", "excess", "excess_se", "perplexity_spread"]
+    table = table[first + [c for c in table.columns if c not in first]]
+    return SweepResult(table, ByShare(best, palettes), seeds, random_state)

@@ -214,15 +214,25 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
 
 
 def topic_lift_rows(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
-    """(tag, albums, lift, q, significant) rows for topic `k` from `topics.tag_topic_table`, highest lift first."""
+    """(tag, albums, lift, q, significant) rows for topic `k` from `topics.tag_topic_table`, highest lift first; q as
+    `topics.genres.q_text` words it (on the side of the table's alpha it is judged by)."""
     import pandas as pd
 
+    from bcanalysis.topics.genres import q_text
+
+    attrs = getattr(lift, "attrs", {})
+    alpha, floor = attrs.get("alpha", 0.05), attrs.get("p_floor", 0.0)
     df = lift.reset_index() if isinstance(lift, pd.DataFrame) else pd.DataFrame(lift)
     if "topic" in df.columns:
         df = df[df["topic"] == k]
-    keep = [c for c in ("tag", "n_albums", "lift", "mean_weight", "q_value", "significant") if c in df.columns]
-    df = df[keep or list(df.columns)]
     if "lift" in df.columns:
         df = df.sort_values("lift", ascending=False)
-    rows = [tuple(f"{v:.3g}" if isinstance(v, float) else v for v in row) for row in df.itertuples(index=False)]
+    at_floor = df["p_value"] <= floor if "p_value" in df.columns else pd.Series(False, index=df.index)
+    keep = [c for c in ("tag", "n_albums", "lift", "mean_weight", "q_value", "significant") if c in df.columns]
+    df = df[keep or list(df.columns)]
+    rows = []
+    for (_, row), bound in zip(df.iterrows(), at_floor, strict=True):
+        cells = {c: (q_text(v, alpha, at_floor=bool(bound)).removeprefix("= ") if c == "q_value" else v)
+                 for c, v in row.items()}  # fmt: skip
+        rows.append(tuple(f"{v:.3g}" if isinstance(v, float) else v for v in cells.values()))
     return rows, [str(c) for c in df.columns]
