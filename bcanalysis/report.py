@@ -2,10 +2,13 @@
 
 `run_report` executes `notebooks/NN_*.ipynb` in order, injecting parameters, keeps every executed notebook beside
 its HTML in the output folder, and writes `index.html` (links, parameters, corpus size, package versions, git
-commit, time per notebook; `bcanalysis.report_index`). Bad parameters and a missing corpus are refused with
+commit, time per notebook; `bcanalysis.report_index`). Bad parameters (not plain literals; names no notebook of
+the run takes, values of the wrong type or range: `bcanalysis.report_params`) and a missing corpus are refused with
 `ReportError` before anything runs; a failing notebook stops the run with `NotebookFailed` naming the notebook and the
-cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. The
-kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML loads nothing from elsewhere.
+cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. Each page
+follows its run: cells tagged for another source are left out, and a notebook's metadata names its page and title
+from the run's values. The kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML
+(`bcanalysis.report_html`) loads nothing from elsewhere.
 """
 
 from __future__ import annotations
