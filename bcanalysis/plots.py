@@ -1,5 +1,7 @@
 """Figures for palettes and colour topics. Every function returns a matplotlib `Figure` (no pyplot state), so the
-same call works in a notebook, a papermill report and a test; save with `fig.savefig(path)`.
+same call works in a notebook, a papermill report and a test; save with `fig.savefig(path)`. Where the data cannot
+make a figure (a corpus without release dates has no colour over time), it returns a `Note` saying why in one line
+instead, so a notebook goes on. Labels are drawn as written: a tag "$x^$" is text, never TeX (`text_as_text`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bcanalysis.colorspace import pack_rgb
+from bcanalysis.notes import Note, note_of
+from bcanalysis.plots_labels import label_bubbles, plain_text, text_as_text  # noqa: F401 (text_as_text: public)
 from bcanalysis.quantize import palette_arrays
 
 
@@ -33,6 +37,7 @@ def _bare(ax, n_rows: int, width: float) -> None:
         ax.spines[side].set_visible(False)
 
 
+@plain_text
 def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names: bool = True,
                weights: bool = False, topics: Sequence[int] | None = None) -> Figure:
     """The analysis's topic image: one row per topic, its top colours (default max(15, K)) sorted by HLS.
@@ -65,6 +70,7 @@ def _column_of(model, colors: np.ndarray) -> np.ndarray:
     return np.searchsorted(pack_rgb(model.colors_), pack_rgb(colors))
 
 
+@plain_text
 def sweep_curves(result, *, recommend: bool = True) -> Figure:
     """Held-out perplexity, NPMI coherence, topic diversity and seed stability against n, one line per depth."""
     table = result.table
@@ -80,29 +86,44 @@ def sweep_curves(result, *, recommend: bool = True) -> Figure:
             for n in rec.loc[rec["bits"] == bits, "n_topics"]:
                 ax.plot([n], t.loc[t["n_topics"] == n, col], marker="*", ms=14, color=line.get_color(), zorder=3)
         ax.set_title(title)
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=0.3, which="both" if col == "perplexity" else "major")
+    from matplotlib.ticker import LogFormatter, MaxNLocator
+
+    perplexity = axes[0, 0]
+    perplexity.set_yscale("log")  # depths differ tenfold: on a linear axis 15 bit flattens the others' curves
+    for formatter in (perplexity.yaxis.set_major_formatter, perplexity.yaxis.set_minor_formatter):
+        formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.6)))  # "200", not "2×10²"
+    perplexity.set_title("held-out perplexity, log scale (lower is better)")
+    for ax in axes.ravel():
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # topic counts are whole numbers
     for ax in axes[1]:
         ax.set_xlabel("number of topics n")
-    axes[0, 0].legend(title="★ recommended" if recommend else None)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if recommend:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], marker="*", ms=12, color="0.4", ls=""))
+        labels.append("recommended")
+    fig.legend(handles, labels, loc="outside upper center", ncols=len(labels), frameon=False)  # over no curve
     return fig
 
 
+@plain_text
 def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool = True,
-                      mark_significant: bool = True, max_tags: int | None = 40) -> Figure:
+                      mark_significant: bool = True, max_tags: int | None = 40) -> Figure | Note:
     """Genres × topics heatmap of `tag_topic_table` output (or places × topics of `place_topic_table`): log2 lift (red
-    above the corpus, blue below), • = q < α."""
+    above the corpus, blue below), • = q < α; a `Note` when no genre (place) is on enough albums to test."""
     t = table
     row = table.attrs.get("group") or ("tag" if "tag" in t else "place")
     if row not in t:
         raise ValueError(f"not a tag_topic_table or place_topic_table: no {row!r} column")
-    if t.empty:  # e.g. no place known on enough albums: say so in the figure, as a notebook shows it
-        fig = Figure(figsize=(8, 1.2), layout="constrained")
-        ax = fig.add_subplot()
-        ax.axis("off")
+    if t.empty:  # e.g. no place known on enough albums: say so in a line, as a notebook shows it
         noun = "genre" if row == "tag" else row
-        ax.text(0.5, 0.5, f"no {noun} is on enough albums to test", ha="center", va="center", fontsize=11)
-        ax.set_title(f"{noun} × topic lift")
-        return fig
+        if row == "place" and table.attrs.get("n_placed") == 0:
+            return Note("No place × topic heatmap: no album in this corpus has a known place.")
+        least = table.attrs.get("min_albums")
+        return Note(f"No {noun} × topic heatmap: no {noun} is on "
+                    + (f"{least} or more albums with a palette." if least else "enough albums to test."))
     if max_tags is not None:
         keep = t.groupby(row)["n_albums"].first().sort_values(ascending=False).head(max_tags).index
         t = t[t[row].isin(keep)]
@@ -125,6 +146,7 @@ def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool 
     return fig
 
 
+@plain_text
 def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str] | None = None, *,
                    proportional: bool = True, max_rows: int = 30) -> Figure:
     """One strip per palette (cells as wide as each colour's share of the cover when proportions are known).
@@ -160,6 +182,7 @@ def strip_pixels(colors: Any, proportions: Any = None, width: int = 240) -> np.n
     return np.repeat(rgb, np.diff(np.concatenate([[0], cuts])), axis=0)[:width]
 
 
+@plain_text
 def palettes_by_group(albums: pd.DataFrame, groups: pd.Series, *, order: Sequence[str] | None = None,
                       per_group: int = 24, columns: int = 5) -> Figure:
     """One panel per group (e.g. `topics.primary_tags(albums)`), one palette strip per album of it (its first
@@ -186,28 +209,62 @@ def palettes_by_group(albums: pd.DataFrame, groups: pd.Series, *, order: Sequenc
 # --- beyond the analysis: time, the intertopic map, similar covers, colour spaces ----------------------------------
 
 
-def _topic_color(model, k: int) -> np.ndarray:
-    """The heaviest colour of topic `k`, as 0..1 RGB (how a topic is painted in charts)."""
-    return _rgb01(model.top_colors(k, 1, order="weight"))[0]
+def _not_over_time(table: pd.DataFrame, periods: pd.Index | None, what: str) -> Note | None:
+    """A `Note` when a trends table has nothing to draw over time (no dated albums, or a single period), else None."""
+    if note_of(table) and table.empty:
+        return Note(f"{what} is not drawn: {note_of(table)}.")
+    if periods is not None and len(periods) < 2:
+        least = table.attrs.get("min_albums", 3)
+        first = periods[0] if len(periods) else None
+        first = int(first) if isinstance(first, (float, np.floating)) and float(first).is_integer() else first
+        only = f"only {first} has" if len(periods) else "no period has"
+        return Note(f"{what} is not drawn: {only} {least} or more albums with a palette, and a trend needs two.")
+    return None
 
 
-def topic_trends(table: pd.DataFrame, model=None, *, group: str = "(all)") -> Figure:
-    """Stacked topic shares per period for one group of `topics.trends` output, each topic in its own top colour."""
+def _luminance(rgb01: np.ndarray) -> float:
+    """Relative luminance (WCAG) of one 0..1 sRGB colour."""
+    c = np.asarray(rgb01, dtype=np.float64)
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(lin @ [0.2126, 0.7152, 0.0722])
+
+
+@plain_text
+def topic_trends(table: pd.DataFrame, model=None, *, group: str = "(all)") -> Figure | Note:
+    """Stacked topic shares per period for one group of `topics.trends` output. Each band is painted in the topic's
+    own colour (the one its name starts with) and outlined in dark grey, so a white or near-white band shows on
+    the white page; bands thick enough carry their topic number. A `Note` if nothing can be drawn over time."""
+    if (note := _not_over_time(table, None, "Colour topics over time")) is not None:
+        return note
     rows = table[(table["group"] == group) & table["variable"].map(lambda v: isinstance(v, (int, np.integer)))]
     if rows.empty:
         raise ValueError(f"no topic rows for group {group!r}; pass a model to topics.trends and a group it has")
     shares = rows.pivot(index="period", columns="variable", values="mean").sort_index()
+    if (note := _not_over_time(table, shares.index, "Colour topics over time")) is not None:
+        return note
     fig = Figure(figsize=(10, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    colors = [_topic_color(model, k) if model is not None else None for k in shares.columns]
+    own = _rgb01(model.topic_colors()) if model is not None else None
+    colors = [own[k] for k in shares.columns] if own is not None else None
     labels = [f"{k}: {model.topic_label(k)}" if model is not None else str(k) for k in shares.columns]
-    ax.stackplot(shares.index.astype(float), shares.to_numpy().T, colors=colors if model is not None else None,
-                 labels=labels, edgecolor="white", linewidth=0.3)
-    ax.set_xlim(shares.index.min(), shares.index.max())
+    x = shares.index.astype(float).to_numpy()
+    ax.stackplot(x, shares.to_numpy().T, colors=colors, labels=labels, edgecolor="0.25", linewidth=0.6)
+    bottoms = np.vstack([np.zeros(len(x)), np.cumsum(shares.to_numpy(), axis=1).T[:-1]])
+    inner = slice(1, -1) if len(x) > 2 else slice(None)  # a number at the edge would be cut in half
+    offset = 1 if len(x) > 2 else 0
+    for j, k in enumerate(shares.columns):  # the number in each band, where the band is thickest
+        i = offset + int(np.argmax(shares.iloc[inner, j].to_numpy()))
+        height = shares.iloc[i, j]
+        if height >= 0.045:
+            face = own[k] if own is not None else np.array([0.5, 0.5, 0.5])
+            ax.text(x[i], bottoms[j, i] + height / 2, str(k), ha="center", va="center", fontsize=7,
+                    color="white" if _luminance(face) < 0.35 else "black")
+    ax.set_xlim(x.min(), x.max())
     ax.set_ylim(0, 1)
     ax.set_xlabel(table.attrs.get("by", "period"))
     ax.set_ylabel("mean topic share")
-    ax.set_title(f"colour topics over time: {group}")
+    who = "all albums" if group == "(all)" else group
+    ax.set_title(f"colour topics over time, {who}: each band a topic, in its own colour")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
     return fig
 
@@ -216,16 +273,21 @@ STAT_LABELS = {"lightness": "mean CIELAB lightness L*", "saturation": "mean HLS 
                "near_black": "share of cover near black", "near_white": "share of cover near white"}
 
 
+@plain_text
 def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequence[str] | None = None,
-                highlight: Sequence[str] = (), max_groups: int | None = 12) -> Figure:
+                highlight: Sequence[str] = (), max_groups: int | None = 12) -> Figure | Note:
     """One line per group of a palette statistic over time, with its bootstrap band; `highlight` groups stand out.
 
     Without `groups`, at most `max_groups` lines: the overall group, the highlighted ones, then the groups with the
     most albums (a corpus with page tags has dozens of sub-genres).
     """
+    if (note := _not_over_time(table, None, f"{stat.capitalize()} over time")) is not None:
+        return note
     rows = table[table["variable"] == stat]
     if rows.empty:
         raise ValueError(f"no rows for statistic {stat!r} in the trends table")
+    if (note := _not_over_time(table, pd.Index(sorted(set(rows["period"]))), f"{stat.capitalize()} over time")):
+        return note
     if groups is None:
         size = rows.groupby("group")["n_albums"].sum().sort_values(ascending=False, kind="stable")
         first = [g for g in ("(all)", *highlight) if g in size.index]
@@ -242,7 +304,7 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
         g = rows[rows["group"] == name].sort_values("period")
         strong = name in highlight or not highlight
         line, = ax.plot(g["period"], g["mean"], lw=2.2 if name in highlight else 1.2, alpha=1.0 if strong else 0.45,
-                        label=name.replace("$", r"\$"))
+                        label=name)
         ax.fill_between(g["period"], g["lo"], g["hi"], color=line.get_color(), alpha=0.18 if strong else 0.06, lw=0)
     ax.set_xlabel(table.attrs.get("by", "period"))
     ax.set_ylabel(STAT_LABELS.get(stat, stat))
@@ -252,10 +314,11 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
     return fig
 
 
+@plain_text
 def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figure:
     """pyLDAvis-style map from `topics.intertopic.intertopic_map`: each topic a pie of its top colours at its MDS
-    position, area proportional to prevalence, numbered on the map and named (colour names) in a list beside it."""
-    import matplotlib.patheffects as pe
+    position, area proportional to prevalence, numbered on the map (each number where no other is: on its bubble,
+    or beside it with a line to it) and named (colour names) in a list beside it."""
     from matplotlib.colors import to_rgb
 
     missing = [c for c in ("x", "y", "prevalence", "radius", "label", "colors", "weights") if c not in table]
@@ -266,15 +329,12 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
     fig = Figure(figsize=(12, 7.5), layout="constrained")
     ax, legend = fig.subplots(1, 2, width_ratios=[3, 1.3])
     span = max(np.ptp(table["x"]), np.ptp(table["y"]), 1e-9)
-    outline = [pe.withStroke(linewidth=2.5, foreground="white")]
     for k, row in table.sort_values("prevalence", ascending=False).iterrows():  # small pies drawn on top
         weights = np.asarray(row["weights"], dtype=np.float64)
         colors = [to_rgb("#" + c) for c in row["colors"]]
         ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=row["radius"], frame=True,
                wedgeprops={"linewidth": 2.5 if k == selected else 0.5,  # grey edges keep white wedges visible
                            "edgecolor": "black" if k == selected else "0.6"})
-        ax.text(row["x"], row["y"], str(k), ha="center", va="center", fontsize=9 if k == selected else 7,
-                fontweight="bold" if k == selected else "normal", path_effects=outline)
     pad = 0.12 * span
     ax.set_xlim(table["x"].min() - pad, table["x"].max() + pad)
     ax.set_ylim(table["y"].min() - pad, table["y"].max() + pad)
@@ -287,16 +347,21 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
         legend.text(0, 1 - (i + 0.5) / max(len(table), 12), f"{k}: {row['label']}  ({row['prevalence']:.1%})",
                     transform=legend.transAxes, fontsize=8, va="center",
                     fontweight="bold" if k == selected else "normal")
+    topics = list(table.index)
+    label_bubbles(ax, table[["x", "y"]].to_numpy(dtype=np.float64), table["radius"].to_numpy(dtype=np.float64),
+                  [str(k) for k in topics], order=list(np.argsort(-table["prevalence"].to_numpy(), kind="stable")),
+                  bold=[k == selected for k in topics])
     return fig
 
 
+@plain_text
 def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
     """A query album's palette on top, then its nearest albums' palettes (from `topics.similar`) with distances."""
     missing = [c for c in ("artist", "title", "distance", "colorgram") if c not in neighbours]
     if missing:
         raise ValueError(f"neighbours need the columns topics.similar returns: missing {missing}")
     rows = pd.concat([query.to_frame().T.assign(distance=0.0), neighbours])
-    names = [f"{a} — {t}".replace("$", r"\$") for a, t in zip(rows["artist"], rows["title"], strict=True)]
+    names = [f"{a} — {t}" for a, t in zip(rows["artist"], rows["title"], strict=True)]
     labels = [("query: " if i == 0 else f"{d:.3f}  ") + name
               for i, (name, d) in enumerate(zip(names, rows["distance"], strict=True))]
     fig = palette_strips(rows, labels)
@@ -305,6 +370,7 @@ def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
     return fig
 
 
+@plain_text
 def space_comparison(table: pd.DataFrame) -> Figure:
     """`topics.compare_spaces` as four panels (coherence, stability, tag accuracy, vocabulary) against bit depth,
     one line per colour space."""
@@ -323,8 +389,14 @@ def space_comparison(table: pd.DataFrame) -> Figure:
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("bits")
         ax.set_xticks(sorted(set(table["bits"])))
-    if "chance" in table.attrs:
+    if np.isfinite(table.attrs.get("chance", np.nan)):
         axes[2].axhline(table.attrs["chance"], color="grey", ls=":", lw=1, label="chance")
+    if table["tag_accuracy"].isna().all():  # one genre, or none: nothing to tell apart
+        import textwrap
+
+        why = table.attrs.get("note") or "tag accuracy needs two genres with two or more albums each"
+        axes[2].text(0.5, 0.5, "not measured:\n" + textwrap.fill(why, 34), ha="center", va="center", fontsize=8,
+                     transform=axes[2].transAxes, color="0.3")
     axes[3].set_yscale("log")
     axes[0].legend(fontsize=8, frameon=False)
     return fig

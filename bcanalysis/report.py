@@ -2,10 +2,13 @@
 
 `run_report` executes `notebooks/NN_*.ipynb` in order, injecting parameters, keeps every executed notebook beside
 its HTML in the output folder, and writes `index.html` (links, parameters, corpus size, package versions, git
-commit, time per notebook; `bcanalysis.report_index`). Bad parameters and a missing corpus are refused with
+commit, time per notebook; `bcanalysis.report_index`). Bad parameters (not plain literals; names no notebook of
+the run takes, values of the wrong type or range: `bcanalysis.report_params`) and a missing corpus are refused with
 `ReportError` before anything runs; a failing notebook stops the run with `NotebookFailed` naming the notebook and the
-cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. The
-kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML loads nothing from elsewhere.
+cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. Each page
+follows its run: cells tagged for another source are left out, and a notebook's metadata names its page and title
+from the run's values. The kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML
+(`bcanalysis.report_html`) loads nothing from elsewhere.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bcanalysis.defaults import (
     SWEEP_N,
 )
 from bcanalysis.deprecation import moved_attribute
+from bcanalysis.report_html import CODE_MODES, to_html
 from bcanalysis.report_index import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
 
 KERNEL_NAME = "bcanalysis"
@@ -50,7 +54,6 @@ SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 #: Parameters that name files or folders: given relative to the caller's working directory, injected absolute.
 PATH_PARAMETERS = ("db", "cache_dir")
-CODE_MODES = ("show", "folded", "none")
 class ReportError(RuntimeError):
     """A report run that could not start or finish: the message names the bad value, or the notebook and cell."""
 
@@ -166,6 +169,29 @@ def check_parameters(parameters: Mapping[str, Any]) -> None:
             )
 
 
+def check_names_and_values(overrides: Mapping[str, Any], takes: Mapping[str, Mapping[str, Any]],
+                           notebooks_dir: Path = NOTEBOOKS_DIR) -> None:
+    """Refuse, before anything runs, an override no notebook of the run takes (with the closest name it does take,
+    and which other notebook takes it) or whose value has the wrong type or range (`bcanalysis.report_params`)."""
+    from bcanalysis.report_params import ParameterError, check_against_notebooks
+
+    if not overrides or not any(takes.values()):
+        return  # notebooks without a parameters cell take whatever papermill injects
+    others = {nb.stem: notebook_defaults(nb) for nb in find_notebooks(notebooks_dir) if nb.stem not in takes}
+    try:
+        check_against_notebooks(overrides, takes, others)
+    except ParameterError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def injected(params: Mapping[str, Any], takes: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters one notebook gets: those its parameters cell has, plus `source` and `live` (every notebook
+    of the run sees which source and mode it runs in); all of them for a notebook without a parameters cell."""
+    if not takes:
+        return dict(params)
+    return {k: v for k, v in params.items() if k in takes or k in ("source", "live")}
+
+
 def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, base: Path | None = None) -> dict:
     """The parameters to inject: the source's defaults, then `overrides`; path parameters made absolute."""
     if source not in SOURCE_DEFAULTS:
@@ -255,8 +281,10 @@ def _kernel_manager_class(socket_dir: str) -> type | None:
     return IPCKernelManager
 
 
-def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str, cwd: Path) -> None:
-    """Run one notebook with papermill, writing the executed copy to `dst`; raises NotebookFailed naming the cell."""
+def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str, cwd: Path,
+            notebook: Any = None) -> None:
+    """Run one notebook with papermill (`notebook`, a node read from `src`, if given; else the file `src`), writing
+    the executed copy to `dst`; raises NotebookFailed naming the cell."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -265,74 +293,14 @@ def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str,
         extra = {} if manager is None else {"kernel_manager_class": manager}
         try:
             pm.execute_notebook(
-                str(src), str(dst), parameters=dict(parameters), kernel_name=kernel, cwd=str(cwd),
+                str(src) if notebook is None else notebook, str(dst), parameters=dict(parameters), kernel_name=kernel,
+                cwd=str(cwd),
                 progress_bar=False, log_output=False, report_mode=False, **extra,
             )  # fmt: skip
         except PapermillExecutionError as exc:
             cell = f"cell {exc.cell_index}" + (f" (In [{exc.exec_count}])" if exc.exec_count else "")
             source = " ".join(str(exc.source).strip().splitlines()[:2])[:160]
             raise NotebookFailed(f"{src.name} failed at {cell}: {exc.ename}: {exc.evalue}\n  code: {source}") from exc
-
-
-_CODE_TOGGLE = """
-<style>
-  body.bc-code-hidden .jp-CodeCell .jp-Cell-inputWrapper { display: none; }
-  #bc-code-toggle { position: fixed; top: 8px; right: 12px; z-index: 10; font: 13px sans-serif;
-                    padding: 3px 10px; border: 1px solid #999; border-radius: 4px; background: #fff; cursor: pointer; }
-</style>
-<button id="bc-code-toggle" type="button"
-  onclick="var h=document.body.classList.toggle('bc-code-hidden');this.textContent=h?'show code':'hide code';">
-  __LABEL__</button>
-"""
-
-
-#: The lab template without what it fetches from CDNs (require.js, MathJax, mermaid): the reports use none of them,
-#: and a report must open with no network and send no request.
-_OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-"""
-
-
-def to_html(ipynb: Path, dst: Path, *, code: str = "show") -> Path:
-    """Export an executed notebook to standalone HTML (lab template, images embedded, no script from elsewhere:
-    it opens from a file with no network and sends no request).
-
-    `code`: "show" (code visible, with a hide/show button), "folded" (hidden until the button is pressed), or
-    "none" (code cells left out of the file).
-    """
-    import jinja2
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    if code not in CODE_MODES:
-        raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
-    exporter = HTMLExporter(
-        template_name="lab", embed_images=True, exclude_input=code == "none",
-        extra_loaders=[jinja2.DictLoader({"bcanalysis_offline.html.j2": _OFFLINE_TEMPLATE})],
-        template_file="bcanalysis_offline.html.j2",
-    )  # fmt: skip
-    exporter.exclude_input_prompt = code == "none"
-    body, _ = exporter.from_notebook_node(nbformat.read(str(ipynb), as_version=4))
-    if code != "none":
-        toggle = _CODE_TOGGLE.replace("__LABEL__", "show code" if code == "folded" else "hide code")
-        body = _after_body_tag(body, toggle, hidden=code == "folded")
-    dst.write_text(body, encoding="utf-8")
-    return dst
-
-
-def _after_body_tag(page: str, snippet: str, *, hidden: bool) -> str:
-    start = page.find("<body")
-    end = page.find(">", start)
-    if start < 0 or end < 0:
-        return snippet + page
-    tag = page[start : end + 1]
-    if hidden and 'class="' in tag:
-        tag = tag.replace('class="', 'class="bc-code-hidden ', 1)
-    elif hidden:
-        tag = tag[:-1] + ' class="bc-code-hidden">'
-    return page[:start] + tag + snippet + page[end + 1 :]
 
 
 def run_report(
@@ -351,12 +319,18 @@ def run_report(
     notebook in the run scrapes into; NotebookFailed naming the notebook and cell if one fails (the index then
     records the failure and the notebooks before it keep their reports).
     """
+    import nbformat
+
+    from bcanalysis.report_params import for_source, page_stem, page_title
+
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
     say = log or (lambda _msg: None)
     params = build_parameters(source, parameters)  # refuses bad names and values before anything runs
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = find_notebooks(notebooks_dir, only)
+    takes = {nb.stem: notebook_defaults(nb) for nb in notebooks}
+    check_names_and_values(parameters or {}, takes, notebooks_dir)
     check_corpus(params.get("db"), notebooks, may_scrape=source != "corpus")
     out_dir = Path(out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -365,18 +339,21 @@ def run_report(
     started = datetime.now(timezone.utc)
     failure: NotebookFailed | None = None
     for nb in notebooks:
-        run = NotebookRun(name=nb.stem, ipynb=out_dir / nb.name)
+        node = for_source(nbformat.read(str(nb), as_version=4), source)  # only the prose of this run's source
+        values = {**takes[nb.stem], **params}
+        stem = page_stem(node, nb.stem, values)  # 05_final_{bits}bit_{n_topics}topics: the run's own numbers
+        run = NotebookRun(name=stem, ipynb=out_dir / f"{stem}.ipynb")
         report.runs.append(run)
         say(f"[report] running {nb.name} …")
         t0 = time.perf_counter()
         try:
-            execute(nb, run.ipynb, params, kernel=kernel, cwd=notebooks_dir)
+            execute(nb, run.ipynb, injected(params, takes[nb.stem]), kernel=kernel, cwd=notebooks_dir, notebook=node)
         except NotebookFailed as exc:
             run.error = str(exc)
             failure = exc
         run.seconds = time.perf_counter() - t0
         if run.ipynb.exists():
-            run.html = to_html(run.ipynb, out_dir / f"{nb.stem}.html", code=code)
+            run.html = to_html(run.ipynb, out_dir / f"{stem}.html", code=code, title=page_title(node, values))
         say(f"[report] {nb.name}: {'FAILED' if run.error else 'ok'} in {run.seconds:.1f} s → {run.html}")
         write_index(report, started=started)
         if failure:

@@ -69,6 +69,32 @@ def corpus_size(db: Any) -> str:
     return f"{n['albums']:,} albums · {n['cover_ok']:,} covers · {n['palettes']:,} palettes"
 
 
+def corpus_genres(db: Any, most: int = 10) -> str:
+    """The corpus's most common genre tags with their album counts ("rock 12 · jazz 9 · …"), as the genre tables
+    read them (`topics.tag_column`); "none" without tags, "—" if the corpus cannot be read."""
+    if not db or not Path(str(db)).exists():
+        return "—"
+    try:
+        from bcanalysis.store import Corpus
+        from bcanalysis.topics.genres import tag_column
+
+        with Corpus(str(db), create=False, readonly=True) as corpus:
+            counts = tag_column(corpus.albums(palettes=False)).explode().dropna().value_counts()
+    except Exception:  # noqa: BLE001 - the index must still be written
+        return "—"
+    if counts.empty:
+        return "none"
+    shown = " · ".join(f"{tag} {n:,}" for tag, n in counts.head(most).items())
+    return shown + (f" · and {len(counts) - most:,} more" if len(counts) > most else "")
+
+
+#: Parameters that only steer scraping (notebook 01): left out of the index of a run that scrapes nothing.
+SCRAPE_ONLY = ("tags", "limit_per_tag")
+#: How the index names each source.
+SOURCE_WORDS = {"demo": "the offline demo catalogue (synthetic covers, served on 127.0.0.1)",
+                "bandcamp": "albums scraped from Bandcamp by genre tag", "corpus": "a corpus you made"}
+
+
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
@@ -87,6 +113,9 @@ def write_index(report: Report, *, started: datetime | None = None) -> Path:
         cells = (link, nb, status, f"{run.seconds:.1f} s", size)
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     effective = {**report.defaults, **report.parameters}
+    source = str(report.parameters.get("source", ""))
+    if source == "corpus":
+        effective = {k: v for k, v in effective.items() if k not in SCRAPE_ONLY}
     params = "".join(
         f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td>"
         f"<td class=\"meta\">{'injected' if k in report.parameters else 'notebook default'}</td></tr>"
@@ -98,7 +127,8 @@ def write_index(report: Report, *, started: datetime | None = None) -> Path:
     page = _INDEX.format(
         rows="\n".join(rows), params=params, versions=versions, total=f"{total:.1f}",
         corpus=_e(corpus_size(report.parameters.get("db"))), commit=_e(git_commit()), when=_e(when),
-        source=_e(report.parameters.get("source", "")),
+        source=_e(source), source_words=_e(SOURCE_WORDS.get(source, source)),
+        genres=_e(corpus_genres(report.parameters.get("db"))),
     )  # fmt: skip
     report.index.write_text(page, encoding="utf-8")
     return report.index
@@ -113,8 +143,10 @@ _INDEX = """<!DOCTYPE html>
  code, pre {{ font-size: 13px; }} pre {{ white-space: pre-wrap; margin: 0; }} .bad {{ color: #b00; font-weight: bold; }}
  .meta {{ color: #555; }}
 </style></head><body>
-<h1>bcanalysis — colour topics of Bandcamp covers</h1>
-<p class="meta">Source <b>{source}</b> · corpus: {corpus} · run started {when} · {total} s in notebooks</p>
+<h1>bcanalysis — colour topics of album covers</h1>
+<p class="meta">Source <b>{source}</b>: {source_words} · corpus: {corpus} · run started {when} · {total} s in
+notebooks</p>
+<p class="meta">Genre tags in the corpus (albums): {genres}</p>
 <h2>Reports</h2>
 <table><tr><th>notebook</th><th>executed</th><th>status</th><th>time</th><th>size</th></tr>
 {rows}

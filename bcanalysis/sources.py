@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,19 @@ class Source:
     def scrapes(self) -> bool:
         """Whether notebook 01 fills the corpus from this source (False: the corpus is already made)."""
         return self.base_url is not None
+
+    def describe(self) -> str:
+        """What this source is, in one line (a report shows it under its notebook's first cell)."""
+        if self.name == "demo":
+            return (f"Source: the offline demo server at {self.base_url}, a synthetic Bandcamp-shaped catalogue "
+                    f"(nothing leaves this machine)")
+        if self.name == "bandcamp":
+            return (f"Source: Bandcamp at {self.base_url}, {self.rate:g} site request a second and "
+                    f"{self.cover_rate:g} cover requests a second")
+        return "Source: a corpus made before (bcanalysis import, or an earlier scrape): nothing is fetched"
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.describe())}</p>"
 
     def close(self) -> None:
         """Stop the demo server, if one was started."""
@@ -60,3 +74,17 @@ def open_source(source: str, albums_per_tag: int = ALBUMS_PER_TAG, *, max_cover_
     if source == "corpus":
         return Source("corpus", None, 0.0)
     raise ValueError(f"source must be one of {', '.join(map(repr, SOURCES))}, got {source!r}")
+
+
+def tag_table(albums: Any) -> Any:
+    """Albums per genre tag (the tags an album was found under, then its own: `topics.tag_column`) by cover status,
+    largest first; a `Note` saying so when no album has a tag."""
+    from bcanalysis.notes import Note
+    from bcanalysis.topics.genres import tag_column
+
+    tagged = albums.assign(genre_tag=tag_column(albums)).explode("genre_tag").dropna(subset=["genre_tag"])
+    if tagged.empty:
+        return Note(f"None of the {len(albums):,} albums has a genre tag (no found_under, tags or genre): the genre "
+                    "tables of notebooks 05 and 06 will have nothing to compare.")
+    table = tagged.groupby("genre_tag")["cover_status"].value_counts().unstack(fill_value=0)
+    return table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]

@@ -196,8 +196,12 @@ def offline_page(browser):
 
 
 def _open(page, reports: Path, name: str, hook: str):
-    """Open report `name` from file:// and return the explorer container holding the control `hook`."""
-    page.goto((reports / f"{name}.html").as_uri(), wait_until="load")
+    """Open report `name` (or the one page whose name starts with it: 05's follows the run's parameters) from
+    file:// and return the explorer container holding the control `hook`."""
+    path = reports / f"{name}.html"
+    if not path.exists():
+        (path,) = reports.glob(f"{name}*.html")
+    page.goto(path.as_uri(), wait_until="load")
     widget = page.locator(f'[data-bcanalysis-widget]:has([data-bcanalysis="{hook}"])')
     assert widget.count() == 1, f"{name}: {widget.count()} explorers with a {hook} control"
     return widget.first
@@ -258,7 +262,7 @@ def test_offline_topic_count_slider_and_depth_selector(browser, offline_reports,
 
 def test_offline_topic_picker(browser, offline_reports, offline_page) -> None:
     page, requests, errors = offline_page
-    widget = _open(page, offline_reports, "05_final_12bit_18topics", "topic")
+    widget = _open(page, offline_reports, "05_final", "topic")
     picker = widget.locator('select[data-bcanalysis="topic"]')
     src, caption = _seen(widget)
     assert picker.input_value() == "0" and caption.startswith("topic 0: ")
@@ -273,4 +277,31 @@ def test_offline_topic_picker(browser, offline_reports, offline_page) -> None:
     picker.select_option(options[-1])
     assert _seen(widget)[1].startswith(f"topic {options[-1]}: ")
     _shot(page, "offline_topic_picker.png")
+    _only_local(requests, errors)
+
+
+#: Figures of the reports a reader looks at first, by the code of the cell that draws them.
+FIGURES = {
+    "04_lda_sweep": {"plots.sweep_curves(sweep)": "report_04_sweep_curves.png"},
+    "06_beyond": {"plots.topic_trends(trend, model)": "report_06_topic_trends.png",
+                  "plots.intertopic_map(the_map)": "report_06_intertopic_map.png"},
+}
+
+
+def test_offline_report_figures_are_shown(browser, offline_reports, offline_page) -> None:
+    """The figures of 04 and 06 load from the file itself (decoded, a real size) with the network off; with
+    BCANALYSIS_SCREENSHOTS set, each is saved as the reader sees it (how docs/screenshots are made)."""
+    page, requests, errors = offline_page
+    for name, figures in FIGURES.items():
+        page.goto((offline_reports / f"{name}.html").as_uri(), wait_until="load")
+        for code, shot in figures.items():
+            cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text=code))
+            assert cell.count() == 1, f"{name}: {cell.count()} cells run {code}"
+            image = cell.locator(".jp-OutputArea img")
+            assert image.count() == 1, f"{name}: {code} shows {image.count()} images"
+            width = image.evaluate("img => img.complete ? img.naturalWidth : 0")
+            assert width > 500, f"{name}: {code}'s figure did not load ({width} px)"
+            if SCREENSHOTS:
+                Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+                image.screenshot(path=str(Path(SCREENSHOTS) / shot))
     _only_local(requests, errors)

@@ -255,8 +255,9 @@ def test_report_source_corpus_runs_every_notebook_on_imported_covers(report_fold
         assert not errors, f"{page.name}: {errors[0].ename}: {errors[0].evalue}"
     assert len(list(out.glob("0*.html"))) == 6
     first = (out / "01_scrape.html").read_text(encoding="utf-8")
-    assert "first release" in first and "Scraping" in first  # the overview, not a scrape
-    final = (out / "05_final_12bit_18topics.html").read_text(encoding="utf-8")
+    assert "first release" in first and "The corpus at a glance" in first  # the overview, not a scrape
+    assert "Scraping" not in first and "discover API" not in first  # nor a scrape's prose
+    final = (out / "05_final_12bit_3topics.html").read_text(encoding="utf-8")  # named after the run's model
     assert all(g in final for g in ("folk", "rock", "jazz"))  # the genre table reads the imported genres
 
 

@@ -75,7 +75,7 @@ def _all_imports() -> list[Import]:
 def _top(module: str) -> str:
     """The layer a module belongs to: bcanalysis.topics.similar → topics; bcanalysis.report_index → report."""
     name = module.split(".")[1] if module.count(".") else ""
-    return "report" if name == "report_index" else name
+    return "report" if name.startswith("report_") else "plots" if name.startswith("plots_") else name
 
 
 def _where(i: Import) -> str:

@@ -25,6 +25,8 @@ from bcanalysis.demo.catalogue import PLACES
 from bcanalysis.store import Corpus
 
 NAMES = list(CORPORA)
+#: Notebook 05's report, named after the run's depth and topic count.
+FINAL = f"05_final_{PARAMETERS['bits']}bit_{PARAMETERS['n_topics']}topics"
 
 
 def _cell(reports: Path, notebook: str, source: str):
@@ -164,8 +166,8 @@ def test_one_model_one_numbering_in_04_05_and_06(reports: Path) -> None:
 
 
 def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: Path) -> None:
-    text = _verdict(reports, "05_final_12bit_18topics", "findings.strongest_links(lift)")
-    pivot = _table(reports, "05_final_12bit_18topics", 'lift.pivot(index="tag"')
+    text = _verdict(reports, FINAL, "findings.strongest_links(lift)")
+    pivot = _table(reports, FINAL, 'lift.pivot(index="tag"')
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
     assert set(pivot.index) <= {t for tags in topics.tag_column(albums) for t in tags}  # heatmap rows: the genres
     if "location" in albums:  # the corpus keeps places apart: none of them is a genre row
@@ -176,7 +178,7 @@ def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: P
     if strong.empty:
         assert text.startswith("Strongest genre links: No genre–topic pair is significantly above the corpus")
         return
-    shown = _table(reports, "05_final_12bit_18topics", 'strong[["tag", "topic"')
+    shown = _table(reports, FINAL, 'strong[["tag", "topic"')
     assert list(zip(shown["tag"], shown["topic"].astype(int), strict=True)) == \
         list(zip(strong["tag"], strong["topic"], strict=True))[:15]
     pairs = "genre–topic pair is" if len(strong) == 1 else "genre–topic pairs are"

@@ -19,7 +19,8 @@ from bcanalysis.store import Corpus
 XSS = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
 TAGS = ["rock", "pop", "metal", "ambient"]
-NOTEBOOKS = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", "05_final_12bit_18topics", "06_beyond"]
+#: The report pages, 05 named after the run's model (12 bit, 4 topics).
+NOTEBOOKS = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", "05_final_12bit_4topics", "06_beyond"]
 
 
 @pytest.fixture(scope="module")

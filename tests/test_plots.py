@@ -57,6 +57,8 @@ def test_sweep_curves_mark_the_recommendation(planted):
     rec = result.recommend().loc[0, "n_topics"]
     stars = [ln for ln in fig.axes[0].lines if ln.get_marker() == "*"]
     assert [int(s.get_xdata()[0]) for s in stars] == [rec]
+    # perplexities of 9- and 15-bit differ tenfold: on a linear axis the smaller depths' curves lie flat
+    assert fig.axes[0].get_yscale() == "log" and "log" in fig.axes[0].get_title()
 
 
 def test_tag_topic_heatmap_shows_log_lift(model, albums):
@@ -105,4 +107,37 @@ def test_heatmap_rows_are_genres_or_places_never_mixed(model, albums):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Detroit", "Oslo"]
     assert fig.axes[0].get_title().startswith("place × topic")
     empty = plots.tag_topic_heatmap(topics.place_topic_table(model, albums))  # no `location`: no places known
-    assert "no place is on enough albums" in empty.axes[0].texts[0].get_text() and not empty.axes[0].images
+    assert isinstance(empty, plots.Note) and "no album in this corpus has a known place" in str(empty)
+    few = plots.tag_topic_heatmap(topics.place_topic_table(model, placed, min_albums=10_000))
+    assert isinstance(few, plots.Note) and "no place is on 10000 or more albums" in str(few)
+
+
+TEX = ["$x^$", "$$", "price $5 and $6", r"a_b \alpha"]  # TeX to matplotlib: unbalanced, empty, two "formulas"
+
+
+def test_labels_are_text_never_math(model, albums, tmp_path):
+    """Tags, titles and names are drawn as written: a tag "$x^$" used to stop matplotlib (ParseException) and kill
+    the report's heatmap; "$$" vanished. Every figure is rendered to PNG here, and its labels read back."""
+    import io
+
+    n = len(albums)
+    tagged = albums.assign(tags=[[TEX[i % len(TEX)]] for i in range(n)],
+                           title=[TEX[(i + 1) % len(TEX)] for i in range(n)], artist="A")
+    heat = plots.tag_topic_heatmap(topics.tag_topic_table(model, tagged))
+    strips = plots.palette_strips(tagged.head(4))
+    years = pd.to_datetime([f"{2010 + i % 3}-01-01" for i in range(n)])
+    trend = topics.trends(None, tagged.assign(release_date=years), n_boot=10)
+    lines = plots.stat_trends(trend, "lightness", highlight=[TEX[0]])
+    for fig in (heat, strips, lines):
+        fig.savefig(io.BytesIO(), format="png")  # raised ValueError (mathtext ParseException) before
+        shown = {t.get_text() for ax in fig.axes for t in [*ax.get_yticklabels(), *ax.texts]}
+        if ax_legend := fig.axes[0].get_legend():
+            shown |= {t.get_text() for t in ax_legend.get_texts()}
+        assert any(tex in label for label in shown for tex in TEX), "the labels with $ are drawn as written"
+    assert sorted(t.get_text() for t in heat.axes[0].get_yticklabels()) == sorted(TEX)
+    assert {t.get_text() for t in lines.axes[0].get_legend().get_texts()} >= {TEX[0]}  # no \$ escapes either
+    log = plots.space_comparison(pd.DataFrame({"space": ["rgb", "rgb"], "bits": [9, 12], "coherence_npmi": [0.1, 0.2],
+                                               "stability": [0.9, 0.8], "tag_accuracy": [0.5, 0.6],
+                                               "vocabulary": [100, 1000]}))
+    log.savefig(io.BytesIO(), format="png")
+    assert log.axes[3].get_yscale() == "log"  # automatic (log) axes keep math text for their 10^n numbers

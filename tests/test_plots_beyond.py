@@ -42,12 +42,41 @@ def test_topic_trends_stacks_one_area_per_topic_in_its_colour(table, model):
     ax = fig.axes[0]
     areas = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(areas) == K
-    for k, area in enumerate(areas):
-        assert np.allclose(area.get_facecolor()[0][:3], model.top_colors(k, 1)[0] / 255)
+    for k, area in enumerate(areas):  # each band in its topic's own colour, the one its name starts with
+        assert np.allclose(area.get_facecolor()[0][:3], model.topic_colors()[k] / 255)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"{k}: {model.topic_label(k)}" for k in range(K)]
     assert ax.get_xlim() == (2012, 2017) and ax.get_ylim() == (0, 1)
     one_tag = plots.topic_trends(table, model, group="tag0")
     assert "tag0" in one_tag.axes[0].get_title()
+
+
+def _contrast(a: np.ndarray, b: np.ndarray) -> float:
+    """WCAG contrast ratio of two 0..1 sRGB colours (1: the same, 21: black on white)."""
+    def lum(c):
+        c = np.asarray(c, dtype=float)[:3]
+        return float(np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4) @ [0.2126, 0.7152, 0.0722])
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_every_topic_band_shows_on_white():
+    """Topics whose colours are white or near white (a photograph's sky, a blank sleeve) still show as bands: the
+    issue saw white vanish when each band was painted in its heaviest colour with white edges."""
+    colors = np.array([[0, 0, 0], [200, 30, 30], [250, 250, 250], [255, 255, 255]], np.uint8)  # vocabulary order
+    components = np.array([[0.02, 0.02, 0.06, 0.90], [0.02, 0.02, 0.90, 0.06], [0.90, 0.04, 0.03, 0.03],
+                           [0.04, 0.90, 0.03, 0.03]])
+    model = topics.ColorTopicModel(components, colors, 12, weighting="count", engine="tomotopy", doc_topic_prior=0.5)
+    rows = [("(all)", year, k, 0.25, 0.2, 0.3, 10) for year in (2001, 2002, 2003) for k in range(4)]
+    table = pd.DataFrame(rows, columns=["group", "period", "variable", "mean", "lo", "hi", "n_albums"])
+    fig = plots.topic_trends(table, model)
+    white = np.ones(3)
+    bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 4
+    for k, band in enumerate(bands):
+        face = band.get_facecolor()[0]
+        edge, width = band.get_edgecolor()[0], band.get_linewidth()[0]
+        outlined = width >= 0.5 and _contrast(edge, white) >= 3
+        assert _contrast(face, white) >= 1.5 or outlined, f"band {k} ({model.topic_label(k)}) vanishes on white"
 
 
 def test_topic_trends_needs_topic_rows(table, albums):
@@ -96,6 +125,41 @@ def test_intertopic_map_draws_one_pie_per_topic_and_rings_the_selected(model, al
     for k in m.index:  # every pie drawn at the radius and centre the map's data carries
         assert ax.patches[first_wedge[k]].r == pytest.approx(m.loc[k, "radius"])
         assert ax.patches[first_wedge[k]].center == pytest.approx((m.loc[k, "x"], m.loc[k, "y"]))
+
+
+def _crowded_map(n: int = 14) -> pd.DataFrame:
+    """An intertopic table whose bubbles sit almost on top of each other (topics that share most colours do)."""
+    rng = np.random.default_rng(3)
+    xy = np.vstack([[0.0, 0.0], [0.4, 0.3], rng.normal(0, 0.01, (n - 2, 2))])
+    prevalence = rng.dirichlet(np.ones(n))
+    return pd.DataFrame({
+        "x": xy[:, 0], "y": xy[:, 1], "prevalence": prevalence,
+        "radius": topics.intertopic.bubble_radii(xy[:, 0], xy[:, 1], prevalence),
+        "label": [f"colour {k}" for k in range(n)], "colors": [["cc6633", "ffffff"]] * n, "weights": [[0.6, 0.4]] * n,
+    }, index=pd.Index(range(n), name="topic"))
+
+
+def test_intertopic_map_numbers_never_collide():
+    """Measured on the rendered figure: no two topic numbers' boxes overlap, every number is inside the map, and a
+    number moved off its bubble has a line back to it (the issue: overlapping bubbles, unreadable numbers)."""
+    table = _crowded_map()
+    fig = plots.intertopic_map(table, selected=3)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if t.get_text()]  # ax.pie adds an empty label per wedge
+    numbers = {t.get_text(): t.get_window_extent(canvas.get_renderer()) for t in texts}
+    assert sorted(numbers, key=int) == [str(k) for k in table.index]
+    boxes = list(numbers.items())
+    for i, (a, box_a) in enumerate(boxes):
+        assert ax.get_window_extent().contains(*box_a.p0) and ax.get_window_extent().contains(*box_a.p1), a
+        for b, box_b in boxes[i + 1:]:
+            assert not box_a.overlaps(box_b), f"topic numbers {a} and {b} overlap"
+    moved = [t for t in texts if not np.allclose(t.get_position(), table.loc[int(t.get_text()), ["x", "y"]])]
+    assert moved and len(ax.lines) == len(moved)  # crowded: some numbers moved, each with its leader line
+    assert next(t for t in texts if t.get_text() == "3").get_fontweight() == "bold"  # the selected topic
 
 
 def test_intertopic_map_bad_input(model, albums):

@@ -177,3 +177,94 @@ def test_no_kernel_transport_warning_in_the_output(notebooks: Path, tmp_path: Pa
     assert "without encryption" not in captured.err + captured.out
     executed = nbformat.read(str(tmp_path / "r" / "01_first.ipynb"), as_version=4)
     assert "x is 10" in str(executed.cells)
+
+
+# --- parameters checked against the notebooks, before anything runs ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-p", "nbits", "12"], "unknown parameter 'nbits' (did you mean bits?)"),
+        (["-p", "bits", "13"], "parameter bits must be a total colour depth, a multiple of 3 from 3 to 24"),
+        (["-p", "bits", "[12]"], "parameter bits must be a total colour depth"),
+        (["-p", "n_topics", "eighteen"], "parameter n_topics must be a whole number of topics, at least 1, got "
+                                         "'eighteen'"),
+        (["-p", "n_topics", "0"], "parameter n_topics must be a whole number of topics, at least 1, got 0"),
+        (["-p", "n_topics", "True"], "parameter n_topics must be a whole number"),
+        (["-p", "sweep_n", "[2, 2, 3]"], "parameter sweep_n must be a list of distinct topic counts"),
+        (["-p", "sweep_bits", "[9, 13]"], "parameter sweep_bits must be a list of distinct colour depths"),
+        (["-p", "tags", "rock"], "parameter tags must be a list of distinct genre tags, got 'rock'"),
+        (["-p", "db", "[1]"], "parameter db must be a path to the corpus file (a string), got [1]"),
+        (["-p", "random_state", "-1"], "parameter random_state must be a seed"),
+        (["-p", "DB", "x.sqlite"], "unknown parameter 'DB' (did you mean db?)"),
+        (["-p", "\U0001d521\U0001d51f", "x.sqlite"], "(did you mean db?)"),  # 𝔡𝔟: Python reads it as db
+        (["-p", "source", "corpus"], "parameter source is set by bcanalysis report: choose it with --source"),
+        (["-p", "live", "True"], "parameter live is set by bcanalysis report"),
+        (["--only", "04", "-p", "n_boot", "50"], "parameter n_boot is taken only by 06_beyond, which this run leaves "
+                                                 "out (add --only 06"),
+    ],
+)
+def test_the_project_notebooks_parameters_are_checked_before_anything_runs(tmp_path: Path, capsys, argv, message):
+    """Against the real notebooks: a typo, a wrong type or a value out of range is refused with exit 2 and one line
+    naming it (and the closest known name), before notebook 01 would scrape anything — nothing is created."""
+    out, db = tmp_path / "reports", tmp_path / "corpus.sqlite"
+    code = cli.main(["report", "--source", "demo", "--out", str(out), "-p", "cache_dir", str(tmp_path / "c"), *argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("bcanalysis: error: ") and message in err and err.count("\n") == 1, err
+    assert not out.exists() and not db.exists() and not (tmp_path / "c").exists()
+
+
+def test_names_known_to_the_notebooks_and_plain_values_pass(notebooks: Path) -> None:
+    from bcanalysis.report_params import check_against_notebooks
+
+    takes = {"05_final": {"bits": 12, "n_topics": 18, "db": "x", "tags": ["a"], "query_album": 0, "ratio": 0.5}}
+    check_against_notebooks({"bits": 21, "n_topics": 1, "db": "y.sqlite", "tags": ["rock", "$$"], "query_album":
+                             "https://x.bandcamp.com/album/y", "ratio": 2}, takes)  # fmt: skip
+    with pytest.raises(ValueError, match="parameter ratio must be a number, got 'half'"):
+        check_against_notebooks({"ratio": "half"}, takes)  # a notebook's own parameter: typed by its default
+
+
+def test_a_typo_on_throwaway_notebooks_runs_nothing(notebooks: Path, tmp_path: Path, capsys) -> None:
+    """The notebooks take x and name: `-p nme …` ran both notebooks with the defaults and exited 0 before."""
+    out = tmp_path / "never"
+    assert cli.main(["report", "--notebooks", str(notebooks), "--out", str(out), "-p", "nme", "'a'"]) == 2
+    assert "unknown parameter 'nme' (did you mean name?): the notebooks take name, x" in capsys.readouterr().err
+    assert cli.main(["report", "--notebooks", str(notebooks), "--out", str(out), "-p", "x", "'two'"]) == 2
+    assert "parameter x must be a whole number, got 'two'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+# --- pages that describe their own run ------------------------------------------------------------------------------
+
+
+def test_page_names_titles_and_prose_follow_the_run(tmp_path: Path) -> None:
+    """A notebook names its report page and title from the run's parameters (metadata `bcanalysis.report` and
+    `bcanalysis.title`), and cells tagged `source:NAME` are only in the reports of that source."""
+    d = tmp_path / "nbs"
+    d.mkdir()
+    demo_only = new_markdown_cell("On the demo catalogue: PLANTED-DEMO-PROSE")
+    demo_only.metadata["tags"] = ["source:demo"]
+    corpus_only = new_markdown_cell("A corpus you made: CORPUS-PROSE")
+    corpus_only.metadata["tags"] = ["source:corpus"]
+    path = _notebook(d / "05_final.ipynb", demo_only, corpus_only, new_markdown_cell("EVERY-RUN-PROSE"),
+                     parameters="bits = 12\nn_topics = 18\ndb = 'x'")
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata["bcanalysis"] = {"report": "05_final_{bits}bit_{n_topics}topics",
+                                 "title": "5 · Final model, {bits}-bit colours, {n_topics} topics: {source_title}"}
+    nbformat.write(nb, str(path))
+    db = tmp_path / "c.sqlite"
+    from bcanalysis.store import Corpus
+
+    Corpus(db).close()
+    out = tmp_path / "r"
+    rep = report.run_report(source="corpus", parameters={"db": str(db), "bits": 9, "n_topics": 6}, out=out,
+                            notebooks_dir=d, log=None)
+    assert [r.name for r in rep.runs] == ["05_final_9bit_6topics"]
+    page = (out / "05_final_9bit_6topics.html").read_text(encoding="utf-8")
+    assert (out / "05_final_9bit_6topics.ipynb").exists() and not (out / "05_final_12bit_18topics.html").exists()
+    assert "<title>5 · Final model, 9-bit colours, 6 topics: your own corpus</title>" in page
+    assert "CORPUS-PROSE" in page and "EVERY-RUN-PROSE" in page and "PLANTED-DEMO-PROSE" not in page
+    assert 'href="05_final_9bit_6topics.html"' in (out / "index.html").read_text(encoding="utf-8")
+    assert "PLANTED-DEMO-PROSE" in path.read_text(encoding="utf-8")  # the notebook itself keeps every cell

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -69,5 +70,11 @@ def test_compare_spaces_table_and_figure(planted):
     assert len(fig.axes) == 4 and len(fig.axes[0].lines) == 3
     with pytest.raises(ValueError, match="missing columns"):
         plots.space_comparison(table.drop(columns="stability"))
-    with pytest.raises(ValueError, match="got 0"):
-        compare_spaces(albums.assign(tags=[[]] * len(albums)))
+    untagged = compare_spaces(albums.assign(tags=[[]] * len(albums)), bits=(12,), n_topics=4, random_state=0)
+    assert untagged["tag_accuracy"].isna().all() and untagged["stability"].between(0, 1).all()  # fitted all the same
+    assert "no album with a genre tag" in untagged.attrs["note"]
+    one = compare_spaces(albums.assign(tags=[["rock"]] * len(albums)), bits=(12,), n_topics=4, random_state=0)
+    assert one["tag_accuracy"].isna().all() and "1 genre (rock: " in one.attrs["note"]
+    assert isinstance(plots.space_comparison(untagged), Figure)
+    with pytest.raises(ValueError, match="got 1"):
+        compare_spaces(albums.head(1))

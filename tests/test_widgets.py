@@ -80,3 +80,26 @@ def test_what_a_reader_sees_carries_no_timing_or_test_plumbing(palettes) -> None
     shown = repr(view) + w.view.value + str(view)
     assert not re.search(r"render \d|\d ms|cached", shown)  # …never shown (it was: "render 2 · 4 ms")
     assert repr(view) == f"View({view.caption!r})" and 'data-render="2"' in w.view.value
+
+
+def test_before_and_after_swatches_are_big_and_their_rows_labelled(palettes) -> None:
+    """Each sample palette is a labelled pair of rows (its title at 24 bit, then "at N-bit") of swatches at least
+    20 px a side: the issue measured ~12 px swatches in rows no one had labelled."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from bcanalysis.widgets.explorers import BitDepthData
+
+    titles = [f"Album {i}" for i in range(len(palettes))]
+    data = BitDepthData([None, *palettes], samples=3, labels=["no palette", *titles])  # labels follow the palettes
+    assert data.labels == ["Album 0", "Album 1", "Album 2"]
+    view = data.view(9)
+    image = Image.open(BytesIO(view.png))
+    rows = 3 * 3 - 1  # before, after, a gap: three samples
+    assert image.height / rows >= 20  # the swatch side
+    pixels = np.asarray(image.convert("RGB"))
+    left = pixels[:, : image.width - 40 * (image.height // rows)]  # the label column, left of the swatches
+    inked = (left < 200).any(axis=(1, 2)).reshape(rows, -1).any(axis=1)
+    assert inked.tolist() == [True, True, False] * 2 + [True, True]  # text on every palette row, none on gaps
+    assert "then at 9-bit" in view.caption

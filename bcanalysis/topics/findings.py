@@ -126,7 +126,7 @@ def space_verdict(table: pd.DataFrame, *, baseline: str = "rgb", measures: Seque
         label = SPACE_NAMES.get(space, space)
         if unknown:
             notes.append(f"{label} cannot be judged on {_series([MEASURE_NAMES.get(m, m) for m in unknown])} "
-                         "(needs two seeds per cell)")  # fmt: skip
+                         f"({_why_unmeasured(unknown, table)})")  # fmt: skip
         elif not behind:
             qualified[space] = min((row[m] - base[m]) / abs(base[m]) if base[m] else np.inf for m in measures)
             notes.append(f"{label} is ahead on {_words(ahead, row, base)}")
@@ -325,7 +325,16 @@ def drift_verdict(test: pd.DataFrame) -> Finding:
     rule = f"a group drifts when its least-squares slope over release years has Benjamini-Hochberg q < {alpha:g}"
     groups = test.drop(index=[g for g in test.index if g == ALL])
     if groups.empty:
-        return Finding(f"Drift in {variable}", "No group has enough dated albums to test.", [], rule)
+        least = test.attrs.get("min_albums")
+        why = test.attrs.get("note") or (f"no genre has {least} or more dated albums" if least else
+                                         "no genre has enough dated albums")
+        text = f"No genre can be tested for a drift: {why}."
+        if ALL in test.index:
+            r = test.loc[ALL]
+            text += (f" The whole corpus: {r['slope_per_decade']:+.1f}{unit} per decade, 95% CI {r['lo']:+.1f} to "
+                     f"{r['hi']:+.1f}, {_q(r['q_value'])}" + (" (significant)." if r["significant"] else
+                                                             " (not significant)."))  # fmt: skip
+        return Finding(f"Drift in {variable}", text, [], rule)
     moving = groups[groups["significant"]].sort_values("slope_per_decade", kind="stable")
     still = groups[~groups["significant"]]
 
@@ -377,3 +386,17 @@ def vocabulary_finding(table: pd.DataFrame, bits: int) -> Finding:
     if isinstance(theirs, (int, np.integer)) and isinstance(their_full, (int, np.integer)):
         text += f" The analysis had {int(theirs):,} of {int(their_full):,} ({theirs / their_full:.1%})."
     return Finding("Vocabulary", text, ours, "distinct quantised colours over all palettes")
+
+
+# --- what a table could not measure --------------------------------------------------------------------------------
+
+
+def _why_unmeasured(measures: Sequence[str], table: pd.DataFrame) -> str:
+    """Why measures of a `compare_spaces` table are missing: one seed per cell (stability), too few genres (tag
+    accuracy: the table's own note)."""
+    why = {"stability": "needs two seeds per cell",
+           "tag_accuracy": table.attrs.get("note") or "tag accuracy needs two genres with two or more albums each"}
+    known = [m for m in measures if m in why]
+    if known == ["stability"]:
+        return why["stability"]
+    return "; ".join(("stability " if m == "stability" else "") + why[m] for m in known) or "not measured"

@@ -163,15 +163,26 @@ class ColorTopicModel:
         return self.components_[k, self.top_indices(k, n)]
 
     def topic_label(self, k: int, n: int = 3) -> str:
-        """A topic as words: its `n` heaviest colours' XKCD names, e.g. 'dark teal · mustard · off white'."""
-        from bcanalysis.colornames import color_names
-
-        names = list(dict.fromkeys(color_names(self.top_colors(k, 3 * n))))
-        return " · ".join(names[:n])
+        """A topic as words: the XKCD names of its `n` most distinctive colours, e.g. 'dark teal · mustard · off
+        white' (`colornames.topic_names`: names it wears more than the other topics, not the greys all share)."""
+        if not 0 <= k < self.n_topics:
+            raise ValueError(f"topic must be in 0..{self.n_topics - 1}, got {k}")
+        return self.topic_labels(n)[k]
 
     def topic_labels(self, n: int = 3) -> list[str]:
-        """`topic_label` of every topic."""
-        return [self.topic_label(k, n) for k in range(self.n_topics)]
+        """`topic_label` of every topic (worked out once per set of topics and kept)."""
+        from bcanalysis.colornames import topic_names
+
+        key = (n, self.components_.shape, hash(self.components_.tobytes()), hash(self.colors_.tobytes()))
+        if getattr(self, "_labels", (None,))[0] != key:
+            self._labels = (key, [" · ".join(names) for names in topic_names(self.components_, self.colors_, n)])
+        return list(self._labels[1])
+
+    def topic_colors(self) -> np.ndarray:
+        """Each topic's own colour (K × 3 uint8): the heaviest of the colours bearing its first name."""
+        from bcanalysis.colornames import topic_colors
+
+        return topic_colors(self.components_, self.colors_)
 
     # --- engine internals ----------------------------------------------------------------------------------
 

@@ -25,9 +25,9 @@ from bcanalysis.topics.vectorize import vectorize
 def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, random_state: int = 0) -> float:
     """Cross-validated accuracy of a logistic regression telling albums' tags apart from their topic mixtures."""
     tags = np.asarray(tags)
-    smallest = pd.Series(tags).value_counts().min()
-    folds = int(min(folds, smallest))
-    if folds < 2:
+    counts = pd.Series(tags).value_counts()
+    folds = int(min(folds, counts.min())) if len(counts) else 0
+    if folds < 2 or len(counts) < 2:  # one genre (or one album of one) leaves nothing to tell apart
         return float("nan")
     cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     clf = LogisticRegression(max_iter=2000)
@@ -42,15 +42,16 @@ def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = SWEEP_BITS, sp
 
     Columns: vocabulary (distinct colour words), coherence_npmi (mean over topics, higher is better), diversity,
     stability (matched cosine between seeds' topics), tag_accuracy (cross-validated, chance = 1 / number of tags),
-    fit_seconds. Albums need palettes and tags (`found_under` or `tags`).
+    fit_seconds. The models are fitted on every album with a palette; tag accuracy is measured on those with a tag
+    (`found_under` or `tags`) and is NaN, with the reason in `attrs["note"]`, when fewer than two genres have two
+    albums each.
     """
     index, palettes = album_palettes(albums)
-    tags = primary_tags(albums).loc[index]
-    keep = tags.notna().to_numpy()
-    palettes = [p for p, k in zip(palettes, keep, strict=True) if k]
-    tags = tags[keep].to_numpy()
     if len(palettes) < 2:
-        raise ValueError(f"need at least 2 albums with a palette and a tag, got {len(palettes)}")
+        raise ValueError(f"need at least 2 albums with a palette, got {len(palettes)}")
+    tags = primary_tags(albums).loc[index]
+    tagged = tags.notna().to_numpy()
+    counts = tags[tagged].value_counts()
     rows = []
     for space in spaces:
         for b in bits:
@@ -68,10 +69,21 @@ def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = SWEEP_BITS, sp
                 "diversity": topic_diversity(first.components_),
                 "stability": (np.mean([matched_similarity(first.components_, m.components_) for m in models[1:]])
                               if len(models) > 1 else np.nan),
-                "tag_accuracy": tag_accuracy(first.transform_matrix(doc_term), tags, random_state=random_state),
+                "tag_accuracy": tag_accuracy(first.transform_matrix(doc_term)[tagged], tags[tagged].to_numpy(),
+                                             random_state=random_state),
                 "fit_seconds": seconds,
             })
     table = pd.DataFrame(rows)
-    table.attrs["chance"] = 1 / len(set(tags))
+    table.attrs["chance"] = 1 / len(counts) if len(counts) else float("nan")
     table.attrs["n_albums"], table.attrs["n_topics"] = len(palettes), n_topics
+    if table["tag_accuracy"].isna().all():
+        have = (f"{len(counts)} genre{'s' * (len(counts) != 1)} ({_series_of(counts)})" if len(counts)
+                else "no album with a genre tag")
+        table.attrs["note"] = f"tag accuracy needs two genres with two or more albums each; this corpus has {have}"
     return table
+
+
+def _series_of(counts: pd.Series, most: int = 4) -> str:
+    """"rock: 5, jazz: 1" for the largest `most` counts, then how many more."""
+    shown = ", ".join(f"{k}: {v}" for k, v in counts.head(most).items())
+    return shown + (f" and {len(counts) - most} more" if len(counts) > most else "")

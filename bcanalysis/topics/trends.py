@@ -103,11 +103,34 @@ def trends(model: Any, albums: pd.DataFrame, by: str = "year", group: str | None
     """
     values = _album_values(model, albums)
     frame = _long(values, albums, by, group)
-    if frame.empty:
-        raise ValueError("no album has both a palette and a period to place it in")
     table = _bootstrap(frame, list(values.columns), n_boot, level, np.random.default_rng(random_state), min_albums)
     table.attrs["by"], table.attrs["level"], table.attrs["n_boot"] = by, level, n_boot
+    table.attrs["min_albums"] = min_albums
+    if table.empty:  # a corpus without dates, or with too few albums in any period: say why, do not fail
+        table.attrs["note"] = _why_no_periods(frame[frame["group"] == ALL], len(values), by, min_albums)
     return table
+
+
+def _why_no_test(frame: pd.DataFrame, n_albums: int, min_albums: int) -> str:
+    """Why no group could be tested for a trend: no dates, one year only, or too few dated albums."""
+    if frame.empty:
+        return f"none of the {n_albums} albums with a palette has a release date"
+    years = sorted(int(y) for y in frame["period"].unique())
+    if len(years) == 1:
+        return f"every dated album is from {years[0]}: a trend over the years needs more than one year"
+    return (f"no group has {min_albums} or more dated albums (the corpus has {len(frame)}, from {years[0]} to "
+            f"{years[-1]})")
+
+
+def _why_no_periods(frame: pd.DataFrame, n_albums: int, by: str, min_albums: int) -> str:
+    """Why no period has `min_albums` albums: none is dated, or how thinly the dated ones spread."""
+    what = "a release date" if by == "year" else f"a value in column {by!r}"
+    if frame.empty:
+        return f"none of the {n_albums} albums with a palette has {what}"
+    periods = frame["period"].nunique()
+    noun = "year" if by == "year" else "period"
+    return (f"no {noun} has {min_albums} or more albums with a palette: {len(frame)} albums over {periods} "
+            f"{noun}{'s' * (periods != 1)}")
 
 
 def trend_test(albums: pd.DataFrame, variable: str = "lightness", group: str | None = "tag", *, model: Any = None,
@@ -128,9 +151,11 @@ def trend_test(albums: pd.DataFrame, variable: str = "lightness", group: str | N
         half = stats.t.ppf(0.975, len(cell) - 2) * fit.stderr
         rows.append((grp, len(cell), fit.slope * 10, (fit.slope - half) * 10, (fit.slope + half) * 10, fit.pvalue))
     table = pd.DataFrame(rows, columns=["group", "n_albums", "slope_per_decade", "lo", "hi", "p_value"])
+    if table.empty:
+        table.attrs["note"] = _why_no_test(frame[frame["group"] == ALL], len(values), min_albums)
     table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy()) if len(table) else []
     table["significant"] = table["q_value"] < alpha
     table.attrs["method"] = ("OLS of the album-level variable on release year, two-sided t-test on the slope; "
                              "q = Benjamini-Hochberg across groups")
-    table.attrs["variable"], table.attrs["alpha"] = variable, alpha
+    table.attrs["variable"], table.attrs["alpha"], table.attrs["min_albums"] = variable, alpha, min_albums
     return table.set_index("group")

@@ -86,40 +86,60 @@ class LRU(OrderedDict):
         return value, False
 
 
-class BitDepthData:
-    """Palettes stacked once so each slider move only quantises one array: colours, palette ids, samples."""
+#: Side of one colour swatch in the before/after strips of the bit-depth explorer, in pixels.
+SWATCH_PX = 24
 
-    def __init__(self, palettes: Sequence[Any], samples: int = 8):
-        arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
-        if not arrays:
+
+class BitDepthData:
+    """Palettes stacked once so each slider move only quantises one array: colours, palette ids, samples (with
+    their labels: album titles when given)."""
+
+    def __init__(self, palettes: Sequence[Any], samples: int = 8, labels: Sequence[str] | None = None):
+        kept = [(palette_arrays(p)[0], i) for i, p in enumerate(palettes) if p is not None and len(p)]
+        if not kept:
             raise ValueError("no palettes to explore: extract palettes first (bcanalysis palettes --db …)")
+        arrays = [a for a, _ in kept]
         self.colors = np.concatenate(arrays).astype(np.uint8)
         self.n_palettes = len(arrays)
         self.samples = arrays[:samples]
+        names = list(labels) if labels is not None else []
+        self.labels = [_short(names[i]) if i < len(names) else f"palette {n + 1}"
+                       for n, (_, i) in enumerate(kept[:samples])]
         self.unique_24 = count_colors(self.colors)
 
     def view(self, bits: int) -> View:
-        """Before/after strips of the sample palettes at `bits`, and the vocabulary size over all palettes."""
+        """Before/after strips of the sample palettes at `bits` (each pair labelled: the palette as extracted, then
+        at `bits`), and the vocabulary size over all palettes."""
         bits = check_bits(bits)
         vocab = count_colors(quantize(self.colors, bits))
         rows: list[np.ndarray] = []
-        for p in self.samples:
-            rows += [p, quantize(p, bits)]
+        labels: list[str] = []
+        for p, name in zip(self.samples, self.labels, strict=True):
+            rows += [p, quantize(p, bits), np.empty((0, 3), np.uint8)]
+            labels += [f"{name} · 24-bit", f"at {bits}-bit", ""]
         width = max(len(p) for p in self.samples)
-        pixels = strips(rows, width, gap=True)[:-1]
+        pixels = labelled_rows(strips(rows[:-1], width), labels[:-1], cell=SWATCH_PX)
         caption = (
             f"{bits}-bit: {vocab:,} distinct colours in {self.n_palettes:,} palettes "
-            f"({self.unique_24:,} at 24-bit); pairs of rows show each sample palette before and after"
+            f"({self.unique_24:,} at 24-bit); each sample palette as extracted (24-bit), then at {bits}-bit"
         )
-        return View(png(pixels, (14, 14)), caption, info={"bits": bits, "vocabulary": vocab})
+        return View(png(pixels), caption, info={"bits": bits, "vocabulary": vocab})
 
 
-def explore_bit_depth(palettes: Sequence[Any], *, bits: int = BITS, samples: int = 8, live: bool = True):
+def _short(text: Any, most: int = 32) -> str:
+    """A row label: the text on one line, cut to `most` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= most else line[: most - 1] + "…"
+
+
+def explore_bit_depth(palettes: Sequence[Any], *, bits: int = BITS, samples: int = 8,
+                      labels: Sequence[str] | None = None, live: bool = True):
     """A bit-depth slider (3..24, step 3) over `palettes`: sample strips before/after and vocabulary size.
 
-    `live=False` returns an `OfflineExplorer` with the view of every depth (for papermill runs), `bits` shown first.
+    `labels` name the palettes (e.g. album titles) on the sample rows. `live=False` returns an `OfflineExplorer`
+    with the view of every depth (for papermill runs), `bits` shown first.
     """
-    data = BitDepthData(palettes, samples)
+    data = BitDepthData(palettes, samples, labels)
     renders = count(1)
 
     def show(bits: int = check_bits(bits)) -> View:
