@@ -1,5 +1,5 @@
 """The analysis's defaults, in one place: paths, the ten tags, bit depths, topic counts, the sweep grid, seeds, the
-demo's scale, cover sizes, the pixel budget and the polite request rates.
+demo's scale, cover sizes, the pixel budget, the limits of an imported metadata table and the polite request rates.
 
 Every function, command and notebook `parameters` cell takes its default from here (a test checks the notebooks),
 so changing a default is one edit. Import-light on purpose: nothing here imports more than `pathlib`.
@@ -53,6 +53,14 @@ DEMO_COVER_PX = 600
 COVER_SIZE = 10
 #: Images with more pixels than this are refused before they are decoded (a 1200 px cover is 1.44 M).
 MAX_PIXELS = 50_000_000
+#: Limits of a metadata table for `bcanalysis import`, which reads it whole before storing any image: its size in
+#: bytes (a bigger file is refused unread), one line (a longer one costs its row, read past and never held), one
+#: value in characters (a longer one is dropped from its row, as is a JSON value nested deeper than META_MAX_DEPTH).
+#: Roomy for real tables: a million rows of 250 bytes, liner notes of 60,000 characters.
+META_MAX_BYTES = 256 * 2**20
+META_MAX_LINE = 2**20
+META_MAX_FIELD = 64 * 2**10
+META_MAX_DEPTH = 32
 #: Polite rates against bandcamp.com: site requests (discover API, album pages) and image-host requests a second,
 #: the latter over this many parallel connections.
 SITE_RATE = 1.0

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from bcanalysis.cli import common
-from bcanalysis.cli.common import CommandError
+from bcanalysis.cli.common import CommandError, CommandFailed
 from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, COVER_SIZE, SITE_RATE
 
 
@@ -99,26 +99,33 @@ def add_import(sub: argparse._SubParsersAction) -> None:
         "album of the corpus, one album per distinct picture. --meta names a CSV/TSV or JSON-lines table with a "
         "`file` column (relative to IMAGES_DIR) and any of title, artist, tags (';'-separated), date, url, "
         "location, genre; other columns are kept as extra fields. Rerunning adds only new pictures and updates "
-        "changed metadata.",
+        "changed metadata. Folders, links and rows that cannot be used are reported and skipped; exit status 2 if "
+        "IMAGES_DIR or the table is unusable (nothing stored), 1 if the corpus or its covers folder cannot be "
+        "written (what was stored stays).",
     )
     p.add_argument("images", metavar="IMAGES_DIR", help="folder of cover images")
     common.add_db(p, "corpus file (created if missing)")
     p.add_argument("--meta", default=None, metavar="FILE", help="metadata table: .csv, .tsv, .jsonl or .ndjson")
     p.add_argument("--link", action="store_true",
                    help="hard-link covers into the corpus (or refer to the originals) instead of copying them")
+    p.add_argument("--follow-links", action="store_true",
+                   help="follow symbolic links that lead out of IMAGES_DIR too (default: only links inside it; "
+                   "those out of it are reported)")
     common.add_max_pixels(p)
     common.add_no_progress(p)
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    from bcanalysis.importer import ImportInputError, import_images
+    from bcanalysis.importer import ImportInputError, ImportStopped, import_images
 
     with common.open_corpus(args.db) as corpus:
         try:
-            summary = import_images(corpus, args.images, args.meta, link=args.link, max_pixels=args.max_pixels,
-                                    progress=not args.no_progress)
+            summary = import_images(corpus, args.images, args.meta, link=args.link, follow_links=args.follow_links,
+                                    max_pixels=args.max_pixels, progress=not args.no_progress)
         except ImportInputError as exc:
             raise CommandError(str(exc)) from exc
+        except ImportStopped as exc:
+            raise CommandFailed(str(exc)) from exc
     print(summary.report())
     print(f"next: bcanalysis palettes --db {args.db}")
     return 0

@@ -162,30 +162,31 @@ class AlbumsMixin:
         rows = self._db.execute("SELECT content_hash, id FROM albums WHERE content_hash IS NOT NULL").fetchall()
         return {h: i for h, i in rows}
 
-    def add_imported(self, fields: dict[str, Any], cover: Cover) -> int:
-        """Store one imported picture as an album (see `bcanalysis.importer`): one transaction, returns its id."""
+    def add_imported(self, fields: dict[str, Any], cover: Cover) -> tuple[int, bool, str]:
+        """Store one imported picture as an album (see `bcanalysis.importer`): one transaction. Returns (album id,
+        whether it was added, the url stored). A picture already stored (by another import running at the same
+        time) is not added again; a url another album holds is not taken (the album gets its content URN)."""
         digest = fields["content_hash"]
-        album = {
-            "url": fields.get("url") or f"urn:sha256:{digest}",
-            "store": "",
-            "album": fields["album"],
-            "title": fields["title"],
-            "artist": fields["artist"],
-            "release_date": fields.get("release_date"),
-            "location": fields.get("location"),
-            "tags": fields.get("tags") or [],
-            "page_status": None,
-        }
         with self.transaction() as db:
+            row = db.execute("SELECT id, url FROM albums WHERE content_hash = ?", (digest,)).fetchone()
+            if row is not None:
+                return row["id"], False, row["url"]
+            url = _free_url(db, fields.get("url"), digest, None)
+            album = {
+                "url": url, "store": "", "album": fields["album"], "title": fields["title"],
+                "artist": fields["artist"], "release_date": fields.get("release_date"),
+                "location": fields.get("location"), "tags": fields.get("tags") or [], "page_status": None,
+            }  # fmt: skip
             album_id = self._insert_album(db, album, cover)
             db.execute(
                 "UPDATE albums SET genre = ?, content_hash = ?, source_file = ?, extra = ? WHERE id = ?",
                 (fields.get("genre"), digest, fields.get("source_file"), _extra_json(fields), album_id),
             )
-        return album_id
+        return album_id, True, url
 
-    def update_imported(self, album_id: int, fields: dict[str, Any]) -> bool:
-        """Bring an imported album's fields up to date with its metadata row; True if anything changed."""
+    def update_imported(self, album_id: int, fields: dict[str, Any]) -> tuple[bool, str]:
+        """Bring an imported album's fields up to date with its metadata row: (whether anything changed, the url
+        stored). A url another album holds is not taken (the album keeps or gets its content URN)."""
         row = self._db.execute(
             "SELECT url, title, artist, release_date, location, genre, source_file, extra, content_hash"
             " FROM albums WHERE id = ?", (album_id,)
@@ -193,24 +194,27 @@ class AlbumsMixin:
         tags = [t for (t,) in self._db.execute(
             "SELECT tag FROM album_tags WHERE album_id = ? ORDER BY position", (album_id,))]  # fmt: skip
         new = {
-            "url": fields.get("url") or f"urn:sha256:{row['content_hash']}",
+            "url": fields.get("url") or _urn(row["content_hash"]),
             "title": fields["title"], "artist": fields["artist"], "release_date": fields.get("release_date"),
             "location": fields.get("location"), "genre": fields.get("genre"),
             "source_file": fields.get("source_file"), "extra": _extra_json(fields),
         }  # fmt: skip
         if all(row[k] == v for k, v in new.items()) and tags == list(fields.get("tags") or []):
-            return False
+            return False, row["url"]
         with self.transaction() as db:
-            db.execute(
-                "UPDATE albums SET " + ", ".join(f"{k} = ?" for k in new) + " WHERE id = ?",
-                (*new.values(), album_id),
-            )
-            db.execute("DELETE FROM album_tags WHERE album_id = ?", (album_id,))
-            db.executemany(
-                "INSERT INTO album_tags (album_id, position, tag) VALUES (?, ?, ?)",
-                [(album_id, i, t) for i, t in enumerate(fields.get("tags") or [])],
-            )
-        return True
+            new["url"] = _free_url(db, fields.get("url"), row["content_hash"], album_id)
+            changed = any(row[k] != v for k, v in new.items()) or tags != list(fields.get("tags") or [])
+            if changed:
+                db.execute(
+                    "UPDATE albums SET " + ", ".join(f"{k} = ?" for k in new) + " WHERE id = ?",
+                    (*new.values(), album_id),
+                )
+                db.execute("DELETE FROM album_tags WHERE album_id = ?", (album_id,))
+                db.executemany(
+                    "INSERT INTO album_tags (album_id, position, tag) VALUES (?, ?, ?)",
+                    [(album_id, i, t) for i, t in enumerate(fields.get("tags") or [])],
+                )
+        return changed, new["url"]
 
     def record_import_problems(self, folder: str, problems: Iterable[tuple[str, str]]) -> None:
         """Replace what the last import of `folder` could not use with this run's [(file, reason)]."""
@@ -221,6 +225,25 @@ class AlbumsMixin:
                 "INSERT OR REPLACE INTO import_problems (folder, file, reason, seen_at) VALUES (?, ?, ?, ?)",
                 [(folder, file, reason, stamp) for file, reason in problems],
             )
+
+
+def _urn(digest: str) -> str:
+    """An imported picture's own URL: its content URN."""
+    return f"urn:sha256:{digest}"
+
+
+def _free_url(db: sqlite3.Connection, asked: str | None, digest: str, album_id: int | None) -> str:
+    """The url an imported album (`album_id`, None when new) may hold, inside the writing transaction: `asked` if
+    no other album holds it, else its content URN. An imported album that holds this URN as its own url (written
+    by a bcanalysis that did not refuse another picture's URN) is given back its own URN first."""
+    owner = db.execute("SELECT id FROM albums WHERE url = ?", (asked,)).fetchone() if asked else None
+    if asked and (owner is None or owner["id"] == album_id):
+        return asked
+    urn = _urn(digest)
+    holder = db.execute("SELECT id, content_hash FROM albums WHERE url = ?", (urn,)).fetchone()
+    if holder is not None and holder["id"] != album_id and holder["content_hash"] not in (None, digest):
+        db.execute("UPDATE albums SET url = ? WHERE id = ?", (_urn(holder["content_hash"]), holder["id"]))
+    return urn
 
 
 def _extra_json(fields: dict[str, Any]) -> str | None:
