@@ -430,7 +430,8 @@ def _at_once(tmp_path: Path, commands: list[list[str]]) -> list[subprocess.Compl
              for i, command in enumerate(commands)]  # fmt: skip
     deadline = time.monotonic() + 120
     while sum((gate / f"ready{i}").exists() for i in range(len(commands))) < len(commands):
-        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "a process did not start"
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            pytest.fail(f"a process did not reach the barrier: {[p.poll() for p in procs]}")
         time.sleep(0.01)
     (gate / "go").touch()
     out = []
