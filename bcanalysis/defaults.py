@@ -41,6 +41,14 @@ RANDOM_STATE = 0
 N_BOOT = 200
 N_SIMILAR = 8
 
+# --- the corpus ---------------------------------------------------------------------------------------------------
+
+#: Own columns of imported metadata (beyond bcanalysis's) that `Corpus.albums()` spreads into columns of their
+#: own; a corpus with more keeps them in one column `extra` (a dict per album), so albums() stays linear in size.
+OWN_COLUMNS_MAX = 1000
+#: Seconds a process opening a corpus waits for another one upgrading or creating it before giving up.
+CORPUS_UPGRADE_WAIT = 600
+
 # --- data sources -------------------------------------------------------------------------------------------------
 
 #: Albums per tag: the notebooks' and the demo catalogue's default, `make demo`'s, and the full-size scrape's.

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +23,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from bcanalysis.store import FORMULA_STARTS, Corpus, CorpusError, Cover
+from bcanalysis.store import FORMULA_STARTS, SCHEMA_VERSION, Corpus, CorpusError, Cover, UpgradeWarning
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -221,13 +225,20 @@ def test_sweep_runs_on_a_readonly_corpus(tmp_path):
 # --- unusable paths -----------------------------------------------------------------------------------------------
 
 
-def test_an_empty_file_is_not_turned_into_a_corpus(tmp_path):
+def test_an_empty_file_is_no_corpus_to_read_and_a_new_corpus_to_write(tmp_path):
     empty = tmp_path / "empty.sqlite"
     empty.touch()
-    _is_message(_cli("palettes", "--db", str(empty), "--no-progress"), 2, "empty file", str(empty))
+    _is_message(_cli("palettes", "--db", str(empty), "--no-progress"), 2, "no corpus at", "empty file", str(empty))
     assert empty.stat().st_size == 0
     with pytest.raises(CorpusError, match="empty file"):
-        Corpus(empty)
+        Corpus(empty, create=False)
+    with pytest.raises(CorpusError, match="empty file"):
+        Corpus(empty, readonly=True)
+    assert empty.stat().st_size == 0
+    with Corpus(empty) as corpus:  # what a run killed as it created the file leaves: a new corpus
+        corpus.add_album(_album(0), Cover("missing", "no art"))
+    assert _counts(empty) == {"version": SCHEMA_VERSION, "albums": 1, "listings": 0, "palette_arrays": 0,
+                              "palette_problems": 0}  # fmt: skip
 
 
 def test_a_missing_corpus_is_not_created_by_a_reading_command(tmp_path):
@@ -270,3 +281,284 @@ def test_csv_export_defuses_spreadsheet_formulas_and_parquet_keeps_raw_text(tmp_
     assert all(not v.startswith(FORMULA_STARTS) for r in rows for v in r.values())
     assert [int(r["art_id"]) for r in rows] == [1000 + i for i in range(len(hostile))] + [1099]  # numbers stay
     assert list(pq["title"][: len(hostile)]) == hostile
+
+
+# --- old and damaged corpora, several processes at once -----------------------------------------------------------
+
+
+def _counts(path: Path) -> dict[str, int]:
+    """What the SQLite file holds, read with sqlite3 itself (not through bcanalysis)."""
+    db = sqlite3.connect(path)
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        out = {"version": db.execute("PRAGMA user_version").fetchone()[0]}
+        for table in ("albums", "listings", "palettes", "palette_arrays", "palette_problems"):
+            if table in tables:
+                out[table] = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        return out
+    finally:
+        db.close()
+
+
+def _v3_corpus(path: Path, n: int, *, colours: int = 40, covers: bool = False) -> dict[int, list]:
+    """A corpus as bcanalysis wrote it at schema 3, with the real old DDL (`MIGRATIONS` 1–3): `n` albums, each with a
+    palette of `colours` colours in the long `palettes` table and, with `covers`, a real PNG cover on disk. Returns
+    the palettes."""
+    from bcanalysis.store import schema
+
+    db = sqlite3.connect(path)
+    for step in (1, 2, 3):
+        for statement in schema.statements(schema.MIGRATIONS[step]):
+            db.execute(statement)
+    folder = path.with_name(path.stem + "-covers")
+    palettes = {}
+    for a in range(1, n + 1):
+        status, file = "missing", None
+        if covers:
+            folder.mkdir(exist_ok=True)
+            file = f"{folder.name}/a{a:010d}_10.png"
+            pixels = np.random.default_rng(a).integers(0, 256, (24, 24, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(path.parent / file)
+            status = "ok"
+        db.execute("INSERT INTO albums (id, url, store, album, title, artist, art_id, item_id, cover_status,"
+                   " cover_file, cover_size, scraped_at, page_status, item_type) VALUES (?, ?, ?, ?, ?, 'Old', ?, ?,"
+                   " ?, ?, 10, '2024-01-01', 'ok', 'a')",
+                   (a, f"https://s{a}.bandcamp.com/album/r{a}", f"s{a}", f"r{a}", f"Record {a}", a, 10_000 + a,
+                    status, file))  # fmt: skip
+        palettes[a] = [((a + 7 * k) % 256, (3 * a + k) % 256, k % 256, 1 / colours) for k in range(colours)]
+    db.executemany("INSERT INTO palettes VALUES (?, ?, ?, ?, ?, ?, 'colorgram/1')",
+                   ((a, rank, *c) for a, cs in palettes.items() for rank, c in enumerate(cs)))  # fmt: skip
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    return palettes
+
+
+def _stored_palettes(path: Path) -> dict[int, list]:
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT album_id, rgb, proportions FROM palette_arrays ORDER BY album_id").fetchall()
+    db.close()
+    return {a: [(*map(int, c), float(p)) for c, p in zip(np.frombuffer(rgb, np.uint8).reshape(-1, 3),
+                                                         np.frombuffer(props, "<f8"), strict=True)]
+            for a, rgb, props in rows}  # fmt: skip
+
+
+def test_a_damaged_schema_3_corpus_is_upgraded_without_its_damaged_palettes_and_palettes_extracts_them(tmp_path):
+    import colorgram
+
+    path = tmp_path / "old.sqlite"
+    palettes = _v3_corpus(path, 6, covers=True)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE palettes SET r = 300 WHERE album_id = 2 AND rank = 3")  # a channel value 300
+    db.execute("UPDATE palettes SET proportion = 'abc' WHERE album_id = 5 AND rank = 0")  # a text proportion
+    db.commit()
+    db.close()
+    api_copy = tmp_path / "copy"
+    shutil.copytree(tmp_path, api_copy, ignore=shutil.ignore_patterns("copy"))
+    assert _counts(path) == {"version": 3, "albums": 6, "listings": 0, "palettes": 240}
+
+    result = _cli("palettes", "--db", str(path), "--no-progress", "--workers", "1", cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("bcanalysis: warning:")]
+    assert "from schema 3 to" in warning and "2 damaged palettes left out" in warning
+    assert "album 2: colour 3 has r = 300" in warning and "album 5: colour 0 has proportion 'abc'" in warning
+    assert _counts(path) == {"version": SCHEMA_VERSION, "albums": 6, "listings": 0, "palette_arrays": 6,
+                             "palette_problems": 0}  # fmt: skip
+    stored = _stored_palettes(path)
+    for album in (1, 3, 4, 6):  # every value of the whole palettes kept, float64 proportions exactly
+        assert stored[album] == palettes[album]
+    for album in (2, 5):  # the damaged ones extracted again from their covers, as colorgram.py does
+        cover = path.parent / f"old-covers/a{album:010d}_10.png"
+        assert stored[album] == [(*c.rgb, c.proportion) for c in colorgram.extract(str(cover), 40)]
+
+    again = _cli("palettes", "--db", str(path), "--no-progress", "--workers", "1", cwd=REPO)
+    assert again.returncode == 0 and "warning" not in again.stderr, again.stderr  # a rerun goes on: nothing to do
+    assert _stored_palettes(path) == stored
+
+    with pytest.warns(UpgradeWarning, match="2 damaged palettes left out"):
+        corpus = Corpus(api_copy / "old.sqlite")
+    with corpus:  # until `palettes` runs, the reasons are kept and the covers wait for extraction
+        problems = corpus.failures().query("source == 'palette'")
+        assert problems["album_id"].tolist() == [2, 5]
+        assert problems["reason"].tolist() == ["colour 3 has r = 300, not a channel value 0..255",
+                                               "colour 0 has proportion 'abc', not a number 0..1"]
+        assert [a for a, _ in corpus.covers_without_palette()] == [2, 5]
+        assert corpus.upgrade.from_version == 3 and len(corpus.palette_arrays()) == 4
+    old = json.loads(sqlite3.connect(api_copy / "old.sqlite").execute(
+        "SELECT old_rows FROM palette_problems WHERE album_id = 2").fetchone()[0])  # fmt: skip
+    assert old[3][:3] == [300, 2 * 3 + 3, 3] and len(old) == 40  # nothing lost: the damaged rows as they were
+
+
+@pytest.mark.parametrize("version, needle", [(-1, "schema version -1, which no bcanalysis writes"),
+                                             (SCHEMA_VERSION + 1, "written by a newer bcanalysis")])
+def test_an_impossible_or_newer_schema_version_ends_in_a_message_and_changes_nothing(tmp_path, version, needle):
+    path = tmp_path / "c.sqlite"
+    with Corpus(path) as corpus:
+        corpus.add_album(_album(0), Cover("missing", "no art"))
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    for command in (["palettes", "--no-progress"], ["sweep", "--out", str(tmp_path / "o")]):
+        _is_message(_cli(command[0], "--db", str(path), *command[1:]), 2, needle, str(path))
+    with pytest.raises(CorpusError, match=needle):
+        Corpus(path)
+    assert path.read_bytes() == before
+    assert _counts(path) == {"version": version, "albums": 1, "listings": 0, "palette_arrays": 0,
+                             "palette_problems": 0}  # fmt: skip
+
+
+#: A child process that imports the command first, waits at a barrier (a file the test creates), then runs it.
+_AT_THE_BARRIER = """
+import os, sys, time
+from bcanalysis.cli import main
+ready, go = sys.argv[1], sys.argv[2]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.001)
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _at_once(tmp_path: Path, commands: list[list[str]]) -> list[subprocess.CompletedProcess]:
+    """Run several `bcanalysis` commands in processes of their own, released at the same instant."""
+    gate = Path(tempfile.mkdtemp(dir=tmp_path, prefix="barrier-"))
+    procs = [subprocess.Popen([sys.executable, "-c", _AT_THE_BARRIER, str(gate / f"ready{i}"), str(gate / "go"),
+                               *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+             for i, command in enumerate(commands)]  # fmt: skip
+    deadline = time.monotonic() + 120
+    while sum((gate / f"ready{i}").exists() for i in range(len(commands))) < len(commands):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            pytest.fail(f"a process did not reach the barrier: {[p.poll() for p in procs]}")
+        time.sleep(0.01)
+    (gate / "go").touch()
+    out = []
+    for p, command in zip(procs, commands, strict=True):
+        stdout, stderr = p.communicate(timeout=600)
+        out.append(subprocess.CompletedProcess(command, p.returncode, stdout, stderr))
+    return out
+
+
+def test_two_processes_opening_one_old_corpus_at_once_both_finish_on_the_new_schema(tmp_path):
+    path = tmp_path / "old.sqlite"
+    palettes = _v3_corpus(path, 12_000)  # large enough that one upgrade is still running when the other opens
+    assert _counts(path) == {"version": 3, "albums": 12_000, "listings": 0, "palettes": 480_000}
+    results = _at_once(tmp_path, [["palettes", "--db", str(path), "--no-progress", "--workers", "1"]] * 2)
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr and "already exists" not in result.stderr
+    assert _counts(path) == {"version": SCHEMA_VERSION, "albums": 12_000, "listings": 0, "palette_arrays": 12_000,
+                             "palette_problems": 0}  # fmt: skip
+    assert _stored_palettes(path) == palettes  # upgraded once, every value kept
+
+
+def test_processes_creating_one_corpus_at_once_all_finish_and_store_each_album_once(tmp_path):
+    from bcanalysis.demo import DemoServer
+
+    def scrape(path: Path) -> list[str]:
+        return ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "metal", "--limit", "8", "--rate",
+                "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
+
+    with DemoServer(albums_per_tag=8, max_cover_px=32) as server:
+        reference = tmp_path / "one-process.sqlite"
+        assert _cli(*scrape(reference), cwd=REPO).returncode == 0
+        with Corpus(reference) as corpus:
+            expected = sorted(corpus.albums()["url"])
+        assert len(expected) == 8
+        for round_ in range(3):  # the race is a matter of microseconds: several rounds, four processes each
+            path = tmp_path / f"new{round_}.sqlite"
+            for result in _at_once(tmp_path, [scrape(path)] * 4):
+                assert result.returncode == 0, result.stderr
+                assert "Traceback" not in result.stderr and "already exists" not in result.stderr
+            with Corpus(path) as corpus:
+                assert sorted(corpus.albums()["url"]) == expected  # each album once
+            assert _counts(path) == _counts(reference)
+
+
+#: `bcanalysis ARGS…` killed with SIGKILL the instant SQLite has created the corpus file, before it writes a byte.
+_KILLED_AS_THE_FILE_APPEARS = """
+import os, signal, sqlite3, sys
+from bcanalysis.cli import main
+real = sqlite3.connect
+def connect(database, *args, **kwargs):
+    db = real(database, *args, **kwargs)
+    if os.path.exists(database) and os.path.getsize(database) == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return db
+sqlite3.connect = connect
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_run_killed_as_the_corpus_file_appears_leaves_a_file_the_rerun_goes_on_with(tmp_path):
+    from bcanalysis.demo import DemoServer
+
+    path = tmp_path / "new.sqlite"
+    with DemoServer(albums_per_tag=6, max_cover_px=32) as server:
+        scrape = ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "rock", "--limit", "6", "--rate",
+                  "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
+        killed = subprocess.run([sys.executable, "-c", _KILLED_AS_THE_FILE_APPEARS, *scrape], capture_output=True,
+                                text=True, timeout=300, cwd=REPO)  # fmt: skip
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        assert path.stat().st_size == 0  # what a kill at that instant leaves
+        _is_message(_cli("palettes", "--db", str(path), "--no-progress"), 2, "no corpus at", "empty file")
+        assert path.stat().st_size == 0  # a reading command creates nothing
+        rerun = _cli(*scrape, cwd=REPO)
+        assert rerun.returncode == 0, rerun.stderr
+        reference = tmp_path / "never-killed.sqlite"
+        assert _cli(*[str(reference) if a == str(path) else a for a in scrape], cwd=REPO).returncode == 0
+    with Corpus(path) as corpus, Corpus(reference) as ref:
+        assert sorted(corpus.albums()["url"]) == sorted(ref.albums()["url"])
+    assert _counts(path) == _counts(reference) and _counts(path)["albums"] == 6
+
+
+# --- many own columns ---------------------------------------------------------------------------------------------
+
+
+def _wide_corpus(path: Path, albums: int, columns: int) -> list[dict]:
+    """`albums` albums with palettes, each with `columns` own metadata columns (as an imported table's row would
+    leave them in `extra`), written into the real SQLite file; returns each album's own columns."""
+    own = [{f"field {k}": f"{i}:{k}" if k % 3 else k * i for k in range(columns)} for i in range(albums)]
+    with Corpus(path) as corpus:
+        for i in range(albums):
+            album_id = corpus.add_album(_album(i), Cover("missing", "no art"))
+            corpus.save_palettes([(album_id, _palette(i))], "test/1")
+    db = sqlite3.connect(path)
+    db.executemany("UPDATE albums SET extra = ? WHERE id = ?",
+                   [(json.dumps(row), i + 1) for i, row in enumerate(own)])  # fmt: skip
+    db.commit()
+    db.close()
+    return own
+
+
+def _best_of(runs: int, fn) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_sweep_on_a_corpus_with_thousands_of_own_columns_takes_time_linear_in_them(tmp_path):
+    paths = {n: tmp_path / f"wide{n}.sqlite" for n in (2000, 8000)}
+    for n, path in paths.items():
+        _wide_corpus(path, 60, n)
+    results = {}
+
+    def sweep(n: int) -> None:
+        out = tmp_path / f"out{n}"
+        results[n] = _cli("sweep", "--db", str(paths[n]), "--out", str(out), "--bits", "9", "--min-n", "1",
+                          "--max-n", "1", "--workers", "1", "--no-progress", cwd=REPO)  # fmt: skip
+
+    seconds = {n: _best_of(2, lambda n=n: sweep(n)) for n in paths}
+    for n, result in results.items():
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert (tmp_path / f"out{n}" / "sweep.csv").is_file()
+    # 4× the columns: linear work stays well under 3× the time (the fixed cost of a sweep included); the quadratic
+    # build of the columns took 16× (5.9 s at 3k columns, 38 s at 6k, 209 s at 12k).
+    assert seconds[8000] < 3 * seconds[2000], seconds
+    assert {n: _counts(p)["albums"] for n, p in paths.items()} == {2000: 60, 8000: 60}

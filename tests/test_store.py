@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -111,7 +114,7 @@ def test_fail_listing_counts_attempts_and_fails_for_good_at_the_limit(tmp_path):
         failures = corpus.failures()
         assert failures.to_dict("records") == [
             {"source": "discover", "tag": "rock", "item_id": 5, "item_url": "u5", "folder": None, "file": None,
-             "attempts": 2, "reason": "challenge"}
+             "album_id": None, "attempts": 2, "reason": "challenge"}
         ]
 
 
@@ -207,6 +210,23 @@ def test_a_schema_1_corpus_opens_migrates_and_keeps_working(tmp_path):
         assert corpus.unlisted_data("ambient", 10) == 0
         assert [r["url"] for r in corpus.pending(["ambient"], 10)] == ["https://x.bandcamp.com/album/y"]
         assert corpus.progress("ambient")["items_seen"] == 2  # filled in, not listed twice
+
+
+def test_an_upgrade_that_fails_part_way_leaves_the_old_corpus_as_it_was(tmp_path):
+    path = tmp_path / "c.sqlite"
+    _v1_corpus(path)
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE albums ADD COLUMN genre TEXT")  # a hand-made column: step 3 cannot add it again
+    db.commit()
+    db.close()
+    before = sqlite3.connect(path).execute("SELECT * FROM albums").fetchall()
+    with pytest.raises(CorpusError, match=r"duplicate column name: genre.*from schema 1 to \d+ was rolled back"):
+        Corpus(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1  # not half-way at 2: every step or none
+    assert db.execute("SELECT * FROM albums").fetchall() == before
+    assert "label" not in {r[1] for r in db.execute("PRAGMA table_info(albums)")}  # step 2 rolled back too
+    db.close()
 
 
 def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
@@ -308,3 +328,152 @@ def test_palette_arrays_are_the_palettes_of_albums_as_arrays(tmp_path):
     assert list(found) == [ids[2], ids[0]]
     assert subset[0].tolist() == arrays[2].tolist() and subset[1].tolist() == arrays[0].tolist()
     assert df.loc[ids[4], "colorgram"] is None
+
+
+def _own_columns_corpus(path, own: list[dict | str | None]) -> None:
+    """Albums whose `extra` holds these own columns (JSON objects), or raw text, as stored in the real file."""
+    with Corpus(path) as corpus:
+        for i in range(len(own)):
+            corpus.add_album(_album(f"a{i}", item_id=100 + i), Cover("missing", "-"))
+    db = sqlite3.connect(path)
+    db.executemany("UPDATE albums SET extra = ? WHERE id = ?",
+                   [(e if e is None or isinstance(e, str) else json.dumps(e), i + 1) for i, e in enumerate(own)])
+    db.commit()
+    db.close()
+
+
+def test_own_columns_come_back_as_columns_with_their_values_and_names_of_ours_kept(tmp_path):
+    own = [{"catalog": "OL-001", "label": "Own Label", "extra_label": "x", "colorgram": "mine", "nested": {"a": [1]}},
+           None, {"catalog": "OL-003", "pressing": 500}]
+    _own_columns_corpus(tmp_path / "c.sqlite", own)
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        df = corpus.albums()
+    assert df["catalog"].tolist() == ["OL-001", None, "OL-003"]
+    assert df["pressing"].tolist() == [None, None, 500] and df["nested"].tolist() == [{"a": [1]}, None, None]
+    assert df["extra_label"].tolist() == ["Own Label", None, None]  # `label` is ours: the own one is prefixed
+    assert df["extra_extra_label"].tolist() == ["x", None, None]  # and a prefixed name already taken, again
+    assert df["extra_colorgram"].tolist() == ["mine", None, None] and df["colorgram"].isna().all()
+    assert "extra" not in df.columns and df.columns.is_unique
+
+
+def test_own_columns_past_the_cap_are_one_column_of_dicts_with_a_warning(tmp_path):
+    from bcanalysis.defaults import OWN_COLUMNS_MAX
+
+    own = [{f"c{k}": k * i for k in range(OWN_COLUMNS_MAX + 1)} for i in range(3)]
+    own[1] = {"only": "this"}
+    _own_columns_corpus(tmp_path / "c.sqlite", own)
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        with pytest.warns(UserWarning, match=rf"{OWN_COLUMNS_MAX + 2} own metadata columns.*one column `extra`"):
+            df = corpus.albums()
+        assert df["extra"].tolist() == own  # every value, as stored
+        assert len(df.columns) < 50
+        with pytest.warns(UserWarning, match="one column `extra`"):
+            csv = pd.read_csv(corpus.to_csv(tmp_path / "albums.csv"))
+        assert [json.loads(v) for v in csv["extra"]] == own
+
+
+def test_own_columns_that_are_not_a_json_object_are_left_out_with_a_warning(tmp_path):
+    _own_columns_corpus(tmp_path / "c.sqlite", [{"catalog": "A"}, "{not json", "[1, 2]", "[" * 100_000])
+    with Corpus(tmp_path / "c.sqlite") as corpus:
+        with pytest.warns(UserWarning, match=r"3 albums .* not a JSON object \(album ids \[2, 3, 4\]\)"):
+            df = corpus.albums()
+    assert df["catalog"].tolist() == ["A", None, None, None] and len(df) == 4
+
+
+def _best_of(runs: int, fn) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_albums_builds_own_columns_in_time_linear_in_their_number(tmp_path, monkeypatch):
+    from bcanalysis.store import tables
+
+    monkeypatch.setattr(tables, "OWN_COLUMNS_MAX", 10**6)  # the columns themselves, not the cap, are timed
+    cost = {}
+    for n in (2000, 8000):
+        own = [{f"field {k}": f"{i}:{k}" for k in range(n)} for i in range(60)]
+        path = tmp_path / f"c{n}.sqlite"
+        _own_columns_corpus(path, own)
+        texts = [t for (t,) in sqlite3.connect(path).execute("SELECT extra FROM albums")]
+        with Corpus(path) as corpus:
+            df = corpus.albums(palettes=False)
+            assert df[[f"field {k}" for k in range(n)]].to_numpy().tolist() == [list(r.values()) for r in own]
+            # Reference, timed in the same run: reading the stored JSON itself, the least albums() must do (its
+            # time per value grows with size too, as memory caches fill).
+            cost[n] = _best_of(3, lambda c=corpus: c.albums(palettes=False)) / _best_of(
+                3, lambda texts=texts: [json.loads(t) for t in texts])
+    # Linear: albums() stays a few times the reference at any size; the column-by-column build grew 4× per 4×.
+    assert cost[8000] < 2 * cost[2000], cost
+
+
+# --- band_id (schema 5) -------------------------------------------------------------------------------------------
+
+
+def _v4_corpus(path):
+    """A corpus as bcanalysis wrote it at schema 4, with the real old DDL: one album from discover, its listing."""
+    db = sqlite3.connect(path)
+    for version in (1, 2, 3):
+        for statement in store.schema.statements(store.MIGRATIONS[version]):
+            db.execute(statement)
+    db.execute(store.schema.PALETTE_TABLE)
+    db.execute("DROP TABLE palettes")
+    db.execute("PRAGMA user_version = 4")
+    db.execute("INSERT INTO albums (id, url, store, album, title, artist, item_id, item_url, cover_status, scraped_at,"
+               " label, location, genre_id, item_type) VALUES (1, 'https://b.bandcamp.com/album/t', 'b', 't', 'T', 'B',"
+               " 7, 'https://b.bandcamp.com/album/t', 'missing', '2025-01-01', NULL, 'Oslo, Norway', 18, 'a')")
+    db.execute("INSERT INTO listings (tag, item_id, item_url, position, title, band_name, status, album_id, seen_at,"
+               " url, store, album, artist, item_type) VALUES ('metal', 7, 'https://b.bandcamp.com/album/t', 0, 'T',"
+               " 'B', 'done', 1, '2025-01-01', 'https://b.bandcamp.com/album/t', 'b', 't', 'B', 'a')")
+    db.execute("INSERT INTO palette_arrays VALUES (1, 1, ?, ?, 'colorgram/1')",
+               (bytes([1, 2, 3]), np.asarray([1.0], "<f8").tobytes()))
+    db.commit()
+    db.close()
+
+
+def test_a_schema_4_corpus_gains_band_ids_and_a_discover_result_seen_again_fills_them_in(tmp_path):
+    from bcanalysis.bandcamp_parse import parse_discover_item
+
+    path = tmp_path / "v4.sqlite"
+    _v4_corpus(path)
+    with Corpus(path) as corpus:
+        assert corpus.query("PRAGMA user_version")[0][0] == store.SCHEMA_VERSION
+        df = corpus.albums()
+        assert df.loc[1, "title"] == "T" and df.loc[1, "colorgram"] == [(1, 2, 3)]  # kept
+        assert df.loc[1, "location"] == "Oslo, Norway" and df.loc[1, "found_under"] == ["metal"]
+        assert pd.isna(df.loc[1, "band_id"]) and str(df["band_id"].dtype) == "Int64"  # not known before schema 5
+        item = parse_discover_item({
+            "item_id": 7, "item_type": "a", "title": "T", "band_name": "B", "band_id": 3_774_983_561,
+            "item_url": "https://b.bandcamp.com/album/t?from=discover_page", "release_date": "2021-03-04 00:00:00 UTC",
+        })  # fmt: skip
+        assert corpus.record_listings("metal", [item], None, True) == 0  # listed already: not twice
+        assert corpus.albums().loc[1, "band_id"] == 3_774_983_561
+        assert [r["band_id"] for r in corpus.listings(["metal"])] == [3_774_983_561]
+
+
+def test_a_scrape_stores_each_albums_band_id_from_its_discover_result(tmp_path):
+    from bcanalysis.demo import DemoServer
+
+    path = tmp_path / "c.sqlite"
+    with DemoServer(albums_per_tag=30, max_cover_px=32, custom_host="localhost") as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(path), "--base-url", server.url, "--tag", "rock",
+             "--tag", "metal", "--limit", "30", "--rate", "500", "--cover-rate", "500", "--no-progress"],
+            capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        albums = [a for t in ("rock", "metal") for a in server.listings[t]]
+        sent = {a.item_id: server.item(a)["band_id"] for a in albums}  # what the discover answers said
+        own_domain = {a.item_id for a in albums if server.on_own_domain(a)}
+    with Corpus(path) as corpus:
+        df = corpus.albums(palettes=False)
+        listed = {r["item_id"]: r["band_id"] for r in corpus.listings()}
+    assert len(df) >= 50 and df["band_id"].notna().all()
+    assert dict(zip(df["item_id"].tolist(), df["band_id"].tolist(), strict=True)) == {i: sent[i] for i in df["item_id"]}
+    assert all(listed[i] == sent[i] for i in listed)
+    assert own_domain & set(df["item_id"])  # albums on their store's own domain have theirs too
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT COUNT(*) FROM albums WHERE band_id IS NOT NULL").fetchone()[0] == len(df)
+    db.close()

@@ -102,13 +102,25 @@ def add_max_pixels(p: argparse.ArgumentParser) -> None:
 
 def open_corpus(path: str, *, existing: bool = False, readonly: bool = False) -> Any:
     """The corpus at `path` (which must already exist if `existing`; opened without writing if `readonly`), or a
-    CommandError naming the path and what is wrong with it."""
-    from bcanalysis.store import Corpus, CorpusError
+    CommandError naming the path and what is wrong with it. What upgrading an older corpus left out is one line on
+    stderr."""
+    import sys
+    import warnings
+
+    from bcanalysis.store import Corpus, CorpusError, UpgradeWarning
 
     try:
-        return Corpus(path, create=not existing, readonly=readonly)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UpgradeWarning)
+            corpus = Corpus(path, create=not existing, readonly=readonly)
     except CorpusError as exc:
         raise CommandError(str(exc)) from exc
+    for warning in caught:
+        if issubclass(warning.category, UpgradeWarning):
+            print(f"bcanalysis: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return corpus
 
 
 def writable_folder(path: str, flag: str) -> Path:

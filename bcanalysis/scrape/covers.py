@@ -110,8 +110,8 @@ def progress_bar(total: int, desc: str, progress: bool, unit: str = "album"):
 
 def _album(row: Any) -> dict[str, Any]:
     """An album as stored from its listing's discover data (no page tags yet)."""
-    keys = ("url", "store", "album", "title", "artist", "art_id", "release_date", "item_id", "item_url", "label",
-            "location", "genre_id", "item_type")  # fmt: skip
+    keys = ("url", "store", "album", "title", "artist", "art_id", "release_date", "item_id", "band_id", "item_url",
+            "label", "location", "genre_id", "item_type")  # fmt: skip
     return {**{k: row[k] for k in keys}, "tags": None, "page_status": None}
 
 

@@ -17,10 +17,10 @@ from bcanalysis.store.connection import CorpusError
 from bcanalysis.store.corpus import Corpus
 from bcanalysis.store.palettes import PaletteArrays
 from bcanalysis.store.records import Cover, now
-from bcanalysis.store.schema import COVER_STATUSES, MIGRATIONS, SCHEMA_VERSION
+from bcanalysis.store.schema import COVER_STATUSES, MIGRATIONS, SCHEMA_VERSION, Upgrade, UpgradeWarning
 from bcanalysis.store.tables import FORMULA_STARTS
 
 __all__ = [
     "COVER_STATUSES", "FORMULA_STARTS", "MIGRATIONS", "SCHEMA_VERSION", "Corpus", "CorpusError", "Cover",
-    "PaletteArrays", "now",
+    "PaletteArrays", "Upgrade", "UpgradeWarning", "now",
 ]

@@ -51,13 +51,14 @@ class AlbumsMixin:
         cur = db.execute(
             "INSERT INTO albums (url, store, album, title, artist, art_id, release_date, item_id, item_url,"
             " cover_status, cover_reason, cover_file, cover_size, cover_width, cover_height, scraped_at,"
-            " label, location, genre_id, item_type, page_status)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " label, location, genre_id, item_type, page_status, band_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 album["url"], album["store"], album["album"], album["title"], album["artist"], album.get("art_id"),
                 album.get("release_date"), item_id, album.get("item_url"), cover.status, cover.reason,
                 self._relative(cover.file), cover.size, cover.width, cover.height, now(), album.get("label"),
                 album.get("location"), album.get("genre_id"), album.get("item_type"), page_status,
+                album.get("band_id"),
             ),
         )
         album_id = cur.lastrowid

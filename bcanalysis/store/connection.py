@@ -1,4 +1,5 @@
-"""Opening the corpus file safely (a folder, an empty file or a missing one refused before SQLite sees it;
+"""Opening the corpus file safely (a folder refused before SQLite sees it, a missing or empty one where a corpus
+must exist;
 WAL, foreign keys, a busy timeout; read-only without writing even an index) and every SQLite failure turned into
 a `CorpusError` whose message names the file and what to do."""
 
@@ -6,12 +7,15 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.request import pathname2url
 
 import pandas as pd
+
+from bcanalysis.defaults import CORPUS_UPGRADE_WAIT
 
 
 class CorpusError(Exception):
@@ -65,19 +69,28 @@ def guard_public_methods(cls: type) -> type:
 
 
 def check_path(path: Path, *, must_exist: bool) -> None:
-    """Refuse what cannot be a corpus before SQLite sees it: a folder, an unusable name, an empty file, a missing
-    file where one must exist."""
+    """Refuse what cannot be a corpus before SQLite sees it: a folder, an unusable name, a missing (or empty) file
+    where one must exist. An empty file is a new corpus (a run killed as it created the file leaves one)."""
     try:
         is_dir, exists = path.is_dir(), path.exists()
-        size = path.stat().st_size if exists else None
+        empty = exists and path.stat().st_size == 0 and not _has_journal(path)
     except OSError as exc:  # e.g. a file name longer than the file system allows
         raise CorpusError(f"cannot use {path} as a corpus: {exc.strerror or exc}") from exc
     if is_dir:
         raise CorpusError(f"cannot use {path} as a corpus: it is a folder")
-    if must_exist and not exists:
-        raise CorpusError(f"no corpus at {path} (make one with `bcanalysis scrape --db {path} …`)")
-    if size == 0:
-        raise CorpusError(f"{path} is an empty file, not a corpus: remove it, or give another --db path")
+    if must_exist and (not exists or empty):
+        what = " (an empty file: a run that creates a corpus was stopped as it began)" if empty else ""
+        raise CorpusError(f"no corpus at {path}{what} (make one with `bcanalysis scrape --db {path} …`)")
+
+
+def _has_journal(path: Path) -> bool:
+    """Whether SQLite left a write-ahead log or rollback journal with content beside `path` (a corpus whose
+    writes are not yet in the file itself)."""
+    for suffix in ("-wal", "-journal"):
+        journal = path.with_name(path.name + suffix)
+        if journal.is_file() and journal.stat().st_size > 0:
+            return True
+    return False
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
@@ -96,6 +109,19 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     raise CorpusError(f"cannot open the corpus {path} read-only: {last}")
 
 
+def _wal(db: sqlite3.Connection) -> str:
+    """Switch to WAL; tried again while another process holds the file (SQLite answers "locked" at once here, without
+    its busy timeout, e.g. while another process creates the same corpus)."""
+    deadline = time.monotonic() + CORPUS_UPGRADE_WAIT
+    while True:
+        try:
+            return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open the SQLite file in autocommit mode with WAL, foreign keys and a busy timeout; errors name the path."""
     if not path.parent.exists():
@@ -108,7 +134,7 @@ def connect(path: Path) -> sqlite3.Connection:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 30000")
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _wal(db)
     except sqlite3.DatabaseError as exc:  # a damaged file gets the cure; a file that is not SQLite, its name
         damaged = "malformed" in str(exc).lower()
         raise CorpusError(explain(path, exc) if damaged else f"cannot open the corpus {path}: {exc}") from exc

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,8 +45,11 @@ class Corpus(ListingsMixin, AlbumsMixin, PalettesMixin, TablesMixin):
         check_path(self.path, must_exist=readonly or not create)
         self.covers_dir = self.path.with_name(self.path.stem + "-covers")
         self._db = connect_readonly(self.path) if readonly else connect(self.path)
+        #: What opening did to an older corpus (`schema.Upgrade`: versions, damaged palettes left out), or None.
+        self.upgrade: schema.Upgrade | None = None
         try:
-            if readonly and schema.schema_version(self._db, self.path) < schema.SCHEMA_VERSION:
+            version = schema.check_version(schema.schema_version(self._db, self.path), self.path)
+            if readonly and version < schema.SCHEMA_VERSION:
                 self._db.close()  # an older corpus is upgraded once (the upgrade keeps every value)
                 if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
                     raise CorpusError(
@@ -53,10 +57,12 @@ class Corpus(ListingsMixin, AlbumsMixin, PalettesMixin, TablesMixin):
                         "read-only: run any bcanalysis command on a writable copy of it, e.g. `bcanalysis palettes "
                         "--db COPY`")
                 self.readonly, self._db = False, connect(self.path)
-            schema.migrate(self._db, self.path)
+            self.upgrade = schema.migrate(self._db, self.path)
         except BaseException:
             self._db.close()
             raise
+        if self.upgrade is not None and self.upgrade.skipped:
+            warnings.warn(str(self.upgrade), schema.UpgradeWarning, stacklevel=2)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 

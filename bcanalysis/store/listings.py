@@ -12,7 +12,7 @@ from bcanalysis.store.records import now
 
 #: Discover data a listing keeps (beside tag, item_id, item_url, position): what an album is built from.
 LISTING_DATA = ("url", "store", "album", "title", "artist", "band_name", "label", "location", "genre_id",
-                 "item_type", "release_date", "art_id")
+                 "item_type", "release_date", "art_id", "band_id")
 
 
 class ListingsMixin:
@@ -52,6 +52,11 @@ class ListingsMixin:
                         " WHERE tag = ? AND item_id = ? AND url IS NULL AND status = 'pending'",
                         (*values, *key),
                     )
+                    if row.get("band_id") is not None:  # listed before schema 5 kept band ids: fill them in
+                        db.execute("UPDATE listings SET band_id = ? WHERE tag = ? AND item_id = ? AND band_id IS NULL",
+                                   (row["band_id"], *key))  # fmt: skip
+                        db.execute("UPDATE albums SET band_id = ? WHERE item_id = ? AND band_id IS NULL",
+                                   (row["band_id"], row["item_id"]))  # fmt: skip
                     continue
                 problems = "; ".join(row.get("problems") or ()) or None  # unreadable fields, until the album is stored
                 db.execute(

@@ -75,7 +75,8 @@ class PalettesMixin:
 
     def save_palettes(self, palettes: Iterable[tuple[int, Sequence[Any]]], extractor_version: str) -> int:
         """Store palettes [(album id, colours with .rgb and .proportion)] in one transaction (a palette stored
-        again replaces the old one); returns the count."""
+        again replaces the old one, and one an upgrade left out as damaged is no longer a problem); returns the
+        count."""
         rows = []
         for album_id, colors in palettes:
             rgb = np.asarray([tuple(map(int, c.rgb)) for c in colors], dtype=np.int64).reshape(-1, 3)
@@ -85,6 +86,7 @@ class PalettesMixin:
             rows.append((album_id, len(rgb), rgb.astype(np.uint8).tobytes(), props.tobytes(), extractor_version))
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO palette_arrays VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("DELETE FROM palette_problems WHERE album_id = ?", [(r[0],) for r in rows])
         return len(rows)
 
     def save_palette_arrays(self, arrays: PaletteArrays, extractor_version: str) -> int:
@@ -95,6 +97,7 @@ class PalettesMixin:
                  extractor_version) for i, a in enumerate(arrays.album_ids))  # fmt: skip
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO palette_arrays VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("DELETE FROM palette_problems WHERE album_id = ?", [(int(a),) for a in arrays.album_ids])
         return len(arrays)
 
     def palette_arrays(self, *, batch: int = 100_000) -> PaletteArrays:

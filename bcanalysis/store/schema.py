@@ -1,21 +1,27 @@
-"""The corpus schema: the version this code writes and the migrations that bring an older file up to it, one
-transaction each; a file from a newer bcanalysis, or a SQLite file that is not a corpus, is refused."""
+"""The corpus schema: the version this code writes and the migrations that bring an older file up to it, all in one
+exclusive transaction (one process upgrades, the others wait and find it done); a file from a newer bcanalysis,
+with an impossible version, or a SQLite file that is not a corpus, is refused."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from bcanalysis.defaults import CORPUS_UPGRADE_WAIT
 from bcanalysis.store.connection import CorpusError, explain
+from bcanalysis.store.records import now
 
 #: The schema this code writes; `MIGRATIONS[v]` brings a database from version v - 1 to v (SQL, or a function of
-#: the connection for a step SQL cannot do alone).
-SCHEMA_VERSION = 4
+#: the connection for a step SQL cannot do alone, returning what it left out as [(album id, reason)]).
+SCHEMA_VERSION = 5
 
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], Any]] = {
     1: """
     CREATE TABLE albums (
         id           INTEGER PRIMARY KEY,
@@ -126,35 +132,102 @@ CREATE TABLE palette_arrays (
     extractor_version TEXT NOT NULL
 )"""
 
+#: Palettes an upgrade found damaged and left out (schema 4 on; made by step 4, or by step 5 for a corpus an older
+#: bcanalysis upgraded to 4): the reason and the rows as they were, until `palettes` extracts them again.
+PALETTE_PROBLEMS_TABLE = """
+CREATE TABLE IF NOT EXISTS palette_problems (
+    album_id  INTEGER UNIQUE,               -- no foreign key: the album itself may be what is missing
+    reason    TEXT NOT NULL,
+    old_rows  TEXT NOT NULL,                -- JSON: the damaged palette's rows as they were stored
+    seen_at   TEXT NOT NULL
+)"""
 
-def pack_palettes(db: sqlite3.Connection) -> None:
-    """Schema 3 → 4: the long `palettes` table (a row per colour) becomes `palette_arrays` (a row per album)."""
+
+def pack_palettes(db: sqlite3.Connection) -> list[tuple[Any, str]]:
+    """Schema 3 → 4: the long `palettes` table (a row per colour) becomes `palette_arrays` (a row per album). A
+    damaged palette (a channel outside 0..255, a proportion that is not a number, no album) is left out and kept
+    in `palette_problems` with the reason; returns those [(album id, reason)]."""
     db.execute(PALETTE_TABLE)
+    db.execute(PALETTE_PROBLEMS_TABLE)
     rows = db.execute(
-        "SELECT album_id, r, g, b, proportion, extractor_version FROM palettes ORDER BY album_id, rank")
-    album, colours, props, version = None, [], [], None
+        "SELECT p.album_id, p.r, p.g, p.b, p.proportion, p.extractor_version, a.id IS NOT NULL"
+        " FROM palettes p LEFT JOIN albums a ON a.id = p.album_id ORDER BY p.album_id, p.rank")
+    skipped: list[tuple[Any, str]] = []
+    marker = object()  # before the first row (an album id may be anything in a damaged file, even NULL)
+    album, colours, known = marker, [], True
 
     def flush() -> None:
-        if album is not None:
+        if album is marker:
+            return
+        reason = f"its album (id {album!r}) is not in the corpus" if not known else palette_damage(colours)
+        if reason is None:
             db.execute("INSERT INTO palette_arrays VALUES (?, ?, ?, ?, ?)",
-                       (album, len(colours), np.asarray(colours, np.uint8).tobytes(),
-                        np.asarray(props, "<f8").tobytes(), version))  # fmt: skip
+                       (album, len(colours), np.asarray([c[:3] for c in colours], np.uint8).tobytes(),
+                        np.asarray([c[3] for c in colours], "<f8").tobytes(), colours[-1][4]))  # fmt: skip
+            return
+        db.execute("INSERT OR REPLACE INTO palette_problems VALUES (?, ?, ?, ?)",
+                   (album if type(album) is int else None, reason, json.dumps(colours, default=repr),
+                    now()))  # fmt: skip
+        skipped.append((album, reason))
 
-    for album_id, r, g, b, p, v in rows:  # streamed: a large corpus never sits in memory as rows
-        if album_id != album:
+    for album_id, r, g, b, p, v, exists in rows:  # streamed: a large corpus never sits in memory as rows
+        if album is marker or album_id != album:
             flush()
-            album, colours, props = album_id, [], []
-        colours.append((r, g, b))
-        props.append(p)
-        version = v
+            album, colours, known = album_id, [], bool(exists)
+        colours.append((r, g, b, p, v))
     flush()
     db.execute("DROP TABLE palettes")
+    return skipped
+
+
+def palette_damage(colours: list[tuple]) -> str | None:
+    """Why an old palette's rows [(r, g, b, proportion, extractor_version)] cannot be packed, or None if whole."""
+    for rank, (*rgb, p, v) in enumerate(colours):
+        for name, c in zip("rgb", rgb, strict=True):
+            if type(c) is not int or not 0 <= c <= 255:
+                return f"colour {rank} has {name} = {c!r}, not a channel value 0..255"
+        if type(p) not in (int, float) or not 0 <= p <= 1:  # NaN fails the comparison too
+            return f"colour {rank} has proportion {p!r}, not a number 0..1"
+        if not isinstance(v, str):
+            return f"colour {rank} has extractor version {v!r}, not text"
+    return None
 
 
 MIGRATIONS[4] = pack_palettes
+# 5: the discover band_id (the store selling the album: the artist's or the label's) kept with albums and listings;
+# palette_problems for a corpus an older bcanalysis upgraded to 4.
+MIGRATIONS[5] = f"""
+ALTER TABLE albums ADD COLUMN band_id INTEGER;                  -- discover band_id: the store that sells it
+ALTER TABLE listings ADD COLUMN band_id INTEGER;
+{PALETTE_PROBLEMS_TABLE}
+"""
 
 #: Cover outcomes the albums table accepts.
 COVER_STATUSES = ("ok", "missing", "failed")
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What opening an older corpus did: the schema it had and now has, and palettes left out as damaged."""
+
+    path: Path
+    from_version: int
+    to_version: int
+    skipped: tuple[tuple[Any, str], ...] = ()
+
+    def __str__(self) -> str:
+        text = f"upgraded the corpus {self.path} from schema {self.from_version} to {self.to_version}"
+        if not self.skipped:
+            return text
+        shown = "; ".join(f"album {a}: {reason}" for a, reason in self.skipped[:3])
+        more = f"; and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
+        return (f"{text}; {len(self.skipped)} damaged palette{'s' * (len(self.skipped) != 1)} left out ({shown}"
+                f"{more}): `bcanalysis palettes --db {self.path}` extracts them again from their covers, "
+                "Corpus.failures() lists them")
+
+
+class UpgradeWarning(UserWarning):
+    """Opening an older corpus left damaged palettes out (they are extracted again by `bcanalysis palettes`)."""
 
 
 def schema_version(db: sqlite3.Connection, path: Path) -> int:
@@ -164,30 +237,65 @@ def schema_version(db: sqlite3.Connection, path: Path) -> int:
         raise CorpusError(explain(path, exc)) from exc
 
 
-def migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Bring the schema up to SCHEMA_VERSION, one migration per transaction; refuse a newer schema."""
-    version = schema_version(db, path)
+def check_version(version: int, path: Path) -> int:
+    """`version` if this bcanalysis can read or upgrade it; a CorpusError for a newer or an impossible one."""
     if version > SCHEMA_VERSION:
         raise CorpusError(
             f"{path} has corpus schema version {version}, but this bcanalysis reads up to version "
             f"{SCHEMA_VERSION}: it was written by a newer bcanalysis; upgrade bcanalysis to use it"
         )
-    if version == 0 and has_foreign_tables(db):
-        raise CorpusError(f"{path} is a SQLite database but not a bcanalysis corpus (it has other tables)")
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        try:
-            db.execute("BEGIN IMMEDIATE")
+    if version < 0:
+        raise CorpusError(
+            f"{path} has corpus schema version {version}, which no bcanalysis writes: the file is damaged or was "
+            "changed by another program; restore it from a copy"
+        )
+    return version
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> Upgrade | None:
+    """Bring the schema up to SCHEMA_VERSION in one exclusive transaction; refuse a newer or impossible schema.
+
+    The version is read again once the lock is held, so of several processes opening (or creating) one file at
+    once, one upgrades it and the others wait for it (up to `CORPUS_UPGRADE_WAIT` seconds) and find it done.
+    Returns what an upgrade of an existing corpus did (None for a new one or one already up to date)."""
+    if check_version(schema_version(db, path), path) == SCHEMA_VERSION:
+        return None  # the usual case: no lock taken
+    (wait,) = db.execute("PRAGMA busy_timeout").fetchone()
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(CORPUS_UPGRADE_WAIT * 1000)}")
+        db.execute("BEGIN EXCLUSIVE")
+        db.execute(f"PRAGMA busy_timeout = {wait}")
+    except sqlite3.DatabaseError as exc:
+        db.execute(f"PRAGMA busy_timeout = {wait}")
+        raise CorpusError(explain(path, exc)) from exc
+    version = None
+    try:
+        version = check_version(schema_version(db, path), path)
+        if version == 0 and has_foreign_tables(db):
+            raise CorpusError(f"{path} is a SQLite database but not a bcanalysis corpus (it has other tables)")
+        skipped: list[tuple[Any, str]] = []
+        for target in range(version + 1, SCHEMA_VERSION + 1):
             step = MIGRATIONS[target]
-            for statement in [] if callable(step) else statements(step):
-                db.execute(statement)
             if callable(step):
-                step(db)
-            db.execute(f"PRAGMA user_version = {target}")
-            db.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise CorpusError(f"cannot write the corpus {path}: {exc}") from exc
+                skipped += step(db) or []
+            else:
+                for statement in statements(step):
+                    db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException as exc:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        if isinstance(exc, CorpusError) or not isinstance(exc, Exception):
+            raise
+        text = explain(path, exc) if isinstance(exc, sqlite3.DatabaseError) else (
+            f"cannot upgrade the corpus {path} ({type(exc).__name__}: {exc})")  # fmt: skip
+        if version:
+            text += f"; the upgrade from schema {version} to {SCHEMA_VERSION} was rolled back, the file is as it was"
+        raise CorpusError(text) from exc
+    if not version or version == SCHEMA_VERSION:
+        return None
+    return Upgrade(path, version, SCHEMA_VERSION, tuple(skipped))
 
 
 def has_foreign_tables(db: sqlite3.Connection) -> bool:
@@ -198,5 +306,3 @@ def statements(script: str) -> list[str]:
     """Split a migration script into statements (no semicolons inside our DDL strings)."""
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-
-
