@@ -533,32 +533,16 @@ def _wide_corpus(path: Path, albums: int, columns: int) -> list[dict]:
     return own
 
 
-def _best_of(runs: int, fn) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_sweep_on_a_corpus_with_thousands_of_own_columns_takes_time_linear_in_them(tmp_path):
-    paths = {n: tmp_path / f"wide{n}.sqlite" for n in (2000, 8000)}
-    for n, path in paths.items():
-        _wide_corpus(path, 60, n)
-    results = {}
-
-    def sweep(n: int) -> None:
-        out = tmp_path / f"out{n}"
-        results[n] = _cli("sweep", "--db", str(paths[n]), "--out", str(out), "--bits", "9", "--min-n", "1",
-                          "--max-n", "1", "--workers", "1", "--no-progress", cwd=REPO)  # fmt: skip
-
-    seconds = {n: _best_of(2, lambda n=n: sweep(n)) for n in paths}
-    for n, result in results.items():
-        assert result.returncode == 0, result.stderr
-        assert "Traceback" not in result.stderr
-        assert (tmp_path / f"out{n}" / "sweep.csv").is_file()
-    # 4× the columns: linear work stays well under 3× the time (the fixed cost of a sweep included); the quadratic
-    # build of the columns took 16× (5.9 s at 3k columns, 38 s at 6k, 209 s at 12k).
-    assert seconds[8000] < 3 * seconds[2000], seconds
-    assert {n: _counts(p)["albums"] for n, p in paths.items()} == {2000: 60, 8000: 60}
+def test_sweep_on_a_corpus_with_thousands_of_own_columns_finishes(tmp_path):
+    """12,000 own columns (209 s of albums() before, quadratic): the sweep reads the corpus and writes its table; the
+    own columns come back as one `extra` column with a warning. How the work grows is counted in test_store.py
+    (albums() builds own columns in one pass); its time is in benchmarks/bench_own_columns.py."""
+    path = tmp_path / "wide.sqlite"
+    _wide_corpus(path, 60, 12_000)
+    out = tmp_path / "out"
+    result = _cli("sweep", "--db", str(path), "--out", str(out), "--bits", "9", "--min-n", "1", "--max-n", "1",
+                  "--workers", "1", "--no-progress", cwd=REPO)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (out / "sweep.csv").is_file()
+    assert _counts(path)["albums"] == 60
