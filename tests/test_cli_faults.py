@@ -5,12 +5,19 @@ command in test_corpus_faults.py; a killed palettes worker in test_palettes_job.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from bcanalysis.store import Corpus, Cover
@@ -74,3 +81,148 @@ def test_bad_input_ends_in_a_message_never_a_traceback(name, corpus_db, tmp_path
         result.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created: no corpus, no folder, no report
     assert (tmp_path / "empty.sqlite").stat().st_size == 0
+
+
+# === Issue 20: the Dask scheduler and the sweep's model cache under hostile input ================================
+#
+# A scheduler address whose peer accepts the TCP connection and never answers hung past 330 s despite
+# `--connect-timeout 3`; `ws://` to a plain HTTP server ended in a traceback. A FIFO as a cache entry hung the sweep;
+# an entry copied under another key was used without a word. Each must end in one line, exit 1 (or a warning and a
+# refit), with nothing lost and a rerun that goes on.
+
+@contextlib.contextmanager
+def _silent_peer():
+    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte: its address."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@contextlib.contextmanager
+def _http_server():
+    """A plain HTTP server on 127.0.0.1 (no websocket upgrade): its ws:// address."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"ws://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _palettes_stored(db: Path) -> int:
+    with Corpus(db) as corpus:
+        return int(corpus.albums()["colorgram"].notna().sum())
+
+
+def _one_error_line(result: subprocess.CompletedProcess, code: int, needle: str) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == code, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bcanalysis: error: ") and needle in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("peer", ["silent tcp", "ws to http"])
+@pytest.mark.parametrize("command", ["palettes", "sweep"])
+def test_a_scheduler_that_never_answers_or_speaks_http_is_one_line(command, peer, corpus_db, tmp_path):
+    pytest.importorskip("distributed")
+    before = _palettes_stored(corpus_db)
+    argv = {"palettes": ["palettes", "--db", str(corpus_db), "--no-progress"],
+            "sweep": ["sweep", "--db", str(corpus_db), "--out", str(tmp_path / "out"), "--bits", "9", "--min-n", "2",
+                      "--max-n", "2", "--no-progress"]}[command]
+    with (_silent_peer() if peer == "silent tcp" else _http_server()) as address:
+        result = _cli(*argv, "--scheduler", address, "--connect-timeout", "3", timeout=60)  # it hung past 330 s
+    _one_error_line(result, 1, f"cannot reach the Dask scheduler at {address}")
+    if peer == "silent tcp":
+        assert "within 3 s" in result.stderr
+    assert _palettes_stored(corpus_db) == before  # nothing done, nothing lost
+    assert not (tmp_path / "out" / "sweep.csv").exists()
+
+
+def _sweep(db: Path, tmp: Path, cache: Path, *, max_n: int = 3) -> subprocess.CompletedProcess:
+    return _cli("sweep", "--db", str(db), "--out", str(tmp / "out"), "--cache-dir", str(cache), "--bits", "9",
+                "--min-n", "2", "--max-n", str(max_n), "--workers", "1", "--seed", "0", "--no-progress", timeout=120)
+
+
+def _entries(cache: Path) -> dict[str, bool]:
+    """Cache entries by name: True for a regular file."""
+    return {p.name: p.is_file() for p in sorted(cache.iterdir()) if not p.name.startswith(".")}
+
+
+def _warnings(result: subprocess.CompletedProcess) -> list[str]:
+    assert "Traceback" not in result.stderr and result.returncode == 0, result.stderr
+    return [line for line in result.stderr.splitlines() if line.startswith("bcanalysis: warning:")]
+
+
+def _cached_cells(tmp: Path) -> dict[int, bool]:
+    table = pd.read_csv(tmp / "out" / "sweep.csv")
+    return dict(zip(table["n_topics"], table["cached"], strict=True))
+
+
+@pytest.fixture(scope="module")
+def swept(corpus_db, tmp_path_factory) -> Path:
+    """A model cache filled by one sweep (bits 9, n 2..3, two seeds each: four entries)."""
+    tmp = tmp_path_factory.mktemp("swept")
+    result = _sweep(corpus_db, tmp, tmp / "cache")
+    assert result.returncode == 0, result.stderr
+    return tmp / "cache"
+
+
+def test_a_fifo_as_a_cache_entry_is_skipped_with_a_warning_and_refitted(corpus_db, swept, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(swept, cache)
+    victim = sorted(cache.glob("b9-k3-*.json"))[0]
+    victim.unlink()
+    os.mkfifo(victim)  # reading it waited for a writer forever
+    before = _entries(cache)
+    result = _sweep(corpus_db, tmp_path, cache)
+    warned = _warnings(result)
+    assert len(warned) == 1 and victim.name in warned[0] and "not a regular file" in warned[0], result.stderr
+    assert _cached_cells(tmp_path) == {2: True, 3: False}  # the other entries were used
+    after = _entries(cache)
+    assert set(after) == set(before) and all(after.values())  # the FIFO replaced by the refitted model
+    assert _warnings(_sweep(corpus_db, tmp_path, cache)) == [] and _cached_cells(tmp_path) == {2: True, 3: True}
+
+
+@pytest.mark.parametrize("how", ["copied under another key", "written before entries named their key"])
+def test_a_cache_entry_not_of_its_key_warns_and_is_refitted(how, corpus_db, swept, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(swept, cache)
+    victim = sorted(cache.glob("b9-k3-*.json"))[0]
+    own = json.loads(victim.read_text())
+    if how == "copied under another key":  # the n=2 model, copied (both files) under an n=3 key
+        other = sorted(cache.glob("b9-k2-*.json"))[0]
+        shutil.copy(other, victim)
+        shutil.copy(other.with_suffix(".npz"), victim.with_suffix(".npz"))
+        says = [f"of key {other.stem}", f"not {victim.stem}"]
+    else:
+        meta = json.loads(victim.read_text())
+        meta["meta"].pop("cache_key", None)  # as an older bcanalysis wrote it
+        victim.write_text(json.dumps(meta))
+        says = ["names no key"]
+    before = _entries(cache)
+    result = _sweep(corpus_db, tmp_path, cache)
+    warned = _warnings(result)
+    assert len(warned) == 1 and victim.name in warned[0] and all(s in warned[0] for s in says), result.stderr
+    assert _cached_cells(tmp_path) == {2: True, 3: False}  # refitted, not used
+    assert _entries(cache) == before
+    again = json.loads(victim.read_text())  # replaced by the model of its own key
+    assert again["meta"]["cache_key"] == victim.stem and again["arrays"] == own["arrays"]
+    assert _warnings(_sweep(corpus_db, tmp_path, cache)) == [] and _cached_cells(tmp_path) == {2: True, 3: True}

@@ -470,3 +470,67 @@ def test_a_schema_1_demo_corpus_is_finished_by_a_new_scrape(tmp_path):
                 con.execute("UPDATE listings SET url = NULL, item_url = 'http://127.0.0.1:1/s/' || item_id")
             summary = scrape(corpus, ["metal"], 6, base_url=server.url, **FAST)
             assert summary.new == 6 and len(corpus.albums()) == 6
+
+
+# === Issue 20: unfinished cover files of killed scrapes ==========================================================
+#
+# A scrape killed mid-download (or stopped by a full disk) left its temporary cover file in the covers folder, for
+# ever. Now each is written under a lock held until it is renamed into place, and a scrape removes, when it starts,
+# the unfinished files nobody holds — never one a scrape still running is writing.
+
+#: A child scrape held at the moment it renames a finished download into place (the cover's bytes are all in its
+#: unfinished file): killed there (`kill`), or waiting there until its stdin closes (`wait`).
+_HELD_SCRAPE = """
+import os, signal, sys
+from bcanalysis.scrape import scrape
+from bcanalysis.store import Corpus
+
+how, url, db, tag = sys.argv[1:]
+real = os.replace
+
+def held(src, dst, *args, **kw):
+    if str(src).endswith(".part"):
+        print("holding", flush=True)
+        if how == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        sys.stdin.read()
+    real(src, dst, *args, **kw)
+
+os.replace = held
+with Corpus(db) as corpus:
+    print(scrape(corpus, [tag], 2, base_url=url, rate=500, cover_rate=500, cover_connections=1, progress=False).new)
+"""
+
+
+def _held_scrape(how: str, url: str, db: Path, tag: str) -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", _HELD_SCRAPE, how, url, str(db), tag], cwd=REPO, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout.readline() == "holding\n", child.stderr.read()
+    return child
+
+
+def test_unfinished_covers_of_a_killed_scrape_are_removed_by_the_next_and_a_live_ones_kept(tmp_path):
+    db, covers = tmp_path / "c.sqlite", tmp_path / "c-covers"
+    with DemoServer(albums_per_tag=4, max_cover_px=48) as server:
+        live = _held_scrape("wait", server.url, db, "metal")  # a scrape writing a cover right now
+        try:
+            held = sorted(p.name for p in covers.glob("*.part"))
+            killed = _held_scrape("kill", server.url, db, "ambient")  # and one killed in the middle of a download
+            killed.wait(timeout=60)
+            assert killed.returncode == -signal.SIGKILL
+            stale = sorted({p.name for p in covers.glob("*.part")} - set(held))
+            assert len(held) == 1 and len(stale) == 1 and _albums_in(db) == 0
+            result = subprocess.run([sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--tag",
+                                     "ambient", "--limit", "2", "--base-url", server.url, "--rate", "100",
+                                     "--cover-rate", "100", "--no-progress"], cwd=REPO, capture_output=True,
+                                    text=True, timeout=120)  # fmt: skip
+            assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+            assert "removed 1 unfinished cover file" in result.stdout, result.stdout
+            assert sorted(p.name for p in covers.glob("*.part")) == held  # the live download is not touched
+            assert _albums_in(db) == 2
+        finally:
+            out, err = live.communicate("", timeout=60)
+        assert live.returncode == 0 and out.split()[-1] == "2", err  # the live scrape finished its work
+    assert _albums_in(db) == 4 and not list(covers.glob("*.part"))
+    with Corpus(db) as corpus:
+        assert (corpus.albums()["cover_status"] == "ok").all() and len(list(covers.glob("*.jpg"))) == 4

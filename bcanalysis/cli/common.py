@@ -147,15 +147,50 @@ def add_scheduler(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def dask_client(address: str, timeout: float) -> Any:
-    """A dask.distributed Client connected to `address`: a malformed address is a CommandError (exit 2), a
-    scheduler that does not answer within `timeout` seconds a CommandFailed (exit 1)."""
+    """A dask.distributed Client connected to `address`: a malformed address is a CommandError (exit 2); a scheduler
+    that does not answer within `timeout` seconds — refused, silent after the TCP accept, or not speaking Dask (an
+    HTTP server behind ws://) — a CommandFailed (exit 1). The whole attempt (connect, handshake, identity) runs in a
+    daemon thread under one deadline, because distributed bounds the connect but not the handshake read."""
+    import threading
+
     try:
         import distributed
     except ImportError as exc:
         raise CommandError(f"--scheduler needs dask.distributed: pip install 'bcanalysis[dask]' ({exc})") from exc
-    try:
-        return distributed.Client(address, timeout=f"{timeout}s")
-    except (ValueError, TypeError) as exc:
+    outcome: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def connect() -> None:
+        try:
+            client = distributed.Client(address, timeout=f"{timeout}s")
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which names it
+            with lock:
+                outcome["error"] = exc
+            return
+        with lock:
+            late = outcome.get("gave_up", False)
+            if not late:
+                outcome["client"] = client
+        if late:  # the caller stopped waiting: this client is nobody's
+            client.close()
+
+    thread = threading.Thread(target=connect, name="bcanalysis-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)  # distributed's own timeout first, so its message wins when it has one
+    with lock:  # decide once: a client that arrives after this is closed by its thread
+        outcome.setdefault("gave_up", "client" not in outcome and "error" not in outcome)
+        client, exc = outcome.get("client"), outcome.get("error")
+    if client is not None:
+        return client
+    within = f"within {timeout:g} s"
+    if exc is None:
+        raise CommandFailed(f"cannot reach the Dask scheduler at {address} {within} (it accepted the connection "
+                            "but did not answer)")
+    if isinstance(exc, (ValueError, TypeError)):
         raise CommandError(f"--scheduler {address}: {exc}") from exc
-    except (OSError, TimeoutError) as exc:
-        raise CommandFailed(f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not ours to rename
+        raise exc
+    detail = " ".join(str(exc).split())[:200] or "no detail"
+    when = f" {within}" if isinstance(exc, (OSError, TimeoutError)) else ""  # a timeout, not a wrong answer
+    raise CommandFailed(f"cannot reach the Dask scheduler at {address}{when} ({type(exc).__name__}: {detail})"
+                        ) from exc

@@ -4,6 +4,8 @@ recommended count, and figures."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bcanalysis.cli import common
 from bcanalysis.cli.common import CommandError, CommandFailed
@@ -50,6 +52,28 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise CommandFailed(f"sweep failed ({type(exc).__name__}: {exc})") from exc
 
 
+@contextmanager
+def _cache_warnings_as_lines() -> Iterator[None]:
+    """Each cache entry the sweep could not use as one `bcanalysis: warning: …` line on stderr, as it happens."""
+    import sys
+    import warnings
+
+    from bcanalysis.topics.selection import CacheWarning
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' signature
+            if issubclass(category, CacheWarning):
+                print(f"bcanalysis: warning: {' '.join(str(message).split())}", file=sys.stderr)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", CacheWarning)
+        yield
+
+
 def _sweep(args: argparse.Namespace) -> int:
     """Fit, then write the table, the recommendation and the figures of each recommended model."""
     from bcanalysis import plots, topics
@@ -67,9 +91,10 @@ def _sweep(args: argparse.Namespace) -> int:
     kw = {k: v for k, v in (("weighting", args.weighting), ("engine", args.engine)) if v is not None}
     client = common.dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
     try:
-        result = topics.sweep(palettes, bits=tuple(args.bits or SWEEP_BITS), n_topics=range(args.min_n,
-                              args.max_n + 1), random_state=args.seed, cache_dir=cache, n_jobs=args.workers,
-                              progress=not args.no_progress, executor=client, space=args.space, **kw)
+        with _cache_warnings_as_lines():
+            result = topics.sweep(palettes, bits=tuple(args.bits or SWEEP_BITS), n_topics=range(args.min_n,
+                                  args.max_n + 1), random_state=args.seed, cache_dir=cache, n_jobs=args.workers,
+                                  progress=not args.no_progress, executor=client, space=args.space, **kw)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     finally:

@@ -11,11 +11,12 @@ Modules: `job` (the run), `table` (the one bounded reader of metadata tables), `
 """
 
 from bcanalysis.importer.fields import KNOWN_COLUMNS, album_fields, parse_date, parse_tags, slug
-from bcanalysis.importer.files import check_cover, content_hash, find_pictures, remove_unfinished
+from bcanalysis.importer.files import check_cover, content_hash, find_pictures
 from bcanalysis.importer.job import import_images
 from bcanalysis.importer.summary import ImportInputError, ImportStopped, ImportSummary, Problem
 from bcanalysis.importer.table import SUFFIXES as META_SUFFIXES
 from bcanalysis.importer.table import read_metadata
+from bcanalysis.store.unfinished import remove_unfinished
 
 __all__ = [
     "KNOWN_COLUMNS", "META_SUFFIXES", "ImportInputError", "ImportStopped", "ImportSummary", "Problem", "album_fields",

@@ -6,18 +6,18 @@ it is not, and is reported, unless `follow_links` (then every link is followed, 
 once, so a link loop ends). A metadata row obeys the same rule: it only gives fields to an image the walk found.
 
 **Unfinished copies.** A cover is written to `<name>.<pid>.<random>.part` under an exclusive lock held until it is
-renamed into place; the lock dies with its process, however it dies. The next import removes the unfinished
-copies nobody holds (killed imports, a full disk) and leaves those of an import still running.
+renamed into place; the lock dies with its process, however it dies. The next import (or scrape) removes the
+unfinished copies nobody holds (killed runs, a full disk) and leaves those of a run still going
+(`bcanalysis.store.unfinished`, shared with the scraper).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,13 +26,7 @@ from PIL import Image
 from bcanalysis.importer.fields import as_text, has_surrogates, match_key
 from bcanalysis.palette import IMAGE_SUFFIXES, ImageTooLarge, NotARegularFile
 from bcanalysis.palette.engine import file_kind
-
-try:  # POSIX; elsewhere an open file cannot be removed, which protects a live copy as well
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
-
-PART = ".part"
+from bcanalysis.store.unfinished import unfinished
 
 
 class CoverWriteError(OSError):
@@ -178,7 +172,8 @@ def store_cover(source: Path, digest: str, covers_dir: Path, link: bool) -> Path
         except OSError:
             if is_storable(source.resolve()):
                 return source.resolve()
-    with open_regular(source) as src, _unfinished(target) as (part, out):
+    with open_regular(source) as src, unfinished(target, on_error=lambda exc: CoverWriteError(
+            exc.errno, exc.strerror, os.fspath(target))) as (part, out):
         while block := src.read(1 << 20):
             view = memoryview(block)
             try:
@@ -191,55 +186,3 @@ def store_cover(source: Path, digest: str, covers_dir: Path, link: bool) -> Path
         except OSError as exc:
             raise CoverWriteError(exc.errno, exc.strerror, os.fspath(target)) from exc
     return target
-
-
-@contextmanager
-def _unfinished(target: Path) -> Iterator[tuple[str, BinaryIO]]:
-    """(path, file) of a new unfinished copy of `target`, locked while it is written; removed if writing fails."""
-    try:
-        while True:
-            part = os.path.join(target.parent, f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}{PART}")
-            try:
-                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-            except FileExistsError:
-                continue
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)  # waits only if a cleaner has it, which then removes it
-            if os.fstat(fd).st_nlink:
-                break
-            os.close(fd)  # a cleaner removed it before we held it: make another
-    except OSError as exc:
-        raise CoverWriteError(exc.errno, exc.strerror, os.fspath(target)) from exc
-    try:
-        with os.fdopen(fd, "wb", buffering=0) as out:
-            yield part, out
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(part)
-        raise
-
-
-def remove_unfinished(covers_dir: Path) -> int:
-    """Remove the unfinished cover copies (`h….part`) that no running import holds; how many were removed."""
-    removed = 0
-    for path in covers_dir.glob(f"h*{PART}"):
-        if fcntl is None:  # pragma: no cover - Windows: a file open in a running import cannot be removed
-            with suppress(OSError):
-                os.unlink(path)
-                removed += 1
-            continue
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            continue
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                continue
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if held: an import is writing it now
-            os.unlink(path)
-            removed += 1
-        except OSError:
-            continue
-        finally:
-            os.close(fd)
-    return removed

@@ -22,7 +22,6 @@ from bcanalysis.importer.files import (
     find_pictures,
     inside,
     real_names,
-    remove_unfinished,
     store_cover,
 )
 from bcanalysis.importer.summary import ImportInputError, ImportStopped, ImportSummary, Problem
@@ -30,6 +29,7 @@ from bcanalysis.importer.table import read_metadata
 from bcanalysis.palette import DEFAULT_MAX_PIXELS, check_max_pixels
 from bcanalysis.palette.engine import file_kind
 from bcanalysis.store import Corpus, Cover
+from bcanalysis.store.unfinished import remove_unfinished
 
 #: A metadata row: where it was read ('meta.csv line 3'), the name it gives, and its values.
 Row = tuple[str, str, dict[str, Any]]

@@ -1,11 +1,11 @@
 """Covers: fetched from the image host over a few connections, written atomically beside the corpus (a killed
-process leaves no half file), reused when already on disk, and each album stored with its cover outcome."""
+process leaves no half cover; its locked unfinished file is removed by the next run), reused when already on disk,
+and each album stored with its cover outcome."""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -14,6 +14,7 @@ import requests
 from bcanalysis.bandcamp import SIZE_CODES, Client, ForeignHost, HttpError, ResponseError, check_image
 from bcanalysis.scrape.summary import ScrapeAborted, ScrapeSummary, reason_kind
 from bcanalysis.store import Corpus, Cover
+from bcanalysis.store.unfinished import unfinished
 
 
 def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -> tuple[Cover, bool]:
@@ -41,15 +42,18 @@ def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -
         width, height = check_image(data)
     except Exception as exc:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError … for bad bytes
         return Cover("failed", f"cover does not decode ({len(data)} bytes from {url}): {exc}"), False
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")  # unique per writer
+    # A locked unfinished file, unique per writer, renamed under its lock: a killed process leaves no cover file or a
+    # whole one, and the unfinished file it leaves is removed when the next scrape or import starts.
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)  # atomic: a killed process leaves either no file or a whole one
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with unfinished(path) as (part, out):
+            view = memoryview(data)
+            while view:  # unbuffered: a full disk shows here (and the unfinished file goes), not at close
+                view = view[out.write(view):]
+            os.replace(part, path)
+    except OSError as exc:  # a full disk, a read-only folder: the run stops with one line naming the cover
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(path)) from exc
     return Cover("ok", file=path, size=size, width=width, height=height), False
 
 

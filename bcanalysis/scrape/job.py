@@ -13,6 +13,7 @@ from bcanalysis.scrape.listing import discover
 from bcanalysis.scrape.pages import read_pages
 from bcanalysis.scrape.summary import ScrapeSummary
 from bcanalysis.store import Corpus, CorpusError
+from bcanalysis.store.unfinished import remove_unfinished
 
 
 def _finite(value: float, name: str, *, minimum: float = 0.0, strict: bool = False) -> None:
@@ -63,6 +64,7 @@ def scrape(
     client = client or Client(base_url, image_base_url=image_base_url, rate=rate, cover_rate=cover_rate,
                               cover_connections=cover_connections)  # fmt: skip
     summary = ScrapeSummary()
+    summary.parts_removed = remove_unfinished(corpus.covers_dir)  # left by killed runs; a live run's are kept
     start = time.monotonic()
     try:
         if retry_failed:

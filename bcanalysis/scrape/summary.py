@@ -44,6 +44,7 @@ class ScrapeSummary:
     covers: Counter = field(default_factory=Counter)
     refetched: Counter = field(default_factory=Counter)  # covers missing on disk, fetched again: status → count
     skipped_tracks: int = 0
+    parts_removed: int = 0  # unfinished cover files of killed runs removed at the start
     unusable: Counter = field(default_factory=Counter)  # discover results without a usable item id: reason → count
     pages: Counter = field(default_factory=Counter)  # album pages read: 'ok' or why not → count
     page_stop: str | None = None  # why the page phase stopped early, if it did
@@ -83,6 +84,8 @@ class ScrapeSummary:
             lines.append(f"skipped {self.skipped_tracks} single tracks (--include-tracks keeps them)")
         if self.covers:
             lines.append("covers of new albums: " + ", ".join(f"{k} {v}" for k, v in sorted(self.covers.items())))
+        if self.parts_removed:
+            lines.append(f"removed {self.parts_removed} unfinished cover files left by interrupted runs")
         if self.refetched:
             lines.append("covers missing on disk, fetched again: "
                          + ", ".join(f"{k} {v}" for k, v in sorted(self.refetched.items())))  # fmt: skip

@@ -10,7 +10,7 @@ is one transaction, so a process killed at any instant leaves a valid corpus tha
 
 Modules by concern: `schema` (version and migrations), `connection` (opening the file; SQLite failures as
 `CorpusError`), `corpus` (the class), `listings` (scrape bookkeeping), `albums`, `palettes`, `tables` (reading and
-export), `records` (`Cover`, timestamps).
+export), `records` (`Cover`, timestamps), `unfinished` (cover files being written, and those killed runs left).
 """
 
 from bcanalysis.store.connection import CorpusError

@@ -8,12 +8,14 @@ the file and what is wrong with it. Never pickle: `np.load(..., allow_pickle=Fal
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -75,7 +77,8 @@ def read(path: str | Path) -> dict[str, Any]:
     base = Path(path).with_suffix("")
     json_path = base.with_suffix(".json")
     try:
-        meta = json.loads(json_path.read_bytes())
+        with _open_regular(json_path) as f:
+            meta = json.loads(f.read())
     except OSError as exc:
         raise ModelFileError(f"{json_path}: cannot read the model file: {exc.strerror or exc}") from exc
     except (ValueError, RecursionError) as exc:  # bad JSON or text, or nesting too deep to parse
@@ -89,6 +92,21 @@ def read(path: str | Path) -> dict[str, Any]:
         "weighting": meta["weighting"], "engine": meta["engine"], "doc_topic_prior": meta["doc_topic_prior"],
         "params": meta["params"], "state": state, "meta": meta["meta"], "space": meta.get("space", "rgb"),
     }
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading if it is a regular file: a FIFO would block `read` forever and a device never end,
+    so either is an OSError (opened without blocking, checked on the open file, not on the name)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or folder)", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _check_meta(meta: Any, where: Path) -> dict[str, Any]:
@@ -151,7 +169,7 @@ def _load_arrays(folder: Path, name: str, where: Path) -> dict[str, np.ndarray]:
     if npz.resolve().parent != folder.resolve():
         raise ModelFileError(f"{where}: the arrays file {name!r} leads outside the model's folder")
     try:
-        with np.load(npz, allow_pickle=False) as z:
+        with _open_regular(npz) as f, np.load(f, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except OSError as exc:
         raise ModelFileError(f"{npz}: cannot read the model's arrays: {exc.strerror or exc}") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import json
+import os
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -107,6 +108,10 @@ class SweepResult:
 # --- cache ------------------------------------------------------------------------------------------------
 
 
+#: The model `meta` field a cache entry's own key is stored in.
+CACHE_KEY = "cache_key"
+
+
 def _versions(engine: str) -> dict[str, str]:
     out = {}
     for pkg in ("scikit-learn", "tomotopy") if engine == "sklearn" else ("tomotopy",):
@@ -130,15 +135,30 @@ def cache_key(fingerprint: str, bits: int, n_topics: int, weighting: str, engine
     return f"b{bits}-k{n_topics}-{weighting}-{engine}-s{random_state}-{digest}"
 
 
+class CacheWarning(UserWarning):
+    """A sweep cache entry that was not used (damaged, not a regular file, or not the entry of its key): the model
+    is refitted and the entry rewritten."""
+
+
 def _cached(cache_dir: Path | None, key: str) -> ColorTopicModel | None:
-    """The cached model under `key`, or None; a damaged or outdated entry warns and is refitted (then overwritten)."""
-    if cache_dir is None or not (cache_dir / f"{key}.json").exists():
+    """The cached model under `key`, or None. An entry that is damaged, not a regular file (a FIFO would hang the
+    sweep), written before entries named their key, or holding another key's model (a copied file) warns and is
+    refitted, then replaced atomically."""
+    path = None if cache_dir is None else cache_dir / f"{key}.json"
+    if path is None or not os.path.lexists(path):
         return None
     try:
-        return ColorTopicModel.load(cache_dir / f"{key}.json")
+        model = ColorTopicModel.load(path)
     except ModelFileError as exc:
-        warnings.warn(f"sweep cache entry not used, refitting it: {exc}", stacklevel=3)
+        warnings.warn(f"sweep cache entry not used, refitting it: {exc}", CacheWarning, stacklevel=3)
         return None
+    own = model.meta.get(CACHE_KEY)
+    if own != key:
+        why = (f"holds the model of key {own}, not {key}" if isinstance(own, str) else
+               "names no key (written by an older bcanalysis)")
+        warnings.warn(f"sweep cache entry {path} not used, refitting it: it {why}", CacheWarning, stacklevel=3)
+        return None
+    return model
 
 
 # --- the sweep --------------------------------------------------------------------------------------------
@@ -263,6 +283,7 @@ def _keep(out: dict, job: _Job, model: ColorTopicModel, cache: Path | None) -> N
     """A fresh fit: marked as not from the cache and saved to it at once (a crash later keeps it)."""
     model.meta["cached"] = False
     if cache is not None:
+        model.meta[CACHE_KEY] = job.key  # the entry names its key: a copy under another name is caught on reading
         model.save(cache / job.key)
     out[(job.bits, job.n_topics, job.replicate)] = model
 
