@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.server
+import io
 import json
 import os
 import shutil
@@ -20,6 +21,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from _hostile import HostileServer, json_reply
+from PIL import Image
 
 from bcanalysis.cli import build_parser, main
 from bcanalysis.cli.common import Bounded
@@ -246,7 +249,7 @@ def test_a_cache_entry_not_of_its_key_warns_and_is_refitted(how, corpus_db, swep
     assert _warnings(_sweep(corpus_db, tmp_path, cache)) == [] and _cached_cells(tmp_path) == {2: True, 3: True}
 
 
-# --- issue 20: names that fold -----------------------------------------------------------------------------------
+# --- issue 20: names that fold, and one pixel limit ---------------------------------------------------------------
 
 FOLDED = {  # name: the same name in other Unicode letters that NFKC folds to it (Python reads both as one variable)
     "db": "𝔡𝔟",
@@ -267,6 +270,49 @@ def test_a_name_that_folds_gets_the_checks_of_its_plain_spelling(name, value, so
         assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith("bcanalysis: error:"), run.stderr
     assert folded.stderr == plain.stderr
     assert not (tmp_path / "r").exists()
+
+
+def _jpeg(size: tuple[int, int], mode: str = "L") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, 90).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_would(tmp_path):
+    """A 55 Mpx cover (over MAX_PIXELS, under the scraper's old 64 Mpx cap) is refused when scraped, with the
+    reason palettes would give, instead of being stored for palettes to refuse; the cover beside it is stored."""
+    from bcanalysis import palette
+    from bcanalysis.defaults import MAX_PIXELS
+
+    width, height = 7500, 7334  # 55.0 Mpx
+    assert MAX_PIXELS < width * height < 64_000_000
+    big, small = _jpeg((width, height)), _jpeg((8, 8), "RGB")
+    items = [{"result_type": "a", "item_id": i, "item_type": "a", "title": f"T{i}", "band_name": f"B{i}",
+              "primary_image": {"image_id": 1000 + i}, "item_url": f"https://s{i}.bandcamp.com/album/t{i}"}
+             for i in (1, 2)]  # fmt: skip
+
+    def answer(method, path, body):
+        if method == "POST":
+            return json_reply({"results": items, "cursor": None})
+        if path.startswith("/img/a0000001001_"):
+            return 200, {"Content-Type": "image/jpeg"}, big
+        return 200, {"Content-Type": "image/jpeg"}, small
+
+    db = tmp_path / "c.sqlite"
+    with HostileServer(answer) as server:
+        run = _cli("scrape", "--db", str(db), "--tag", "rock", "--limit", "10", "--base-url", server.url,
+                   "--rate", "500", "--cover-rate", "500", "--no-progress")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    with pytest.raises(palette.ImageTooLarge) as refused:
+        palette.extract(big, 40)
+    why = str(refused.value).split(" (")[0]  # '7500×7334 = 55.0 Mpx is over the pixel budget of 50 Mpx'
+    with Corpus(db) as corpus:
+        albums = corpus.albums().set_index("item_id")
+    assert albums.loc[1, "cover_status"] == "failed" and why in albums.loc[1, "cover_reason"], albums.loc[1]
+    assert albums.loc[2, "cover_status"] == "ok"
+    assert not list((tmp_path / "c-covers").rglob("*1001*")) and list((tmp_path / "c-covers").rglob("*1002*"))
+    palettes = _cli("palettes", "--db", str(db), "--no-progress")
+    assert palettes.returncode == 0 and "1 extracted, 0 covers failed" in palettes.stdout, palettes.stdout
 
 
 # --- issue 20: every numeric flag of every subcommand, fuzzed -----------------------------------------------------

@@ -138,7 +138,7 @@ def add_max_pixels(p: argparse.ArgumentParser) -> None:
     """--max-pixels N (or 50M): the pixel budget of the palette step."""
     add_number(p, "--max-pixels", default=MAX_PIXELS, metavar="N",
                help=f"refuse images with more pixels than this before decoding them (default "
-               f"{MAX_PIXELS // 1_000_000}M; a 1200 px cover is 1.44M)")
+               f"{MAX_PIXELS // 1_000_000}M, the scraper's limit too; a 1200 px cover is 1.44M)")
 
 
 def open_corpus(path: str, *, existing: bool = False, readonly: bool = False) -> Any:
