@@ -392,3 +392,15 @@ def test_fuzz_through_the_real_command(command, tmp_path):
             assert len(run.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())  # refused before anything was created
 
+
+def test_the_reference_lists_every_flag_with_its_bounds():
+    """docs/reference.md's table of ranges is the one in `FLAG_BOUNDS`."""
+    from bcanalysis.cli.common import FLAG_BOUNDS
+
+    lines = (REPO / "docs" / "reference.md").read_text(encoding="utf-8").splitlines()
+    shown = {flag for _, flag, action, _ in _numeric_flags() if action.help != argparse.SUPPRESS}
+    for flag, bounds in FLAG_BOUNDS.items():
+        if flag not in shown:  # a hidden flag (--page-size, for tests)
+            continue
+        span = f"{bounds.low:g} … {bounds.high:g}" if bounds.kind is float else f"{bounds.low} … {bounds.high}"
+        assert any(f"`{flag}`" in line and span in line for line in lines), f"docs/reference.md: {flag} {span}"
