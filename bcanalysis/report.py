@@ -157,10 +157,12 @@ def _not_plain(value: Any, depth: int = 0) -> str | None:
 def check_parameters(parameters: Mapping[str, Any]) -> None:
     """Refuse, before anything runs, a name that is not a Python identifier (or is a keyword) and a value that is
     not a plain literal: papermill writes each as `NAME = VALUE` into the notebook, and the index as JSON."""
+    from bcanalysis.report_params import python_name
+
     for name, value in parameters.items():
         if not isinstance(name, str) or not name.isidentifier():
             raise ReportError(f"parameter name {name!r} is not a Python identifier")
-        if keyword.iskeyword(name):
+        if keyword.iskeyword(python_name(name)):  # `𝔦𝔣` is `if` to Python
             raise ReportError(f"parameter name {name!r} is a Python keyword")
         if why := _not_plain(value):
             raise ReportError(
@@ -200,10 +202,17 @@ def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, ba
     for name in PATH_PARAMETERS:  # defaults are relative to the project root
         if name in params and params[name] is not None:
             params[name] = str((PROJ_ROOT / params[name]).resolve())
+    from bcanalysis.report_params import ParameterError, check_value, python_names
+
     base = Path.cwd() if base is None else Path(base)
-    check_parameters(dict(overrides or {}))
-    for name, value in dict(overrides or {}).items():
-        if name in PATH_PARAMETERS and isinstance(value, (str, os.PathLike)):
+    overrides = python_names(overrides or {})
+    check_parameters(overrides)
+    for name, value in overrides.items():
+        if name in PATH_PARAMETERS:
+            try:
+                check_value(name, value)  # a path, whatever notebooks take it (one without a parameters cell too)
+            except ParameterError as exc:
+                raise ReportError(str(exc)) from None
             value = str((base / Path(value).expanduser()).resolve())
         params[name] = value
     if source == "corpus":
@@ -321,16 +330,18 @@ def run_report(
     """
     import nbformat
 
-    from bcanalysis.report_params import for_source, page_stem, page_title
+    from bcanalysis.report_params import for_source, page_stem, page_title, python_names
 
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
     say = log or (lambda _msg: None)
-    params = build_parameters(source, parameters)  # refuses bad names and values before anything runs
+    parameters = python_names(parameters or {})  # `𝔡𝔟` is `db` to Python: checked as `db`
+    check_parameters(parameters)
     notebooks_dir = Path(notebooks_dir).resolve()
     notebooks = find_notebooks(notebooks_dir, only)
     takes = {nb.stem: notebook_defaults(nb) for nb in notebooks}
-    check_names_and_values(parameters or {}, takes, notebooks_dir)
+    check_names_and_values(parameters, takes, notebooks_dir)  # bad names and values: refused before anything runs
+    params = build_parameters(source, parameters)
     check_corpus(params.get("db"), notebooks, may_scrape=source != "corpus")
     out_dir = Path(out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,8 @@
 
 `check_against_notebooks` refuses a `-p NAME VALUE` whose name no notebook of the run takes (naming the closest one
 it does take: `-p nbits 12` → "did you mean bits?"), and a value of the wrong type or out of range (`-p bits 13`,
-`-p n_topics eighteen`), each in one line. The names come from the notebooks' `parameters` cells; the types from
+`-p n_topics eighteen`), each in one line, whatever letters name it (`python_name`: `-p 𝔡𝔟` is `-p db`). The
+names come from the notebooks' `parameters` cells; the types from
 the values there, and the ranges from `RULES` for the parameters this project's notebooks share.
 """
 
@@ -92,6 +93,18 @@ def _kind_rule(default: Any) -> Rule | None:
     if isinstance(default, dict):
         return Rule(lambda v: isinstance(v, dict), "a dict ({...})")
     return None
+
+
+def python_name(name: str) -> str:
+    """The name Python binds for `name`: NFKC-normalised, as the parser does identifiers (`𝔡𝔟 = 1` sets `db`), so
+    every check of a parameter applies to every spelling of it."""
+    return unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
+
+
+def python_names(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`overrides` under the names Python binds for them (`python_name`); a later spelling of one name wins, as a
+    later `-p` of the same name does."""
+    return {python_name(name): value for name, value in overrides.items()}
 
 
 def fold(name: str) -> str:

@@ -1,12 +1,14 @@
 """Issue 10's list of bad input, driven through the `bcanalysis` command: every case ends in one message on stderr
-(`bcanalysis: error: …` or argparse's usage line), exit 2 for bad arguments and 1 for failures, never a traceback,
+(`bcanalysis: error: …`, one line), exit 2 for bad arguments and 1 for failures, never a traceback,
 and creates nothing it should not. (The full disk, a damaged database and a read-only corpus are driven through the
 command in test_corpus_faults.py; a killed palettes worker in test_palettes_job.py.)"""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.server
+import io
 import json
 import os
 import shutil
@@ -19,7 +21,11 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from _hostile import HostileServer, json_reply
+from PIL import Image
 
+from bcanalysis.cli import build_parser, main
+from bcanalysis.cli.common import Bounded
 from bcanalysis.store import Corpus, Cover
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +70,20 @@ CASES = {
     "palettes on a 0-byte file": (["palettes", "--db", "{tmp}/empty.sqlite"], 2, "empty file"),
     "palettes --max-pixels 0": (["palettes", "--db", "{db}", "--max-pixels", "0"], 2, "--max-pixels"),
     "extract on a FIFO": (["extract", "{tmp}/fifo.jpg"], 2, "fifo.jpg"),
+    # issue 20: numbers past what the command can use, refused by their flag's bounds before anything runs
+    "palettes --max-pixels 1e999": (["palettes", "--db", "{db}", "--max-pixels", "1e999"], 2, "--max-pixels"),
+    "scrape --rate 1e-320": ([*SCRAPE, "--rate", "1e-320"], 2, "--rate"),
+    "scrape --limit 99999999999999999999": ([*SCRAPE[:-3], "99999999999999999999", *SCRAPE[-2:]], 2, "--limit"),
+    "demo-server --port 99999": (["demo-server", "--port", "99999"], 2, "--port"),
+    "report --source corpus -p db [1]": (["report", "--source", "corpus", "-p", "db", "[1]", "--out", "{tmp}/r"], 2,
+                                         "parameter db must be a path"),
+    # the two more the fuzz found: a seed numpy refuses, a backoff time.sleep cannot take
+    "demo-server --seed -1": (["demo-server", "--port", "0", "--seed", "-1"], 2, "--seed"),
+    "scrape --backoff 1e300": ([*SCRAPE, "--backoff", "1e300"], 2, "--backoff"),
+    "sweep --max-n 99999999999999999999": (["sweep", "--db", "{db}", "--out", "{tmp}/o", "--bits", "9",
+                                            "--max-n", "99999999999999999999"], 2, "--max-n"),
+    "demo --albums-per-tag 99999999999999999999": (["demo", "--out", "{tmp}/d", "--albums-per-tag",
+                                                    "99999999999999999999"], 2, "--albums-per-tag"),
 }
 
 
@@ -77,7 +97,8 @@ def test_bad_input_ends_in_a_message_never_a_traceback(name, corpus_db, tmp_path
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == code, (result.returncode, result.stderr)
     assert needle in result.stderr, result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(("bcanalysis: error:", "bcanalysis ", "usage:")), (
+    lines = result.stderr.strip().splitlines()  # one error line, last (after any `skipped` lines)
+    assert [line for line in lines if "error" in line] == lines[-1:] and lines[-1].startswith("bcanalysis: error:"), (
         result.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created: no corpus, no folder, no report
     assert (tmp_path / "empty.sqlite").stat().st_size == 0
@@ -226,3 +247,160 @@ def test_a_cache_entry_not_of_its_key_warns_and_is_refitted(how, corpus_db, swep
     again = json.loads(victim.read_text())  # replaced by the model of its own key
     assert again["meta"]["cache_key"] == victim.stem and again["arrays"] == own["arrays"]
     assert _warnings(_sweep(corpus_db, tmp_path, cache)) == [] and _cached_cells(tmp_path) == {2: True, 3: True}
+
+
+# --- issue 20: names that fold, and one pixel limit ---------------------------------------------------------------
+
+FOLDED = {  # name: the same name in other Unicode letters that NFKC folds to it (Python reads both as one variable)
+    "db": "𝔡𝔟",
+    "bits": "𝔟𝔦𝔱𝔰",
+}
+
+
+@pytest.mark.parametrize(("name", "value", "source"), [("db", "[1]", "demo"), ("db", "[1]", "corpus"),
+                                                       ("db", "{tmp}/nowhere.sqlite", "corpus"),
+                                                       ("bits", "13", "demo")])
+def test_a_name_that_folds_gets_the_checks_of_its_plain_spelling(name, value, source, tmp_path):
+    """`-p 𝔡𝔟 V` is `db = V` in the notebook (identifiers are NFKC-normalised), so it is refused as `-p db V` is."""
+    value = value.replace("{tmp}", str(tmp_path))
+    plain, folded = (_cli("report", "--source", source, "-p", n, value, "--out", str(tmp_path / "r"))
+                     for n in (name, FOLDED[name]))
+    for run in (plain, folded):
+        assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith("bcanalysis: error:"), run.stderr
+    assert folded.stderr == plain.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def _jpeg(size: tuple[int, int], mode: str = "L") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, 90).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_would(tmp_path):
+    """A 55 Mpx cover (over MAX_PIXELS, under the scraper's old 64 Mpx cap) is refused when scraped, with the
+    reason palettes would give, instead of being stored for palettes to refuse; the cover beside it is stored."""
+    from bcanalysis import palette
+    from bcanalysis.defaults import MAX_PIXELS
+
+    width, height = 7500, 7334  # 55.0 Mpx
+    assert MAX_PIXELS < width * height < 64_000_000
+    big, small = _jpeg((width, height)), _jpeg((8, 8), "RGB")
+    items = [{"result_type": "a", "item_id": i, "item_type": "a", "title": f"T{i}", "band_name": f"B{i}",
+              "primary_image": {"image_id": 1000 + i}, "item_url": f"https://s{i}.bandcamp.com/album/t{i}"}
+             for i in (1, 2)]  # fmt: skip
+
+    def answer(method, path, body):
+        if method == "POST":
+            return json_reply({"results": items, "cursor": None})
+        if path.startswith("/img/a0000001001_"):
+            return 200, {"Content-Type": "image/jpeg"}, big
+        return 200, {"Content-Type": "image/jpeg"}, small
+
+    db = tmp_path / "c.sqlite"
+    with HostileServer(answer) as server:
+        run = _cli("scrape", "--db", str(db), "--tag", "rock", "--limit", "10", "--base-url", server.url,
+                   "--rate", "500", "--cover-rate", "500", "--no-progress")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    with pytest.raises(palette.ImageTooLarge) as refused:
+        palette.extract(big, 40)
+    why = str(refused.value).split(" (")[0]  # '7500×7334 = 55.0 Mpx is over the pixel budget of 50 Mpx'
+    with Corpus(db) as corpus:
+        albums = corpus.albums().set_index("item_id")
+    assert albums.loc[1, "cover_status"] == "failed" and why in albums.loc[1, "cover_reason"], albums.loc[1]
+    assert albums.loc[2, "cover_status"] == "ok"
+    assert not list((tmp_path / "c-covers").rglob("*1001*")) and list((tmp_path / "c-covers").rglob("*1002*"))
+    palettes = _cli("palettes", "--db", str(db), "--no-progress")
+    assert palettes.returncode == 0 and "1 extracted, 0 covers failed" in palettes.stdout, palettes.stdout
+
+
+# --- issue 20: every numeric flag of every subcommand, fuzzed -----------------------------------------------------
+
+#: Numbers no flag should crash on: overflowing floats, tiny ones whose inverse overflows, ints past int64,
+#: non-numbers, and digits that are not ASCII (int('٣') is 3 in Python).
+HOSTILE = ["1e999", "-1e999", "-1", "0", "nan", "inf", "-inf", "1e-320", "1e300", "99999999999999999999",
+           "9223372036854775808", "", "x", "٣", "1_000", "0x10", " 1", "2.5", "-0"]
+
+
+def _numeric_flags() -> list[tuple[str, str, argparse.Action, list[str]]]:
+    """(command, flag, action, argv that parses apart from the flag) for every flag of every subcommand that takes
+    a value other than text: read from the parser, so a flag added later is fuzzed without editing this test."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    out = []
+    for command, parser in sub.choices.items():
+        base = []
+        for action in parser._actions:  # the required arguments, each with a value it takes
+            if action.option_strings and not action.required:
+                continue
+            if isinstance(action.type, Bounded):
+                value = str(action.type.low)
+            else:
+                value = str(next(iter(action.choices))) if action.choices else "x"
+            base += [*action.option_strings[-1:], value] if action.option_strings else [value]
+        for action in parser._actions:
+            if action.option_strings and action.type not in (None, str):
+                out.append((command, action.option_strings[-1], action, base))
+    return out
+
+
+def test_every_numeric_flag_declares_its_bounds():
+    flags = _numeric_flags()
+    assert len(flags) >= 25 and {c for c, *_ in flags} >= {"scrape", "palettes", "sweep", "demo-server", "demo"}
+    undeclared = [f"{command} {flag}" for command, flag, action, _ in flags if not isinstance(action.type, Bounded)]
+    assert not undeclared, f"numeric flags without bounds in cli.common.FLAG_BOUNDS: {undeclared}"
+
+
+def _refuses(bounds: Bounded, text: str) -> bool:
+    try:
+        bounds(text)
+    except argparse.ArgumentTypeError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(("command", "flag", "action", "base"), _numeric_flags(), ids=lambda x: str(x)[:20])
+def test_fuzz_every_numeric_flag(command, flag, action, base, capsys):
+    """Each hostile number is either refused while parsing — exit 2, one `bcanalysis: error:` line naming the flag,
+    the value and the range — or taken as a number inside the flag's bounds; never a traceback."""
+    bounds = action.type
+    for text in [*HOSTILE, str(bounds.low), str(bounds.high), f"{bounds.high}1"]:
+        argv = [command, *base, f"{flag}={text}"]
+        if _refuses(bounds, text) or (action.choices and bounds(text) not in action.choices):
+            with pytest.raises(SystemExit) as stop:
+                main(argv)
+            err = capsys.readouterr().err
+            assert stop.value.code == 2 and len(err.strip().splitlines()) == 1, (text, err)
+            assert err.startswith(f"bcanalysis: error: argument {flag}: "), (text, err)
+            assert repr(text) in err or f"invalid choice: {bounds(text)}" in err, (text, err)
+        else:
+            value = getattr(build_parser().parse_args(argv), action.dest)
+            value = value[-1] if isinstance(value, list) else value
+            assert type(value) is bounds.kind and bounds.low <= value <= bounds.high, (text, value)
+    assert _refuses(bounds, "1e999") and _refuses(bounds, "nan") and _refuses(bounds, "99999999999999999999")
+
+
+@pytest.mark.parametrize("command", ["scrape", "palettes", "extract", "sweep", "demo-server", "demo", "import"])
+def test_fuzz_through_the_real_command(command, tmp_path):
+    """A sample of the fuzz through `python -m bcanalysis` itself: each command's numeric flags, two values each."""
+    for _, flag, _, base in (f for f in _numeric_flags() if f[0] == command):
+        for text in ("1e999", "99999999999999999999"):
+            run = _cli(command, *[a.replace("x", str(tmp_path / "x")) if a == "x" else a for a in base],
+                       f"{flag}={text}", timeout=60)
+            assert run.returncode == 2 and "Traceback" not in run.stderr, (flag, text, run.stderr)
+            assert run.stderr.startswith(f"bcanalysis: error: argument {flag}: must be "), run.stderr
+            assert len(run.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # refused before anything was created
+
+
+def test_the_reference_lists_every_flag_with_its_bounds():
+    """docs/reference.md's table of ranges is the one in `FLAG_BOUNDS`."""
+    from bcanalysis.cli.common import FLAG_BOUNDS
+
+    lines = (REPO / "docs" / "reference.md").read_text(encoding="utf-8").splitlines()
+    shown = {flag for _, flag, action, _ in _numeric_flags() if action.help != argparse.SUPPRESS}
+    for flag, bounds in FLAG_BOUNDS.items():
+        if flag not in shown:  # a hidden flag (--page-size, for tests)
+            continue
+        span = f"{bounds.low:g} … {bounds.high:g}" if bounds.kind is float else f"{bounds.low} … {bounds.high}"
+        assert any(f"`{flag}`" in line and span in line for line in lines), f"docs/reference.md: {flag} {span}"

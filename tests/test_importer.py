@@ -170,7 +170,7 @@ def test_pixel_budget_refuses_a_huge_image_before_decoding(tmp_path):
         summary = import_images(corpus, images, max_pixels=1_000_000, progress=False)
     assert summary.added == 1
     assert [p.file for p in summary.failed] == ["huge.png"]
-    assert "12 Mpx is over the pixel budget of 1 Mpx" in summary.failed[0].reason
+    assert "4000×3000 = 12.0 Mpx is over the pixel budget of 1 Mpx" in summary.failed[0].reason
 
 
 def test_bad_input_ends_in_a_message(tmp_path, folder):

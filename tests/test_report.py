@@ -198,7 +198,7 @@ def test_no_kernel_transport_warning_in_the_output(notebooks: Path, tmp_path: Pa
         (["-p", "db", "[1]"], "parameter db must be a path to the corpus file (a string), got [1]"),
         (["-p", "random_state", "-1"], "parameter random_state must be a seed"),
         (["-p", "DB", "x.sqlite"], "unknown parameter 'DB' (did you mean db?)"),
-        (["-p", "\U0001d521\U0001d51f", "x.sqlite"], "(did you mean db?)"),  # 𝔡𝔟: Python reads it as db
+        (["-p", "\U0001d521\U0001d51f", "[1]"], "parameter db must be a path"),  # 𝔡𝔟 is db to Python: checked as db
         (["-p", "source", "corpus"], "parameter source is set by bcanalysis report: choose it with --source"),
         (["-p", "live", "True"], "parameter live is set by bcanalysis report"),
         (["--only", "04", "-p", "n_boot", "50"], "parameter n_boot is taken only by 06_beyond, which this run leaves "

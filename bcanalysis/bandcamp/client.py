@@ -42,7 +42,7 @@ from bcanalysis.bandcamp.errors import (
 )
 from bcanalysis.bandcamp.fields import AlbumRef, Target, is_loopback, request_target
 from bcanalysis.bandcamp.http import Answer, RateLimiter, netloc, read_body, retry_after_seconds
-from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, SITE_RATE
+from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, MAX_PIXELS, SITE_RATE
 from bcanalysis.facts import BANDCAMP_URL, DISCOVER_PATH, IMAGE_SIZES
 
 DEFAULT_BASE_URL = BANDCAMP_URL
@@ -54,7 +54,8 @@ SIZE_CODES = tuple(sorted(IMAGE_SIZES))
 PAGE_CAP = 5_000_000  # bytes, after decompression
 COVER_CAP = 20_000_000
 MAX_REDIRECTS = 5
-MAX_COVER_PIXELS = 64_000_000  # a cover larger than this is refused before decoding
+#: A cover with more pixels is refused before decoding: the one limit palettes and import have (`MAX_PIXELS`).
+MAX_COVER_PIXELS = MAX_PIXELS
 _REDIRECTS = (301, 302, 303, 307, 308)
 _RETRY_STATUS = (500, 502, 503, 504)
 
@@ -308,10 +309,11 @@ def _origin(host_port: str) -> tuple[str, int | None]:
 
 def check_image(data: bytes) -> tuple[int, int]:
     """Decode the image fully (a truncated JPEG raises OSError); returns its (width, height). Images over
-    MAX_COVER_PIXELS are refused before decoding."""
+    MAX_COVER_PIXELS are refused before decoding (ImageTooLarge, a ValueError), as palettes would refuse them."""
+    from bcanalysis.palette import check_pixels  # numpy: not for `bcanalysis --help`
+
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-        if width * height > MAX_COVER_PIXELS:
-            raise ValueError(f"image is {width}×{height} pixels, over the {MAX_COVER_PIXELS // 10**6} Mpx cap")
+        check_pixels(width, height, MAX_COVER_PIXELS, "not stored: palettes refuse it too")
         image.load()
         return width, height

@@ -27,7 +27,7 @@ __all__ = ["EXIT_REFUSED", "SUBCOMMANDS", "CommandError", "CommandFailed", "buil
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = common.Parser(
         prog="bcanalysis",
         description="Colour topics of Bandcamp album covers: scrape, palettes, quantise, LDA, reports.",
     )

@@ -5,9 +5,11 @@ message, a Dask client, and the two ways a command ends early — `CommandError`
 from __future__ import annotations
 
 import argparse
-import math
+import decimal
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from bcanalysis.defaults import MAX_PIXELS
 
@@ -35,7 +37,7 @@ def add_db(p: argparse.ArgumentParser, help: str = "corpus file") -> None:  # no
 
 def add_workers(p: argparse.ArgumentParser, what: str = "processes") -> None:
     """--workers N: processes (the API's n_jobs), every core by default."""
-    p.add_argument("--workers", type=positive_int, default=None, help=f"{what} (default: all cores)")
+    add_number(p, "--workers", default=None, help=f"{what} (default: all cores)")
 
 
 def add_no_progress(p: argparse.ArgumentParser, what: str = "bar") -> None:
@@ -43,61 +45,100 @@ def add_no_progress(p: argparse.ArgumentParser, what: str = "bar") -> None:
     p.add_argument("--no-progress", action="store_true", help=f"no progress {what}")
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line (`bcanalysis: error: argument --rate: …`), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"bcanalysis: error: {message} (see {self.prog} --help)\n")
 
 
-def nonnegative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,6})?")
 
 
-def number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
+@dataclass(frozen=True)
+class Bounded:
+    """The argparse type of a numeric flag: a whole number (`kind` int) or a finite one (float) from `low` to `high`
+    inclusive, in plain ASCII digits; `suffixes` may scale it (50M). Anything else is refused with the range, so no
+    command ever gets a number it cannot use (an interval that overflows, an id SQLite cannot store, a bad port)."""
+
+    kind: type
+    low: int | float
+    high: int | float
+    suffixes: tuple[tuple[str, int], ...] = ()
+
+    def __call__(self, text: str) -> int | float:
+        body, scale = text, 1
+        for suffix, factor in self.suffixes:
+            if text[-1:] == suffix:
+                body, scale = text[:-1], factor
+        pattern = _INTEGER if self.kind is int and not self.suffixes else _DECIMAL
+        try:
+            value = decimal.Decimal(body) if pattern.fullmatch(body) else None
+            value = value * scale if value is not None and scale != 1 else value
+        except decimal.DecimalException:  # too large to scale: out of range
+            value = None
+        if value is None or not self.low <= value <= self.high or (self.kind is int and value != value.to_integral()):
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
+        return self.kind(value)
+
+    def describe(self) -> str:
+        """'a whole number from 1 to 10000000', as error messages and the reference say it."""
+        what = "a whole number" if self.kind is int else "a number"
+        scaled = "".join(f", or 2.5{s} for {int(2.5 * f)}" for s, f in self.suffixes[:1])
+        return f"{what} from {_plain(self.low)} to {_plain(self.high)}{scaled}"
 
 
-def positive_float(text: str) -> float:
-    value = number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+def _plain(x: float) -> str:
+    """A bound as typed on a command line: 10000000, 0.0001."""
+    return str(x) if isinstance(x, int) else f"{x:g}"
 
 
-def nonnegative_float(text: str) -> float:
-    value = number(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+#: Every numeric flag of every subcommand and the numbers it takes, in one place: enough for any real use, and
+#: nothing the command cannot use (sleeps and intervals that overflow, ints past SQLite's, ports past 65535).
+FLAG_BOUNDS: dict[str, Bounded] = {
+    # scrape
+    "--limit": Bounded(int, 1, 10_000_000),  # albums per tag
+    "--rate": Bounded(float, 0.0001, 10_000),  # requests a second: at least one in under 3 hours
+    "--cover-rate": Bounded(float, 0.0001, 10_000),
+    "--cover-connections": Bounded(int, 1, 64),
+    "--size": Bounded(int, 0, 16),  # and one of Bandcamp's size codes (its choices)
+    "--max-refusals": Bounded(int, 1, 10_000),
+    "--challenge-wait": Bounded(float, 0, 86_400),  # seconds: at most a day
+    "--backoff": Bounded(float, 0, 3_600),
+    "--page-size": Bounded(int, 1, 1_000),
+    # palettes, extract, import
+    "--max-pixels": Bounded(int, 1, 10_000_000_000, suffixes=(("M", 1_000_000), ("m", 1_000_000))),
+    "--workers": Bounded(int, 1, 1_024),
+    "--connect-timeout": Bounded(float, 0.1, 3_600),
+    "--colors": Bounded(int, 0, 1_000),
+    # sweep
+    "--bits": Bounded(int, 3, 24),  # and a multiple of 3
+    "--min-n": Bounded(int, 1, 1_000),
+    "--max-n": Bounded(int, 1, 1_000),
+    "--seed": Bounded(int, 0, 2**32 - 1),  # what numpy and tomotopy take
+    # demo-server, demo
+    "--port": Bounded(int, 0, 65_535),
+    "--albums-per-tag": Bounded(int, 1, 10_000),  # ten tags of 10,000: 100,000 albums in 10 s and 200 MB
+    "--cover-px": Bounded(int, 1, 10_000),
+    "--latency": Bounded(float, 0, 60_000),  # milliseconds
+}
 
 
-def pixel_budget(text: str) -> int:
-    """--max-pixels: a positive number of pixels, plain (50000000) or in megapixels (50M, 2.5M)."""
-    number, scale = (text[:-1], 1_000_000) if text[-1:] in ("M", "m") else (text, 1)
-    try:
-        value = float(number) * scale
-    except ValueError:
-        value = float("nan")
-    if not (value >= 1 and value == int(value) and value < 2**62):
-        raise argparse.ArgumentTypeError(f"must be a positive number of pixels, e.g. 50000000 or 50M; got {text!r}")
-    return int(value)
+def add_number(p: argparse.ArgumentParser, flag: str, **kw: Any) -> None:
+    """A numeric flag, its type and range from `FLAG_BOUNDS` (the range appended to its help, unless `choices`
+    narrow it further)."""
+    bounds = FLAG_BOUNDS[flag]
+    if kw.get("help") not in (None, argparse.SUPPRESS) and "choices" not in kw:
+        kw["help"] += f" [{_plain(bounds.low)}–{_plain(bounds.high)}]"
+    p.add_argument(flag, type=bounds, **kw)
 
 
 def add_max_pixels(p: argparse.ArgumentParser) -> None:
     """--max-pixels N (or 50M): the pixel budget of the palette step."""
-    p.add_argument("--max-pixels", type=pixel_budget, default=MAX_PIXELS, metavar="N",
-                   help=f"refuse images with more pixels than this before decoding them (default "
-                   f"{MAX_PIXELS // 1_000_000}M; a 1200 px cover is 1.44M)")
+    add_number(p, "--max-pixels", default=MAX_PIXELS, metavar="N",
+               help=f"refuse images with more pixels than this before decoding them (default "
+               f"{MAX_PIXELS // 1_000_000}M, the scraper's limit too; a 1200 px cover is 1.44M)")
 
 
 def open_corpus(path: str, *, existing: bool = False, readonly: bool = False) -> Any:
@@ -142,8 +183,8 @@ def add_scheduler(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help=f"run {what} on a Dask cluster: the address of its scheduler, e.g. tcp://10.0.0.5:8786 "
                    "(needs dask[distributed])")
-    p.add_argument("--connect-timeout", type=positive_float, default=10.0, metavar="S",
-                   help="seconds to wait for the --scheduler to answer (default 10)")
+    add_number(p, "--connect-timeout", default=10.0, metavar="S",
+               help="seconds to wait for the --scheduler to answer (default 10)")
 
 
 def dask_client(address: str, timeout: float) -> Any:

@@ -24,29 +24,29 @@ def add_scrape(sub: argparse._SubParsersAction) -> None:
     )
     common.add_db(p, "corpus file (created if missing)")
     p.add_argument("--tag", action="append", required=True, help="normalised tag, e.g. hip-hop-rap (repeatable)")
-    p.add_argument("--limit", type=common.positive_int, required=True, help="albums per tag")
+    common.add_number(p, "--limit", required=True, help="albums per tag")
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the site (default {DEFAULT_BASE_URL})")
     p.add_argument("--image-base-url", default=None,
                    help=f"the image host (default {DEFAULT_IMAGE_BASE_URL}; with a local --base-url, that server)")
-    p.add_argument("--rate", type=common.positive_float, default=SITE_RATE,
-                   help=f"max site requests a second (default {SITE_RATE:g})")
-    p.add_argument("--cover-rate", type=common.positive_float, default=COVER_RATE,
-                   help=f"max image-host requests a second (default {COVER_RATE:g})")
-    p.add_argument("--cover-connections", type=common.positive_int, default=COVER_CONNECTIONS,
-                   help=f"parallel connections to the image host (default {COVER_CONNECTIONS})")
-    p.add_argument("--size", type=int, choices=SIZE_CODES, default=COVER_SIZE, metavar="CODE",
-                   help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 7 = 150, 0 = original")
+    common.add_number(p, "--rate", default=SITE_RATE,
+                      help=f"max site requests a second (default {SITE_RATE:g})")
+    common.add_number(p, "--cover-rate", default=COVER_RATE,
+                      help=f"max image-host requests a second (default {COVER_RATE:g})")
+    common.add_number(p, "--cover-connections", default=COVER_CONNECTIONS,
+                      help=f"parallel connections to the image host (default {COVER_CONNECTIONS})")
+    common.add_number(p, "--size", choices=SIZE_CODES, default=COVER_SIZE, metavar="CODE",
+                      help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 7 = 150, 0 = original")
     p.add_argument("--include-tracks", action="store_true", help="keep single tracks too (default: albums only)")
     p.add_argument("--album-pages", action="store_true",
                    help="also read each album page for its full tag list (often refused by Bandcamp)")
-    p.add_argument("--max-refusals", type=common.positive_int, default=5, metavar="N",
-                   help="stop the album-page phase after N refused pages in a row (default 5)")
+    common.add_number(p, "--max-refusals", default=5, metavar="N",
+                      help="stop the album-page phase after N refused pages in a row (default 5)")
     p.add_argument("--retry-failed", action="store_true", help="try listings and pages that failed before again")
-    p.add_argument("--challenge-wait", type=common.nonnegative_float, default=30.0, metavar="S",
-                   help="seconds before a refused album page is tried again (default 30)")
-    p.add_argument("--backoff", type=common.nonnegative_float, default=1.0, metavar="S",
-                   help="base of the exponential backoff between retries (default 1 s)")
-    p.add_argument("--page-size", type=common.positive_int, default=60, help=argparse.SUPPRESS)
+    common.add_number(p, "--challenge-wait", default=30.0, metavar="S",
+                      help="seconds before a refused album page is tried again (default 30)")
+    common.add_number(p, "--backoff", default=1.0, metavar="S",
+                      help="base of the exponential backoff between retries (default 1 s)")
+    common.add_number(p, "--page-size", default=60, help=argparse.SUPPRESS)
     common.add_no_progress(p)
 
 

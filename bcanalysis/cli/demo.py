@@ -17,19 +17,19 @@ def add_demo_server(sub: argparse._SubParsersAction) -> None:
         description="Serve the deterministic demo catalogue (discover API, album pages, covers at any size code) "
         "on 127.0.0.1 until interrupted; scrape it with `bcanalysis scrape --base-url http://127.0.0.1:PORT`.",
     )
-    p.add_argument("--port", type=common.nonnegative_int, default=8765, help="port (default 8765; 0 = any free port)")
-    p.add_argument("--albums-per-tag", type=common.positive_int, default=ALBUMS_PER_TAG,
-                   help=f"albums per tag (default {ALBUMS_PER_TAG})")
-    p.add_argument("--seed", type=int, default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
+    common.add_number(p, "--port", default=8765, help="port (default 8765; 0 = any free port)")
+    common.add_number(p, "--albums-per-tag", default=ALBUMS_PER_TAG,
+                      help=f"albums per tag (default {ALBUMS_PER_TAG})")
+    common.add_number(p, "--seed", default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
     p.add_argument("--faults", action="store_true",
                    help="inject 429s, 503s, challenge pages for album pages, truncated JPEGs, missing art, a cover "
                    "that 404s and a duplicate listing")
-    p.add_argument("--cover-px", type=common.positive_int, default=None,
-                   help="cap cover edge length in pixels (default: Bandcamp's sizes, 1200 px for code 10)")
+    common.add_number(p, "--cover-px", default=None,
+                      help="cap cover edge length in pixels (default: Bandcamp's sizes, 1200 px for code 10)")
     p.add_argument("--challenge-pages", action="store_true",
                    help="answer every album page with a 'Client Challenge' page, as Bandcamp often does")
-    p.add_argument("--latency", type=common.nonnegative_float, default=0.0, metavar="MS",
-                   help="simulated latency added to every answer, in milliseconds (default 0)")
+    common.add_number(p, "--latency", default=0.0, metavar="MS",
+                      help="simulated latency added to every answer, in milliseconds (default 0)")
     p.add_argument("--custom-domains", action="store_true",
                    help="put one album in thirteen on its store's own domain, played by the name 'localhost' "
                    "(Bandcamp serves such albums like any other; their pages are read from that domain only)")
@@ -62,11 +62,11 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "save OUT/palettes_by_tag.png and stop the server. Rerunning continues the same corpus.",
     )
     p.add_argument("--out", default="data/demo", help="output folder (default data/demo)")
-    p.add_argument("--albums-per-tag", type=common.positive_int, default=ALBUMS_PER_TAG,
-                   help=f"albums per tag (default {ALBUMS_PER_TAG})")
-    p.add_argument("--seed", type=int, default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
-    p.add_argument("--cover-px", type=common.positive_int, default=DEMO_COVER_PX,
-                   help=f"cover edge length served for size code 10 (default {DEMO_COVER_PX}; Bandcamp's is 1200)")
+    common.add_number(p, "--albums-per-tag", default=ALBUMS_PER_TAG,
+                      help=f"albums per tag (default {ALBUMS_PER_TAG})")
+    common.add_number(p, "--seed", default=RANDOM_STATE, help=f"catalogue seed (default {RANDOM_STATE})")
+    common.add_number(p, "--cover-px", default=DEMO_COVER_PX,
+                      help=f"cover edge length served for size code 10 (default {DEMO_COVER_PX}; Bandcamp's is 1200)")
     common.add_workers(p, "palette processes")
     common.add_no_progress(p, "bars")
 

@@ -19,8 +19,8 @@ def add_extract(sub: argparse._SubParsersAction) -> None:
         description="Extract colorgram.py-identical palettes from images (files, or folders searched recursively).",
     )
     p.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
-    p.add_argument("--colors", type=common.nonnegative_int, default=N_COLORS,
-                   help=f"colours per palette (default {N_COLORS})")
+    common.add_number(p, "--colors", default=N_COLORS,
+                      help=f"colours per palette (default {N_COLORS})")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_const", const="json", dest="format", help="JSON output")
     fmt.add_argument("--csv", action="store_const", const="csv", dest="format", help="CSV output, one colour a row")

@@ -22,17 +22,17 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
     )
     common.add_db(p)
     p.add_argument("--out", required=True, help="folder for sweep.csv, recommend.csv and figures")
-    p.add_argument("--bits", type=int, action="append",
-                   help=f"colour depth (repeatable; default {', '.join(map(str, SWEEP_BITS))})")
-    p.add_argument("--min-n", type=common.positive_int, default=min(SWEEP_N),
-                   help=f"fewest topics (default {min(SWEEP_N)})")
-    p.add_argument("--max-n", type=common.positive_int, default=max(SWEEP_N),
-                   help=f"most topics (default {max(SWEEP_N)})")
+    common.add_number(p, "--bits", action="append", choices=range(3, 25, 3), metavar="BITS",
+                      help=f"colour depth (repeatable; default {', '.join(map(str, SWEEP_BITS))})")
+    common.add_number(p, "--min-n", default=min(SWEEP_N),
+                      help=f"fewest topics (default {min(SWEEP_N)})")
+    common.add_number(p, "--max-n", default=max(SWEEP_N),
+                      help=f"most topics (default {max(SWEEP_N)})")
     p.add_argument("--space", choices=SPACES, default="rgb", help="colour space of the bins (default rgb)")
     p.add_argument("--weighting", default=None, help="count, proportion or tfidf (default: count)")
     p.add_argument("--engine", default=None, help="tomotopy or sklearn (default: tomotopy)")
-    p.add_argument("--seed", type=common.nonnegative_int, default=RANDOM_STATE,
-                   help=f"random seed, >= 0 (default {RANDOM_STATE})")
+    common.add_number(p, "--seed", default=RANDOM_STATE,
+                      help=f"random seed (default {RANDOM_STATE})")
     p.add_argument("--cache-dir", default=None, help="model cache (default: <out>/models)")
     common.add_workers(p)
     common.add_scheduler(p, "the fits")

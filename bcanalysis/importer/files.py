@@ -24,7 +24,7 @@ from typing import BinaryIO
 from PIL import Image
 
 from bcanalysis.importer.fields import as_text, has_surrogates, match_key
-from bcanalysis.palette import IMAGE_SUFFIXES, ImageTooLarge, NotARegularFile
+from bcanalysis.palette import IMAGE_SUFFIXES, NotARegularFile, check_pixels
 from bcanalysis.palette.engine import file_kind
 from bcanalysis.store.unfinished import unfinished
 
@@ -145,9 +145,7 @@ def check_cover(path: Path, max_pixels: int | None) -> tuple[int, int]:
     """(width, height) of an image that decodes fully (its first frame) within the pixel budget; raises if not."""
     with open_regular(path) as f, Image.open(f) as image:
         width, height = image.size
-        if max_pixels is not None and width * height > max_pixels:
-            raise ImageTooLarge(f"{width}×{height} = {width * height / 1e6:.0f} Mpx is over the pixel budget "
-                                f"of {max_pixels / 1e6:g} Mpx (raise it with --max-pixels)")
+        check_pixels(width, height, max_pixels, "not decoded; raise the budget with --max-pixels")
         image.seek(0)
         image.load()
     return width, height

@@ -20,6 +20,7 @@ from bcanalysis.palette.engine import (
     Rgb,
     bin_table,
     check_max_pixels,
+    check_pixels,
     default_kernel,
     extract,
     histogram,
@@ -30,6 +31,7 @@ from bcanalysis.palette.speed import against_colorgram, best_of, same_palette
 __all__ = [
     "DEFAULT_MAX_PIXELS", "EXTRACTOR_VERSION", "IMAGE_SUFFIXES", "KERNELS", "Color", "Extraction", "Hsl", "ImageLike",
     "ImageTooLarge", "NotARegularFile", "PaletteSummary", "Rgb", "WorkerPool", "bin_table", "check_max_pixels",
-    "check_rgb", "default_kernel", "describe", "distance", "extract", "extract_many", "extract_palettes",
-    "find_images", "histogram", "hsl", "palette_arrays", "against_colorgram", "best_of", "same_palette",
+    "check_pixels", "check_rgb", "default_kernel", "describe", "distance", "extract", "extract_many",
+    "extract_palettes", "find_images", "histogram", "hsl", "palette_arrays", "against_colorgram", "best_of",
+    "same_palette",
 ]

@@ -316,14 +316,21 @@ def _open(f: ImageLike, max_pixels: int | None) -> Image.Image:
             # Our budget refuses these images below; PIL's warning for the same image would only be noise.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         image = Image.open(f)
-    width, height = image.size
-    if max_pixels is not None and width * height > max_pixels:
+    try:
+        check_pixels(*image.size, max_pixels)
+    except ImageTooLarge:
         image.close()
-        raise ImageTooLarge(
-            f"{width}×{height} = {width * height / 1e6:.1f} Mpx is over the pixel budget of {max_pixels / 1e6:g} Mpx"
-            " (not decoded; raise the budget with max_pixels= or --max-pixels)"
-        )
+        raise
     return image
+
+
+def check_pixels(width: int, height: int, max_pixels: int | None,
+                 hint: str = "not decoded; raise the budget with max_pixels= or --max-pixels") -> None:
+    """Refuse an image of `width` × `height` over `max_pixels` (None: no budget) with ImageTooLarge: the one message
+    for the one limit (`defaults.MAX_PIXELS`) of everything that reads covers — palettes, extract, import, scrape."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageTooLarge(f"{width}×{height} = {width * height / 1e6:.1f} Mpx is over the pixel budget of "
+                            f"{max_pixels / 1e6:g} Mpx ({hint})")
 
 
 def file_kind(mode: int) -> str:
