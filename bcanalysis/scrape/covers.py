@@ -38,8 +38,12 @@ def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -
         return Cover("failed", f"cover not fetched: {exc}"), False
     except requests.RequestException as exc:
         return Cover("failed", f"cover download failed: {type(exc).__name__}: {exc}"), True
+    from bcanalysis.palette import ImageTooLarge  # numpy: not for `bcanalysis --help`
+
     try:
         width, height = check_image(data)
+    except ImageTooLarge as exc:  # decodes, but over the one pixel budget of everything that reads covers
+        return Cover("failed", f"cover refused ({url}): {exc}"), False
     except Exception as exc:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError … for bad bytes
         return Cover("failed", f"cover does not decode ({len(data)} bytes from {url}): {exc}"), False
     # A locked unfinished file, unique per writer, renamed under its lock: a killed process leaves no cover file or a
