@@ -38,7 +38,6 @@ from bcanalysis.defaults import (
     SWEEP_BITS,
     SWEEP_N,
 )
-from bcanalysis.deprecation import moved_attribute
 from bcanalysis.report_html import CODE_MODES, to_html
 from bcanalysis.report_index import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
 
@@ -361,10 +360,3 @@ def run_report(
     write_index(report, started=started)
     return report
 
-
-#: Names that moved out of this module (report only runs notebooks and writes HTML), kept for one release.
-MOVED = {"Source": "bcanalysis.sources:Source", "open_source": "bcanalysis.sources:open_source"}
-
-
-def __getattr__(name: str) -> Any:
-    return moved_attribute(__name__, name, MOVED)

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bcanalysis"
 #: The analysis's pipeline, lowest first: a module may import its own layer or a lower one, never a higher one.
 PIPELINE = ["store", "palette", "quantize", "topics", "plots", "widgets", "report"]
 #: Modules that fetch or orchestrate: none of the pipeline's computing layers (or the corpus) may import them.
-ABOVE_THE_DATA = ["bandcamp", "bandcamp_parse", "scrape", "importer", "sources", "demo", "cli"]
+ABOVE_THE_DATA = ["bandcamp", "scrape", "importer", "sources", "demo", "cli"]
 
 
 @dataclass(frozen=True)

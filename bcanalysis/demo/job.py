@@ -15,7 +15,6 @@ import pandas as pd
 from bcanalysis import plots
 from bcanalysis.defaults import ALBUMS_PER_TAG, BITS, DEMO_COVER_PX, DEMO_RATE, RANDOM_STATE, TAGS
 from bcanalysis.demo.server import DemoServer
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.palette import PaletteSummary, extract_palettes
 from bcanalysis.scrape import ScrapeSummary, scrape
 from bcanalysis.store import Corpus
@@ -33,7 +32,6 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-@renamed_keywords(seed="random_state", workers="n_jobs")
 def run_demo(
     out: str | Path = "data/demo",
     *,

@@ -16,9 +16,6 @@ switches in a report opened with no kernel. The building blocks live in `bcanaly
 `.explorers`, `.beyond` and `.offline`.
 """
 
-from typing import Any
-
-from bcanalysis.deprecation import moved_attribute
 from bcanalysis.widgets.beyond import explore_intertopic
 from bcanalysis.widgets.explorers import explore_bit_depth, explore_topic_counts, explore_topics, grids_by_depth
 from bcanalysis.widgets.offline import OfflineExplorer
@@ -36,24 +33,3 @@ __all__ = [
     "grids_by_depth",
     "palette_view",
 ]
-
-#: Names this package exported in 0.1: analysis that moved to its layer, and building blocks now reached through
-#: their module. They keep working, with a DeprecationWarning, until 0.3. (`engine_speed` is gone: it timed what
-#: `benchmarks/bench_palette.py` times; `palette.against_colorgram` is the notebook's call.)
-MOVED = {
-    "similar_palettes": "bcanalysis.topics.similar:similar_palettes",
-    "topic_table": "bcanalysis.topics.summary:topic_table",
-    "vocabulary_table": "bcanalysis.quantize:vocabulary_table",
-    "ANALYSIS_UNIQUE": "bcanalysis.quantize:ANALYSIS_UNIQUE",
-    "palette_strips": "bcanalysis.widgets.views:palette_view",
-    "topic_grids": "bcanalysis.widgets.explorers:grids_by_depth",
-    **{name: f"bcanalysis.widgets.views:{name}" for name in (
-        "jpeg", "labelled_rows", "png", "strips", "table_html", "topic_grid_pixels", "topic_grid_view")},
-    **{name: f"bcanalysis.widgets.explorers:{name}" for name in ("BitDepthData", "TopicCountViews", "TopicViews")},
-    "IntertopicViews": "bcanalysis.widgets.beyond:IntertopicViews",
-    "Control": "bcanalysis.widgets.offline:Control",
-}
-
-
-def __getattr__(name: str) -> Any:
-    return moved_attribute(__name__, name, MOVED)
