@@ -35,7 +35,8 @@ def add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from bcanalysis.report import NOTEBOOKS_DIR, NotebookFailed, ReportError, check_parameters, parse_value, run_report
+    from bcanalysis.defaults import NOTEBOOKS_DIR
+    from bcanalysis.report import NotebookFailed, ReportError, check_parameters, parse_value, run_report
 
     overrides = {name: parse_value(value) for name, value in args.parameter}
     try:

@@ -9,7 +9,7 @@
     widgets.cover_grid(corpus, albums), widgets.palette_view(albums)
 
 Widgets only arrange views and controls: what they show is computed by `topics`, `quantize` and `palette` (similar
-covers: `topics.similar_palettes`; the topic table: `topics.topic_table`; vocabulary: `quantize.vocabulary_table`).
+covers: `analysis.similar_palettes`; the topic table: `topics.topic_table`; vocabulary: `quantize.vocabulary_table`).
 Each returns a `View` (an image with an escaped caption), or with `live=False` an `OfflineExplorer` (what
 `bcanalysis report` draws): every view its controls reach, rendered now, with HTML controls an inline script
 switches in a report opened with no kernel. The building blocks live in `bcanalysis.widgets.views`,

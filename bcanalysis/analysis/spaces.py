@@ -13,9 +13,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from bcanalysis.album_table import album_palettes, primary_tags
 from bcanalysis.defaults import N_SEEDS, RANDOM_STATE, SWEEP_BITS
 from bcanalysis.quantize import SPACES
-from bcanalysis.topics.genres import album_palettes, primary_tags
 from bcanalysis.topics.metrics import coherence_npmi, matched_similarity, topic_diversity
 from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, fit_doc_term, restart_seeds
 from bcanalysis.topics.vectorize import vectorize

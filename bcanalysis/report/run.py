@@ -2,13 +2,13 @@
 
 `run_report` executes `notebooks/NN_*.ipynb` in order, injecting parameters, keeps every executed notebook beside
 its HTML in the output folder, and writes `index.html` (links, parameters, corpus size, package versions, git
-commit, time per notebook; `bcanalysis.report_index`). Bad parameters (not plain literals; names no notebook of
-the run takes, values of the wrong type or range: `bcanalysis.report_params`) and a missing corpus are refused with
+commit, time per notebook; `bcanalysis.report.index_page`). Bad parameters (not plain literals; names no notebook of
+the run takes, values of the wrong type or range: `bcanalysis.report.params`) and a missing corpus are refused with
 `ReportError` before anything runs; a failing notebook stops the run with `NotebookFailed` naming the notebook and the
 cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. Each page
 follows its run: cells tagged for another source are left out, and a notebook's metadata names its page and title
 from the run's values. The kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML
-(`bcanalysis.report_html`) loads nothing from elsewhere.
+(`bcanalysis.report.html`) loads nothing from elsewhere.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from bcanalysis.defaults import (
     SWEEP_BITS,
     SWEEP_N,
 )
-from bcanalysis.report_html import CODE_MODES, to_html
-from bcanalysis.report_index import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
+from bcanalysis.report.html import CODE_MODES, to_html
+from bcanalysis.report.index_page import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
 
 KERNEL_NAME = "bcanalysis"
 KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
@@ -171,8 +171,8 @@ def check_parameters(parameters: Mapping[str, Any]) -> None:
 def check_names_and_values(overrides: Mapping[str, Any], takes: Mapping[str, Mapping[str, Any]],
                            notebooks_dir: Path = NOTEBOOKS_DIR) -> None:
     """Refuse, before anything runs, an override no notebook of the run takes (with the closest name it does take,
-    and which other notebook takes it) or whose value has the wrong type or range (`bcanalysis.report_params`)."""
-    from bcanalysis.report_params import ParameterError, check_against_notebooks
+    and which other notebook takes it) or whose value has the wrong type or range (`bcanalysis.report.params`)."""
+    from bcanalysis.report.params import ParameterError, check_against_notebooks
 
     if not overrides or not any(takes.values()):
         return  # notebooks without a parameters cell take whatever papermill injects
@@ -320,7 +320,7 @@ def run_report(
     """
     import nbformat
 
-    from bcanalysis.report_params import for_source, page_stem, page_title
+    from bcanalysis.report.params import for_source, page_stem, page_title
 
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
