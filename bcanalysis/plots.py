@@ -317,7 +317,7 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
 
 @plain_text
 def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figure:
-    """pyLDAvis-style map from `topics.intertopic.intertopic_map`: each topic a pie of its top colours at its MDS
+    """pyLDAvis-style map from `analysis.intertopic_map`: each topic a pie of its top colours at its MDS
     position, area proportional to prevalence, numbered on the map (each number where no other is: on its bubble,
     or beside it with a line to it) and named (colour names) in a list beside it."""
     from matplotlib.colors import to_rgb

@@ -134,7 +134,7 @@ def _crowded_map(n: int = 14) -> pd.DataFrame:
     prevalence = rng.dirichlet(np.ones(n))
     return pd.DataFrame({
         "x": xy[:, 0], "y": xy[:, 1], "prevalence": prevalence,
-        "radius": topics.intertopic.bubble_radii(xy[:, 0], xy[:, 1], prevalence),
+        "radius": analysis.intertopic.bubble_radii(xy[:, 0], xy[:, 1], prevalence),
         "label": [f"colour {k}" for k in range(n)], "colors": [["cc6633", "ffffff"]] * n, "weights": [[0.6, 0.4]] * n,
     }, index=pd.Index(range(n), name="topic"))
 

@@ -215,7 +215,7 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
 
 def topic_lift_rows(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
     """(tag, albums, lift, q, significant) rows for topic `k` from `analysis.tag_topic_table`, highest lift first; q as
-    `topics.genres.q_text` words it (on the side of the table's alpha it is judged by)."""
+    `analysis.q_text` words it (on the side of the table's alpha it is judged by)."""
     import pandas as pd
 
     from bcanalysis.analysis.genres import q_text
