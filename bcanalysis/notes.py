@@ -2,7 +2,7 @@
 release dates, one genre, too few albums in any year, …), so the reader learns why and the notebook goes on.
 
 Result tables carry the reason in `table.attrs["note"]`; `plots` returns a `Note` instead of a figure it cannot
-draw, and `topics.findings` words its verdict from the same reason.
+draw, and `findings` words its verdict from the same reason.
 """
 
 from __future__ import annotations

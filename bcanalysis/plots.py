@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bcanalysis.album_table import with_palette
 from bcanalysis.colorspace import pack_rgb
 from bcanalysis.notes import Note, note_of
 from bcanalysis.plots_labels import label_bubbles, plain_text, text_as_text  # noqa: F401 (text_as_text: public)
@@ -154,7 +155,7 @@ def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str]
     `palettes` is a list of palettes or an albums DataFrame (labelled "artist — title").
     """
     if isinstance(palettes, pd.DataFrame):
-        from bcanalysis.topics.genres import album_palettes
+        from bcanalysis.album_table import album_palettes
 
         index, pals = album_palettes(palettes)
         if labels is None and {"artist", "title"} <= set(palettes):
@@ -185,9 +186,9 @@ def strip_pixels(colors: Any, proportions: Any = None, width: int = 240) -> np.n
 @plain_text
 def palettes_by_group(albums: pd.DataFrame, groups: pd.Series, *, order: Sequence[str] | None = None,
                       per_group: int = 24, columns: int = 5) -> Figure:
-    """One panel per group (e.g. `topics.primary_tags(albums)`), one palette strip per album of it (its first
+    """One panel per group (e.g. `album_table.primary_tags(albums)`), one palette strip per album of it (its first
     `per_group`), colours as wide as their share of the cover. `order` puts those groups first."""
-    have = albums["colorgram"].map(lambda c: c is not None and len(c) > 0).to_numpy(dtype=bool)
+    have = with_palette(albums)
     albums, groups = albums[have], groups[have]
     present = list(dict.fromkeys(g for g in groups if g is not None))
     names = [g for g in (order or []) if g in present] + sorted(g for g in present if g not in (order or []))
@@ -231,14 +232,14 @@ def _luminance(rgb01: np.ndarray) -> float:
 
 @plain_text
 def topic_trends(table: pd.DataFrame, model=None, *, group: str = "(all)") -> Figure | Note:
-    """Stacked topic shares per period for one group of `topics.trends` output. Each band is painted in the topic's
+    """Stacked topic shares per period for one group of `analysis.trends` output. Each band is painted in the topic's
     own colour (the one its name starts with) and outlined in dark grey, so a white or near-white band shows on
     the white page; bands thick enough carry their topic number. A `Note` if nothing can be drawn over time."""
     if (note := _not_over_time(table, None, "Colour topics over time")) is not None:
         return note
     rows = table[(table["group"] == group) & table["variable"].map(lambda v: isinstance(v, (int, np.integer)))]
     if rows.empty:
-        raise ValueError(f"no topic rows for group {group!r}; pass a model to topics.trends and a group it has")
+        raise ValueError(f"no topic rows for group {group!r}; pass a model to analysis.trends and a group it has")
     shares = rows.pivot(index="period", columns="variable", values="mean").sort_index()
     if (note := _not_over_time(table, shares.index, "Colour topics over time")) is not None:
         return note
@@ -316,7 +317,7 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
 
 @plain_text
 def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figure:
-    """pyLDAvis-style map from `topics.intertopic.intertopic_map`: each topic a pie of its top colours at its MDS
+    """pyLDAvis-style map from `analysis.intertopic_map`: each topic a pie of its top colours at its MDS
     position, area proportional to prevalence, numbered on the map (each number where no other is: on its bubble,
     or beside it with a line to it) and named (colour names) in a list beside it."""
     from matplotlib.colors import to_rgb
@@ -356,10 +357,10 @@ def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figur
 
 @plain_text
 def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
-    """A query album's palette on top, then its nearest albums' palettes (from `topics.similar`) with distances."""
+    """A query album's palette on top, then its nearest albums' palettes (from `analysis.similar`) with distances."""
     missing = [c for c in ("artist", "title", "distance", "colorgram") if c not in neighbours]
     if missing:
-        raise ValueError(f"neighbours need the columns topics.similar returns: missing {missing}")
+        raise ValueError(f"neighbours need the columns analysis.similar returns: missing {missing}")
     rows = pd.concat([query.to_frame().T.assign(distance=0.0), neighbours])
     names = [f"{a} — {t}" for a, t in zip(rows["artist"], rows["title"], strict=True)]
     labels = [("query: " if i == 0 else f"{d:.3f}  ") + name
@@ -372,7 +373,7 @@ def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
 
 @plain_text
 def space_comparison(table: pd.DataFrame) -> Figure:
-    """`topics.compare_spaces` as four panels (coherence, stability, tag accuracy, vocabulary) against bit depth,
+    """`analysis.compare_spaces` as four panels (coherence, stability, tag accuracy, vocabulary) against bit depth,
     one line per colour space."""
     panels = [("coherence_npmi", "NPMI coherence (higher: tighter topics)"),
               ("stability", "seed stability (matched cosine)"),

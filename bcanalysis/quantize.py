@@ -15,7 +15,6 @@ import numpy as np
 
 from bcanalysis.colorspace import pack_rgb, to_words
 from bcanalysis.defaults import SPACES
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.palette import check_rgb, palette_arrays
 
 #: The colour depths `quantize` accepts: total bits over the three channels.
@@ -130,7 +129,6 @@ ANALYSIS_COLUMN = "the analysis (25,006 palettes)"
 NOT_REPORTED = "—"
 
 
-@renamed_keywords(depths="bits")
 def vocabulary_table(palettes: Sequence[Any], bits: Sequence[int] = (24, 15, 12, 9)):
     """Per depth in `bits`: distinct colours over all palettes, distinct words per palette (mean, one decimal), and
     the 2020 analysis's count where it gave one (`ANALYSIS_UNIQUE`; "—" where it did not). A DataFrame indexed by

@@ -77,10 +77,10 @@ def open_source(source: str, albums_per_tag: int = ALBUMS_PER_TAG, *, max_cover_
 
 
 def tag_table(albums: Any) -> Any:
-    """Albums per genre tag (the tags an album was found under, then its own: `topics.tag_column`) by cover status,
+    """Albums per genre tag (the tags an album was found under, then its own: `album_table.tag_column`) by cover status,
     largest first; a `Note` saying so when no album has a tag."""
+    from bcanalysis.album_table import tag_column
     from bcanalysis.notes import Note
-    from bcanalysis.topics.genres import tag_column
 
     tagged = albums.assign(genre_tag=tag_column(albums)).explode("genre_tag").dropna(subset=["genre_tag"])
     if tagged.empty:

@@ -83,7 +83,7 @@ def _tree_mb(proc) -> float:
 
 def stage(name: str, path: str, n_jobs: int) -> dict:
     """Run one stage in this process (called in a fresh subprocess) and return its numbers."""
-    from bcanalysis import topics
+    from bcanalysis import album_table, topics
     from bcanalysis.store import Corpus
 
     out: dict = {"stage": name}
@@ -91,7 +91,7 @@ def stage(name: str, path: str, n_jobs: int) -> dict:
     with Corpus(path, readonly=True) as corpus:
         if name == "reference":
             albums = corpus.albums()
-            _, palettes = topics.album_palettes(albums)
+            _, palettes = album_table.album_palettes(albums)
             out["seconds"] = time.perf_counter() - t0
             out["palettes"] = len(palettes)
             out["peak_mb"] = _peak_mb()

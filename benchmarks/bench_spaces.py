@@ -4,7 +4,7 @@
 
 Two corpora: the demo catalogue's painted covers (colorgram palettes extracted from 300 px JPEGs, tags = genres)
 and a planted-topic corpus (tag = each palette's dominant planted topic). Each (space, bits) cell is the mean over
-`--repeats` random states of `topics.compare_spaces` (two seeds each, 10 topics).
+`--repeats` random states of `analysis.compare_spaces` (two seeds each, 10 topics).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 
 import pandas as pd
 
-from bcanalysis import palette, topics
+from bcanalysis import analysis, palette, topics
 from bcanalysis.demo import catalogue, cover_jpeg
 
 
@@ -42,7 +42,7 @@ def planted_albums(n: int, k: int = 10) -> pd.DataFrame:
 
 def measure(albums: pd.DataFrame, repeats: int) -> pd.DataFrame:
     """compare_spaces averaged over `repeats` random states."""
-    runs = [topics.compare_spaces(albums, n_topics=10, random_state=r) for r in range(repeats)]
+    runs = [analysis.compare_spaces(albums, n_topics=10, random_state=r) for r in range(repeats)]
     return pd.concat(runs).groupby(["space", "bits"], sort=False).mean().reset_index()
 
 

@@ -3,7 +3,7 @@ assert, on a shared machine where they failed at random).
 
     .venv/bin/python benchmarks/bench_views.py [--albums 25000] [--repeat 20]
 
-- similar covers: `topics.SimilarCovers.query` over N albums' topic mixtures (18 topics) against the brute force a
+- similar covers: `analysis.SimilarCovers.query` over N albums' topic mixtures (18 topics) against the brute force a
   notebook would write (scipy `cdist` of square roots, then a sort), both returning the same 12 albums;
 - palette distance: `palette.distance` (3-D earth mover's distance in CIELAB, a linear programme) on two 40-colour
   palettes, against scipy's 1-D `wasserstein_distance` on their lightness alone;
@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
-from bcanalysis import palette, topics
+from bcanalysis import analysis, palette, topics
 from bcanalysis.colorspace import rgb_to_lab
 from bcanalysis.palette import best_of
 from bcanalysis.widgets.explorers import TopicCountViews
@@ -31,7 +31,7 @@ def similar_covers(n: int, repeat: int) -> tuple[float, float]:
     rng = np.random.default_rng(1)
     albums = pd.DataFrame({"url": [f"https://s.bandcamp.com/album/{i}" for i in range(n)], "colorgram": [None] * n})
     weights = pd.DataFrame(rng.dirichlet(np.full(18, 0.1), n), index=albums.index)
-    index = topics.SimilarCovers(None, albums, weights)
+    index = analysis.SimilarCovers(None, albums, weights)
     roots = np.sqrt(weights.to_numpy())
 
     def brute() -> list:

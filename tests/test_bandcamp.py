@@ -19,6 +19,7 @@ from bcanalysis import bandcamp
 from bcanalysis.bandcamp import (
     ApiError,
     BadField,
+    BadItem,
     BadPage,
     BandcampError,
     ChallengePage,
@@ -32,12 +33,12 @@ from bcanalysis.bandcamp import (
     StaleCursor,
     album_ref,
     check_tag,
+    clean_json_text,
     parse_album_page,
     parse_discover_item,
     read_discover_page,
     retry_after_seconds,
 )
-from bcanalysis.bandcamp_parse import BadItem, clean_json_text
 from bcanalysis.demo import DemoServer, album_page, catalogue
 from bcanalysis.demo.pages import keywords as album_keywords
 from bcanalysis.demo.server import CHALLENGE_PAGE

@@ -71,15 +71,15 @@ def _default(fn, name):
 
 
 def test_public_functions_take_their_defaults_from_the_module() -> None:
-    from bcanalysis import bandcamp, demo, scrape, topics, widgets
+    from bcanalysis import analysis, bandcamp, demo, scrape, topics, widgets
     from bcanalysis.palette import extract_many, extract_palettes
 
     assert demo.TAGS == defaults.TAGS
     assert _default(widgets.explore_bit_depth, "bits") == defaults.BITS
     assert _default(widgets.explore_topic_counts, "n_topics") == defaults.N_TOPICS
-    assert tuple(_default(topics.compare_spaces, "bits")) == defaults.SWEEP_BITS
-    assert _default(topics.compare_spaces, "n_seeds") == defaults.N_SEEDS
-    assert _default(topics.trends, "n_boot") == defaults.N_BOOT
+    assert tuple(_default(analysis.compare_spaces, "bits")) == defaults.SWEEP_BITS
+    assert _default(analysis.compare_spaces, "n_seeds") == defaults.N_SEEDS
+    assert _default(analysis.trends, "n_boot") == defaults.N_BOOT
     assert (_default(topics.fit, "bits"), _default(topics.fit, "n_topics")) == (defaults.BITS, defaults.N_TOPICS)
     assert tuple(_default(topics.sweep, "bits")) == defaults.SWEEP_BITS
     assert tuple(_default(topics.sweep, "n_topics")) == defaults.SWEEP_N

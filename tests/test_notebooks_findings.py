@@ -20,7 +20,7 @@ from _demo_reports import CORPORA, PARAMETERS, TAGS, demo_reports
 from bs4 import BeautifulSoup
 from test_topics_recommend import check_reason, explained
 
-from bcanalysis import topics
+from bcanalysis import album_table, analysis, topics
 from bcanalysis.demo.catalogue import PLACES
 from bcanalysis.store import Corpus
 
@@ -96,7 +96,7 @@ def test_vocabulary_finding_agrees_with_its_table(reports: Path) -> None:
 
 def test_recommendation_agrees_with_the_sweep(reports: Path) -> None:
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
-    _, palettes = topics.album_palettes(albums)
+    _, palettes = album_table.album_palettes(albums)
     sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], n_topics=PARAMETERS["sweep_n"],
                          random_state=PARAMETERS["random_state"], cache_dir=reports.parent / "cache", progress=False)
     assert sweep.table["cached"].all()  # the very models the notebook fitted
@@ -122,7 +122,7 @@ def test_recommendation_agrees_with_the_sweep(reports: Path) -> None:
 
 def test_tfidf_finding_agrees_with_the_two_sweeps(reports: Path) -> None:
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
-    _, palettes = topics.album_palettes(albums)
+    _, palettes = album_table.album_palettes(albums)
     kw = {"n_topics": PARAMETERS["sweep_n"], "random_state": PARAMETERS["random_state"],
           "cache_dir": reports.parent / "cache", "progress": False}
     sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], **kw)
@@ -148,7 +148,7 @@ def test_one_model_one_numbering_in_04_05_and_06(reports: Path) -> None:
     sweep's model for its (bits, n_topics), numbered by share, and 06 loads what 05 saved: each topic is under one
     number in 04's grid, 05's topic table and 06's intertopic map."""
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
-    _, palettes = topics.album_palettes(albums)
+    _, palettes = album_table.album_palettes(albums)
     bits, k = PARAMETERS["bits"], PARAMETERS["n_topics"]
     sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], n_topics=PARAMETERS["sweep_n"],
                          random_state=PARAMETERS["random_state"], cache_dir=reports.parent / "cache", progress=False)
@@ -169,11 +169,11 @@ def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: P
     text = _verdict(reports, FINAL, "findings.strongest_links(lift)")
     pivot = _table(reports, FINAL, 'lift.pivot(index="tag"')
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
-    assert set(pivot.index) <= {t for tags in topics.tag_column(albums) for t in tags}  # heatmap rows: the genres
+    assert set(pivot.index) <= {t for tags in album_table.tag_column(albums) for t in tags}  # heatmap rows: the genres
     if "location" in albums:  # the corpus keeps places apart: none of them is a genre row
         assert not set(PLACES) & set(pivot.index)
     model = topics.ColorTopicModel.load(reports.parent / "cache" / "final_12bit_5topics" / "model")
-    lift = topics.tag_topic_table(model, albums)  # the notebook's table, from its saved model
+    lift = analysis.tag_topic_table(model, albums)  # the notebook's table, from its saved model
     strong = lift[(lift["q_value"] < 0.05) & (lift["lift"] > 1)].sort_values("lift", ascending=False)
     if strong.empty:
         assert text.startswith("Strongest genre links: No genre–topic pair is significantly above the corpus")
@@ -209,7 +209,7 @@ def test_place_links_agree_with_the_place_table(reports: Path) -> None:
     pivot = _table(reports, "06_beyond", 'place_lift.pivot(index="place"') if _has_rows(reports) else None
     text = _verdict(reports, "06_beyond", "findings.strongest_links(place_lift)")
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
-    placed = topics.places(albums)[albums["colorgram"].notna()].notna().sum()
+    placed = album_table.places(albums)[albums["colorgram"].notna()].notna().sum()
     if pivot is None and not placed:
         assert text.startswith("Strongest place links: No album in this corpus has a known place")
     elif pivot is None:

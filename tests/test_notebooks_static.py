@@ -82,7 +82,7 @@ ALLOWED_NUMBERS = {"0.05", "1.2.0", "127.0.0.1", "25,006"}
 
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
 def test_no_result_typed_into_markdown(path: Path) -> None:
-    """Findings are printed from the run's results (`bcanalysis.topics.findings`); Markdown states methods and rules.
+    """Findings are printed from the run's results (`bcanalysis.report.findings`); Markdown states methods and rules.
     A decimal or thousands-grouped number in Markdown is a result typed in (it was: "NPMI 0.22 against 0.14")."""
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:

@@ -8,7 +8,7 @@ import pytest
 from _planted import planted_albums
 from matplotlib.figure import Figure
 
-from bcanalysis import plots, topics
+from bcanalysis import analysis, plots, topics
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_sweep_curves_mark_the_recommendation(planted):
 
 
 def test_tag_topic_heatmap_shows_log_lift(model, albums):
-    table = topics.tag_topic_table(model, albums)
+    table = analysis.tag_topic_table(model, albums)
     fig = plots.tag_topic_heatmap(table)
     image = fig.axes[0].images[0].get_array()
     expected = np.log2(table.pivot(index="tag", columns="topic", values="lift").to_numpy())
@@ -100,15 +100,15 @@ def test_heatmap_rows_are_genres_or_places_never_mixed(model, albums):
     where = ["Oslo" if i % 2 else "Detroit" for i in range(len(albums))]
     placed = albums.assign(tags=[[*t, w] for t, w in zip(albums["tags"], where, strict=True)],  # as Bandcamp lists
                            location=[w + ", Norway" if w == "Oslo" else w for w in where])
-    genre_rows = [t.get_text() for t in plots.tag_topic_heatmap(topics.tag_topic_table(model, placed)).axes[0]
+    genre_rows = [t.get_text() for t in plots.tag_topic_heatmap(analysis.tag_topic_table(model, placed)).axes[0]
                   .get_yticklabels()]
     assert genre_rows == ["tag0", "tag1", "tag2"]
-    fig = plots.tag_topic_heatmap(topics.place_topic_table(model, placed))
+    fig = plots.tag_topic_heatmap(analysis.place_topic_table(model, placed))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Detroit", "Oslo"]
     assert fig.axes[0].get_title().startswith("place × topic")
-    empty = plots.tag_topic_heatmap(topics.place_topic_table(model, albums))  # no `location`: no places known
+    empty = plots.tag_topic_heatmap(analysis.place_topic_table(model, albums))  # no `location`: no places known
     assert isinstance(empty, plots.Note) and "no album in this corpus has a known place" in str(empty)
-    few = plots.tag_topic_heatmap(topics.place_topic_table(model, placed, min_albums=10_000))
+    few = plots.tag_topic_heatmap(analysis.place_topic_table(model, placed, min_albums=10_000))
     assert isinstance(few, plots.Note) and "no place is on 10000 or more albums" in str(few)
 
 
@@ -123,10 +123,10 @@ def test_labels_are_text_never_math(model, albums, tmp_path):
     n = len(albums)
     tagged = albums.assign(tags=[[TEX[i % len(TEX)]] for i in range(n)],
                            title=[TEX[(i + 1) % len(TEX)] for i in range(n)], artist="A")
-    heat = plots.tag_topic_heatmap(topics.tag_topic_table(model, tagged))
+    heat = plots.tag_topic_heatmap(analysis.tag_topic_table(model, tagged))
     strips = plots.palette_strips(tagged.head(4))
     years = pd.to_datetime([f"{2010 + i % 3}-01-01" for i in range(n)])
-    trend = topics.trends(None, tagged.assign(release_date=years), n_boot=10)
+    trend = analysis.trends(None, tagged.assign(release_date=years), n_boot=10)
     lines = plots.stat_trends(trend, "lightness", highlight=[TEX[0]])
     for fig in (heat, strips, lines):
         fig.savefig(io.BytesIO(), format="png")  # raised ValueError (mathtext ParseException) before

@@ -10,7 +10,7 @@ from _planted import planted_albums
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from bcanalysis import plots, topics
+from bcanalysis import analysis, plots, topics
 
 K = 4
 
@@ -33,7 +33,7 @@ def albums(planted) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def table(model, albums) -> pd.DataFrame:
-    return topics.trends(model, albums, n_boot=30)
+    return analysis.trends(model, albums, n_boot=30)
 
 
 def test_topic_trends_stacks_one_area_per_topic_in_its_colour(table, model):
@@ -83,7 +83,7 @@ def test_topic_trends_needs_topic_rows(table, albums):
     with pytest.raises(ValueError, match="no topic rows for group 'nope'"):
         plots.topic_trends(table, group="nope")
     with pytest.raises(ValueError, match="pass a model"):
-        plots.topic_trends(topics.trends(None, albums, n_boot=10))
+        plots.topic_trends(analysis.trends(None, albums, n_boot=10))
 
 
 def test_stat_trends_draws_a_line_and_band_per_group_and_highlights(table):
@@ -109,7 +109,7 @@ def test_stat_trends_names_unknown_statistics_and_groups(table):
 
 
 def test_intertopic_map_draws_one_pie_per_topic_and_rings_the_selected(model, albums):
-    m = topics.intertopic_map(model, albums)
+    m = analysis.intertopic_map(model, albums)
     fig = plots.intertopic_map(m, selected=2)
     ax, legend = fig.axes[:2]
     order = list(m.sort_values("prevalence", ascending=False).index)  # big pies first, small ones on top
@@ -134,7 +134,7 @@ def _crowded_map(n: int = 14) -> pd.DataFrame:
     prevalence = rng.dirichlet(np.ones(n))
     return pd.DataFrame({
         "x": xy[:, 0], "y": xy[:, 1], "prevalence": prevalence,
-        "radius": topics.intertopic.bubble_radii(xy[:, 0], xy[:, 1], prevalence),
+        "radius": analysis.intertopic.bubble_radii(xy[:, 0], xy[:, 1], prevalence),
         "label": [f"colour {k}" for k in range(n)], "colors": [["cc6633", "ffffff"]] * n, "weights": [[0.6, 0.4]] * n,
     }, index=pd.Index(range(n), name="topic"))
 
@@ -163,7 +163,7 @@ def test_intertopic_map_numbers_never_collide():
 
 
 def test_intertopic_map_bad_input(model, albums):
-    m = topics.intertopic_map(model, albums)
+    m = analysis.intertopic_map(model, albums)
     with pytest.raises(ValueError, match="no topics"):
         plots.intertopic_map(m.iloc[:0])
     with pytest.raises(ValueError, match=r"missing columns \['prevalence'\]"):
@@ -174,7 +174,7 @@ def test_intertopic_map_bad_input(model, albums):
 
 def test_similar_covers_one_row_for_the_query_and_each_neighbour(model, albums):
     url = albums["url"].iloc[0]
-    near = topics.similar(model, albums, url, n=5)
+    near = analysis.similar(model, albums, url, n=5)
     fig = plots.similar_covers(albums.iloc[0], near)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]

@@ -217,7 +217,7 @@ def test_the_project_notebooks_parameters_are_checked_before_anything_runs(tmp_p
 
 
 def test_names_known_to_the_notebooks_and_plain_values_pass(notebooks: Path) -> None:
-    from bcanalysis.report_params import check_against_notebooks
+    from bcanalysis.report.params import check_against_notebooks
 
     takes = {"05_final": {"bits": 12, "n_topics": 18, "db": "x", "tags": ["a"], "query_album": 0, "ratio": 0.5}}
     check_against_notebooks({"bits": 21, "n_topics": 1, "db": "y.sqlite", "tags": ["rock", "$$"], "query_album":

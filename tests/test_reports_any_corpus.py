@@ -122,14 +122,14 @@ def test_every_notebook_writes_its_report(run) -> None:
 #: What each corpus cannot answer, and the line that says why: (page, the cell's code, the words of the line).
 WHY = {
     "fourteen-dated-tex-tags": [
-        ("06_beyond", "trend = topics.trends", "Colour topics over time is not drawn: no year has 3 or more albums "
+        ("06_beyond", "trend = analysis.trends", "Colour topics over time is not drawn: no year has 3 or more albums "
                                                "with a palette: 14 albums over 14 years."),
         ("06_beyond", 'plots.stat_trends(trend, "lightness"', "Lightness over time is not drawn: no year has 3"),
         ("06_beyond", "findings.drift_verdict(test)", "No genre can be tested for a drift: no genre has 10 or more "
                                                       "dated albums."),
     ],
     "ten-one-genre-no-dates-no-places": [
-        ("06_beyond", "trend = topics.trends", "Colour topics over time is not drawn: none of the 10 albums with a "
+        ("06_beyond", "trend = analysis.trends", "Colour topics over time is not drawn: none of the 10 albums with a "
                                                "palette has a release date."),
         ("06_beyond", "findings.drift_verdict(test)", "none of the 10 albums with a palette has a release date"),
         ("06_beyond", "findings.strongest_links(place_lift)", "No album in this corpus has a known place"),
@@ -139,7 +139,8 @@ WHY = {
     ],
     "ten-no-tags-one-year": [
         ("01_scrape", "sources.tag_table(albums)", "None of the 10 albums has a genre tag"),
-        ("06_beyond", "trend = topics.trends", "Colour topics over time is not drawn: only 2020 has 3 or more albums"),
+        ("06_beyond", "trend = analysis.trends",
+         "Colour topics over time is not drawn: only 2020 has 3 or more albums"),
         ("06_beyond", "findings.drift_verdict(test)", "every dated album is from 2020"),
         ("06_beyond", "findings.space_verdict(spaces)", "this corpus has no album with a genre tag"),
         (FINAL, "findings.strongest_links(lift)", "No genre is on enough albums to test"),

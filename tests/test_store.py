@@ -229,7 +229,7 @@ def test_an_upgrade_that_fails_part_way_leaves_the_old_corpus_as_it_was(tmp_path
 
 
 def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
-    from bcanalysis.bandcamp_parse import parse_discover_item
+    from bcanalysis.bandcamp import parse_discover_item
 
     item = parse_discover_item({
         "item_id": 7, "item_type": "a", "title": "T", "band_name": "L", "album_artist": "B",
@@ -443,7 +443,7 @@ def _v4_corpus(path):
 
 
 def test_a_schema_4_corpus_gains_band_ids_and_a_discover_result_seen_again_fills_them_in(tmp_path):
-    from bcanalysis.bandcamp_parse import parse_discover_item
+    from bcanalysis.bandcamp import parse_discover_item
 
     path = tmp_path / "v4.sqlite"
     _v4_corpus(path)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bcanalysis import topics
+from bcanalysis import analysis, topics
 from bcanalysis.quantize import quantize
 from bcanalysis.topics.metrics import align_to_colors, match_topics, matched_similarity
 
@@ -59,7 +59,7 @@ def test_demo_genres_load_on_their_themes(albums, palettes, truth):
         "colorgram": [[rgb for rgb, _ in a.palette()] for a in albums],
         "proportions": [[w for _, w in a.palette()] for a in albums],
     })
-    table = topics.tag_topic_table(model, df)
+    table = analysis.tag_topic_table(model, df)
     rows, cols, _ = match_topics(align_to_colors(model.components_, model.colors_, colors), weights)
     theme_of = {int(r): names[c] for r, c in zip(rows, cols, strict=True)}
     hits = 0

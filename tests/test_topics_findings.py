@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bcanalysis import topics
-from bcanalysis.topics import findings
-from bcanalysis.topics.trends import ALL, trend_test
+from bcanalysis import analysis, topics
+from bcanalysis.analysis.trends import ALL, trend_test
+from bcanalysis.report import findings
 
 demo_catalogue = importlib.import_module("bcanalysis.demo.catalogue")
 
@@ -64,7 +64,7 @@ def test_space_verdict_on_a_real_comparison() -> None:
     albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
                            "proportions": [list(p[:, 3]) for p in planted.palettes],
                            "found_under": [[f"g{d}"] for d in planted.mixtures.argmax(axis=1)]})
-    table = topics.compare_spaces(albums, bits=(9,), n_topics=3, n_seeds=2, random_state=0)
+    table = analysis.compare_spaces(albums, bits=(9,), n_topics=3, n_seeds=2, random_state=0)
     means = table.groupby("space")[["coherence_npmi", "stability", "tag_accuracy"]].mean()
     leaders = [s for s in ("hls", "oklab") if (means.loc[s] > means.loc["rgb"]).all()]
     v = findings.space_verdict(table)
@@ -111,7 +111,7 @@ def linked():
 
 def test_strongest_links_are_the_significant_rows_with_the_highest_lift(linked) -> None:
     model, albums = linked
-    table = topics.tag_topic_table(model, albums)
+    table = analysis.tag_topic_table(model, albums)
     v = findings.strongest_links(table, n=2)
     strong = table[table["significant"] & (table["lift"] > 1)].sort_values("lift", ascending=False)
     assert len(strong) and v.outcome == [(r.tag, int(r.topic)) for r in strong.head(2).itertuples()]
@@ -123,15 +123,15 @@ def test_strongest_links_are_the_significant_rows_with_the_highest_lift(linked) 
 
 def test_no_link_is_said_with_the_largest_lift(linked) -> None:
     model, albums = linked
-    table = topics.place_topic_table(model, albums, alpha=1e-12)  # nothing passes so strict a threshold
+    table = analysis.place_topic_table(model, albums, alpha=1e-12)  # nothing passes so strict a threshold
     v = findings.strongest_links(table)
     top = table.sort_values("lift", ascending=False).iloc[0]
     assert v.outcome == [] and v.title == "Strongest place links"
     assert v.text.startswith("No place–topic pair is significantly above the corpus (q < 1e-12) among 2 places")
     assert f"the largest lift, {top['lift']:.2f}, is {top['place']} on topic {top['topic']}" in v.text
-    empty = topics.place_topic_table(model, albums.drop(columns="location"))
+    empty = analysis.place_topic_table(model, albums.drop(columns="location"))
     assert findings.strongest_links(empty).text.startswith("No album in this corpus has a known place")
-    few = topics.place_topic_table(model, albums, min_albums=10_000)
+    few = analysis.place_topic_table(model, albums, min_albums=10_000)
     assert findings.strongest_links(few).text == f"No place is on enough albums to test (at least 10000). " \
         f"{len(albums)} albums have a place."
 
@@ -196,7 +196,7 @@ def test_q_values_in_sentences_read_on_the_side_of_the_rule(linked) -> None:
     v = findings.drift_verdict(test)
     assert v.outcome == ["ambient"] and "q = 0.04996" in v.text and "q = 0.05)" not in v.text
     model, albums = linked
-    table = topics.tag_topic_table(model, albums)
+    table = analysis.tag_topic_table(model, albums)
     v = findings.strongest_links(table)
     top = table[table["significant"] & (table["lift"] > 1)].sort_values("lift", ascending=False).iloc[0]
     assert top["p_value"] == table.attrs["p_floor"]  # a strong planted link: at the resolution of the test

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import XKCD_COLORS, to_rgb
 
-from bcanalysis import topics
+from bcanalysis import album_table, analysis, topics
 from bcanalysis.colornames import color_name, color_names
 
 
@@ -52,14 +52,14 @@ def _topic_of_planted(model, planted, k: int) -> int:
 
 
 def test_topic_weights_skip_albums_without_palette(albums, model, planted):
-    w = topics.topic_weights(model, albums)
+    w = analysis.topic_weights(model, albums)
     assert len(w) == len(planted.palettes)
     assert albums.index[0] not in w.index and albums.index[401] not in w.index
     assert np.allclose(w.to_numpy(), model.transform(planted.palettes))
 
 
 def test_tag_topic_table_finds_the_planted_link(albums, model, planted):
-    table = topics.tag_topic_table(model, albums)
+    table = analysis.tag_topic_table(model, albums)
     assert "permutation" in table.attrs["method"]
     k = _topic_of_planted(model, planted, 0)
     rock = table[(table["tag"] == "rock")].set_index("topic")
@@ -75,9 +75,9 @@ def test_tag_topic_table_finds_the_planted_link(albums, model, planted):
 
 def test_z_test_matches_the_permutation_distribution(albums, model):
     """The analytic variance equals the spread of the mean over random relabellings of the albums."""
-    table = topics.tag_topic_table(model, albums)
+    table = analysis.tag_topic_table(model, albums)
     row = table[(table["tag"] == "rock") & (table["topic"] == 1)].iloc[0]
-    theta = topics.topic_weights(model, albums)[1].to_numpy()
+    theta = analysis.topic_weights(model, albums)[1].to_numpy()
     rng = np.random.default_rng(0)
     m = int(row["n_albums"])
     means = np.array([theta[rng.choice(len(theta), m, replace=False)].mean() for _ in range(4000)])
@@ -88,22 +88,22 @@ def test_z_test_matches_the_permutation_distribution(albums, model):
 def test_min_albums_filters_rare_tags(albums, model):
     extra = albums.copy()
     extra.loc[extra.index[5], "tags"] = ["rock", "all", "rare"]
-    assert "rare" not in set(topics.tag_topic_table(model, extra)["tag"])
-    assert "rare" in set(topics.tag_topic_table(model, extra, min_albums=1)["tag"])
+    assert "rare" not in set(analysis.tag_topic_table(model, extra)["tag"])
+    assert "rare" in set(analysis.tag_topic_table(model, extra, min_albums=1)["tag"])
 
 
 def test_exemplars_are_the_heaviest_albums(albums, model):
-    ex = topics.exemplars(model, albums, 2, n=5)
-    w = topics.topic_weights(model, albums)[2]
+    ex = analysis.exemplars(model, albums, 2, n=5)
+    w = analysis.topic_weights(model, albums)[2]
     assert list(ex.index) == list(w.sort_values(ascending=False, kind="stable").index[:5])
     assert np.allclose(ex["weight"], w.loc[ex.index]) and {"url", "title", "artist"} <= set(ex)
     with pytest.raises(ValueError, match="got 9"):
-        topics.exemplars(model, albums, 9)
+        analysis.exemplars(model, albums, 9)
 
 
 def test_albums_without_any_palette_are_refused(albums, model):
     with pytest.raises(ValueError, match="no album"):
-        topics.tag_topic_table(model, albums.assign(colorgram=None))
+        analysis.tag_topic_table(model, albums.assign(colorgram=None))
 
 
 def test_xkcd_colours_name_themselves():
@@ -126,15 +126,15 @@ def test_tag_column_is_found_under_then_page_tags_never_the_place():
         "tags": [["ambient", "drone", "Oslo"], [], ["doom", "metal", "berlin"], ["metal", "sludge"]],
         "location": ["Oslo, Norway", "Berlin, Germany", "Berlin", None],
     })
-    assert topics.tag_column(df).tolist() == [["ambient", "drone"], ["rock", "pop"], ["doom", "metal"],
+    assert album_table.tag_column(df).tolist() == [["ambient", "drone"], ["rock", "pop"], ["doom", "metal"],
                                               ["metal", "sludge"]]
     no_places = df.drop(columns="location")  # a corpus without `location` knows no places: tags stay as they are
-    assert topics.tag_column(no_places).tolist()[0] == ["ambient", "drone", "Oslo"]
-    assert topics.tag_column(df.drop(columns="found_under")).tolist()[1] == []  # page tags alone
-    assert topics.places(df).tolist() == ["Oslo", "Berlin", "Berlin", None]
-    assert topics.places(no_places).tolist() == [None] * 4
+    assert album_table.tag_column(no_places).tolist()[0] == ["ambient", "drone", "Oslo"]
+    assert album_table.tag_column(df.drop(columns="found_under")).tolist()[1] == []  # page tags alone
+    assert album_table.places(df).tolist() == ["Oslo", "Berlin", "Berlin", None]
+    assert album_table.places(no_places).tolist() == [None] * 4
     with pytest.raises(ValueError, match="found_under' or 'tags'"):
-        topics.tag_column(df[["location"]])
+        album_table.tag_column(df[["location"]])
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +153,9 @@ def placed(albums, planted) -> pd.DataFrame:
 
 
 def test_place_table_is_apart_from_the_genre_table(placed, model, planted):
-    genres = topics.tag_topic_table(model, placed)
+    genres = analysis.tag_topic_table(model, placed)
     assert set(genres["tag"]) == {"rock", "pop", "all"}  # "Oslo" stays out of the genres, though among the tags
-    by_place = topics.place_topic_table(model, placed)
+    by_place = analysis.place_topic_table(model, placed)
     assert set(by_place["place"]) == {"Oslo", "Berlin"} and by_place.attrs["group"] == "place"
     k = _topic_of_planted(model, planted, 1)
     oslo = by_place[by_place["place"] == "Oslo"].set_index("topic")
@@ -164,15 +164,15 @@ def test_place_table_is_apart_from_the_genre_table(placed, model, planted):
     assert oslo.loc[k, "n_albums"] == is_oslo.sum()
     assert oslo.loc[k, "mean_weight"] == pytest.approx(theta[is_oslo, k].mean())
     assert oslo.loc[k, "lift"] > 2 and oslo.loc[k, "significant"]
-    assert topics.place_topic_table(model, placed.drop(columns="location")).empty  # no places known
+    assert analysis.place_topic_table(model, placed.drop(columns="location")).empty  # no places known
 
 
 def test_exemplars_reuse_given_weights(albums, model):
-    w = topics.topic_weights(model, albums)
-    assert topics.exemplars(model, albums, 1, 4, weights=w).index.tolist() == \
-        topics.exemplars(model, albums, 1, 4).index.tolist()
+    w = analysis.topic_weights(model, albums)
+    assert analysis.exemplars(model, albums, 1, 4, weights=w).index.tolist() == \
+        analysis.exemplars(model, albums, 1, 4).index.tolist()
     with pytest.raises(ValueError, match="pass topic_weights"):
-        topics.exemplars(model, albums, 1, 4, weights=w.iloc[:10])
+        analysis.exemplars(model, albums, 1, 4, weights=w.iloc[:10])
 
 
 # --- the test and its precision -----------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_permutation_pvalues_match_the_exact_permutation_distribution():
     import scipy.sparse as sp
     from scipy.stats import norm
 
-    from bcanalysis.topics.genres import permutation_pvalues
+    from bcanalysis.analysis.genres import permutation_pvalues
 
     rng = np.random.default_rng(7)
     theta = rng.dirichlet([0.2, 0.2, 0.2], size=14)
@@ -215,7 +215,7 @@ def test_permutation_pvalues_match_the_exact_permutation_distribution():
 
 
 def test_p_and_q_values_are_floored_at_the_resolution_of_the_test(albums, model, planted):
-    table = topics.tag_topic_table(model, albums, n_permutations=999)
+    table = analysis.tag_topic_table(model, albums, n_permutations=999)
     floor = table.attrs["p_floor"]
     assert floor == pytest.approx(1 / 1000) and "999 random draws" in table.attrs["method"]
     tested = table.dropna(subset=["p_value"])
@@ -223,10 +223,10 @@ def test_p_and_q_values_are_floored_at_the_resolution_of_the_test(albums, model,
     k = _topic_of_planted(model, planted, 0)
     rock = table[(table["tag"] == "rock") & (table["topic"] == k)].iloc[0]
     assert rock["p_value"] == floor and rock["significant"] and rock["test"] == "permutation"
-    again = topics.tag_topic_table(model, albums, n_permutations=999)
+    again = analysis.tag_topic_table(model, albums, n_permutations=999)
     assert np.array_equal(again["p_value"].to_numpy(), table["p_value"].to_numpy(), equal_nan=True)  # seeded
     with pytest.raises(ValueError, match="n_permutations"):
-        topics.tag_topic_table(model, albums, n_permutations=0)
+        analysis.tag_topic_table(model, albums, n_permutations=0)
 
 
 def test_large_groups_use_the_normal_approximation_floored_too():
@@ -236,7 +236,7 @@ def test_large_groups_use_the_normal_approximation_floored_too():
                            "tags": [["big"] if i < 1100 else ["rest"] for i in range(len(dominant))]})
     albums.loc[dominant == 0, "tags"] = albums.loc[dominant == 0, "tags"].map(lambda t: [*t, "zero"])
     model = topics.fit(big.palettes, bits=9, n_topics=3, random_state=0)
-    table = topics.tag_topic_table(model, albums, n_permutations=199)
+    table = analysis.tag_topic_table(model, albums, n_permutations=199)
     kinds = table.groupby("tag")["test"].first()
     assert kinds["big"] == "normal" and kinds["rest"] == "normal"
     assert (table["p_value"].dropna() >= 1 / 200).all()
@@ -245,7 +245,7 @@ def test_large_groups_use_the_normal_approximation_floored_too():
 
 
 def test_q_values_print_on_the_side_of_the_rule():
-    from bcanalysis.topics.genres import q_text
+    from bcanalysis.analysis.genres import q_text
 
     assert q_text(0.04996) == "= 0.04996" and q_text(0.05004) == "= 0.05" and q_text(0.012) == "= 0.012"
     assert q_text(0.00036, at_floor=True) == "≤ 0.00036" and q_text(1e-7) == "< 0.0001"

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import jensenshannon, pdist, squareform
 
+from bcanalysis.analysis.intertopic import classical_mds, intertopic_map, topic_distances
 from bcanalysis.topics import fit, planted_palettes
-from bcanalysis.topics.intertopic import classical_mds, intertopic_map, topic_distances
 
 
 def test_distances_match_scipy_pairwise():

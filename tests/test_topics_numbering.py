@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bcanalysis import plots, topics, widgets
+from bcanalysis import analysis, plots, topics, widgets
 from bcanalysis.colorspace import to_words
 from bcanalysis.topics.metrics import align_to_colors
 from bcanalysis.widgets.views import topic_grid_pixels
@@ -82,13 +82,13 @@ def test_the_same_model_shows_each_topic_under_one_number_in_04_05_and_06(sweep,
         assert table.loc[k, "colours"] == model.topic_label(k)
     fig = plots.topic_grid(model)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [f"{k}: {model.topic_label(k)}" for k in range(5)]
-    lift = topics.tag_topic_table(model, albums)
+    lift = analysis.tag_topic_table(model, albums)
     for k in range(5):
         assert set(lift.loc[lift["topic"] == k, "label"]) == {model.topic_label(k)}
-    weights = topics.topic_weights(model, albums)
+    weights = analysis.topic_weights(model, albums)
     assert _by_share(weights.mean(axis=0))  # the palettes' mixtures, column k = topic k
     # 06: the intertopic map
-    the_map = topics.intertopic_map(model, albums)
+    the_map = analysis.intertopic_map(model, albums)
     for k in range(5):
         assert the_map.loc[k, "colors"] == to_words(model.top_colors(k, 5))
     assert _by_share(the_map["prevalence"])

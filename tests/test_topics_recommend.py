@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from bcanalysis import topics
-from bcanalysis.topics import findings
+from bcanalysis.report import findings
 from bcanalysis.topics.recommend import MIN_PALETTES_PER_TOPIC, MIN_STABILITY, recommend
 from bcanalysis.topics.selection import SweepResult
 

@@ -9,8 +9,10 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from bcanalysis import palette
-from bcanalysis.topics import album_palettes, fit, planted_palettes, topic_weights
-from bcanalysis.topics.similar import SimilarCovers, hellinger, similar, similar_palettes
+from bcanalysis.album_table import album_palettes
+from bcanalysis.analysis import topic_weights
+from bcanalysis.analysis.similar import SimilarCovers, hellinger, similar, similar_palettes
+from bcanalysis.topics import fit, planted_palettes
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from bcanalysis import plots
+from bcanalysis.analysis import compare_spaces
+from bcanalysis.analysis.spaces import tag_accuracy
 from bcanalysis.quantize import palette_to_document
-from bcanalysis.topics import ColorTopicModel, compare_spaces, fit, planted_palettes, vectorize
-from bcanalysis.topics.spaces import tag_accuracy
+from bcanalysis.topics import ColorTopicModel, fit, planted_palettes, vectorize
 
 
 @pytest.fixture(scope="module")

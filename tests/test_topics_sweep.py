@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from bcanalysis import topics
+from bcanalysis import album_table, topics
 from bcanalysis.topics import metrics, selection
 
 
@@ -196,7 +196,7 @@ def test_palette_arrays_from_the_corpus_give_the_same_documents_and_fits_as_pale
             corpus.save_palettes([(album_id, [SimpleNamespace(rgb=tuple(int(v) for v in c[:3]), proportion=c[3])
                                               for c in pal])], "test/1")  # fmt: skip
         arrays, albums = corpus.palette_arrays(), corpus.albums()
-    _, lists = topics.album_palettes(albums)
+    _, lists = album_table.album_palettes(albums)
     for bits in (9, 12):
         a, b = vectorize(arrays, bits), vectorize(lists, bits)
         assert (a.counts != b.counts).nnz == 0 and (a.pseudo != b.pseudo).nnz == 0

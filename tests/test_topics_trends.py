@@ -11,8 +11,9 @@ import pytest
 from scipy.stats import bootstrap
 from skimage.color import rgb2lab
 
-from bcanalysis.topics import fit, topic_weights
-from bcanalysis.topics.trends import ALL, palette_stats, trend_test, trends
+from bcanalysis.analysis import topic_weights
+from bcanalysis.analysis.trends import ALL, palette_stats, trend_test, trends
+from bcanalysis.topics import fit
 
 # The module itself: the name bcanalysis.demo.catalogue is taken by the function.
 demo_catalogue = importlib.import_module("bcanalysis.demo.catalogue")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bcanalysis import topics, widgets
+from bcanalysis import album_table, topics, widgets
 from bcanalysis.widgets.views import topic_grid_pixels, topic_grid_view
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -157,7 +157,7 @@ def test_topic_explorer_shows_palette_lift_and_exemplars(sweep, albums) -> None:
 
 def test_topic_table_and_exemplar_grid(sweep, albums) -> None:
     model = sweep.model(12, 3)
-    index, palettes = topics.album_palettes(albums)
+    index, palettes = album_table.album_palettes(albums)
     table = topics.topic_table(model, palettes)
     assert list(table.index) == [0, 1, 2] and abs(table["share of corpus"].sum() - 1) < 1e-6
     assert all(len(words.split()) == 15 for words in table["top colours"])

@@ -35,8 +35,9 @@ def add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from bcanalysis.report import NOTEBOOKS_DIR, NotebookFailed, ReportError, check_parameters, parse_value, run_report
-    from bcanalysis.report_params import python_name
+    from bcanalysis.defaults import NOTEBOOKS_DIR
+    from bcanalysis.report import NotebookFailed, ReportError, check_parameters, parse_value, run_report
+    from bcanalysis.report.params import python_name
 
     overrides = {python_name(name): parse_value(value) for name, value in args.parameter}  # -p 𝔡𝔟 is -p db
     try:

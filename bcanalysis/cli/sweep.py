@@ -76,7 +76,7 @@ def _cache_warnings_as_lines() -> Iterator[None]:
 
 def _sweep(args: argparse.Namespace) -> int:
     """Fit, then write the table, the recommendation and the figures of each recommended model."""
-    from bcanalysis import plots, topics
+    from bcanalysis import analysis, plots, topics
 
     if args.min_n > args.max_n:
         raise CommandError(f"--min-n {args.min_n} is more than --max-n {args.max_n}")
@@ -107,7 +107,7 @@ def _sweep(args: argparse.Namespace) -> int:
     for _, row in rec.iterrows():
         model = result.model(row["bits"], row["n_topics"])
         plots.topic_grid(model).savefig(out / f"topics-{row['bits']}bit.png", dpi=120)
-        table = topics.tag_topic_table(model, albums, min_albums=1, palettes=palettes)
+        table = analysis.tag_topic_table(model, albums, min_albums=1, palettes=palettes)
         table.to_csv(out / f"tag-topics-{row['bits']}bit.csv", index=False)
         if len(table):
             plots.tag_topic_heatmap(table).savefig(out / f"tag-topics-{row['bits']}bit.png", dpi=120)

@@ -14,7 +14,6 @@ from functools import lru_cache
 import numpy as np
 
 from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE, TAGS
-from bcanalysis.deprecation import renamed_keywords
 
 RGB = tuple[int, int, int]
 
@@ -283,7 +282,6 @@ def draw_catalogue(albums_per_tag: int, random_state: int) -> tuple[Album, ...]:
     return tuple(albums)
 
 
-@renamed_keywords(seed="random_state")
 def catalogue(albums_per_tag: int = ALBUMS_PER_TAG, random_state: int = RANDOM_STATE) -> tuple[Album, ...]:
     """The demo catalogue: `albums_per_tag` albums whose primary tag is each of `TAGS`, deterministic in
     `random_state` (the same albums, names, dates and pixels on every machine)."""

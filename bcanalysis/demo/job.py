@@ -13,13 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from bcanalysis import plots
+from bcanalysis.album_table import has_palette, primary_tags, with_palette
 from bcanalysis.defaults import ALBUMS_PER_TAG, BITS, DEMO_COVER_PX, DEMO_RATE, RANDOM_STATE, TAGS
 from bcanalysis.demo.server import DemoServer
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.palette import PaletteSummary, extract_palettes
 from bcanalysis.scrape import ScrapeSummary, scrape
 from bcanalysis.store import Corpus
-from bcanalysis.topics.genres import primary_tags
 
 
 @dataclass
@@ -33,7 +32,6 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-@renamed_keywords(seed="random_state", workers="n_jobs")
 def run_demo(
     out: str | Path = "data/demo",
     *,
@@ -77,14 +75,14 @@ def summary_table(albums: pd.DataFrame, bits: int = BITS, top: int = 4) -> pd.Da
     for tag, group in albums.groupby(primary_tags(albums), sort=False):
         weights: Counter = Counter()
         for colors, props in zip(group["colorgram"], group["proportions"], strict=True):
-            if colors is not None:
+            if has_palette(colors):
                 for word, p in zip(palette_to_document(colors, bits).split(), props, strict=True):
                     weights[word] += p
         rows.append({
             "tag": tag,
             "albums": len(group),
             "covers ok": int((group["cover_status"] == "ok").sum()),
-            "palettes": int(group["colorgram"].notna().sum()),
+            "palettes": int(with_palette(group).sum()),
             f"top {bits}-bit colours": " ".join(f"#{w}" for w, _ in weights.most_common(top)),
         })  # fmt: skip
     return pd.DataFrame(rows).set_index("tag")

@@ -36,7 +36,6 @@ from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE
 from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing, tracks
 from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
 from bcanalysis.demo.pages import CHALLENGE_PAGE, album_page, shown_title
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.facts import DISCOVER_PATH
 
 #: Album-level faults of `--faults`, given to the albums at listing positions 1, 2, … of every tag, in this order.
@@ -79,7 +78,6 @@ class DemoServer:
     ...     scrape(corpus, ["rock"], 5, base_url=server.url)
     """
 
-    @renamed_keywords(seed="random_state")
     def __init__(
         self,
         albums_per_tag: int = ALBUMS_PER_TAG,

@@ -19,7 +19,6 @@ from typing import Any
 from PIL import Image
 
 from bcanalysis.defaults import N_COLORS
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.executors import check_executor, is_dask_client
 from bcanalysis.palette.engine import (
     DEFAULT_MAX_PIXELS,
@@ -106,7 +105,6 @@ class WorkerPool:
     the inputs tried again alone because of it.
     """
 
-    @renamed_keywords(workers="n_jobs")
     def __init__(self, executor: cf.Executor | Any | None = None, *, n_jobs: int | None = None):
         if n_jobs is None and is_dask_client(executor):  # keep every thread of the cluster busy
             n_jobs = sum(executor.nthreads().values()) or None
@@ -179,7 +177,6 @@ def _warm_before_fork() -> None:
 CHUNKSIZE = 16
 
 
-@renamed_keywords(workers="n_jobs")
 def extract_many(
     images: Iterable[ImageLike],
     number_of_colors: int = N_COLORS,

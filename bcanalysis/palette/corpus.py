@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bcanalysis.defaults import N_COLORS
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.executors import is_dask_client
 from bcanalysis.palette.batch import CHUNKSIZE, WorkerPool, extract_many
 from bcanalysis.palette.engine import (
@@ -71,7 +70,6 @@ class PaletteSummary:
         return "\n".join(lines)
 
 
-@renamed_keywords(workers="n_jobs")
 def extract_palettes(
     corpus: Corpus,
     *,

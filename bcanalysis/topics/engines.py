@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.topics import gibbs
 
 ENGINES = ("tomotopy", "sklearn")
@@ -99,7 +98,6 @@ def check_options(engine: str, options: dict[str, Any]) -> None:
         validate()
 
 
-@renamed_keywords(seed="random_state")
 def fit_engine(engine: str, X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any) -> EngineFit:
     """Dispatch to the named engine."""
     return {"sklearn": fit_sklearn, "tomotopy": fit_tomotopy}[check_engine(engine)](X, n_topics, random_state, **kw)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ import scipy.sparse as sp
 
 from bcanalysis.colorspace import rgb_to_hls
 from bcanalysis.defaults import BITS, N_TOPICS
-from bcanalysis.deprecation import REMOVED_IN, renamed_keywords
 from bcanalysis.quantize import check_bits, to_words
 from bcanalysis.topics import modelfile
 from bcanalysis.topics.engines import EngineFit, check_engine, check_options, fit_engine, sklearn_model
@@ -24,16 +22,6 @@ DEFAULT_ENGINE = "tomotopy"
 #: Engine arrays with one row per topic, permuted with the topics (`ColorTopicModel.permuted`).
 TOPIC_STATE = ("components_", "exp_dirichlet_component_")
 
-
-def _renamed(old: str, new: str) -> property:
-    """A 0.1 attribute name kept for one release: reads `new`, with a DeprecationWarning."""
-
-    def get(self: Any) -> Any:
-        warnings.warn(f"ColorTopicModel.{old} is deprecated and stops working in bcanalysis {REMOVED_IN}: read "
-                      f"ColorTopicModel.{new}", DeprecationWarning, stacklevel=2)
-        return getattr(self, new)
-
-    return property(get, doc=f"Deprecated: `{new}`.")
 
 
 class ColorTopicModel:
@@ -68,11 +56,6 @@ class ColorTopicModel:
         self.state_ = dict(state or {})
         self.meta = dict(meta or {})
         self._sklearn = None
-
-    colors = _renamed("colors", "colors_")
-    doc_topic_prior = _renamed("doc_topic_prior", "doc_topic_prior_")
-    state = _renamed("state", "state_")
-    vocabulary = _renamed("vocabulary", "vocabulary_")
 
     def __repr__(self) -> str:
         return (
@@ -316,7 +299,6 @@ def check_weighting(weighting: str, engine: str) -> None:
         raise ValueError(f"weighting='tfidf' is real-valued: it needs engine='sklearn', got engine={engine!r}")
 
 
-@renamed_keywords(seed="random_state")
 def fit_doc_term(
     doc_term: DocTerm, n_topics: int, *, weighting: str, engine: str, random_state: int | None, **kw: Any
 ) -> ColorTopicModel:
@@ -359,7 +341,6 @@ def fit(
     engine: str = DEFAULT_ENGINE,
     random_state: int | None = None,
     n_restarts: int = 1,
-    heldout: float = 0.1,
     space: str = "rgb",
     **kw: Any,
 ) -> ColorTopicModel:
@@ -370,9 +351,8 @@ def fit(
     `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.
     With `n_restarts > 1`, every restart is fitted on all palettes and the one with the highest training
     log-likelihood (`meta["log_likelihood"]`: tomotopy's collapsed log p(words, assignments), scikit-learn's variational
-    bound) is kept; the held-out perplexity this used to compare missed merged topics. `heldout` is kept so existing
-    calls work; it no longer changes anything. `space` bins colours in RGB (the analysis's), HLS or OKLab (see
-    `quantize`). Extra keywords go to the engine (e.g. `max_iter`, `alpha`; see `bcanalysis.topics.gibbs`).
+    bound) is kept (held-out perplexity missed merged topics). `space` bins colours in RGB (the analysis's), HLS or
+    OKLab (see `quantize`). Extra keywords go to the engine (e.g. `max_iter`, `alpha`; see `bcanalysis.topics.gibbs`).
     """
     check_weighting(weighting, engine)
     check_options(engine, kw)

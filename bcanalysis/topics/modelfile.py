@@ -228,3 +228,8 @@ def _check_state(arrays: dict[str, np.ndarray], meta: dict[str, Any], shape: tup
             raise ModelFileError(f"{where}: the {meta['engine']} model's arrays have no {k!r}")
         if arrays[k].shape != want:
             raise ModelFileError(f"{where}: array {k!r} has shape {list(arrays[k].shape)}, expected {list(want)}")
+
+
+def final_model_dir(cache_dir: str | Path, bits: int, n_topics: int) -> Path:
+    """The folder where notebook 05 saves the final model of `bits` and `n_topics`, and notebook 06 reads it."""
+    return Path(cache_dir) / f"final_{int(bits)}bit_{int(n_topics)}topics"

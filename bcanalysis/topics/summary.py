@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bcanalysis.colorspace import to_words
-from bcanalysis.topics.genres import topic_shares
 
 
 def topic_table(model: Any, palettes: Sequence[Any], n_colors: int = 15) -> pd.DataFrame:
@@ -22,3 +22,10 @@ def topic_table(model: Any, palettes: Sequence[Any], n_colors: int = 15) -> pd.D
         },
         index=pd.RangeIndex(0, model.n_topics, name="topic"),
     )
+
+
+def topic_shares(model, palettes: Sequence[Any]) -> np.ndarray:
+    """Each topic's share of the corpus: its mean weight over the palettes' topic mixtures (sums to 1)."""
+    if not len(palettes):
+        raise ValueError("no palettes: a topic's share of the corpus needs at least one")
+    return model.transform(palettes).mean(axis=0)

@@ -49,7 +49,7 @@ class IntertopicViews:
 
     def __init__(self, model: Any, albums: Any, corpus: Any, lift: Any = None, n_covers: int = 6,
                  map_table: pd.DataFrame | None = None):  # fmt: skip
-        from bcanalysis.topics.intertopic import intertopic_map
+        from bcanalysis.analysis.intertopic import intertopic_map
 
         self.model = model
         self.map = intertopic_map(model, albums) if map_table is None else map_table

@@ -261,18 +261,18 @@ class TopicViews:
     """Everything the topic explorer shows for topic k: palette, tag lift rows, exemplar covers (drawn once each)."""
 
     def __init__(self, model: Any, albums: Any, corpus: Any, lift: Any = None, n_covers: int = 6):
-        from bcanalysis import topics
+        from bcanalysis import analysis
 
         self.model, self.albums, self.corpus, self.n_covers = model, albums, corpus, n_covers
-        self.lift = topics.tag_topic_table(model, albums) if lift is None else lift
-        self.weights = topics.topic_weights(model, albums)  # once: every topic's exemplars read them
+        self.lift = analysis.tag_topic_table(model, albums) if lift is None else lift
+        self.weights = analysis.topic_weights(model, albums)  # once: every topic's exemplars read them
         self._views = LRU(model.n_topics + 1)
 
     def _draw(self, k: int) -> View:
-        from bcanalysis import topics
+        from bcanalysis import analysis
 
         palette = strips([self.model.top_colors(k, max(15, self.model.n_topics), order="hls")])
-        covers = album_rows(self.albums, topics.exemplars(self.model, self.albums, k, self.n_covers,
+        covers = album_rows(self.albums, analysis.exemplars(self.model, self.albums, k, self.n_covers,
                                                            weights=self.weights))
         grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
         rows, header = topic_lift_rows(self.lift, k)

@@ -189,19 +189,19 @@ def topic_grid_view(model: Any, *, n_colors: int | None = None, cell: int = 18, 
 
 
 def album_rows(albums: Any, chosen: Any) -> Any:
-    """Rows of `albums` for what `topics.exemplars` returned (a DataFrame of albums, or album ids)."""
+    """Rows of `albums` for what `analysis.exemplars` returned (a DataFrame of albums, or album ids)."""
     ids = chosen.index if hasattr(chosen, "index") and not isinstance(chosen, (list, np.ndarray)) else chosen
     return albums.loc[[i for i in ids if i in albums.index]]
 
 
 def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int = 72) -> View:
     """The `n` covers loading most on each topic: one row per topic (numbered from 0), its colours on the left."""
-    from bcanalysis import topics
+    from bcanalysis import analysis
 
-    weights = topics.topic_weights(model, albums)
+    weights = analysis.topic_weights(model, albums)
     rows = []
     for k in range(model.n_topics):
-        covers = album_rows(albums, topics.exemplars(model, albums, k, n, weights=weights))
+        covers = album_rows(albums, analysis.exemplars(model, albums, k, n, weights=weights))
         files = cover_files(corpus, covers)
         swatch = np.repeat(np.repeat(strips([model.top_colors(k, 6, order="hls")], 6), px // 2, 0), px // 6, 1)
         strip = np.full((px, px, 3), 255, np.uint8)
@@ -214,11 +214,11 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
 
 
 def topic_lift_rows(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
-    """(tag, albums, lift, q, significant) rows for topic `k` from `topics.tag_topic_table`, highest lift first; q as
-    `topics.genres.q_text` words it (on the side of the table's alpha it is judged by)."""
+    """(tag, albums, lift, q, significant) rows for topic `k` from `analysis.tag_topic_table`, highest lift first; q as
+    `analysis.q_text` words it (on the side of the table's alpha it is judged by)."""
     import pandas as pd
 
-    from bcanalysis.topics.genres import q_text
+    from bcanalysis.analysis.genres import q_text
 
     attrs = getattr(lift, "attrs", {})
     alpha, floor = attrs.get("alpha", 0.05), attrs.get("p_floor", 0.0)

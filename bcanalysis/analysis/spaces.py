@@ -13,10 +13,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from bcanalysis.album_table import album_palettes, primary_tags
 from bcanalysis.defaults import N_SEEDS, RANDOM_STATE, SWEEP_BITS
-from bcanalysis.deprecation import renamed_keywords
 from bcanalysis.quantize import SPACES
-from bcanalysis.topics.genres import album_palettes, primary_tags
 from bcanalysis.topics.metrics import coherence_npmi, matched_similarity, topic_diversity
 from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, fit_doc_term, restart_seeds
 from bcanalysis.topics.vectorize import vectorize
@@ -34,7 +33,6 @@ def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, rand
     return float(cross_val_score(clf, np.log(np.clip(mixtures, 1e-9, None)), tags, cv=cv).mean())
 
 
-@renamed_keywords(seeds="n_seeds")
 def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = SWEEP_BITS, spaces: Sequence[str] = SPACES,
                    n_topics: int = 10, n_seeds: int = N_SEEDS, random_state: int = RANDOM_STATE,
                    weighting: str = DEFAULT_WEIGHTING, engine: str = DEFAULT_ENGINE, **kw: Any) -> pd.DataFrame:

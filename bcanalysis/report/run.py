@@ -2,13 +2,13 @@
 
 `run_report` executes `notebooks/NN_*.ipynb` in order, injecting parameters, keeps every executed notebook beside
 its HTML in the output folder, and writes `index.html` (links, parameters, corpus size, package versions, git
-commit, time per notebook; `bcanalysis.report_index`). Bad parameters (not plain literals; names no notebook of
-the run takes, values of the wrong type or range: `bcanalysis.report_params`) and a missing corpus are refused with
+commit, time per notebook; `bcanalysis.report.index_page`). Bad parameters (not plain literals; names no notebook of
+the run takes, values of the wrong type or range: `bcanalysis.report.params`) and a missing corpus are refused with
 `ReportError` before anything runs; a failing notebook stops the run with `NotebookFailed` naming the notebook and the
 cell; the reports already made stay, and the failed notebook is exported too so its traceback can be read. Each page
 follows its run: cells tagged for another source are left out, and a notebook's metadata names its page and title
 from the run's values. The kernel runs over Unix sockets (no TCP ports, no transport warning) and the HTML
-(`bcanalysis.report_html`) loads nothing from elsewhere.
+(`bcanalysis.report.html`) loads nothing from elsewhere.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ from bcanalysis.defaults import (
     SWEEP_BITS,
     SWEEP_N,
 )
-from bcanalysis.deprecation import moved_attribute
-from bcanalysis.report_html import CODE_MODES, to_html
-from bcanalysis.report_index import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
+from bcanalysis.report.html import CODE_MODES, to_html
+from bcanalysis.report.index_page import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
 
 KERNEL_NAME = "bcanalysis"
 KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
@@ -157,7 +156,7 @@ def _not_plain(value: Any, depth: int = 0) -> str | None:
 def check_parameters(parameters: Mapping[str, Any]) -> None:
     """Refuse, before anything runs, a name that is not a Python identifier (or is a keyword) and a value that is
     not a plain literal: papermill writes each as `NAME = VALUE` into the notebook, and the index as JSON."""
-    from bcanalysis.report_params import python_name
+    from bcanalysis.report.params import python_name
 
     for name, value in parameters.items():
         if not isinstance(name, str) or not name.isidentifier():
@@ -174,8 +173,8 @@ def check_parameters(parameters: Mapping[str, Any]) -> None:
 def check_names_and_values(overrides: Mapping[str, Any], takes: Mapping[str, Mapping[str, Any]],
                            notebooks_dir: Path = NOTEBOOKS_DIR) -> None:
     """Refuse, before anything runs, an override no notebook of the run takes (with the closest name it does take,
-    and which other notebook takes it) or whose value has the wrong type or range (`bcanalysis.report_params`)."""
-    from bcanalysis.report_params import ParameterError, check_against_notebooks
+    and which other notebook takes it) or whose value has the wrong type or range (`bcanalysis.report.params`)."""
+    from bcanalysis.report.params import ParameterError, check_against_notebooks
 
     if not overrides or not any(takes.values()):
         return  # notebooks without a parameters cell take whatever papermill injects
@@ -202,7 +201,7 @@ def build_parameters(source: str, overrides: Mapping[str, Any] | None = None, ba
     for name in PATH_PARAMETERS:  # defaults are relative to the project root
         if name in params and params[name] is not None:
             params[name] = str((PROJ_ROOT / params[name]).resolve())
-    from bcanalysis.report_params import ParameterError, check_value, python_names
+    from bcanalysis.report.params import ParameterError, check_value, python_names
 
     base = Path.cwd() if base is None else Path(base)
     overrides = python_names(overrides or {})
@@ -330,7 +329,7 @@ def run_report(
     """
     import nbformat
 
-    from bcanalysis.report_params import for_source, page_stem, page_title, python_names
+    from bcanalysis.report.params import for_source, page_stem, page_title, python_names
 
     if code not in CODE_MODES:
         raise ReportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
@@ -372,10 +371,3 @@ def run_report(
     write_index(report, started=started)
     return report
 
-
-#: Names that moved out of this module (report only runs notebooks and writes HTML), kept for one release.
-MOVED = {"Source": "bcanalysis.sources:Source", "open_source": "bcanalysis.sources:open_source"}
-
-
-def __getattr__(name: str) -> Any:
-    return moved_attribute(__name__, name, MOVED)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 
+from bcanalysis.analysis.genres import topic_weights
 from bcanalysis.colorspace import to_words
-from bcanalysis.topics.genres import topic_weights
 
 
 def topic_distances(components: np.ndarray) -> np.ndarray:

@@ -1,22 +1,17 @@
 """Topics ↔ genres (and places): per-album topic weights from the albums DataFrame, genre × topic and place × topic
-lift with a significance test, and the albums that load most on a topic.
+lift with a significance test, the links strong enough to report, and the albums that load most on a topic.
 
-Bandcamp lists an album's place among its tags ("… , ambient, Oslo"); the corpus keeps it apart in `location`.
-`tag_column` is the one rule for an album's genre tags that every genre table, trend and comparison uses, and
-`primary_tags` (its first tag) the one rule for an album's main genre; `places` gives its place.
+An album's genres and place are read by `bcanalysis.album_table` (`tag_column`, `places`), the one rule for both.
 """
 
 from __future__ import annotations
-
-from collections import Counter
-from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.stats import norm
 
+from bcanalysis.album_table import album_palettes, places, tag_column, with_palette
 from bcanalysis.defaults import RANDOM_STATE
 from bcanalysis.store.palettes import PaletteArrays
 
@@ -36,79 +31,6 @@ TEST_METHOD = (
 )
 
 
-def _has_palette(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and np.isnan(value)) and len(value) > 0
-
-
-def _as_list(value: Any) -> list:
-    return [str(v) for v in value] if isinstance(value, (list, tuple, set, np.ndarray)) else []
-
-
-def _city(location: Any) -> str | None:
-    """'Oslo, Norway' → 'Oslo'; a bare place keyword stays as it is; None or '' → None."""
-    if not isinstance(location, str) or not location.strip():
-        return None
-    return location.split(",")[0].strip() or None
-
-
-def places(albums: pd.DataFrame) -> pd.Series:
-    """Each album's place, or None: the city part of its `location` ("Oslo, Norway" → "Oslo"), matched without
-    regard to case and spelt as most albums spell it. A DataFrame without `location` knows no places (all None)."""
-    if "location" not in albums:
-        return pd.Series([None] * len(albums), index=albums.index, dtype=object)
-    city = [_city(v) for v in albums["location"]]
-    counts = Counter(c for c in city if c)
-    spelling: dict[str, str] = {}
-    for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):  # most albums' spelling first
-        spelling.setdefault(name.casefold(), name)
-    return pd.Series([spelling[c.casefold()] if c else None for c in city], index=albums.index, dtype=object)
-
-
-def tag_column(albums: pd.DataFrame) -> pd.Series:
-    """Each album's genre tags, as a list: THE rule every genre ↔ topic table, trend and comparison uses.
-
-    The discover tags the album was found under (`found_under`, the genres the scrape asked for), then its page tags
-    (`tags`) not among them, when there are any; never its place (`location`, also dropped from the tags of a corpus
-    that still lists it there). Order is kept, so the first tag is the album's main genre.
-    """
-    if "found_under" not in albums and "tags" not in albums:
-        raise ValueError("albums DataFrame needs a 'found_under' or 'tags' column to know each album's genres")
-    found = albums["found_under"].map(_as_list) if "found_under" in albums else None
-    page = albums["tags"].map(_as_list) if "tags" in albums else None
-    if "location" in albums:
-        where = albums["location"].map(lambda v: {v.casefold().strip(), (_city(v) or "").casefold()}
-                                       if isinstance(v, str) else set())
-    else:
-        where = pd.Series([set()] * len(albums), index=albums.index)
-    out = []
-    for i in range(len(albums)):
-        tags = [*(found.iloc[i] if found is not None else []), *(page.iloc[i] if page is not None else [])]
-        out.append([t for t in dict.fromkeys(tags) if t.casefold().strip() not in where.iloc[i]])
-    return pd.Series(out, index=albums.index, dtype=object, name="genres")
-
-
-def primary_tags(albums: pd.DataFrame) -> pd.Series:
-    """Each album's main genre: the first of its `tag_column` tags (the first discover tag it was found under, else
-    its first page tag; never a place), None if it has none."""
-    return tag_column(albums).map(lambda t: t[0] if t else None)
-
-
-def album_palettes(albums: pd.DataFrame) -> tuple[pd.Index, list[np.ndarray]]:
-    """The index of albums that have a palette and their palettes as (r, g, b[, proportion]) arrays, aligned."""
-    if "colorgram" not in albums:
-        raise ValueError("albums DataFrame needs a 'colorgram' column (list of (r, g, b) per album, or None)")
-    keep = albums["colorgram"].map(_has_palette).to_numpy(dtype=bool)
-    rows = albums.loc[keep]
-    props = rows["proportions"] if "proportions" in rows else pd.Series(None, index=rows.index, dtype=object)
-    palettes = []
-    for colors, p in zip(rows["colorgram"], props, strict=True):
-        rgb = np.asarray([tuple(c)[:3] for c in colors], dtype=np.float64)
-        if _has_palette(p) and len(p) == len(rgb):
-            rgb = np.column_stack([rgb, np.asarray(p, dtype=np.float64)])
-        palettes.append(rgb)
-    return rows.index, palettes
-
-
 def topic_weights(model, albums: pd.DataFrame, palettes: PaletteArrays | None = None) -> pd.DataFrame:
     """Topic mixture of each album with a palette: rows indexed like `albums`, one column per topic (0..K-1).
 
@@ -122,13 +44,6 @@ def topic_weights(model, albums: pd.DataFrame, palettes: PaletteArrays | None = 
     if not len(palettes):
         raise ValueError("no album in the DataFrame has a palette (colorgram is None or empty everywhere)")
     return pd.DataFrame(model.transform(palettes), index=index, columns=range(model.n_topics))
-
-
-def topic_shares(model, palettes: Sequence[Any]) -> np.ndarray:
-    """Each topic's share of the corpus: its mean weight over the palettes' topic mixtures (sums to 1)."""
-    if not len(palettes):
-        raise ValueError("no palettes: a topic's share of the corpus needs at least one")
-    return model.transform(palettes).mean(axis=0)
 
 
 def _tag_incidence(tags: pd.Series, min_albums: int) -> tuple[list[str], sp.csr_matrix]:
@@ -274,7 +189,7 @@ def place_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha
     table = group_topic_table(model, albums, where.map(lambda p: [p] if p else []), name="place",
                               min_albums=min_albums, alpha=alpha, n_permutations=n_permutations,
                               random_state=random_state)
-    has = albums["colorgram"].map(_has_palette).to_numpy(dtype=bool)
+    has = with_palette(albums)
     table.attrs["n_placed"] = int(where[has].notna().sum())  # albums with a palette and a known place
     table.attrs["min_albums"] = min_albums
     return table
@@ -292,8 +207,16 @@ def exemplars(model, albums: pd.DataFrame, k: int, n: int = 10, *, weights: pd.D
         weights = topic_weights(model, albums)
     w = weights[k].to_numpy()
     top = np.argsort(-w, kind="stable")[:n]
-    has = np.flatnonzero(albums["colorgram"].map(_has_palette).to_numpy(dtype=bool))  # the rows `weights` holds
+    has = np.flatnonzero(with_palette(albums))  # the rows `weights` holds
     if len(has) != len(w):
         raise ValueError(f"weights has {len(w)} rows but {len(has)} albums have a palette: "
                          "pass topic_weights(model, albums)")
     return albums.iloc[has[top]].assign(weight=w[top])
+
+
+def strong_links(table: pd.DataFrame) -> pd.DataFrame:
+    """The links of a `tag_topic_table` or `place_topic_table` a report names: significant (q below the table's
+    alpha) and above the corpus (lift > 1), highest lift first. THE rule: findings and notebooks both use it."""
+    if table.empty:
+        return table
+    return table[table["significant"] & (table["lift"] > 1)].sort_values("lift", ascending=False, kind="stable")

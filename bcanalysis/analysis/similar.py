@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bcanalysis.album_table import album_palettes
+from bcanalysis.analysis.genres import topic_weights
 from bcanalysis.defaults import N_SIMILAR, RANDOM_STATE
-from bcanalysis.topics.genres import album_palettes, topic_weights
 
 
 def hellinger(p: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bcanalysis.defaults import PROJ_ROOT
 
 if TYPE_CHECKING:
-    from bcanalysis.report import Report
+    from bcanalysis.report.run import Report
 
 
 #: Distributions whose versions the index lists.
@@ -71,12 +71,12 @@ def corpus_size(db: Any) -> str:
 
 def corpus_genres(db: Any, most: int = 10) -> str:
     """The corpus's most common genre tags with their album counts ("rock 12 · jazz 9 · …"), as the genre tables
-    read them (`topics.tag_column`); "none" without tags, "—" if the corpus cannot be read."""
+    read them (`album_table.tag_column`); "none" without tags, "—" if the corpus cannot be read."""
     if not db or not Path(str(db)).exists():
         return "—"
     try:
+        from bcanalysis.album_table import tag_column
         from bcanalysis.store import Corpus
-        from bcanalysis.topics.genres import tag_column
 
         with Corpus(str(db), create=False, readonly=True) as corpus:
             counts = tag_column(corpus.albums(palettes=False)).explode().dropna().value_counts()

@@ -2,11 +2,11 @@
 table and words the outcome with that table's numbers, so what a report says always agrees with what it measured
 — on the demo catalogue, a real Bandcamp scrape or any other corpus.
 
-    from bcanalysis.topics import findings
-    findings.space_verdict(topics.compare_spaces(albums))          # does a perceptual colour space replace RGB?
+    from bcanalysis.report import findings
+    findings.space_verdict(analysis.compare_spaces(albums))          # does a perceptual colour space replace RGB?
     findings.recommendation(sweep, bits=12, n_topics=18)           # the sweep's topic count against the final model's
-    findings.strongest_links(topics.tag_topic_table(model, albums))    # which genres (or places) wear which topics
-    findings.drift_verdict(topics.trend_test(albums, "lightness"))     # which genres drift over the years
+    findings.strongest_links(analysis.tag_topic_table(model, albums))    # which genres (or places) wear which topics
+    findings.drift_verdict(analysis.trend_test(albums, "lightness"))     # which genres drift over the years
     findings.similar_verdict(neighbours)                            # are covers near in topic space near in colour?
     findings.weighting_verdict(sweep.table, tfidf.table, bits=12)   # does the analysis's tf-idf beat colour counts?
 
@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bcanalysis.topics.genres import q_text
+from bcanalysis.analysis.genres import q_text, strong_links
+from bcanalysis.analysis.trends import ALL
 from bcanalysis.topics.recommend import MIN_PALETTES_PER_TOPIC, MIN_STABILITY, RULE, number, percents, side
-from bcanalysis.topics.trends import ALL
 
 SPACE_NAMES = {"rgb": "RGB", "hls": "HLS", "oklab": "OKLab"}
 #: The measures a colour space must lead on, all of them, to replace the default.
@@ -295,7 +295,7 @@ def strongest_links(table: pd.DataFrame, n: int = 5) -> Finding:
             if group == "place" and placed:
                 text += f" {placed} albums have a place."
         return Finding(f"Strongest {noun} links", text, [], rule)
-    strong = table[table["significant"] & (table["lift"] > 1)].sort_values("lift", ascending=False, kind="stable")
+    strong = strong_links(table)
     n_groups = table[group].nunique()
     if strong.empty:
         top = table[np.isfinite(table["lift"])].sort_values("lift", ascending=False, kind="stable").iloc[0]
@@ -362,7 +362,7 @@ def drift_verdict(test: pd.DataFrame) -> Finding:
 
 def similar_verdict(neighbours: pd.DataFrame) -> Finding:
     """Are covers near in topic space near in colour? The neighbours' median palette EMD against the random
-    albums' (`topics.similar_palettes` output)."""
+    albums' (`analysis.similar_palettes` output)."""
     near, base = float(neighbours["palette_emd"].median()), float(neighbours.attrs.get("baseline_emd", np.nan))
     rho = neighbours.attrs.get("spearman", np.nan)
     rule = "near in topic space is near in colour when the neighbours' median palette EMD is below the random albums'"

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bcanalysis.album_table import album_palettes, places, tag_column
+from bcanalysis.analysis.genres import benjamini_hochberg, topic_weights
 from bcanalysis.colorspace import rgb_to_hls, rgb_to_lab
 from bcanalysis.defaults import N_BOOT, RANDOM_STATE
-from bcanalysis.topics.genres import album_palettes, benjamini_hochberg, places, tag_column, topic_weights
 
 #: Per-album palette statistics `palette_stats` computes (area-weighted over the palette's colours).
 STATS = ("lightness", "saturation", "near_black", "near_white")
