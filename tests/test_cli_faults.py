@@ -399,8 +399,19 @@ def test_the_reference_lists_every_flag_with_its_bounds():
 
     lines = (REPO / "docs" / "reference.md").read_text(encoding="utf-8").splitlines()
     shown = {flag for _, flag, action, _ in _numeric_flags() if action.help != argparse.SUPPRESS}
-    for flag, bounds in FLAG_BOUNDS.items():
+    for key, bounds in FLAG_BOUNDS.items():
+        command, _, flag = key.rpartition(" ")  # "demo --albums-per-tag": that subcommand's own range
         if flag not in shown:  # a hidden flag (--page-size, for tests)
             continue
         span = f"{bounds.low:g} … {bounds.high:g}" if bounds.kind is float else f"{bounds.low} … {bounds.high}"
-        assert any(f"`{flag}`" in line and span in line for line in lines), f"docs/reference.md: {flag} {span}"
+        assert any(f"`{flag}`" in line and span in line and command in line for line in lines), (
+            f"docs/reference.md: {key} {span}")
+
+
+def test_every_flag_takes_its_own_ends_as_typed():
+    """`--rate 0.0001` and `--connect-timeout 0.1` were refused: the typed decimal was compared with the float."""
+    from bcanalysis.cli.common import FLAG_BOUNDS
+
+    for key, bounds in FLAG_BOUNDS.items():
+        typed = [str(x) if isinstance(x, int) else f"{x:g}" for x in (bounds.low, bounds.high)]
+        assert [bounds(text) for text in typed] == [bounds.low, bounds.high], key

@@ -78,7 +78,8 @@ class Bounded:
             value = value * scale if value is not None and scale != 1 else value
         except decimal.DecimalException:  # too large to scale: out of range
             value = None
-        if value is None or not self.low <= value <= self.high or (self.kind is int and value != value.to_integral()):
+        low, high = decimal.Decimal(str(self.low)), decimal.Decimal(str(self.high))  # as typed: 0.0001, not the float
+        if value is None or not low <= value <= high or (self.kind is int and value != value.to_integral()):
             raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
         return self.kind(value)
 
