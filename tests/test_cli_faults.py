@@ -51,7 +51,7 @@ def corpus_db(tmp_path_factory) -> Path:
     return path
 
 
-SCRAPE = ["scrape", "--db", "{tmp}/s.sqlite", "--tag", "ambient", "--limit", "1", "--base-url", "http://127.0.0.1:9"]
+SCRAPE = ["scrape", "--db", "{tmp}/s.sqlite", "--tag", "ambient", "--albums-per-tag", "1", "--base-url", "http://127.0.0.1:9"]
 
 CASES = {
     # name: (argv, exit code, text the message must hold)
@@ -73,7 +73,8 @@ CASES = {
     # issue 20: numbers past what the command can use, refused by their flag's bounds before anything runs
     "palettes --max-pixels 1e999": (["palettes", "--db", "{db}", "--max-pixels", "1e999"], 2, "--max-pixels"),
     "scrape --rate 1e-320": ([*SCRAPE, "--rate", "1e-320"], 2, "--rate"),
-    "scrape --limit 99999999999999999999": ([*SCRAPE[:-3], "99999999999999999999", *SCRAPE[-2:]], 2, "--limit"),
+    "scrape --albums-per-tag 99999999999999999999": ([*SCRAPE[:-3], "99999999999999999999", *SCRAPE[-2:]], 2,
+                                                     "--albums-per-tag"),
     "demo-server --port 99999": (["demo-server", "--port", "99999"], 2, "--port"),
     "report --source corpus -p db [1]": (["report", "--source", "corpus", "-p", "db", "[1]", "--out", "{tmp}/r"], 2,
                                          "parameter db must be a path"),
@@ -300,7 +301,7 @@ def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_wou
 
     db = tmp_path / "c.sqlite"
     with HostileServer(answer) as server:
-        run = _cli("scrape", "--db", str(db), "--tag", "rock", "--limit", "10", "--base-url", server.url,
+        run = _cli("scrape", "--db", str(db), "--tag", "rock", "--albums-per-tag", "10", "--base-url", server.url,
                    "--rate", "500", "--cover-rate", "500", "--no-progress")
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     with pytest.raises(palette.ImageTooLarge) as refused:
