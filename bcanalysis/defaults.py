@@ -51,7 +51,8 @@ CORPUS_UPGRADE_WAIT = 600
 
 # --- data sources -------------------------------------------------------------------------------------------------
 
-#: Albums per tag: the notebooks' and the demo catalogue's default, `make demo`'s, and the full-size scrape's.
+#: Albums per tag (`albums_per_tag` everywhere): the notebooks' and the demo catalogue's default, then those of
+#: `make demo`'s report and of the full-size report on Bandcamp.
 ALBUMS_PER_TAG = 30
 DEMO_REPORT_ALBUMS_PER_TAG = 100
 BANDCAMP_ALBUMS_PER_TAG = 2500
@@ -69,10 +70,10 @@ META_MAX_BYTES = 256 * 2**20
 META_MAX_LINE = 2**20
 META_MAX_FIELD = 64 * 2**10
 META_MAX_DEPTH = 32
-#: Polite rates against bandcamp.com: site requests (discover API, album pages) and image-host requests a second,
-#: the latter over this many parallel connections.
+#: Polite rates against bandcamp.com (`bandcamp.Politeness`'s defaults, with its other limits): site requests
+#: (discover API, album pages) and image-host requests a second, the latter over this many parallel connections.
 SITE_RATE = 1.0
 COVER_RATE = 5.0
 COVER_CONNECTIONS = 4
-#: Rates against the offline demo server on 127.0.0.1 (no one to be polite to).
+#: Rates against the offline demo server on 127.0.0.1 (no one to be polite to): `bandcamp.DEMO_POLITENESS`.
 DEMO_RATE = 500.0

@@ -2,7 +2,7 @@
 
     from bcanalysis.sources import open_source
     source = open_source("demo", albums_per_tag=30)    # starts the demo server on 127.0.0.1
-    scrape(corpus, tags, 30, base_url=source.base_url, rate=source.rate, cover_rate=source.cover_rate)
+    scrape(corpus, tags, 30, base_url=source.base_url, politeness=source.politeness)
     source.close()                                      # stops it
 """
 
@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bcanalysis.defaults import ALBUMS_PER_TAG, COVER_RATE, DEMO_COVER_PX, DEMO_RATE, SITE_RATE
+from bcanalysis.defaults import ALBUMS_PER_TAG, DEMO_COVER_PX
 from bcanalysis.facts import BANDCAMP_URL
+
+if TYPE_CHECKING:  # a corpus made before needs no HTTP: bandcamp is imported only for a source that scrapes
+    from bcanalysis.bandcamp import Politeness
 
 #: The sources `open_source` knows (and `bcanalysis report --source` offers).
 SOURCES = ("demo", "bandcamp", "corpus")
@@ -21,14 +24,13 @@ SOURCES = ("demo", "bandcamp", "corpus")
 
 @dataclass
 class Source:
-    """A base URL, polite request rates, and a server to stop (demo only); no base URL for a corpus that is already
-    made (`"corpus"`: notebook 01 only describes it)."""
+    """A base URL, how to treat it (a `bandcamp.Politeness`), and a server to stop (demo only); neither for a
+    corpus that is already made (`"corpus"`: notebook 01 only describes it)."""
 
     name: str
     base_url: str | None
-    rate: float
+    politeness: Politeness | None = None
     server: Any = None
-    cover_rate: float = COVER_RATE  # image-host requests a second
 
     @property
     def scrapes(self) -> bool:
@@ -41,8 +43,8 @@ class Source:
             return (f"Source: the offline demo server at {self.base_url}, a synthetic Bandcamp-shaped catalogue "
                     f"(nothing leaves this machine)")
         if self.name == "bandcamp":
-            return (f"Source: Bandcamp at {self.base_url}, {self.rate:g} site request a second and "
-                    f"{self.cover_rate:g} cover requests a second")
+            return (f"Source: Bandcamp at {self.base_url}, {self.politeness.rate:g} site request a second and "
+                    f"{self.politeness.cover_rate:g} cover requests a second")
         return "Source: a corpus made before (bcanalysis import, or an earlier scrape): nothing is fetched"
 
     def _repr_html_(self) -> str:
@@ -62,17 +64,21 @@ class Source:
 
 
 def open_source(source: str, albums_per_tag: int = ALBUMS_PER_TAG, *, max_cover_px: int = DEMO_COVER_PX) -> Source:
-    """`"demo"`: start the offline demo server on 127.0.0.1 (fast rates); `"bandcamp"`: the real site at its polite
-    rates; `"corpus"`: nothing to fetch, the corpus was made before (`bcanalysis import`)."""
+    """`"demo"`: start the offline demo server on 127.0.0.1 (`DEMO_POLITENESS`: fast rates); `"bandcamp"`: the real
+    site (`POLITENESS`: its polite rates); `"corpus"`: nothing to fetch, the corpus was made before (`bcanalysis
+    import`)."""
     if source == "demo":
+        from bcanalysis.bandcamp import DEMO_POLITENESS
         from bcanalysis.demo.server import DemoServer
 
         server = DemoServer(albums_per_tag=albums_per_tag, max_cover_px=max_cover_px).start()
-        return Source("demo", server.url, DEMO_RATE, server, cover_rate=DEMO_RATE)
+        return Source("demo", server.url, DEMO_POLITENESS, server)
     if source == "bandcamp":
-        return Source("bandcamp", BANDCAMP_URL, SITE_RATE)
+        from bcanalysis.bandcamp import POLITENESS
+
+        return Source("bandcamp", BANDCAMP_URL, POLITENESS)
     if source == "corpus":
-        return Source("corpus", None, 0.0)
+        return Source("corpus", None)
     raise ValueError(f"source must be one of {', '.join(map(repr, SOURCES))}, got {source!r}")
 
 

@@ -48,7 +48,7 @@ def _timed_scrape(db: Path, serve: tuple, rate: float, cover_rate: float, extra:
     proc, url = _serve(*serve)
     try:
         cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", url, "--rate", str(rate),
-               "--cover-rate", str(cover_rate), "--limit", str(albums_per_tag), "--no-progress", *extra]
+               "--cover-rate", str(cover_rate), "--albums-per-tag", str(albums_per_tag), "--no-progress", *extra]
         cmd += [a for t in TAGS for a in ("--tag", t)]
         start = time.perf_counter()
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

@@ -22,7 +22,7 @@ CORPORA = {
     "drift-ambient": {"seed": 0, "drift": {"ambient": ("midnight", 0.7)}},
     "drift-pop": {"seed": 5, "drift": {"pop": ("midnight", 0.8)}},
 }
-PARAMETERS = {"tags": TAGS, "limit_per_tag": ALBUMS_PER_TAG, "bits": 12, "n_topics": 5, "sweep_bits": [9, 12],
+PARAMETERS = {"tags": TAGS, "albums_per_tag": ALBUMS_PER_TAG, "bits": 12, "n_topics": 5, "sweep_bits": [9, 12],
               "sweep_n": [2, 3, 4, 5, 6], "n_boot": 30, "n_similar": 5, "space_bits": [9, 12],
               "space_seeds": 2, "random_state": 0}  # fmt: skip
 NOTEBOOKS = ["03", "04", "05", "06"]
@@ -30,6 +30,7 @@ NOTEBOOKS = ["03", "04", "05", "06"]
 
 def _corpus(db: Path, seed: int, drift: dict) -> None:
     """Scrape the demo server into `db` (with `drift` planted in the catalogue it serves) and extract palettes."""
+    from bcanalysis.bandcamp import Politeness
     from bcanalysis.demo import DemoServer
     from bcanalysis.palette import extract_palettes
     from bcanalysis.scrape import scrape
@@ -43,7 +44,7 @@ def _corpus(db: Path, seed: int, drift: dict) -> None:
     try:
         server = DemoServer(albums_per_tag=ALBUMS_PER_TAG, random_state=seed, max_cover_px=200)
         with Corpus(db) as corpus, server:
-            scrape(corpus, TAGS, ALBUMS_PER_TAG, base_url=server.url, rate=500, progress=False)
+            scrape(corpus, TAGS, ALBUMS_PER_TAG, base_url=server.url, politeness=Politeness(rate=500), progress=False)
             extract_palettes(corpus, n_jobs=1, progress=False)
     finally:
         catalogue.DRIFT.clear()

@@ -26,6 +26,7 @@ from bcanalysis.bandcamp import (
     Client,
     ForeignHost,
     HttpError,
+    Politeness,
     RateLimiter,
     Refused,
     ResponseError,
@@ -369,7 +370,7 @@ def test_a_page_of_unreadable_results_is_schema_drift_naming_the_missing_fields(
 
 def _client(url: str, **kwargs) -> Client:
     kwargs = {"rate": 200, "cover_rate": 200, "backoff": 0.01, **kwargs}
-    return Client(url, **kwargs)
+    return Client(url, politeness=Politeness(**kwargs))
 
 
 def test_client_sends_the_exact_body_and_its_user_agent_and_pages_with_the_answer_cursor():

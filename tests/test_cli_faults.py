@@ -51,7 +51,7 @@ def corpus_db(tmp_path_factory) -> Path:
     return path
 
 
-SCRAPE = ["scrape", "--db", "{tmp}/s.sqlite", "--tag", "ambient", "--limit", "1", "--base-url", "http://127.0.0.1:9"]
+SCRAPE = ["scrape", "--db", "{tmp}/s.sqlite", "--tag", "ambient", "--albums-per-tag", "1", "--base-url", "http://127.0.0.1:9"]
 
 CASES = {
     # name: (argv, exit code, text the message must hold)
@@ -73,7 +73,8 @@ CASES = {
     # issue 20: numbers past what the command can use, refused by their flag's bounds before anything runs
     "palettes --max-pixels 1e999": (["palettes", "--db", "{db}", "--max-pixels", "1e999"], 2, "--max-pixels"),
     "scrape --rate 1e-320": ([*SCRAPE, "--rate", "1e-320"], 2, "--rate"),
-    "scrape --limit 99999999999999999999": ([*SCRAPE[:-3], "99999999999999999999", *SCRAPE[-2:]], 2, "--limit"),
+    "scrape --albums-per-tag 99999999999999999999": ([*SCRAPE[:-3], "99999999999999999999", *SCRAPE[-2:]], 2,
+                                                     "--albums-per-tag"),
     "demo-server --port 99999": (["demo-server", "--port", "99999"], 2, "--port"),
     "report --source corpus -p db [1]": (["report", "--source", "corpus", "-p", "db", "[1]", "--out", "{tmp}/r"], 2,
                                          "parameter db must be a path"),
@@ -300,7 +301,7 @@ def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_wou
 
     db = tmp_path / "c.sqlite"
     with HostileServer(answer) as server:
-        run = _cli("scrape", "--db", str(db), "--tag", "rock", "--limit", "10", "--base-url", server.url,
+        run = _cli("scrape", "--db", str(db), "--tag", "rock", "--albums-per-tag", "10", "--base-url", server.url,
                    "--rate", "500", "--cover-rate", "500", "--no-progress")
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     with pytest.raises(palette.ImageTooLarge) as refused:
@@ -399,8 +400,19 @@ def test_the_reference_lists_every_flag_with_its_bounds():
 
     lines = (REPO / "docs" / "reference.md").read_text(encoding="utf-8").splitlines()
     shown = {flag for _, flag, action, _ in _numeric_flags() if action.help != argparse.SUPPRESS}
-    for flag, bounds in FLAG_BOUNDS.items():
+    for key, bounds in FLAG_BOUNDS.items():
+        command, _, flag = key.rpartition(" ")  # "demo --albums-per-tag": that subcommand's own range
         if flag not in shown:  # a hidden flag (--page-size, for tests)
             continue
         span = f"{bounds.low:g} … {bounds.high:g}" if bounds.kind is float else f"{bounds.low} … {bounds.high}"
-        assert any(f"`{flag}`" in line and span in line for line in lines), f"docs/reference.md: {flag} {span}"
+        assert any(f"`{flag}`" in line and span in line and command in line for line in lines), (
+            f"docs/reference.md: {key} {span}")
+
+
+def test_every_flag_takes_its_own_ends_as_typed():
+    """`--rate 0.0001` and `--connect-timeout 0.1` were refused: the typed decimal was compared with the float."""
+    from bcanalysis.cli.common import FLAG_BOUNDS
+
+    for key, bounds in FLAG_BOUNDS.items():
+        typed = [str(x) if isinstance(x, int) else f"{x:g}" for x in (bounds.low, bounds.high)]
+        assert [bounds(text) for text in typed] == [bounds.low, bounds.high], key

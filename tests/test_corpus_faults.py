@@ -458,8 +458,8 @@ def test_processes_creating_one_corpus_at_once_all_finish_and_store_each_album_o
     from bcanalysis.demo import DemoServer
 
     def scrape(path: Path) -> list[str]:
-        return ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "metal", "--limit", "8", "--rate",
-                "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
+        return ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "metal", "--albums-per-tag", "8",
+                "--rate", "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
 
     with DemoServer(albums_per_tag=8, max_cover_px=32) as server:
         reference = tmp_path / "one-process.sqlite"
@@ -497,8 +497,8 @@ def test_a_run_killed_as_the_corpus_file_appears_leaves_a_file_the_rerun_goes_on
 
     path = tmp_path / "new.sqlite"
     with DemoServer(albums_per_tag=6, max_cover_px=32) as server:
-        scrape = ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "rock", "--limit", "6", "--rate",
-                  "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
+        scrape = ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "rock", "--albums-per-tag", "6",
+                  "--rate", "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
         killed = subprocess.run([sys.executable, "-c", _KILLED_AS_THE_FILE_APPEARS, *scrape], capture_output=True,
                                 text=True, timeout=300, cwd=REPO)  # fmt: skip
         assert killed.returncode == -signal.SIGKILL, killed.stderr

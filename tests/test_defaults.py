@@ -18,7 +18,7 @@ NOTEBOOKS = sorted(defaults.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = {
     "source": "demo",
     "tags": list(defaults.TAGS),
-    "limit_per_tag": defaults.ALBUMS_PER_TAG,
+    "albums_per_tag": defaults.ALBUMS_PER_TAG,
     "bits": defaults.BITS,
     "n_topics": defaults.N_TOPICS,
     "sweep_bits": list(defaults.SWEEP_BITS),
@@ -84,8 +84,12 @@ def test_public_functions_take_their_defaults_from_the_module() -> None:
     assert tuple(_default(topics.sweep, "bits")) == defaults.SWEEP_BITS
     assert tuple(_default(topics.sweep, "n_topics")) == defaults.SWEEP_N
     assert _default(topics.sweep, "n_seeds") == defaults.N_SEEDS
-    assert _default(scrape.scrape, "rate") == defaults.SITE_RATE == _default(bandcamp.Client, "rate")
-    assert _default(scrape.scrape, "cover_rate") == defaults.COVER_RATE == _default(bandcamp.Client, "cover_rate")
+    polite = _default(bandcamp.Client, "politeness")
+    assert polite == bandcamp.POLITENESS == bandcamp.Politeness() and _default(scrape.scrape, "politeness") is None
+    assert (polite.rate, polite.cover_rate, polite.cover_connections) == (defaults.SITE_RATE, defaults.COVER_RATE,
+                                                                          defaults.COVER_CONNECTIONS)
+    assert polite.max_pixels == defaults.MAX_PIXELS
+    assert (bandcamp.DEMO_POLITENESS.rate, bandcamp.DEMO_POLITENESS.cover_rate) == (defaults.DEMO_RATE,) * 2
     assert _default(scrape.scrape, "size") == defaults.COVER_SIZE
     assert _default(extract_many, "number_of_colors") == defaults.N_COLORS == _default(extract_palettes,
                                                                                            "number_of_colors")

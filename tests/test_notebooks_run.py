@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from bcanalysis import cli
+from bcanalysis.bandcamp import Politeness
 from bcanalysis.demo import DemoServer
 from bcanalysis.scrape import scrape
 from bcanalysis.store import Corpus
@@ -28,13 +29,13 @@ def reports(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report-run")
     db = root / "corpus.sqlite"
     with Corpus(db) as corpus, DemoServer(albums_per_tag=8, max_cover_px=300) as server:
-        scrape(corpus, TAGS, 8, base_url=server.url, rate=500, progress=False)
+        scrape(corpus, TAGS, 8, base_url=server.url, politeness=Politeness(rate=500), progress=False)
         with corpus.transaction() as con:
             first = con.execute("SELECT MIN(id) FROM albums").fetchone()[0]
             con.execute("UPDATE albums SET title = ?, artist = ? WHERE id = ?", (XSS, XSS, first))
             con.execute("INSERT INTO album_tags (album_id, position, tag) VALUES (?, 99, ?)", (first, XSS))
     out = root / "reports"
-    params = {"db": str(db), "cache_dir": str(root / "cache"), "tags": TAGS, "limit_per_tag": 8, "bits": 12,
+    params = {"db": str(db), "cache_dir": str(root / "cache"), "tags": TAGS, "albums_per_tag": 8, "bits": 12,
               "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4, 5],
               "n_boot": 30, "n_similar": 4, "space_bits": [12], "space_seeds": 2}  # fmt: skip
     argv = ["report", "--source", "demo", "--out", str(out)]

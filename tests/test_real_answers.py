@@ -15,7 +15,15 @@ import pytest
 from _hostile import HostileServer, json_reply
 from PIL import Image
 
-from bcanalysis.bandcamp import Client, SchemaDrift, album_ref, page_tags, parse_album_page, read_discover_page
+from bcanalysis.bandcamp import (
+    Client,
+    Politeness,
+    SchemaDrift,
+    album_ref,
+    page_tags,
+    parse_album_page,
+    read_discover_page,
+)
 from bcanalysis.bandcamp.discover import label_of
 from bcanalysis.scrape import scrape
 from bcanalysis.store import Corpus
@@ -26,7 +34,9 @@ DISCOVER = REAL / "venut-bandcamp-mcp_browse-electronic-top.json"
 SEARCH = REAL / "venut-bandcamp-mcp_search-vesper.json"
 LABEL_PAGE = REAL / "celadonplaza.bandcamp.com_album_collection.excerpts.html"
 CRATORY = REAL / "cratory_discover_techno_2026-07-22.json"
-FAST = {"rate": 500, "cover_rate": 500, "challenge_wait": 0.05, "progress": False}
+#: Fast rates for a server on 127.0.0.1, and a short wait before a refused page is tried again.
+QUICK = Politeness(rate=500, cover_rate=500, challenge_wait=0.05)
+FAST = {"politeness": QUICK, "progress": False}
 
 
 def _ldjson(page: str) -> dict:

@@ -3,6 +3,7 @@ refusals, every fault, hostile discover answers, stale and repeating cursors, re
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -20,7 +21,7 @@ import pytest
 from _hostile import HostileServer, json_reply
 from PIL import Image
 
-from bcanalysis.bandcamp import Client
+from bcanalysis.bandcamp import Client, Politeness
 from bcanalysis.cli import main
 from bcanalysis.demo import DemoServer
 from bcanalysis.palette import extract_palettes
@@ -28,7 +29,9 @@ from bcanalysis.scrape import discover, fetch_cover, scrape
 from bcanalysis.store import Corpus
 
 REPO = Path(__file__).resolve().parents[1]
-FAST = {"rate": 500, "cover_rate": 500, "challenge_wait": 0.05, "progress": False}
+#: Fast rates for a server on 127.0.0.1, and a short wait before a refused page is tried again.
+QUICK = Politeness(rate=500, cover_rate=500, challenge_wait=0.05)
+FAST = {"politeness": QUICK, "progress": False}
 
 
 def _settle(server: DemoServer) -> None:
@@ -48,8 +51,8 @@ def _posts(server: DemoServer) -> list:
     return [r for r in server.requests if r.method == "POST"]
 
 
-def _first_albums(server: DemoServer, tag: str, limit: int) -> list:
-    return list(dict.fromkeys(server.listings[tag]))[:limit]
+def _first_albums(server: DemoServer, tag: str, albums_per_tag: int) -> list:
+    return list(dict.fromkeys(server.listings[tag]))[:albums_per_tag]
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -87,7 +90,7 @@ def test_done_when_every_album_page_is_a_challenge(tmp_path, capsys):
     """Issue 9's acceptance: all albums with covers discover-only; --album-pages stops after 5 refusals, exit 0."""
     db = str(tmp_path / "d.sqlite")
     with DemoServer(albums_per_tag=100, max_cover_px=64, challenge_pages=True) as server:
-        cmd = ["scrape", "--db", db, "--tag", "metal", "--tag", "ambient", "--limit", "100", "--base-url",
+        cmd = ["scrape", "--db", db, "--tag", "metal", "--tag", "ambient", "--albums-per-tag", "100", "--base-url",
                server.url, "--rate", "50", "--cover-rate", "100", "--no-progress"]  # fmt: skip
         code, out, err = _run(capsys, *cmd)
         assert code == 0, err
@@ -113,8 +116,8 @@ def test_every_fault_is_recorded_and_none_is_fatal(tmp_path):
     tags = ["chill", "electronic"]
     with DemoServer(albums_per_tag=12, faults=True, max_cover_px=64) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
-            client = Client(server.url, rate=500, cover_rate=500, backoff=0.01)
-            summary = scrape(corpus, tags, 12, client=client, **FAST)
+            client = Client(server.url, politeness=dataclasses.replace(QUICK, backoff=0.01))
+            summary = scrape(corpus, tags, 12, client=client, progress=False)
             df = corpus.albums().set_index("url")
             kind = {a.url: server.fault_plan.get(a.item_id) for a in server.albums}
             by_kind: dict[str, list[str]] = {}
@@ -138,7 +141,7 @@ def test_every_fault_is_recorded_and_none_is_fatal(tmp_path):
             assert statuses[429] == 2 and statuses[503] == 4 and statuses[404] == 2
 
             # album pages, opt-in: a page refused once is read on its second try, one refused always fails
-            pages = scrape(corpus, tags, 12, client=client, album_pages=True, **FAST)
+            pages = scrape(corpus, tags, 12, client=client, album_pages=True, progress=False)
             after = corpus.albums().set_index("url")
             assert pages.page_stop is None
             for url in by_kind["challenge_once"] + by_kind["none"]:
@@ -274,7 +277,7 @@ def test_two_writers_of_one_cover_do_not_collide(tmp_path, monkeypatch):
     with _site({}) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             corpus.covers_dir.mkdir()
-            client = Client(server.url, cover_rate=500)
+            client = Client(server.url, politeness=Politeness(cover_rate=500))
             results, errors = [], []
 
             def write():
@@ -313,12 +316,12 @@ def test_a_cover_missing_on_disk_is_fetched_again_by_the_next_scrape(tmp_path):
 def test_the_discover_api_refusing_stops_with_exit_3_and_keeps_everything(tmp_path, capsys):
     db = str(tmp_path / "c.sqlite")
     with DemoServer(albums_per_tag=5, max_cover_px=64) as server:
-        assert _run(capsys, "scrape", "--db", db, "--tag", "rock", "--limit", "3", "--base-url", server.url,
+        assert _run(capsys, "scrape", "--db", db, "--tag", "rock", "--albums-per-tag", "3", "--base-url", server.url,
                     "--rate", "500", "--cover-rate", "500", "--no-progress")[0] == 0  # fmt: skip
     for reply in ((403, {}, b"Forbidden"), (200, {"Content-Type": "text/html"}, b"<title>Client Challenge</title>")):
         with HostileServer(lambda *_, r=reply: r) as refusing:
-            code, out, err = _run(capsys, "scrape", "--db", db, "--tag", "rock", "--tag", "pop", "--limit", "5",
-                                  "--base-url", refusing.url, "--rate", "500", "--no-progress")  # fmt: skip
+            code, out, err = _run(capsys, "scrape", "--db", db, "--tag", "rock", "--tag", "pop", "--albums-per-tag",
+                                  "5", "--base-url", refusing.url, "--rate", "500", "--no-progress")  # fmt: skip
         assert code == 3 and "Bandcamp refused" in err and "Everything stored so far is kept" in err
         assert "Traceback" not in err
         with Corpus(db) as corpus:
@@ -328,11 +331,11 @@ def test_the_discover_api_refusing_stops_with_exit_3_and_keeps_everything(tmp_pa
 def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
     with DemoServer(albums_per_tag=3) as server:
         base = ["scrape", "--db", str(tmp_path / "c.sqlite"), "--base-url", server.url, "--rate", "50", "--no-progress"]
-        code, _, err = _run(capsys, *base, "--tag", "no-such-tag", "--limit", "3")
+        code, _, err = _run(capsys, *base, "--tag", "no-such-tag", "--albums-per-tag", "3")
         assert code == 2 and "no albums under tag 'no-such-tag'" in err
-        code, _, err = _run(capsys, *base, "--tag", "Hip Hop", "--limit", "3")
+        code, _, err = _run(capsys, *base, "--tag", "Hip Hop", "--albums-per-tag", "3")
         assert code == 2 and "did you mean 'hip-hop'" in err
-        for flag, value, message in [("--limit", "0", "must be a whole number from 1 to 10000000, got '0'"),
+        for flag, value, message in [("--albums-per-tag", "0", "must be a whole number from 1 to 10000000, got '0'"),
                                      ("--challenge-wait", "-1", "must be a number from 0 to 86400, got '-1'"),
                                      ("--challenge-wait", "nan", "must be a number from 0 to 86400, got 'nan'"),
                                      ("--backoff", "-1", "must be a number from 0 to 3600, got '-1'"),
@@ -343,18 +346,18 @@ def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
                                      ("--cover-connections", "0", "must be a whole number from 1 to 64, got '0'"),
                                      ("--max-refusals", "0", "must be a whole number from 1 to 10000, got '0'"),
                                      ]:  # fmt: skip
-            argv = [*base, "--tag", "rock", "--limit", "1", flag, value] if flag != "--limit" else [
+            argv = [*base, "--tag", "rock", "--albums-per-tag", "1", flag, value] if flag != "--albums-per-tag" else [
                 *base, "--tag", "rock", flag, value]
             with pytest.raises(SystemExit) as exc:
                 main(argv)
             err = capsys.readouterr().err
             assert exc.value.code == 2 and f"argument {flag}: {message}" in err, (flag, value, err)
-        code, _, err = _run(capsys, *base, "--tag", "rock", "--limit", "1", "--image-base-url", "ftp://x")
+        code, _, err = _run(capsys, *base, "--tag", "rock", "--albums-per-tag", "1", "--image-base-url", "ftp://x")
         assert code == 2 and "image base URL must be an http(s) URL" in err
         blocker = tmp_path / "file"
         blocker.write_text("not a folder")
-        code, _, err = _run(capsys, "scrape", "--db", str(blocker / "c.sqlite"), "--tag", "rock", "--limit", "1",
-                            "--base-url", server.url)  # fmt: skip
+        code, _, err = _run(capsys, "scrape", "--db", str(blocker / "c.sqlite"), "--tag", "rock", "--albums-per-tag",
+                            "1", "--base-url", server.url)  # fmt: skip
         assert code == 2 and str(blocker) in err
         newer = tmp_path / "newer.sqlite"
         Corpus(newer).close()
@@ -362,12 +365,12 @@ def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
         con.execute("PRAGMA user_version = 99")
         con.commit()
         con.close()
-        code, _, err = _run(capsys, "scrape", "--db", str(newer), "--tag", "rock", "--limit", "1", "--base-url",
-                            server.url)  # fmt: skip
+        code, _, err = _run(capsys, "scrape", "--db", str(newer), "--tag", "rock", "--albums-per-tag", "1",
+                            "--base-url", server.url)  # fmt: skip
         assert code == 2 and "schema version 99" in err and "newer bcanalysis" in err
         code, _, err = _run(capsys, "palettes", "--db", str(tmp_path / "absent.sqlite"))
         assert code == 2 and "no corpus at" in err
-        code, out, _ = _run(capsys, *base, "--cover-rate", "500", "--tag", "rock", "--limit", "2")
+        code, out, _ = _run(capsys, *base, "--cover-rate", "500", "--tag", "rock", "--albums-per-tag", "2")
         assert code == 0 and "albums: 2 new" in out
         code, out, _ = _run(capsys, "palettes", "--db", str(tmp_path / "c.sqlite"), "--no-progress", "--workers", "1")
         assert code == 0 and "palettes: 2 extracted" in out
@@ -377,8 +380,8 @@ def test_scrape_stops_with_a_resume_hint_when_the_image_host_goes_away(tmp_path,
     with DemoServer(albums_per_tag=8) as server:
         url = server.url
         with Corpus(tmp_path / "c.sqlite") as corpus:
-            discover(corpus, Client(url, rate=500), "metal", 8)  # listings exist, no album stored yet
-    code, _, err = _run(capsys, "scrape", "--db", str(tmp_path / "c.sqlite"), "--tag", "metal", "--limit", "8",
+            discover(corpus, Client(url, politeness=Politeness(rate=500)), "metal", 8)  # listings, no album stored yet
+    code, _, err = _run(capsys, "scrape", "--db", str(tmp_path / "c.sqlite"), "--tag", "metal", "--albums-per-tag", "8",
                         "--base-url", url, "--rate", "500", "--cover-rate", "500", "--backoff", "0", "--no-progress")
     assert code == 1 and "stopped answering" in err and "rerun the same command to resume" in err
 
@@ -396,11 +399,11 @@ def _albums_in(db: Path) -> int:
 
 def test_resume_after_sigkill_loses_nothing_duplicates_nothing_refetches_nothing(tmp_path):
     db = tmp_path / "c.sqlite"
-    tags, limit = ["rock", "pop"], 14
-    with DemoServer(albums_per_tag=limit, max_cover_px=400) as server:
+    tags, albums_per_tag = ["rock", "pop"], 14
+    with DemoServer(albums_per_tag=albums_per_tag, max_cover_px=400) as server:
         cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", server.url,
-               "--tag", tags[0], "--tag", tags[1], "--limit", str(limit), "--rate", "40", "--cover-rate", "20",
-               "--cover-connections", "2", "--no-progress"]  # fmt: skip
+               "--tag", tags[0], "--tag", tags[1], "--albums-per-tag", str(albums_per_tag), "--rate", "40",
+               "--cover-rate", "20", "--cover-connections", "2", "--no-progress"]  # fmt: skip
         kills = []
         for threshold in (4, 12):
             proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -418,11 +421,11 @@ def test_resume_after_sigkill_loses_nothing_duplicates_nothing_refetches_nothing
         done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "albums:" in done.stdout
-    expected = {a.url for t in tags for a in _first_albums(server, t, limit)}
+    expected = {a.url for t in tags for a in _first_albums(server, t, albums_per_tag)}
     with Corpus(db) as corpus:
         df = corpus.albums()
         assert corpus.query("PRAGMA integrity_check")[0][0] == "ok"
-        assert corpus.listings(tags, status="pending", limit=limit) == []
+        assert corpus.listings(tags, status="pending", albums_per_tag=albums_per_tag) == []
     assert set(df["url"]) == expected and df["url"].is_unique and (df["cover_status"] == "ok").all()
     assert not list((tmp_path / "c-covers").glob("*.part"))
     for n_before, stored_art, covers_on_disk in kills:
@@ -466,7 +469,7 @@ def test_a_schema_1_demo_corpus_is_finished_by_a_new_scrape(tmp_path):
     db = tmp_path / "c.sqlite"
     with DemoServer(albums_per_tag=6, max_cover_px=64) as server:
         with Corpus(db) as corpus:
-            discover(corpus, Client(server.url, rate=500), "metal", 6)
+            discover(corpus, Client(server.url, politeness=Politeness(rate=500)), "metal", 6)
             with corpus.transaction() as con:  # make the listings look like schema 1's
                 con.execute("UPDATE listings SET url = NULL, item_url = 'http://127.0.0.1:1/s/' || item_id")
             summary = scrape(corpus, ["metal"], 6, base_url=server.url, **FAST)
@@ -483,6 +486,7 @@ def test_a_schema_1_demo_corpus_is_finished_by_a_new_scrape(tmp_path):
 #: unfinished file): killed there (`kill`), or waiting there until its stdin closes (`wait`).
 _HELD_SCRAPE = """
 import os, signal, sys
+from bcanalysis.bandcamp import Politeness
 from bcanalysis.scrape import scrape
 from bcanalysis.store import Corpus
 
@@ -499,7 +503,8 @@ def held(src, dst, *args, **kw):
 
 os.replace = held
 with Corpus(db) as corpus:
-    print(scrape(corpus, [tag], 2, base_url=url, rate=500, cover_rate=500, cover_connections=1, progress=False).new)
+    one = Politeness(rate=500, cover_rate=500, cover_connections=1)
+    print(scrape(corpus, [tag], 2, base_url=url, politeness=one, progress=False).new)
 """
 
 
@@ -522,7 +527,7 @@ def test_unfinished_covers_of_a_killed_scrape_are_removed_by_the_next_and_a_live
             stale = sorted({p.name for p in covers.glob("*.part")} - set(held))
             assert len(held) == 1 and len(stale) == 1 and _albums_in(db) == 0
             result = subprocess.run([sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--tag",
-                                     "ambient", "--limit", "2", "--base-url", server.url, "--rate", "100",
+                                     "ambient", "--albums-per-tag", "2", "--base-url", server.url, "--rate", "100",
                                      "--cover-rate", "100", "--no-progress"], cwd=REPO, capture_output=True,
                                     text=True, timeout=120)  # fmt: skip
             assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr

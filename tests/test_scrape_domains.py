@@ -5,6 +5,7 @@ headers failing one album or cover."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -14,12 +15,14 @@ import requests
 from _hostile import HostileServer, json_reply
 from PIL import Image
 
-from bcanalysis.bandcamp import Client, ForeignHost, ResponseError, album_ref
+from bcanalysis.bandcamp import Client, ForeignHost, Politeness, ResponseError, album_ref
 from bcanalysis.demo import DemoServer
 from bcanalysis.scrape import scrape
 from bcanalysis.store import Corpus
 
-FAST = {"rate": 500, "cover_rate": 500, "challenge_wait": 0.05, "progress": False}
+#: Fast rates for a server on 127.0.0.1, and a short wait before a refused page is tried again.
+QUICK = Politeness(rate=500, cover_rate=500, challenge_wait=0.05)
+FAST = {"politeness": QUICK, "progress": False}
 
 
 def _settle(server: DemoServer) -> list:
@@ -66,9 +69,9 @@ def test_own_domain_pages_come_only_from_that_domain_and_only_with_album_pages(t
     with DemoServer(albums_per_tag=40, max_cover_px=32, custom_host="localhost") as server:
         own = {a.slug: a for a in dict.fromkeys(server.listings["metal"]) if server.on_own_domain(a)}
         assert own
-        client = Client(server.url, rate=500, cover_rate=500)
+        client = Client(server.url, politeness=QUICK)
         with Corpus(tmp_path / "c.sqlite") as corpus:
-            summary = scrape(corpus, ["metal"], 40, client=client, album_pages=True, **FAST)
+            summary = scrape(corpus, ["metal"], 40, client=client, album_pages=True, progress=False)
             df = corpus.albums().set_index("item_id")
             assert summary.pages["ok"] == len(df) and (df["page_status"] == "ok").all()
             for a in own.values():
@@ -88,7 +91,8 @@ def test_own_domain_pages_come_only_from_that_domain_and_only_with_album_pages(t
 def test_own_domain_pages_are_refused_like_any_page(tmp_path):
     with DemoServer(albums_per_tag=20, max_cover_px=32, custom_host="localhost", challenge_pages=True) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
-            summary = scrape(corpus, ["punk"], 20, base_url=server.url, album_pages=True, max_refusals=3, **FAST)
+            summary = scrape(corpus, ["punk"], 20, base_url=server.url, album_pages=True,
+                             politeness=dataclasses.replace(QUICK, max_refusals=3), progress=False)
             assert summary.page_stop and "refused 3 album pages in a row" in summary.page_stop
             assert len(corpus.albums()) == len(list(dict.fromkeys(server.listings["punk"]))[:20])  # all kept
 
@@ -102,7 +106,7 @@ def test_an_own_domain_page_cannot_redirect_to_another_host():
             return 200, {"Content-Type": "image/jpeg"}, jpeg
 
         with HostileServer(site) as server:
-            client = Client(server.url, rate=500, cover_rate=500)
+            client = Client(server.url, politeness=QUICK)
             ref = album_ref(f"http://localhost:{server.port}/album/x", local=True)
             with pytest.raises(ForeignHost, match="127.0.0.2"):
                 client.album(ref)
@@ -121,7 +125,7 @@ def test_one_parser_decides_the_check_and_the_connection():
             return 302, {"Location": f"http://127.0.0.2:{other.port}\\@127.0.0.1:{server.port}{path}x"}, b""
 
         with HostileServer(site) as server:
-            client = Client(server.url, rate=500, cover_rate=500)
+            client = Client(server.url, politeness=QUICK)
             with pytest.raises((ForeignHost, ResponseError)):
                 client.cover(12345, 10)
             with pytest.raises((ForeignHost, ResponseError)):
@@ -133,7 +137,7 @@ def test_one_parser_decides_the_check_and_the_connection():
 def test_the_request_goes_exactly_where_the_check_looked():
     seen = []
     with HostileServer(lambda m, path, b: seen.append(path) or (200, {}, b"ok")) as server:
-        client = Client(server.url, rate=500)
+        client = Client(server.url, politeness=Politeness(rate=500))
         for url in (f"{server.url}/s/café/album/crème?x=1#frag", f"{server.url.upper()}/s/x/album/y"):
             assert client.fetch("site", "GET", url).status == 200
         for url in (f"http://user@{server.url[7:]}/x", f"{server.url}/a b", f"http://127.0.0.1:{server.port}:1/x"):

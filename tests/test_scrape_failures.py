@@ -13,12 +13,14 @@ import pytest
 from _hostile import HostileServer, json_reply
 from PIL import Image
 
-from bcanalysis.bandcamp import SchemaDrift
+from bcanalysis.bandcamp import Politeness, SchemaDrift
 from bcanalysis.cli import main
 from bcanalysis.scrape import scrape
 from bcanalysis.store import Corpus
 
-FAST = {"rate": 500, "cover_rate": 500, "challenge_wait": 0.05, "progress": False}
+#: Fast rates for a server on 127.0.0.1, and a short wait before a refused page is tried again.
+QUICK = Politeness(rate=500, cover_rate=500, challenge_wait=0.05)
+FAST = {"politeness": QUICK, "progress": False}
 
 
 def _item(i: int, **change) -> dict:
@@ -95,7 +97,7 @@ def test_a_failure_counts_once_per_run_however_often_a_restart_lists_it(tmp_path
             assert sum(summary.failed.values()) == 2  # before: 4, each failure counted again by the restart
             assert summary.failed_ids == {2, 4} and summary.new_failures == 2
             assert sorted(corpus.failures()["item_id"]) == [2, 4] and summary.new == 3
-        code = main(["scrape", "--db", str(tmp_path / "c.sqlite"), "--tag", "rock", "--limit", "10",
+        code = main(["scrape", "--db", str(tmp_path / "c.sqlite"), "--tag", "rock", "--albums-per-tag", "10",
                      "--base-url", server.url, "--rate", "500", "--cover-rate", "500", "--no-progress"])  # fmt: skip
         out = capsys.readouterr().out
         assert code == 0

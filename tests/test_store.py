@@ -99,7 +99,7 @@ def test_listings_keep_rank_cursor_and_ignore_duplicates(tmp_path):
         assert corpus.record_listings("rock", items, {"opaque": [1, 2]}, False) == 3
         assert corpus.record_listings("rock", [{"item_id": 8, "item_url": "u8"}], None, True) == 1
         assert [r["item_id"] for r in corpus.listings(["rock"])] == [5, 6, 7, 8]
-        assert [r["item_id"] for r in corpus.listings(["rock"], limit=2)] == [5, 6]
+        assert [r["item_id"] for r in corpus.listings(["rock"], albums_per_tag=2)] == [5, 6]
         state = corpus.progress("rock")
         assert state["items_seen"] == 4 and state["pages"] == 2 and state["exhausted"] and state["cursor"] is None
         assert corpus.progress("pop") is None
@@ -469,7 +469,7 @@ def test_a_scrape_stores_each_albums_band_id_from_its_discover_result(tmp_path):
     with DemoServer(albums_per_tag=30, max_cover_px=32, custom_host="localhost") as server:
         result = subprocess.run(
             [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(path), "--base-url", server.url, "--tag", "rock",
-             "--tag", "metal", "--limit", "30", "--rate", "500", "--cover-rate", "500", "--no-progress"],
+             "--tag", "metal", "--albums-per-tag", "30", "--rate", "500", "--cover-rate", "500", "--no-progress"],
             capture_output=True, text=True, timeout=300)  # fmt: skip
         assert result.returncode == 0, result.stderr
         albums = [a for t in ("rock", "metal") for a in server.listings[t]]

@@ -1,16 +1,17 @@
 """A polite, untrusting Bandcamp client: two rate limiters, the discover API, album pages and cover images.
 
-Politeness: at most `rate` site requests a second (default 1) and `cover_rate` image requests a second (default
-5, over `cover_connections` parallel connections), a User-Agent naming the project, its version and its URL, and
-429 answers honoured for as long as their Retry-After says. Every retry and every redirect goes through the same
-limiter. We never impersonate a browser and never work around a challenge: a refusal is reported, not retried.
+Politeness (one `Politeness`, checked when made): at most `rate` site requests a second (default 1) and
+`cover_rate` image requests a second (default 5, over `cover_connections` parallel connections), a User-Agent naming
+the project, its version and its URL, and 429 answers honoured for as long as their Retry-After says. Every retry
+and every redirect goes through the same limiter. We never impersonate a browser and never work around a challenge:
+a refusal is reported, not retried.
 
 Distrust: only the site host (`base_url`'s host; `*.bandcamp.com` for the real site) and the image host are ever
-fetched, redirects included (at most 5) — and, for the page of an album whose store lives on its own domain, that
-one domain, for that one album. Every URL is read once (`fields.request_target`) and the request goes to the URL
-rebuilt from what the check approved, so no URL can pass the check as one host and reach another; a malformed
-redirect fails that one request. Every response has a total deadline and a size cap (pages 5 MB, covers 20 MB)
-that counts decompressed bytes, so a trickling body, a 2 GB cover or a gzip bomb costs nothing.
+fetched, redirects included (at most `max_redirects`, 5) — and, for the page of an album whose store lives on its
+own domain, that one domain, for that one album. Every URL is read once (`fields.request_target`) and the request
+goes to the URL rebuilt from what the check approved, so no URL can pass the check as one host and reach another; a
+malformed redirect fails that one request. Every response has a total deadline and a size cap (`page_cap` 5 MB,
+`cover_cap` 20 MB) that counts decompressed bytes, so a trickling body, a 2 GB cover or a gzip bomb costs nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import requests
 from PIL import Image
 from requests.adapters import HTTPAdapter
 
-from bcanalysis import __version__
 from bcanalysis.bandcamp.album_page import is_challenge, parse_album_page
 from bcanalysis.bandcamp.discover import DiscoverPage, read_discover_page
 from bcanalysis.bandcamp.errors import (
@@ -42,46 +42,29 @@ from bcanalysis.bandcamp.errors import (
 )
 from bcanalysis.bandcamp.fields import AlbumRef, Target, is_loopback, request_target
 from bcanalysis.bandcamp.http import Answer, RateLimiter, netloc, read_body, retry_after_seconds
-from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, MAX_PIXELS, SITE_RATE
+from bcanalysis.bandcamp.politeness import POLITENESS, Politeness
+from bcanalysis.defaults import MAX_PIXELS
 from bcanalysis.facts import BANDCAMP_URL, DISCOVER_PATH, IMAGE_SIZES
 
 DEFAULT_BASE_URL = BANDCAMP_URL
 DEFAULT_IMAGE_BASE_URL = "https://f4.bcbits.com"
-PROJECT_URL = "https://github.com/bcanalysis/bcanalysis"
-USER_AGENT = f"bcanalysis/{__version__} (+{PROJECT_URL}; cover-colour research; python-requests/{requests.__version__})"
 #: Bandcamp image size codes accepted by `--size` (`facts.IMAGE_SIZES`: 10 = 1200 px, 7 = 150, 0 = the original).
 SIZE_CODES = tuple(sorted(IMAGE_SIZES))
-PAGE_CAP = 5_000_000  # bytes, after decompression
-COVER_CAP = 20_000_000
-MAX_REDIRECTS = 5
-#: A cover with more pixels is refused before decoding: the one limit palettes and import have (`MAX_PIXELS`).
-MAX_COVER_PIXELS = MAX_PIXELS
 _REDIRECTS = (301, 302, 303, 307, 308)
 _RETRY_STATUS = (500, 502, 503, 504)
 
 
 class Client:
-    """HTTP to Bandcamp (or a server in its shapes at `base_url`): two limiters, retries, caps, a host allow-list.
+    """HTTP to Bandcamp (or a server in its shapes at `base_url`): two limiters, retries, caps, a host allow-list,
+    every one of them as `politeness` says (the defaults: toward bandcamp.com).
 
     With a local `base_url` (the demo server) album pages come from `<base_url>/s/<store>/album/<slug>` and covers
     from `image_base_url`, which then defaults to `base_url`; nothing leaves the machine."""
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        image_base_url: str | None = None,
-        rate: float = SITE_RATE,
-        cover_rate: float = COVER_RATE,
-        cover_connections: int = COVER_CONNECTIONS,
-        timeout: tuple[float, float] = (10.0, 30.0),
-        deadline: float = 120.0,
-        retries: int = 4,
-        backoff: float = 1.0,
-        max_retry_after: float = 600.0,
-        max_429: int = 5,
-        user_agent: str = USER_AGENT,
-    ):
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, image_base_url: str | None = None,
+                 politeness: Politeness = POLITENESS):
+        if not isinstance(politeness, Politeness):
+            raise TypeError(f"politeness must be a bcanalysis.bandcamp.Politeness, got {type(politeness).__name__}")
         self.base_url = base_url.rstrip("/")
         scheme, host, _ = netloc(self.base_url)
         if scheme not in ("http", "https") or not host:
@@ -91,16 +74,8 @@ class Client:
         self.image_base_url = (image_base_url or (self.base_url if self.local else DEFAULT_IMAGE_BASE_URL)).rstrip("/")
         if netloc(self.image_base_url)[0] not in ("http", "https") or not netloc(self.image_base_url)[1]:
             raise ValueError(f"image base URL must be an http(s) URL, got {image_base_url!r}")
-        if not (backoff >= 0 and backoff < float("inf")):
-            raise ValueError(f"backoff must be a finite number of seconds >= 0, got {backoff}")
-        if not (deadline > 0 and deadline < float("inf")):
-            raise ValueError(f"deadline must be a finite number of seconds > 0, got {deadline}")
-        if cover_connections < 1:
-            raise ValueError(f"cover connections must be >= 1, got {cover_connections}")
-        self.limiters = {"site": RateLimiter(rate), "image": RateLimiter(cover_rate)}
-        self.cover_connections = cover_connections
-        self.timeout, self.deadline, self.retries, self.backoff = timeout, deadline, retries, backoff
-        self.max_retry_after, self.max_429, self.user_agent = max_retry_after, max_429, user_agent
+        self.politeness = politeness
+        self.limiters = {"site": RateLimiter(politeness.rate), "image": RateLimiter(politeness.cover_rate)}
         self.sent: Counter = Counter()
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -117,8 +92,8 @@ class Client:
         session = getattr(self._local, "session", None)
         if session is None:
             session = _HandFollowed()
-            session.headers.update({"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"})
-            adapter = HTTPAdapter(max_retries=0, pool_maxsize=max(4, self.cover_connections))
+            session.headers.update({"User-Agent": self.politeness.user_agent, "Accept-Encoding": "gzip, deflate"})
+            adapter = HTTPAdapter(max_retries=0, pool_maxsize=max(4, self.politeness.cover_connections))
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.trust_env = False  # no proxies or .netrc from the environment: we talk to the hosts we name
@@ -152,14 +127,16 @@ class Client:
         return self.real and target.port is None and (target.host == "bandcamp.com"
                                                        or target.host.endswith(".bandcamp.com"))  # fmt: skip
 
-    def fetch(self, role: str, method: str, url: str, *, json_body: Any = None, cap: int = PAGE_CAP,
+    def fetch(self, role: str, method: str, url: str, *, json_body: Any = None, cap: int | None = None,
               retry_500: bool = True, also: str | None = None) -> Answer:  # fmt: skip
-        """One answer from an allowed host: redirects followed by hand (≤ 5, each checked and rate-limited),
+        """One answer from an allowed host, within `cap` bytes (default: the page cap): redirects followed by hand
+        (≤ `max_redirects`, each checked and rate-limited),
         connection errors and 5xx retried with backoff, 429 waited out; raises ForeignHost, ResponseError (also for
         a malformed redirect), RateLimited or requests' exceptions after the last retry. `also` admits one more
         host (an album's own domain) for this request and its redirects."""
-        redirected_from = None
-        for _ in range(MAX_REDIRECTS + 1):
+        redirected_from, most = None, self.politeness.max_redirects
+        cap = self.politeness.page_cap if cap is None else cap
+        for _ in range(most + 1):
             try:
                 target = request_target(url)
             except ValueError as exc:
@@ -182,41 +159,41 @@ class Client:
                                     "not followed") from exc  # fmt: skip
             if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
                 method, json_body = "GET", None
-        raise ResponseError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
+        raise ResponseError(f"more than {most} redirects from {url[:200]}")
 
     def _send(self, role: str, method: str, url: str, json_body: Any, cap: int, retry_500: bool) -> Answer:
-        limiter = self.limiters[role]
+        limiter, polite = self.limiters[role], self.politeness
         failures = throttled = 0
         while True:
             limiter.wait()
             with self._lock:
                 self.sent[role] += 1
             try:
-                response = self._session().request(method, url, json=json_body, timeout=self.timeout,
+                response = self._session().request(method, url, json=json_body, timeout=polite.timeout,
                                                    allow_redirects=False, stream=True)  # fmt: skip
                 try:
                     status = response.status_code
                     body = b"" if status == 429 else read_body(response, cap if status < 400 else min(cap, 1 << 20),
-                                                               time.monotonic() + self.deadline, url)  # fmt: skip
+                                                               time.monotonic() + polite.deadline, url)  # fmt: skip
                 finally:
                     response.close()
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError):
                 failures += 1
-                if failures > self.retries:
+                if failures > polite.retries:
                     raise
-                time.sleep(self.backoff * 2 ** (failures - 1) * (1 + random.random() / 2))
+                time.sleep(polite.backoff * 2 ** (failures - 1) * (1 + random.random() / 2))
                 continue
             if status == 429:
-                default = self.backoff * 2**throttled * (1 + random.random() / 2)
+                default = polite.backoff * 2**throttled * (1 + random.random() / 2)
                 delay = retry_after_seconds(response.headers.get("Retry-After"), default)
                 throttled += 1
-                if delay > self.max_retry_after or throttled > self.max_429:
+                if delay > polite.max_retry_after or throttled > polite.max_429:
                     raise RateLimited(429, url)
                 limiter.pause(delay)
                 continue
-            if status in _RETRY_STATUS and (retry_500 or status != 500) and failures < self.retries:
+            if status in _RETRY_STATUS and (retry_500 or status != 500) and failures < polite.retries:
                 failures += 1
-                time.sleep(self.backoff * 2 ** (failures - 1) * (1 + random.random() / 2))
+                time.sleep(polite.backoff * 2 ** (failures - 1) * (1 + random.random() / 2))
                 continue
             return Answer(status, response.headers, body, url)
 
@@ -270,7 +247,7 @@ class Client:
         """Fetch and parse an album page (from the album's own domain, and only from there, if it has one);
         Refused on 403, ChallengePage on a challenge, HttpError otherwise."""
         url = self.page_url(ref)
-        answer = self.fetch("site", "GET", url, cap=PAGE_CAP, also=ref.host)
+        answer = self.fetch("site", "GET", url, also=ref.host)
         if answer.status == 403:
             raise Refused(f"HTTP 403 for the album page {url}")
         if not 200 <= answer.status < 300:
@@ -286,7 +263,7 @@ class Client:
     def cover(self, art_id: int, size: int) -> bytes:
         """The cover's bytes at size code `size` from the image host (check them with `check_image`)."""
         url = self.cover_url(art_id, size)
-        answer = self.fetch("image", "GET", url, cap=COVER_CAP)
+        answer = self.fetch("image", "GET", url, cap=self.politeness.cover_cap)
         if not 200 <= answer.status < 300:
             raise HttpError(answer.status, url)
         return answer.body
@@ -307,13 +284,14 @@ def _origin(host_port: str) -> tuple[str, int | None]:
     return target.origin
 
 
-def check_image(data: bytes) -> tuple[int, int]:
+def check_image(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
     """Decode the image fully (a truncated JPEG raises OSError); returns its (width, height). Images over
-    MAX_COVER_PIXELS are refused before decoding (ImageTooLarge, a ValueError), as palettes would refuse them."""
+    `max_pixels` (a politeness's cap) are refused before decoding (ImageTooLarge, a ValueError), as palettes would
+    refuse them."""
     from bcanalysis.palette import check_pixels  # numpy: not for `bcanalysis --help`
 
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-        check_pixels(width, height, MAX_COVER_PIXELS, "not stored: palettes refuse it too")
+        check_pixels(width, height, max_pixels, "not stored: palettes refuse it too")
         image.load()
         return width, height

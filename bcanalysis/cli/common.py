@@ -78,7 +78,8 @@ class Bounded:
             value = value * scale if value is not None and scale != 1 else value
         except decimal.DecimalException:  # too large to scale: out of range
             value = None
-        if value is None or not self.low <= value <= self.high or (self.kind is int and value != value.to_integral()):
+        low, high = decimal.Decimal(str(self.low)), decimal.Decimal(str(self.high))  # as typed: 0.0001, not the float
+        if value is None or not low <= value <= high or (self.kind is int and value != value.to_integral()):
             raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
         return self.kind(value)
 
@@ -94,18 +95,27 @@ def _plain(x: float) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
+def _politeness_bounds(field: str) -> Bounded:
+    """The bounds of a flag that sets a `Politeness` field: that field's declared range, so the two cannot differ."""
+    from bcanalysis.bandcamp.politeness import Politeness
+
+    interval = Politeness.CONSTRAINTS[field]
+    assert interval.closed == "both" and interval.low is not None and interval.high is not None, field
+    return Bounded(interval.kind, interval.low, interval.high)
+
+
+#: The scrape flags that set a field of its `Politeness` (`bcanalysis.bandcamp.Politeness`), by flag.
+POLITENESS_FLAGS = {"--rate": "rate", "--cover-rate": "cover_rate", "--cover-connections": "cover_connections",
+                    "--max-refusals": "max_refusals", "--challenge-wait": "challenge_wait", "--backoff": "backoff"}
+
 #: Every numeric flag of every subcommand and the numbers it takes, in one place: enough for any real use, and
-#: nothing the command cannot use (sleeps and intervals that overflow, ints past SQLite's, ports past 65535).
+#: nothing the command cannot use (sleeps and intervals that overflow, ints past SQLite's, ports past 65535). A flag
+#: whose range differs by subcommand has a key "COMMAND --flag" for that subcommand.
 FLAG_BOUNDS: dict[str, Bounded] = {
-    # scrape
-    "--limit": Bounded(int, 1, 10_000_000),  # albums per tag
-    "--rate": Bounded(float, 0.0001, 10_000),  # requests a second: at least one in under 3 hours
-    "--cover-rate": Bounded(float, 0.0001, 10_000),
-    "--cover-connections": Bounded(int, 1, 64),
+    # scrape: the politeness flags (rates a second, waits in seconds) take their ranges from Politeness
+    "--albums-per-tag": Bounded(int, 1, 10_000_000),
+    **{flag: _politeness_bounds(field) for flag, field in POLITENESS_FLAGS.items()},
     "--size": Bounded(int, 0, 16),  # and one of Bandcamp's size codes (its choices)
-    "--max-refusals": Bounded(int, 1, 10_000),
-    "--challenge-wait": Bounded(float, 0, 86_400),  # seconds: at most a day
-    "--backoff": Bounded(float, 0, 3_600),
     "--page-size": Bounded(int, 1, 1_000),
     # palettes, extract, import
     "--max-pixels": Bounded(int, 1, 10_000_000_000, suffixes=(("M", 1_000_000), ("m", 1_000_000))),
@@ -119,16 +129,18 @@ FLAG_BOUNDS: dict[str, Bounded] = {
     "--seed": Bounded(int, 0, 2**32 - 1),  # what numpy and tomotopy take
     # demo-server, demo
     "--port": Bounded(int, 0, 65_535),
-    "--albums-per-tag": Bounded(int, 1, 10_000),  # ten tags of 10,000: 100,000 albums in 10 s and 200 MB
+    "demo-server --albums-per-tag": Bounded(int, 1, 10_000),  # ten tags of 10,000: 100,000 albums in 10 s, 200 MB
+    "demo --albums-per-tag": Bounded(int, 1, 10_000),
     "--cover-px": Bounded(int, 1, 10_000),
     "--latency": Bounded(float, 0, 60_000),  # milliseconds
 }
 
 
 def add_number(p: argparse.ArgumentParser, flag: str, **kw: Any) -> None:
-    """A numeric flag, its type and range from `FLAG_BOUNDS` (the range appended to its help, unless `choices`
-    narrow it further)."""
-    bounds = FLAG_BOUNDS[flag]
+    """A numeric flag, its type and range from `FLAG_BOUNDS` (this subcommand's own, if it has one; the range
+    appended to its help, unless `choices` narrow it further)."""
+    command = p.prog.rpartition(" ")[2]
+    bounds = FLAG_BOUNDS.get(f"{command} {flag}") or FLAG_BOUNDS[flag]
     if kw.get("help") not in (None, argparse.SUPPRESS) and "choices" not in kw:
         kw["help"] += f" [{_plain(bounds.low)}–{_plain(bounds.high)}]"
     p.add_argument(flag, type=bounds, **kw)

@@ -8,44 +8,46 @@ import sys
 
 from bcanalysis.cli import common
 from bcanalysis.cli.common import CommandError, CommandFailed
-from bcanalysis.defaults import COVER_CONNECTIONS, COVER_RATE, COVER_SIZE, SITE_RATE
+from bcanalysis.defaults import COVER_SIZE
 
 
 def add_scrape(sub: argparse._SubParsersAction) -> None:
-    from bcanalysis.bandcamp import DEFAULT_BASE_URL, DEFAULT_IMAGE_BASE_URL, SIZE_CODES
+    from bcanalysis.bandcamp import DEFAULT_BASE_URL, DEFAULT_IMAGE_BASE_URL, POLITENESS, SIZE_CODES
 
     p = common.subcommand(
         sub, "scrape", _run_scrape,
         help="scrape albums by tag from Bandcamp (or the demo server) into a corpus",
         description="Page the discover API for each tag and store every album from its discover result, with its "
         "cover from the image host (no album page is fetched unless --album-pages). Polite (--rate site requests "
-        "and --cover-rate image requests a second) and resumable: rerun the same command after any interruption. "
-        "Exit status 3 if Bandcamp refuses the discover API.",
+        "and --cover-rate image requests a second, the flags of its bcanalysis.bandcamp.Politeness) and resumable: "
+        "rerun the same command after any interruption. Exit status 3 if Bandcamp refuses the discover API.",
     )
     common.add_db(p, "corpus file (created if missing)")
     p.add_argument("--tag", action="append", required=True, help="normalised tag, e.g. hip-hop-rap (repeatable)")
-    common.add_number(p, "--limit", required=True, help="albums per tag")
+    common.add_number(p, "--albums-per-tag", required=True, help="albums to scrape per tag (fewer if a tag has fewer)")
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"the site (default {DEFAULT_BASE_URL})")
     p.add_argument("--image-base-url", default=None,
                    help=f"the image host (default {DEFAULT_IMAGE_BASE_URL}; with a local --base-url, that server)")
-    common.add_number(p, "--rate", default=SITE_RATE,
-                      help=f"max site requests a second (default {SITE_RATE:g})")
-    common.add_number(p, "--cover-rate", default=COVER_RATE,
-                      help=f"max image-host requests a second (default {COVER_RATE:g})")
-    common.add_number(p, "--cover-connections", default=COVER_CONNECTIONS,
-                      help=f"parallel connections to the image host (default {COVER_CONNECTIONS})")
+    common.add_number(p, "--rate", default=POLITENESS.rate,
+                      help=f"max site requests a second (default {POLITENESS.rate:g})")
+    common.add_number(p, "--cover-rate", default=POLITENESS.cover_rate,
+                      help=f"max image-host requests a second (default {POLITENESS.cover_rate:g})")
+    common.add_number(p, "--cover-connections", default=POLITENESS.cover_connections,
+                      help=f"parallel connections to the image host (default {POLITENESS.cover_connections})")
     common.add_number(p, "--size", choices=SIZE_CODES, default=COVER_SIZE, metavar="CODE",
                       help="cover size code: 10 = 1200 px (default), 5 = 700, 2 = 350, 7 = 150, 0 = original")
     p.add_argument("--include-tracks", action="store_true", help="keep single tracks too (default: albums only)")
     p.add_argument("--album-pages", action="store_true",
                    help="also read each album page for its full tag list (often refused by Bandcamp)")
-    common.add_number(p, "--max-refusals", default=5, metavar="N",
-                      help="stop the album-page phase after N refused pages in a row (default 5)")
+    common.add_number(p, "--max-refusals", default=POLITENESS.max_refusals, metavar="N",
+                      help=f"stop the album-page phase after N refused pages in a row (default "
+                      f"{POLITENESS.max_refusals})")
     p.add_argument("--retry-failed", action="store_true", help="try listings and pages that failed before again")
-    common.add_number(p, "--challenge-wait", default=30.0, metavar="S",
-                      help="seconds before a refused album page is tried again (default 30)")
-    common.add_number(p, "--backoff", default=1.0, metavar="S",
-                      help="base of the exponential backoff between retries (default 1 s)")
+    common.add_number(p, "--challenge-wait", default=POLITENESS.challenge_wait, metavar="S",
+                      help=f"seconds before a refused album page is tried again (default "
+                      f"{POLITENESS.challenge_wait:g})")
+    common.add_number(p, "--backoff", default=POLITENESS.backoff, metavar="S",
+                      help=f"base of the exponential backoff between retries (default {POLITENESS.backoff:g} s)")
     common.add_number(p, "--page-size", default=60, help=argparse.SUPPRESS)
     common.add_no_progress(p)
 
@@ -55,22 +57,24 @@ EXIT_REFUSED = 3
 
 
 def _run_scrape(args: argparse.Namespace) -> int:
-    from bcanalysis.bandcamp import BandcampError, Client, Refused, check_tag
+    from bcanalysis.bandcamp import BandcampError, Client, Politeness, Refused, check_tag
     from bcanalysis.scrape import UnknownTag, scrape
     from bcanalysis.store import CorpusError
 
     try:
         tags = list(dict.fromkeys(check_tag(t) for t in args.tag))
-        client = Client(args.base_url, image_base_url=args.image_base_url, rate=args.rate,
-                        cover_rate=args.cover_rate, cover_connections=args.cover_connections, backoff=args.backoff)
+        politeness = Politeness(rate=args.rate, cover_rate=args.cover_rate, cover_connections=args.cover_connections,
+                                max_refusals=args.max_refusals, challenge_wait=args.challenge_wait,
+                                backoff=args.backoff)
+        client = Client(args.base_url, image_base_url=args.image_base_url, politeness=politeness)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     with common.open_corpus(args.db) as corpus:
         try:
             summary = scrape(
-                corpus, tags, args.limit, client=client, size=args.size, page_size=args.page_size,
-                include_tracks=args.include_tracks, album_pages=args.album_pages, max_refusals=args.max_refusals,
-                challenge_wait=args.challenge_wait, retry_failed=args.retry_failed, progress=not args.no_progress,
+                corpus, tags, args.albums_per_tag, client=client, size=args.size, page_size=args.page_size,
+                include_tracks=args.include_tracks, album_pages=args.album_pages, retry_failed=args.retry_failed,
+                progress=not args.no_progress,
             )  # fmt: skip
         except (UnknownTag, CorpusError, ValueError) as exc:
             raise CommandError(str(exc)) from exc

@@ -14,7 +14,8 @@ import pandas as pd
 
 from bcanalysis import plots
 from bcanalysis.album_table import has_palette, primary_tags, with_palette
-from bcanalysis.defaults import ALBUMS_PER_TAG, BITS, DEMO_COVER_PX, DEMO_RATE, RANDOM_STATE, TAGS
+from bcanalysis.bandcamp import DEMO_POLITENESS, Politeness
+from bcanalysis.defaults import ALBUMS_PER_TAG, BITS, DEMO_COVER_PX, RANDOM_STATE, TAGS
 from bcanalysis.demo.server import DemoServer
 from bcanalysis.palette import PaletteSummary, extract_palettes
 from bcanalysis.scrape import ScrapeSummary, scrape
@@ -38,12 +39,13 @@ def run_demo(
     albums_per_tag: int = ALBUMS_PER_TAG,
     random_state: int = RANDOM_STATE,
     max_cover_px: int | None = DEMO_COVER_PX,
-    rate: float = DEMO_RATE,
+    politeness: Politeness = DEMO_POLITENESS,
     n_jobs: int | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> DemoResult:
-    """Scrape the offline catalogue into `out`/corpus.sqlite, extract palettes, print a summary, save a figure."""
+    """Scrape the offline catalogue into `out`/corpus.sqlite (at `politeness`: the demo's fast rates on 127.0.0.1),
+    extract palettes, print a summary, save a figure."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = DemoResult(corpus=out / "corpus.sqlite")
@@ -51,9 +53,8 @@ def run_demo(
         t = time.monotonic()
         with DemoServer(albums_per_tag, random_state, max_cover_px=max_cover_px) as server:
             log(f"demo server on {server.url}: {len(server.albums)} albums under {len(TAGS)} tags")
-            result.scrape = scrape(
-                corpus, list(TAGS), albums_per_tag, base_url=server.url, rate=rate, cover_rate=rate, progress=progress
-            )
+            result.scrape = scrape(corpus, list(TAGS), albums_per_tag, base_url=server.url, politeness=politeness,
+                                   progress=progress)
         result.seconds["scrape"] = time.monotonic() - t
         log(result.scrape.report())
         t = time.monotonic()

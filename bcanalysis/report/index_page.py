@@ -89,7 +89,7 @@ def corpus_genres(db: Any, most: int = 10) -> str:
 
 
 #: Parameters that only steer scraping (notebook 01): left out of the index of a run that scrapes nothing.
-SCRAPE_ONLY = ("tags", "limit_per_tag")
+SCRAPE_ONLY = ("tags", "albums_per_tag")
 #: How the index names each source.
 SOURCE_WORDS = {"demo": "the offline demo catalogue (synthetic covers, served on 127.0.0.1)",
                 "bandcamp": "albums scraped from Bandcamp by genre tag", "corpus": "a corpus you made"}

@@ -59,7 +59,7 @@ RULES: dict[str, Rule] = {
     "db": Rule(_text, "a path to the corpus file (a string)", '-p db data/mine/corpus.sqlite'),
     "cache_dir": Rule(_text, "a folder for fitted models (a string)", "-p cache_dir data/mine/cache"),
     "tags": Rule(_list_of(_text), "a list of distinct genre tags", "-p tags \"['rock', 'pop']\""),
-    "limit_per_tag": Rule(_positive, "a whole number of albums per tag, at least 1", "-p limit_per_tag 50"),
+    "albums_per_tag": Rule(_positive, "a whole number of albums per tag, at least 1", "-p albums_per_tag 50"),
     "bits": Rule(_depth, f"a total colour depth, a multiple of 3 from 3 to 24 ({_DEPTHS})", "-p bits 12"),
     "n_topics": Rule(_positive, "a whole number of topics, at least 1", "-p n_topics 18"),
     "sweep_bits": Rule(_list_of(_depth), f"a list of distinct colour depths from {_DEPTHS}",

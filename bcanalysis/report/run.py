@@ -46,8 +46,8 @@ KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
 
 #: Parameters injected for each source unless the caller overrides them. Paths are relative to the project root.
 SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "demo": {"db": DEMO_DB, "cache_dir": DEMO_CACHE, "limit_per_tag": DEMO_REPORT_ALBUMS_PER_TAG},
-    "bandcamp": {"db": BANDCAMP_DB, "cache_dir": BANDCAMP_CACHE, "limit_per_tag": BANDCAMP_ALBUMS_PER_TAG,
+    "demo": {"db": DEMO_DB, "cache_dir": DEMO_CACHE, "albums_per_tag": DEMO_REPORT_ALBUMS_PER_TAG},
+    "bandcamp": {"db": BANDCAMP_DB, "cache_dir": BANDCAMP_CACHE, "albums_per_tag": BANDCAMP_ALBUMS_PER_TAG,
                  "sweep_n": list(SWEEP_N), "sweep_bits": list(SWEEP_BITS)},
     "corpus": {},  # a corpus you made (`bcanalysis import`, or a scrape): -p db PATH; the cache goes beside it
 }

@@ -23,9 +23,10 @@ def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -
     if art_id is None:
         return Cover("missing", "no cover art in the discover result"), False
     path = corpus.cover_file(art_id, size)
+    max_pixels = client.politeness.max_pixels
     if path.exists():
         try:
-            width, height = check_image(path.read_bytes())
+            width, height = check_image(path.read_bytes(), max_pixels)
             return Cover("ok", file=path, size=size, width=width, height=height), False
         except Exception:  # noqa: BLE001 - a damaged leftover is fetched again
             pass
@@ -41,7 +42,7 @@ def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -
     from bcanalysis.palette import ImageTooLarge  # numpy: not for `bcanalysis --help`
 
     try:
-        width, height = check_image(data)
+        width, height = check_image(data, max_pixels)
     except ImageTooLarge as exc:  # decodes, but over the one pixel budget of everything that reads covers
         return Cover("failed", f"cover refused ({url}): {exc}"), False
     except Exception as exc:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError … for bad bytes
@@ -63,11 +64,12 @@ def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -
 
 def fetch_covers(corpus: Corpus, client: Client,
                  jobs: Iterable[tuple[Any, int | None, int]]) -> Iterator[tuple[Any, Cover]]:
-    """(job, cover) for each (job, art_id, size), fetched over `client.cover_connections` connections, in order
-    of completion; ScrapeAborted after 5 connection failures in a row (covers already yielded are kept)."""
+    """(job, cover) for each (job, art_id, size), fetched over the politeness's `cover_connections`, in order of
+    completion; ScrapeAborted after its `max_connection_failures` in a row (covers already yielded are kept)."""
     jobs, failures = iter(jobs), 0
-    window = 4 * client.cover_connections
-    with cf.ThreadPoolExecutor(client.cover_connections, thread_name_prefix="bcanalysis-cover") as pool:
+    connections, most = client.politeness.cover_connections, client.politeness.max_connection_failures
+    window = 4 * connections
+    with cf.ThreadPoolExecutor(connections, thread_name_prefix="bcanalysis-cover") as pool:
         running: dict[cf.Future, Any] = {}
         try:
             while True:
@@ -82,10 +84,10 @@ def fetch_covers(corpus: Corpus, client: Client,
                     job = running.pop(future)
                     cover, unreachable = future.result()
                     failures = failures + 1 if unreachable else 0
-                    if failures >= 5:
+                    if failures >= most:
                         raise ScrapeAborted(
-                            f"the image host {client.image_base_url} stopped answering (5 connection failures in a "
-                            f"row; last: {cover.reason}); rerun the same command to resume"
+                            f"the image host {client.image_base_url} stopped answering ({most} connection failures "
+                            f"in a row; last: {cover.reason}); rerun the same command to resume"
                         )
                     yield job, cover
         finally:
@@ -123,12 +125,12 @@ def _album(row: Any) -> dict[str, Any]:
     return {**{k: row[k] for k in keys}, "tags": None, "page_status": None}
 
 
-def store_albums(corpus: Corpus, client: Client, tags: list[str], limit: int, size: int, summary: ScrapeSummary,
-                 *, progress: bool = True) -> None:  # fmt: skip
+def store_albums(corpus: Corpus, client: Client, tags: list[str], albums_per_tag: int, size: int,
+                 summary: ScrapeSummary, *, progress: bool = True) -> None:  # fmt: skip
     """Store every pending listing's album from its discover data, with its cover from the image host. An album is
     one album by its discover item id, or by its canonical URL (spellings of one URL are one album)."""
     groups: dict[str, list[Any]] = {}
-    for row in corpus.pending(tags, limit):
+    for row in corpus.pending(tags, albums_per_tag):
         if row["url"] is None:  # listed by schema 1 and not found again in the discover results
             reason = "listed by an older bcanalysis and no longer in the discover results"
             corpus.fail_listing(row["tag"], row["item_id"], reason, final=True)

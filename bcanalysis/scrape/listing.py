@@ -23,20 +23,22 @@ from bcanalysis.store import Corpus
 
 
 def discover(
-    corpus: Corpus, client: Client, tag: str, limit: int, *, page_size: int = 60, include_tracks: bool = False,
-    tries: int = 4, summary: ScrapeSummary | None = None,
+    corpus: Corpus, client: Client, tag: str, albums_per_tag: int, *, page_size: int = 60,
+    include_tracks: bool = False, summary: ScrapeSummary | None = None,
 ) -> None:  # fmt: skip
-    """Page the discover API for `tag` until `limit` listings are stored or the results end, from the saved cursor.
+    """Page the discover API for `tag` until `albums_per_tag` listings are stored or the results end, from the saved
+    cursor.
 
     A stale cursor restarts the listing once from the first page (items already listed are skipped); a cursor
-    that repeats without new items ends the tag with a note. An API error or malformed JSON is retried, then
-    noted in `summary`. Raises UnknownTag if the very first page lists nothing, Refused and SchemaDrift."""
+    that repeats without new items ends the tag with a note. An API error or malformed JSON is tried again (the
+    client's `politeness.discover_tries` in all), then noted in `summary`. Raises UnknownTag if the very first page
+    lists nothing, Refused and SchemaDrift."""
     summary = summary if summary is not None else ScrapeSummary()
     state = corpus.progress(tag)
-    refresh = corpus.unlisted_data(tag, limit) > 0  # listings of schema 1 lack the discover data albums need
-    if state is not None and state["items_seen"] >= limit and not refresh:
+    refresh = corpus.unlisted_data(tag, albums_per_tag) > 0  # listings of schema 1 lack the discover data albums need
+    if state is not None and state["items_seen"] >= albums_per_tag and not refresh:
         return
-    # A listing that ended short of `limit` on an earlier run may have grown since (new releases, a larger demo
+    # A listing that ended short of `albums_per_tag` on an earlier run may have grown since (new releases, a larger demo
     # catalogue): page it once more from the start. Listings are stored once, so old items are not duplicated.
     from_start = state is None or refresh or state["exhausted"] or state["cursor"] is None
     cursor = "*" if from_start else state["cursor"]
@@ -45,7 +47,7 @@ def discover(
     restarted, visited, dry = False, set(), 0
     while True:
         try:
-            page = _discover_page(client, tag, cursor, page_size, include_tracks, tries, summary)
+            page = _discover_page(client, tag, cursor, page_size, include_tracks, summary)
         except StaleCursor as exc:
             if restarted:
                 summary.notes.append(f"{tag}: {exc} again after a restart; the listing stops here for this run")
@@ -69,7 +71,7 @@ def discover(
         ended = page.cursor is None or page.raw_count == 0
         added = corpus.record_listings(tag, page.items, page.cursor, exhausted=ended, failed=failed)
         seen = corpus.progress(tag)["items_seen"]
-        if seen >= limit or ended:
+        if seen >= albums_per_tag or ended:
             return
         if added == 0 and (page.cursor == cursor or page.cursor in visited):
             summary.notes.append(f"{tag}: the discover API repeated a cursor without new results; the listing "
@@ -84,9 +86,11 @@ def discover(
         cursor = page.cursor
 
 
-def _discover_page(client: Client, tag: str, cursor: str, page_size: int, include_tracks: bool, tries: int,
+def _discover_page(client: Client, tag: str, cursor: str, page_size: int, include_tracks: bool,
                    summary: ScrapeSummary) -> DiscoverPage | None:  # fmt: skip
-    """One discover page, an API error or malformed JSON retried with backoff; None (noted) after `tries`."""
+    """One discover page, an API error or malformed JSON retried with backoff; None (noted) after the politeness's
+    `discover_tries`."""
+    tries, backoff = client.politeness.discover_tries, client.politeness.backoff
     for attempt in range(tries):
         try:
             return client.discover(tag, cursor, size=page_size, include_tracks=include_tracks)
@@ -97,5 +101,5 @@ def _discover_page(client: Client, tag: str, cursor: str, page_size: int, includ
             if attempt == tries - 1:
                 summary.discover_errors.append(f"{tag}: gave up after {tries} tries: {exc}")
                 return None
-            time.sleep(client.backoff * 2**attempt)
+            time.sleep(backoff * 2**attempt)
     return None

@@ -29,22 +29,24 @@ from bcanalysis.store import Corpus
 
 
 def read_pages(
-    corpus: Corpus, client: Client, tags: list[str], limit: int, summary: ScrapeSummary, *, max_refusals: int = 5,
-    challenge_tries: int = 3, challenge_wait: float = 30.0, progress: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
+    corpus: Corpus, client: Client, tags: list[str], albums_per_tag: int, summary: ScrapeSummary, *,
+    progress: bool = True, sleep: Callable[[float], None] = time.sleep,
 ) -> None:  # fmt: skip
     """Read the album page of every stored album (of these tags) not read yet, for its full tag list and place
     (an album on its store's own domain from that domain only, through the same limiter, caps and refusal count).
 
-    A refused page (challenge or 403) is tried again after `challenge_wait` seconds, `challenge_tries` times in
-    all; `max_refusals` refusals in a row stop the phase for this run with `summary.page_stop` saying so."""
-    rows = corpus.albums_without_page(tags, limit)
+    As the client's politeness says: a refused page (challenge or 403) is tried again after `challenge_wait`
+    seconds, `challenge_tries` times in all; `max_refusals` refusals in a row stop the phase for this run with
+    `summary.page_stop` saying so, and `max_connection_failures` in a row stop the run (ScrapeAborted)."""
+    polite = client.politeness
+    max_refusals, challenge_tries, most = polite.max_refusals, polite.challenge_tries, polite.max_connection_failures
+    rows = corpus.albums_without_page(tags, albums_per_tag)
     queue, later = deque(rows), deque()
     refusals = connection_failures = 0
     with progress_bar(len(rows), "album pages", progress, unit="page") as bar:
         while queue or later:
             if not queue:
-                sleep(challenge_wait)
+                sleep(polite.challenge_wait)
                 queue, later = later, deque()
             row = queue.popleft()
             ref = _ref(row, client)
@@ -74,8 +76,8 @@ def read_pages(
             except requests.RequestException as exc:
                 corpus.fail_page(row["id"], f"{type(exc).__name__}: {exc}")
                 connection_failures += 1
-                if connection_failures >= 5:
-                    raise ScrapeAborted(f"{client.base_url} stopped answering (5 connection failures in a row; "
+                if connection_failures >= most:
+                    raise ScrapeAborted(f"{client.base_url} stopped answering ({most} connection failures in a row; "
                                         f"last: {exc}); rerun the same command to resume") from exc  # fmt: skip
                 _count_page(summary, bar, f"connection: {type(exc).__name__} (left for a rerun)")
                 continue

@@ -68,8 +68,8 @@ class AlbumsMixin:
         )
         return album_id
 
-    def albums_without_page(self, tags: Sequence[str], limit: int) -> list[sqlite3.Row]:
-        """Albums listed among the first `limit` of `tags` whose page was never read: id, url, store, album,
+    def albums_without_page(self, tags: Sequence[str], albums_per_tag: int) -> list[sqlite3.Row]:
+        """Albums listed among the first `albums_per_tag` of `tags` whose page was never read: id, url, store, album,
         item_type, location, page_attempts; tag by tag in the order given, each in listing rank order."""
         out, seen = [], set()
         for tag in tags:
@@ -77,7 +77,7 @@ class AlbumsMixin:
                 "SELECT a.id, a.url, a.store, a.album, a.item_type, a.location, a.page_attempts FROM albums a"
                 " JOIN listings l ON l.album_id = a.id WHERE l.tag = ? AND l.position < ? AND a.page_status IS NULL"
                 " ORDER BY l.position",
-                (tag, limit),
+                (tag, albums_per_tag),
             ):
                 if row["id"] not in seen:
                     seen.add(row["id"])

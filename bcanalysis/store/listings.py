@@ -89,23 +89,25 @@ class ListingsMixin:
                 (json.dumps(cursor) if cursor is not None else None, int(exhausted), now(), tag),
             )
 
-    def unlisted_data(self, tag: str, limit: int) -> int:
-        """Pending listings of `tag` within its first `limit` that have no discover data (listed by schema 1)."""
+    def unlisted_data(self, tag: str, albums_per_tag: int) -> int:
+        """Pending listings of `tag` within its first `albums_per_tag` that have no discover data (listed by schema
+        1)."""
         return self._db.execute(
             "SELECT COUNT(*) FROM listings WHERE tag = ? AND position < ? AND status = 'pending' AND url IS NULL",
-            (tag, limit),
+            (tag, albums_per_tag),
         ).fetchone()[0]
 
-    def listings(self, tags: Sequence[str] | None = None, status: str | None = None, limit: int | None = None):
-        """Discover listings (optionally of some tags / one status), each tag's first `limit` by rank."""
+    def listings(self, tags: Sequence[str] | None = None, status: str | None = None,
+                 albums_per_tag: int | None = None):
+        """Discover listings (optionally of some tags / one status), each tag's first `albums_per_tag` by rank."""
         sql = "SELECT * FROM listings WHERE 1"
         params: list[Any] = []
         if tags is not None:
             sql += f" AND tag IN ({','.join('?' * len(tags))})"
             params += list(tags)
-        if limit is not None:
+        if albums_per_tag is not None:
             sql += " AND position < ?"
-            params.append(limit)
+            params.append(albums_per_tag)
         if status is not None:
             sql += " AND status = ?"
             params.append(status)
@@ -157,6 +159,6 @@ class ListingsMixin:
                                 list(tags))  # fmt: skip
         return {item_id for (item_id,) in rows}
 
-    def pending(self, tags: Sequence[str], limit: int) -> list[sqlite3.Row]:
-        """Pending listings (with their discover data) among each tag's first `limit`, in rank order."""
-        return self.listings(tags, status="pending", limit=limit)
+    def pending(self, tags: Sequence[str], albums_per_tag: int) -> list[sqlite3.Row]:
+        """Pending listings (with their discover data) among each tag's first `albums_per_tag`, in rank order."""
+        return self.listings(tags, status="pending", albums_per_tag=albums_per_tag)
