@@ -1,5 +1,7 @@
 """Figures for palettes and colour topics. Every function returns a matplotlib `Figure` (no pyplot state), so the
-same call works in a notebook, a papermill report and a test; save with `fig.savefig(path)`. Where the data cannot
+same call works in a notebook, a papermill report and a test; save with `fig.savefig(path)`. Views the explorers
+draw too take `bcanalysis.prepare`'s data (`topic_grid`, `palette_strips`, `intertopic_map`); the others take the
+analysis's tables. Where the data cannot
 make a figure (a corpus without release dates has no colour over time), it returns a `Note` saying why in one line
 instead, so a notebook goes on. Labels are drawn as written: a tag "$x^$" is text, never TeX (`text_as_text`).
 """

@@ -193,9 +193,9 @@ def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, table: pd.
     """The intertopic map's data: `analysis.intertopic_map(model, albums)` (or a given `table`), its pies as arrays,
     and each topic's relevance terms from the model (`model=None` with a hand-made `table`: no terms)."""
     if table is None:
-        from bcanalysis.analysis.intertopic import intertopic_map as map_table
+        from bcanalysis import analysis
 
-        table = map_table(model, albums, n_colors=n_colors)
+        table = analysis.intertopic_map(model, albums, n_colors=n_colors)
     missing = [c for c in MAP_COLUMNS if c not in table]
     if missing or table.empty:
         raise ValueError(f"not an intertopic_map table: {f'missing columns {missing}' if missing else 'no topics'}")
