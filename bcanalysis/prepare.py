@@ -213,14 +213,15 @@ def relevance_terms(components: np.ndarray, colors: np.ndarray, prevalence: np.n
     p = np.asarray(components, dtype=np.float64)
     p = p / p.sum(axis=1, keepdims=True)
     overall = np.asarray(prevalence, dtype=np.float64) @ p / np.sum(prevalence)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp, loglift = np.log(p), np.log(p / overall)
+    worn = p > 0  # a colour a topic never wears is never among its terms
+    logp = np.log(np.where(worn, p, 1.0))
+    loglift = logp - np.log(np.where(overall > 0, overall, 1.0))
     keep = np.zeros(p.shape, dtype=bool)
     rows = np.arange(len(p))[:, None]
     n = min(n_terms, p.shape[1])
     for lam in RELEVANCE_GRID:
-        rel = np.where(p > 0, lam * logp + (1 - lam) * loglift, -np.inf)
+        rel = np.where(worn, lam * logp + (1 - lam) * loglift, -np.inf)
         keep[rows, np.argpartition(-rel, n - 1, axis=1)[:, :n]] = True
-    keep &= p > 0
+    keep &= worn
     topic, column = np.nonzero(keep)
     return topic, np.asarray(colors, np.uint8)[column], p[topic, column], p[topic, column] / overall[column]
