@@ -1,5 +1,7 @@
 """Figures for palettes and colour topics. Every function returns a matplotlib `Figure` (no pyplot state), so the
-same call works in a notebook, a papermill report and a test; save with `fig.savefig(path)`. Where the data cannot
+same call works in a notebook, a papermill report and a test; save with `fig.savefig(path)`. Views the explorers
+draw too take `bcanalysis.prepare`'s data (`topic_grid`, `palette_strips`, `intertopic_map`); the others take the
+analysis's tables. Where the data cannot
 make a figure (a corpus without release dates has no colour over time), it returns a `Note` saying why in one line
 instead, so a notebook goes on. Labels are drawn as written: a tag "$x^$" is text, never TeX (`text_as_text`).
 """
@@ -7,17 +9,16 @@ instead, so a notebook goes on. Labels are drawn as written: a tag "$x^$" is tex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bcanalysis import prepare
 from bcanalysis.album_table import with_palette
-from bcanalysis.colorspace import pack_rgb
 from bcanalysis.notes import Note, note_of
 from bcanalysis.plots_labels import label_bubbles, plain_text, text_as_text  # noqa: F401 (text_as_text: public)
-from bcanalysis.quantize import palette_arrays
+from bcanalysis.prepare import IntertopicMap, PaletteStrips, TopicGrid
 
 
 def _rgb01(colors: np.ndarray) -> np.ndarray:
@@ -39,36 +40,23 @@ def _bare(ax, n_rows: int, width: float) -> None:
 
 
 @plain_text
-def topic_grid(model, n_colors: int | None = None, *, order: str = "hls", names: bool = True,
-               weights: bool = False, topics: Sequence[int] | None = None) -> Figure:
-    """The analysis's topic image: one row per topic, its top colours (default max(15, K)) sorted by HLS.
+def topic_grid(grid: TopicGrid, *, names: bool = True, weights: bool = False) -> Figure:
+    """The analysis's topic image from `prepare.topic_grid`: one row per topic, its top colours in the grid's order.
 
     `names` labels each row with its XKCD colour names; `weights` makes cell widths proportional to weight.
     """
-    n = n_colors or max(15, model.n_topics)
-    ks = list(range(model.n_topics)) if topics is None else list(topics)
-    fig = Figure(figsize=(8 + 3 * names, 0.35 * len(ks) + 0.8), layout="constrained")
+    n = grid.n_colors
+    fig = Figure(figsize=(8 + 3 * names, 0.35 * len(grid.topics) + 0.8), layout="constrained")
     ax = fig.add_subplot()
-    for row, k in enumerate(ks):
-        idx = model.top_indices(k, n)
-        if order == "hls":
-            colors = model.top_colors(k, n, order="hls")
-            w = model.components_[k, _column_of(model, colors)]
-        else:
-            colors, w = model.colors_[idx], model.components_[k, idx]
+    for row, (colors, w) in enumerate(zip(grid.colors, grid.weights, strict=True)):
         widths = w / w.sum() * n if weights else np.ones(len(colors))
         _strip(ax, row, colors, widths)
-    _bare(ax, len(ks), n)
-    ax.set_yticks(range(len(ks)))
-    ax.set_yticklabels([f"{k}: {model.topic_label(k)}" if names else str(k) for k in ks])
-    ax.set_title(f"{model.n_topics} colour topics at {model.bits} bit (top {n} colours, "
-                 f"{'by weight' if order == 'weight' else 'HLS order'})")
+    _bare(ax, len(grid.topics), n)
+    ax.set_yticks(range(len(grid.topics)))
+    ax.set_yticklabels(grid.labels(names))
+    ax.set_title(f"{grid.n_topics} colour topics at {grid.bits} bit (top {n} colours, "
+                 f"{'by weight' if grid.order == 'weight' else 'HLS order'})")
     return fig
-
-
-def _column_of(model, colors: np.ndarray) -> np.ndarray:
-    """The columns of `model` holding `colors` (its colours are in code order, so a binary search finds them)."""
-    return np.searchsorted(pack_rgb(model.colors_), pack_rgb(colors))
 
 
 @plain_text
@@ -148,39 +136,18 @@ def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool 
 
 
 @plain_text
-def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str] | None = None, *,
-                   proportional: bool = True, max_rows: int = 30) -> Figure:
-    """One strip per palette (cells as wide as each colour's share of the cover when proportions are known).
-
-    `palettes` is a list of palettes or an albums DataFrame (labelled "artist — title").
-    """
-    if isinstance(palettes, pd.DataFrame):
-        from bcanalysis.album_table import album_palettes
-
-        index, pals = album_palettes(palettes)
-        if labels is None and {"artist", "title"} <= set(palettes):
-            labels = [f"{a} — {t}" for a, t in zip(palettes.loc[index, "artist"], palettes.loc[index, "title"],
-                                                    strict=True)]
-        palettes = pals
-    palettes = list(palettes)[:max_rows]
-    fig = Figure(figsize=(9 + 3 * (labels is not None), 0.3 * len(palettes) + 0.6), layout="constrained")
+def palette_strips(strips: PaletteStrips, *, max_rows: int = 30) -> Figure:
+    """One strip per palette of `prepare.palette_strips` (its first `max_rows`), each colour as wide as its share,
+    labelled with the strips' labels."""
+    n = min(len(strips.colors), max_rows)
+    labels = strips.labels
+    fig = Figure(figsize=(9 + 3 * (labels is not None), 0.3 * n + 0.6), layout="constrained")
     ax = fig.add_subplot()
-    for row, pal in enumerate(palettes):
-        rgb, props = palette_arrays(pal)
-        widths = props / props.sum() if proportional and props is not None else np.full(len(rgb), 1 / len(rgb))
+    for row, (rgb, widths) in enumerate(zip(strips.colors[:n], strips.shares[:n], strict=True)):
         _strip(ax, row, rgb, widths)
-    _bare(ax, len(palettes), 1.0)
-    ax.set_yticks(range(len(palettes)), list(labels)[: len(palettes)] if labels is not None else [])
+    _bare(ax, n, 1.0)
+    ax.set_yticks(range(n), list(labels)[:n] if labels is not None else [])
     return fig
-
-
-def strip_pixels(colors: Any, proportions: Any = None, width: int = 240) -> np.ndarray:
-    """One palette as a row of `width` RGB pixels (width × 3 uint8), each colour as wide as its proportion (equal
-    widths without proportions; a white row without colours): the pixels of a palette strip."""
-    rgb = np.asarray(colors if colors is not None and len(colors) else [(255, 255, 255)], np.uint8).reshape(-1, 3)
-    share = np.asarray(proportions if proportions is not None and len(proportions) else np.ones(len(rgb)), float)
-    cuts = np.round(np.cumsum(share / share.sum()) * width).astype(int)
-    return np.repeat(rgb, np.diff(np.concatenate([[0], cuts])), axis=0)[:width]
 
 
 @plain_text
@@ -199,8 +166,7 @@ def palettes_by_group(albums: pd.DataFrame, groups: pd.Series, *, order: Sequenc
         ax.axis("off")
     for ax, name in zip(axes.ravel(), names, strict=False):
         group = albums[groups == name].head(per_group)
-        props = group["proportions"] if "proportions" in group else [None] * len(group)
-        image = np.stack([strip_pixels(c, p) for c, p in zip(group["colorgram"], props, strict=True)])
+        image = prepare.palette_strips(group).pixels()
         ax.imshow(image, aspect="auto", interpolation="nearest")
         ax.set_title(f"{name} ({len(group)})", fontsize=10)
     fig.suptitle("colorgram palettes by group: one row per album, widths = pixel share", fontsize=12)
@@ -316,42 +282,36 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
 
 
 @plain_text
-def intertopic_map(table: pd.DataFrame, *, selected: int | None = None) -> Figure:
-    """pyLDAvis-style map from `analysis.intertopic_map`: each topic a pie of its top colours at its MDS
-    position, area proportional to prevalence, numbered on the map (each number where no other is: on its bubble,
-    or beside it with a line to it) and named (colour names) in a list beside it."""
-    from matplotlib.colors import to_rgb
-
-    missing = [c for c in ("x", "y", "prevalence", "radius", "label", "colors", "weights") if c not in table]
-    if missing or table.empty:
-        raise ValueError(f"not an intertopic_map table: {f'missing columns {missing}' if missing else 'no topics'}")
-    if selected is not None and selected not in table.index:
-        raise ValueError(f"selected topic {selected!r} is not in the map (topics {list(table.index)})")
+def intertopic_map(the_map: IntertopicMap, *, selected: int | None = None) -> Figure:
+    """pyLDAvis-style map from `prepare.intertopic_map`: each topic a pie of its top colours at its MDS position,
+    area proportional to prevalence, numbered on the map (each number where no other is: on its bubble, or beside
+    it with a line to it) and named (colour names) in a list beside it."""
+    topics = [int(k) for k in the_map.topics]
+    if selected is not None and selected not in topics:
+        raise ValueError(f"selected topic {selected!r} is not in the map (topics {topics})")
+    x, y, radius, prevalence = the_map.x, the_map.y, the_map.radius, the_map.prevalence
     fig = Figure(figsize=(12, 7.5), layout="constrained")
     ax, legend = fig.subplots(1, 2, width_ratios=[3, 1.3])
-    span = max(np.ptp(table["x"]), np.ptp(table["y"]), 1e-9)
-    for k, row in table.sort_values("prevalence", ascending=False).iterrows():  # small pies drawn on top
-        weights = np.asarray(row["weights"], dtype=np.float64)
-        colors = [to_rgb("#" + c) for c in row["colors"]]
-        ax.pie(weights / weights.sum(), colors=colors, center=(row["x"], row["y"]), radius=row["radius"], frame=True,
-               wedgeprops={"linewidth": 2.5 if k == selected else 0.5,  # grey edges keep white wedges visible
-                           "edgecolor": "black" if k == selected else "0.6"})
+    span = max(np.ptp(x), np.ptp(y), 1e-9)
+    for i in np.argsort(-prevalence, kind="stable"):  # small pies drawn on top
+        weights, colors = the_map.weights[i], _rgb01(the_map.colors[i])
+        ax.pie(weights / weights.sum(), colors=colors, center=(x[i], y[i]), radius=radius[i], frame=True,
+               wedgeprops={"linewidth": 2.5 if topics[i] == selected else 0.5,  # grey edges keep white wedges visible
+                           "edgecolor": "black" if topics[i] == selected else "0.6"})
     pad = 0.12 * span
-    ax.set_xlim(table["x"].min() - pad, table["x"].max() + pad)
-    ax.set_ylim(table["y"].min() - pad, table["y"].max() + pad)
+    ax.set_xlim(x.min() - pad, x.max() + pad)
+    ax.set_ylim(y.min() - pad, y.max() + pad)
     ax.set_aspect("equal")
     ax.set_xlabel("PC1")
     ax.set_ylabel("PC2")
     ax.set_title("intertopic map: Jensen-Shannon distance (classical MDS), area = prevalence")
     legend.axis("off")
-    for i, (k, row) in enumerate(table.iterrows()):
-        legend.text(0, 1 - (i + 0.5) / max(len(table), 12), f"{k}: {row['label']}  ({row['prevalence']:.1%})",
+    for i, (k, label) in enumerate(zip(topics, the_map.labels, strict=True)):
+        legend.text(0, 1 - (i + 0.5) / max(len(topics), 12), f"{k}: {label}  ({prevalence[i]:.1%})",
                     transform=legend.transAxes, fontsize=8, va="center",
                     fontweight="bold" if k == selected else "normal")
-    topics = list(table.index)
-    label_bubbles(ax, table[["x", "y"]].to_numpy(dtype=np.float64), table["radius"].to_numpy(dtype=np.float64),
-                  [str(k) for k in topics], order=list(np.argsort(-table["prevalence"].to_numpy(), kind="stable")),
-                  bold=[k == selected for k in topics])
+    label_bubbles(ax, np.column_stack([x, y]), radius, [str(k) for k in topics],
+                  order=list(np.argsort(-prevalence, kind="stable")), bold=[k == selected for k in topics])
     return fig
 
 
@@ -365,7 +325,7 @@ def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
     names = [f"{a} — {t}" for a, t in zip(rows["artist"], rows["title"], strict=True)]
     labels = [("query: " if i == 0 else f"{d:.3f}  ") + name
               for i, (name, d) in enumerate(zip(names, rows["distance"], strict=True))]
-    fig = palette_strips(rows, labels)
+    fig = palette_strips(prepare.palette_strips(rows, labels))
     fig.axes[0].axhline(0.5, color="black", lw=1)
     fig.axes[0].set_title("similar covers: nearest albums in topic space (Hellinger distance)")
     return fig

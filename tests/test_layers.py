@@ -1,6 +1,6 @@
 """The package's layers, read from its source: data flows one way (store → album_table → palette → quantize → topics →
-analysis → plots → widgets → report), the corpus knows nothing of the scraper, and no module reaches into another's
-private names.
+analysis → prepare → plots → widgets → report), the corpus knows nothing of the scraper, and no module reaches into
+another's private names.
 
 Every `import` counts, at module level or inside a function (a lazy import is still an arrow); only imports under
 `if TYPE_CHECKING:` (type hints, never run) are left out.
@@ -17,7 +17,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "bcanalysis"
 
 #: The analysis's pipeline, lowest first: a module may import its own layer or a lower one, never a higher one.
-PIPELINE = ["store", "album_table", "palette", "quantize", "topics", "analysis", "plots", "widgets", "report"]
+PIPELINE = ["store", "album_table", "palette", "quantize", "topics", "analysis", "prepare", "plots", "widgets",
+            "report"]
 #: Modules that fetch or orchestrate: none of the pipeline's computing layers (or the corpus) may import them.
 ABOVE_THE_DATA = ["bandcamp", "scrape", "importer", "sources", "demo", "cli"]
 
@@ -94,6 +95,33 @@ def test_data_flows_one_way_through_the_pipeline() -> None:
     upward = [_where(i) for i in _all_imports() if _top(i.module) in PIPELINE and _top(i.target) in PIPELINE
               and PIPELINE.index(_top(i.target)) > PIPELINE.index(_top(i.module))]
     assert not upward, "imports against the data flow:\n" + "\n".join(upward)
+
+
+def test_the_renderers_draw_prepared_data_and_prepare_draws_nothing() -> None:
+    """`prepare` sits between analysis and the renderers: plots and widgets import it, it imports neither, nor
+    matplotlib, ipywidgets or PIL (its data is arrays, strings and DataFrames)."""
+    found = _all_imports()
+    assert any(i.module == "bcanalysis.plots" and i.target == "bcanalysis.prepare" for i in found)
+    assert any(i.module.startswith("bcanalysis.widgets") and i.target == "bcanalysis.prepare" for i in found)
+    tree = ast.parse((PACKAGE / "prepare.py").read_text(encoding="utf-8"))
+    drawn = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+             and any(m in ast.unparse(n) for m in ("matplotlib", "ipywidgets", "PIL", "plots", "widgets"))]
+    assert not drawn, drawn
+
+
+def _every_import(path: Path) -> set[str]:
+    """Every bcanalysis module `path` names in an import, type-checking imports too (a cycle is a cycle to a reader)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    return out | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+
+def test_the_index_page_imports_nothing_of_the_report_run() -> None:
+    """`report.run` calls `index_page.write_index` with plain data; the index page needs no `Report` back (it
+    imported it under TYPE_CHECKING: a cycle between the two modules)."""
+    imported = _every_import(PACKAGE / "report" / "index_page.py")
+    assert not {m for m in imported if m in ("bcanalysis.report", "bcanalysis.report.run")}, imported
+    assert "bcanalysis.report.index_page" in _every_import(PACKAGE / "report" / "run.py")
 
 
 def test_computing_layers_and_the_corpus_import_no_fetcher_or_orchestrator() -> None:

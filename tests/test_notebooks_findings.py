@@ -158,7 +158,7 @@ def test_one_model_one_numbering_in_04_05_and_06(reports: Path) -> None:
     shares = topics.topic_shares(saved, palettes)
     assert np.all(np.diff(shares) <= 0)  # numbered by share, topic 0 the largest
     table05 = _table(reports, FINAL, "table = topics.topic_table(model, palettes)")
-    map06 = _table(reports, "06_beyond", 'the_map[["x", "y", "prevalence", "label"]]')
+    map06 = _table(reports, "06_beyond", 'the_map.table[["x", "y", "prevalence", "label"]]')
     for topic in range(k):
         assert table05.loc[topic, "colours"] == shown_in_04.topic_label(topic)
         assert map06.loc[topic, "label"] == shown_in_04.topic_label(topic)

@@ -8,7 +8,7 @@ import pytest
 from _planted import planted_albums
 from matplotlib.figure import Figure
 
-from bcanalysis import analysis, plots, topics
+from bcanalysis import analysis, plots, prepare, topics
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def _cell_colors(ax) -> np.ndarray:
 
 
 def test_topic_grid_rows_are_the_topics_top_colours(model, tmp_path):
-    fig = plots.topic_grid(model, 6)
+    fig = plots.topic_grid(prepare.topic_grid(model, 6))
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     cells = _cell_colors(ax).reshape(3, 6, 3)
@@ -43,7 +43,7 @@ def test_topic_grid_rows_are_the_topics_top_colours(model, tmp_path):
 
 
 def test_topic_grid_weights_set_cell_widths(model):
-    ax = plots.topic_grid(model, 5, order="weight", weights=True, names=False).axes[0]
+    ax = plots.topic_grid(prepare.topic_grid(model, 5, order="weight"), weights=True, names=False).axes[0]
     widths = np.array([p.get_width() for p in ax.patches]).reshape(3, 5)
     w = np.stack([model.top_weights(k, 5) for k in range(3)])
     assert np.allclose(widths, w / w.sum(axis=1, keepdims=True) * 5)
@@ -70,19 +70,13 @@ def test_tag_topic_heatmap_shows_log_lift(model, albums):
 
 
 def test_palette_strips_from_dataframe_and_lists(albums, planted):
-    fig = plots.palette_strips(albums.head(4))
+    fig = plots.palette_strips(prepare.palette_strips(albums.head(4)))
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"a{i} — t{i}" for i in range(4)]
     widths = np.array([p.get_width() for p in ax.patches[:40]])
     assert np.allclose(widths, planted.palettes[0][:, 3] / planted.palettes[0][:, 3].sum())
-    assert isinstance(plots.palette_strips([[(255, 0, 0), (0, 0, 255)]], proportional=False), Figure)
-
-
-def test_strip_pixels_give_each_colour_its_share_of_the_width():
-    row = plots.strip_pixels([(255, 0, 0), (0, 0, 255)], [0.75, 0.25], width=40)
-    assert row.shape == (40, 3) and (row[:30] == (255, 0, 0)).all() and (row[30:] == (0, 0, 255)).all()
-    assert (plots.strip_pixels([(1, 2, 3), (4, 5, 6)], None, width=10)[5:] == (4, 5, 6)).all()  # equal widths
-    assert (plots.strip_pixels(None, None, width=4) == 255).all()  # no palette: a white row
+    assert isinstance(plots.palette_strips(prepare.palette_strips([[(255, 0, 0), (0, 0, 255)]], proportional=False)),
+                      Figure)
 
 
 def test_palettes_by_group_one_panel_per_group_in_order(albums):
@@ -91,8 +85,7 @@ def test_palettes_by_group_one_panel_per_group_in_order(albums):
     shown = [ax for ax in fig.axes if ax.images]
     assert [ax.get_title().split(" (")[0] for ax in shown] == ["tag2", "tag0", "tag1"]
     first = albums[groups == "tag2"].head(5)
-    expected = np.stack([plots.strip_pixels(c, p) for c, p in zip(first["colorgram"], first["proportions"],
-                                                                   strict=True)])
+    expected = prepare.palette_strips(first).pixels()
     assert (shown[0].images[0].get_array() == expected).all() and shown[0].get_title() == "tag2 (5)"
 
 
@@ -124,7 +117,7 @@ def test_labels_are_text_never_math(model, albums, tmp_path):
     tagged = albums.assign(tags=[[TEX[i % len(TEX)]] for i in range(n)],
                            title=[TEX[(i + 1) % len(TEX)] for i in range(n)], artist="A")
     heat = plots.tag_topic_heatmap(analysis.tag_topic_table(model, tagged))
-    strips = plots.palette_strips(tagged.head(4))
+    strips = plots.palette_strips(prepare.palette_strips(tagged.head(4)))
     years = pd.to_datetime([f"{2010 + i % 3}-01-01" for i in range(n)])
     trend = analysis.trends(None, tagged.assign(release_date=years), n_boot=10)
     lines = plots.stat_trends(trend, "lightness", highlight=[TEX[0]])

@@ -10,7 +10,7 @@ from _planted import planted_albums
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from bcanalysis import analysis, plots, topics
+from bcanalysis import analysis, plots, prepare, topics
 
 K = 4
 
@@ -110,7 +110,7 @@ def test_stat_trends_names_unknown_statistics_and_groups(table):
 
 def test_intertopic_map_draws_one_pie_per_topic_and_rings_the_selected(model, albums):
     m = analysis.intertopic_map(model, albums)
-    fig = plots.intertopic_map(m, selected=2)
+    fig = plots.intertopic_map(prepare.intertopic_map(model, table=m), selected=2)
     ax, legend = fig.axes[:2]
     order = list(m.sort_values("prevalence", ascending=False).index)  # big pies first, small ones on top
     n_colors = {k: len(m.loc[k, "colors"]) for k in m.index}
@@ -143,7 +143,7 @@ def test_intertopic_map_numbers_never_collide():
     """Measured on the rendered figure: no two topic numbers' boxes overlap, every number is inside the map, and a
     number moved off its bubble has a line back to it (the issue: overlapping bubbles, unreadable numbers)."""
     table = _crowded_map()
-    fig = plots.intertopic_map(table, selected=3)
+    fig = plots.intertopic_map(prepare.intertopic_map(None, table=table), selected=3)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(fig)
@@ -165,11 +165,11 @@ def test_intertopic_map_numbers_never_collide():
 def test_intertopic_map_bad_input(model, albums):
     m = analysis.intertopic_map(model, albums)
     with pytest.raises(ValueError, match="no topics"):
-        plots.intertopic_map(m.iloc[:0])
+        prepare.intertopic_map(model, table=m.iloc[:0])
     with pytest.raises(ValueError, match=r"missing columns \['prevalence'\]"):
-        plots.intertopic_map(m.drop(columns="prevalence"))
+        prepare.intertopic_map(model, table=m.drop(columns="prevalence"))
     with pytest.raises(ValueError, match="selected topic 9"):
-        plots.intertopic_map(m, selected=9)
+        plots.intertopic_map(prepare.intertopic_map(model, table=m), selected=9)
 
 
 def test_similar_covers_one_row_for_the_query_and_each_neighbour(model, albums):

@@ -13,6 +13,7 @@ import pytest
 
 from bcanalysis import analysis, plots, topics, widgets
 from bcanalysis.colorspace import to_words
+from bcanalysis.prepare import topic_grid
 from bcanalysis.topics.metrics import align_to_colors
 from bcanalysis.widgets.views import topic_grid_pixels
 
@@ -70,7 +71,7 @@ def test_the_same_model_shows_each_topic_under_one_number_in_04_05_and_06(sweep,
     # 04: the topic-count explorer's grid (shares beside each row) and the grids by depth
     views = widgets.explore_topic_counts(sweep, bits=12, n_topics=5, palettes=planted.palettes, live=False)
     assert (5, 12) in views.views
-    grid = topic_grid_pixels(sweep.model(12, 5))
+    grid = topic_grid_pixels(topic_grid(sweep.model(12, 5)))
     assert _numbers(model, list(grid)) == list(range(5))
     shares = topics.topic_shares(sweep.model(12, 5), planted.palettes)
     assert _by_share(shares), "04's grid rows are not in order of share"
@@ -80,7 +81,7 @@ def test_the_same_model_shows_each_topic_under_one_number_in_04_05_and_06(sweep,
     for k in range(5):
         assert table.loc[k, "top colours"].split() == to_words(model.top_colors(k, 15))
         assert table.loc[k, "colours"] == model.topic_label(k)
-    fig = plots.topic_grid(model)
+    fig = plots.topic_grid(topic_grid(model))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [f"{k}: {model.topic_label(k)}" for k in range(5)]
     lift = analysis.tag_topic_table(model, albums)
     for k in range(5):

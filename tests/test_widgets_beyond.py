@@ -95,7 +95,7 @@ def test_explorer_rings_each_bubble_where_the_map_data_puts_it(model, albums) ->
     FigureCanvasAgg(fig).draw()
     ax = fig.axes[0]
     height = views.pixels.shape[0]
-    for k, row in views.map.iterrows():
-        wedge = next(p for p in ax.patches if tuple(p.center) == (row["x"], row["y"]))  # the pie matplotlib drew
+    for k, x, y in zip(views.map.topics, views.map.x, views.map.y, strict=True):
+        wedge = next(p for p in ax.patches if tuple(p.center) == (x, y))  # the pie matplotlib drew
         (cx, cy), (ex, _) = ax.transData.transform([wedge.center, (wedge.center[0] + wedge.r, wedge.center[1])])
         assert views.bubbles[k] == pytest.approx((cx, height - cy, ex - cx))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bcanalysis import album_table, topics, widgets
+from bcanalysis.prepare import topic_grid
 from bcanalysis.widgets.views import topic_grid_pixels, topic_grid_view
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -65,7 +66,7 @@ def test_every_move_reads_a_reloaded_cache_and_fits_nothing(palettes, tmp_path, 
     for n in (3, 4, 5, 4, 3, 2):
         w.children[0].value = n
         assert w.result.info["n_topics"] == n
-        assert w.result.png == topic_grid_view(reloaded.model(12, n)).png
+        assert w.result.png == topic_grid_view(topic_grid(reloaded.model(12, n))).png
 
 
 def test_offline_views_match_the_models(sweep, palettes) -> None:
@@ -77,7 +78,7 @@ def test_offline_views_match_the_models(sweep, palettes) -> None:
     page = static._repr_html_()
     assert 'data-bcanalysis="topic-count" min="2" max="4" step="1" value="4"' in page
     assert '<select id="' in page and 'data-bcanalysis="depth"' in page and '<option value="12" selected>' in page
-    pixels = topic_grid_pixels(model)
+    pixels = topic_grid_pixels(topic_grid(model))
     assert pixels.shape == (4, 15, 3)
     assert (pixels[0] == model.top_colors(0, 15, order="hls")).all()
     near = widgets.explore_topic_counts(sweep, bits=15, n_topics=18, live=False)  # nearest fitted values
@@ -99,9 +100,9 @@ def test_topic_grid_is_labelled_like_the_report(sweep, palettes) -> None:
     model = sweep.model(12, 3)
     shares = topics.topic_shares(model, palettes)
     assert shares.sum() == pytest.approx(1) and shares == pytest.approx(model.transform(palettes).mean(axis=0))
-    bare, labelled = topic_grid_view(model), topic_grid_view(model, shares=shares)
+    bare, labelled = topic_grid_view(topic_grid(model)), topic_grid_view(topic_grid(model, shares=shares))
     assert "share of the corpus" in labelled.caption and "share" not in bare.caption
-    cells = np.repeat(np.repeat(topic_grid_pixels(model), 18, axis=0), 18, axis=1)
+    cells = np.repeat(np.repeat(topic_grid_pixels(topic_grid(model)), 18, axis=0), 18, axis=1)
     for view in (bare, labelled):
         image = _image(view)
         assert image.shape[0] == cells.shape[0] and (image[:, -cells.shape[1]:] == cells).all()  # colours at right

@@ -76,7 +76,7 @@ def _cache_warnings_as_lines() -> Iterator[None]:
 
 def _sweep(args: argparse.Namespace) -> int:
     """Fit, then write the table, the recommendation and the figures of each recommended model."""
-    from bcanalysis import analysis, plots, topics
+    from bcanalysis import analysis, plots, prepare, topics
 
     if args.min_n > args.max_n:
         raise CommandError(f"--min-n {args.min_n} is more than --max-n {args.max_n}")
@@ -106,7 +106,7 @@ def _sweep(args: argparse.Namespace) -> int:
     plots.sweep_curves(result).savefig(out / "sweep.png", dpi=120)
     for _, row in rec.iterrows():
         model = result.model(row["bits"], row["n_topics"])
-        plots.topic_grid(model).savefig(out / f"topics-{row['bits']}bit.png", dpi=120)
+        plots.topic_grid(prepare.topic_grid(model)).savefig(out / f"topics-{row['bits']}bit.png", dpi=120)
         table = analysis.tag_topic_table(model, albums, min_albums=1, palettes=palettes)
         table.to_csv(out / f"tag-topics-{row['bits']}bit.csv", index=False)
         if len(table):

@@ -1,5 +1,6 @@
 """The reports' index page: links to each report, the parameters, corpus size, package versions, git commit and the
-time per notebook (`write_index`, called by `bcanalysis.report.run_report` after every notebook).
+time per notebook. `index_data` gathers what the page shows as plain data (`IndexPage`), `write_index` writes it;
+`bcanalysis.report.run_report` does both after every notebook. This module imports nothing of `report.run`.
 
 Every value is HTML-escaped: parameters and corpus text may come from users or scraped pages.
 """
@@ -10,17 +11,14 @@ import html
 import json
 import platform
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bcanalysis.defaults import PROJ_ROOT
-
-if TYPE_CHECKING:
-    from bcanalysis.report.run import Report
-
 
 #: Distributions whose versions the index lists.
 VERSIONED = (
@@ -99,39 +97,79 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def write_index(report: Report, *, started: datetime | None = None) -> Path:
-    """Write `index.html`: links to each report, the parameters, corpus size, versions, commit and timings.
+@dataclass(frozen=True)
+class IndexRun:
+    """One notebook's row on the index: its page and executed notebook (file names beside the index, or None), its
+    time, its error (None when it ran), the page's size in bytes."""
+
+    name: str
+    html: str | None
+    ipynb: str | None
+    seconds: float
+    error: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    """Everything the index shows, as plain data: the runs, the parameters injected and the notebooks' own values,
+    the source, the corpus's size and genres, package versions, the git commit and when the run started."""
+
+    runs: list[IndexRun]
+    parameters: dict[str, Any]
+    defaults: dict[str, Any]
+    corpus: str
+    genres: str
+    commit: str
+    started: datetime
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return str(self.parameters.get("source", ""))
+
+
+def index_data(runs: Sequence[IndexRun], parameters: Mapping[str, Any], defaults: Mapping[str, Any], *,
+               started: datetime | None = None) -> IndexPage:
+    """The index's data for these runs: the corpus read at `parameters["db"]`, versions and commit looked up now."""
+    db = parameters.get("db")
+    return IndexPage(list(runs), dict(parameters), dict(defaults), corpus_size(db), corpus_genres(db), git_commit(),
+                     started or datetime.now(timezone.utc), package_versions())  # fmt: skip
+
+
+def write_index(page: IndexPage, path: Path) -> Path:
+    """Write the index page at `path`: links to each report, the parameters, corpus size, versions, commit, timings.
 
     Every value is HTML-escaped: parameters and corpus text may come from users or scraped pages.
     """
     rows = []
-    for run in report.runs:
-        link = f'<a href="{_e(run.html.name)}">{_e(run.name)}</a>' if run.html else _e(run.name)
-        nb = f'<a href="{_e(run.ipynb.name)}">.ipynb</a>' if run.ipynb.exists() else ""
+    for run in page.runs:
+        link = f'<a href="{_e(run.html)}">{_e(run.name)}</a>' if run.html else _e(run.name)
+        nb = f'<a href="{_e(run.ipynb)}">.ipynb</a>' if run.ipynb else ""
         status = f'<span class="bad">failed</span><pre>{_e(run.error)}</pre>' if run.error else "ok"
-        size = f"{run.html.stat().st_size / 1e6:.1f} MB" if run.html and run.html.exists() else ""
+        size = f"{run.size / 1e6:.1f} MB" if run.size is not None else ""
         cells = (link, nb, status, f"{run.seconds:.1f} s", size)
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    effective = {**report.defaults, **report.parameters}
-    source = str(report.parameters.get("source", ""))
-    if source == "corpus":
+    effective = {**page.defaults, **page.parameters}
+    if page.source == "corpus":
         effective = {k: v for k, v in effective.items() if k not in SCRAPE_ONLY}
     params = "".join(
         f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td>"
-        f"<td class=\"meta\">{'injected' if k in report.parameters else 'notebook default'}</td></tr>"
+        f"<td class=\"meta\">{'injected' if k in page.parameters else 'notebook default'}</td></tr>"
         for k, v in effective.items()
     )
-    versions = " · ".join(f"{_e(k)} {_e(v)}" for k, v in package_versions().items())
-    total = sum(r.seconds for r in report.runs)
-    when = (started or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
-    page = _INDEX.format(
+    versions = " · ".join(f"{_e(k)} {_e(v)}" for k, v in page.versions.items())
+    total = sum(r.seconds for r in page.runs)
+    when = page.started.strftime("%Y-%m-%d %H:%M UTC")
+    html_page = _INDEX.format(
         rows="\n".join(rows), params=params, versions=versions, total=f"{total:.1f}",
-        corpus=_e(corpus_size(report.parameters.get("db"))), commit=_e(git_commit()), when=_e(when),
-        source=_e(source), source_words=_e(SOURCE_WORDS.get(source, source)),
-        genres=_e(corpus_genres(report.parameters.get("db"))),
+        corpus=_e(page.corpus), commit=_e(page.commit), when=_e(when),
+        source=_e(page.source), source_words=_e(SOURCE_WORDS.get(page.source, page.source)),
+        genres=_e(page.genres),
     )  # fmt: skip
-    report.index.write_text(page, encoding="utf-8")
-    return report.index
+    path = Path(path)
+    path.write_text(html_page, encoding="utf-8")
+    return path
 
 
 _INDEX = """<!DOCTYPE html>

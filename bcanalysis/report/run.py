@@ -39,7 +39,7 @@ from bcanalysis.defaults import (
     SWEEP_N,
 )
 from bcanalysis.report.html import CODE_MODES, to_html
-from bcanalysis.report.index_page import VERSIONED, corpus_size, git_commit, package_versions, write_index  # noqa: F401 (the index, re-exported)
+from bcanalysis.report.index_page import IndexRun, index_data, write_index
 
 KERNEL_NAME = "bcanalysis"
 KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
@@ -365,9 +365,17 @@ def run_report(
         if run.ipynb.exists():
             run.html = to_html(run.ipynb, out_dir / f"{stem}.html", code=code, title=page_title(node, values))
         say(f"[report] {nb.name}: {'FAILED' if run.error else 'ok'} in {run.seconds:.1f} s → {run.html}")
-        write_index(report, started=started)
+        write_report_index(report, started)
         if failure:
             raise NotebookFailed(f"{failure}\n  reports so far: {report.index}") from failure
-    write_index(report, started=started)
+    write_report_index(report, started)
     return report
+
+
+def write_report_index(report: Report, started: datetime) -> Path:
+    """The run's index page (`index_page.write_index`), from the report's runs and parameters as plain data."""
+    runs = [IndexRun(r.name, r.html.name if r.html else None, r.ipynb.name if r.ipynb.exists() else None, r.seconds,
+                     r.error, r.html.stat().st_size if r.html and r.html.exists() else None)
+            for r in report.runs]  # fmt: skip
+    return write_index(index_data(runs, report.parameters, report.defaults, started=started), report.index)
 

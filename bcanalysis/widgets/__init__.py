@@ -6,10 +6,12 @@
     widgets.explore_topics(model, albums, corpus)                 # pick a topic: palette, tag lift, exemplar covers
     widgets.explore_intertopic(model, albums, corpus)             # the intertopic map, a topic ringed, its panel
     widgets.grids_by_depth(sweep), widgets.exemplar_grid(model, albums, corpus)   # static views of the same
-    widgets.cover_grid(corpus, albums), widgets.palette_view(albums)
+    widgets.cover_grid(corpus, albums), widgets.palette_view(prepare.palette_strips(albums))
 
 Widgets only arrange views and controls: what they show is computed by `topics`, `quantize` and `palette` (similar
-covers: `analysis.similar_palettes`; the topic table: `topics.topic_table`; vocabulary: `quantize.vocabulary_table`).
+covers: `analysis.similar_palettes`; the topic table: `topics.topic_table`; vocabulary: `quantize.vocabulary_table`),
+and a view the reports also draw as a Figure is prepared once by `bcanalysis.prepare` (topic grids, palette strips,
+the intertopic map), the same data `plots` draws.
 Each returns a `View` (an image with an escaped caption), or with `live=False` an `OfflineExplorer` (what
 `bcanalysis report` draws): every view its controls reach, rendered now, with HTML controls an inline script
 switches in a report opened with no kernel. The building blocks live in `bcanalysis.widgets.views`,

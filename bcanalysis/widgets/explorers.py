@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bcanalysis.defaults import BITS, N_TOPICS
+from bcanalysis.prepare import topic_grid
 from bcanalysis.quantize import ALLOWED_BITS, check_bits, count_colors, palette_arrays, quantize
 from bcanalysis.widgets.offline import Control, OfflineExplorer
 from bcanalysis.widgets.views import (
@@ -28,7 +29,7 @@ from bcanalysis.widgets.views import (
     cover_grid,
     labelled_rows,
     png,
-    strips,
+    strips_image,
     table_html,
     topic_grid_pixels,
     topic_grid_view,
@@ -118,7 +119,7 @@ class BitDepthData:
             rows += [p, quantize(p, bits), np.empty((0, 3), np.uint8)]
             labels += [f"{name} · 24-bit", f"at {bits}-bit", ""]
         width = max(len(p) for p in self.samples)
-        pixels = labelled_rows(strips(rows[:-1], width), labels[:-1], cell=SWATCH_PX)
+        pixels = labelled_rows(strips_image(rows[:-1], width), labels[:-1], cell=SWATCH_PX)
         caption = (
             f"{bits}-bit: {vocab:,} distinct colours in {self.n_palettes:,} palettes "
             f"({self.unique_24:,} at 24-bit); each sample palette as extracted (24-bit), then at {bits}-bit"
@@ -185,7 +186,7 @@ class TopicCountViews:
 
         model = self.sweep.model(bits, n_topics)
         shares = topic_shares(model, self.palettes) if self.palettes is not None else None
-        return topic_grid_view(model, shares=shares)
+        return topic_grid_view(topic_grid(model, shares=shares))
 
     def view(self, bits: int, n_topics: int) -> View:
         """The grid of the (bits, n_topics) model; `cached` tells whether it was drawn before."""
@@ -250,7 +251,7 @@ def grids_by_depth(sweep: Any, *, n_topics: int = N_TOPICS) -> View:
     parts, labels, captions = [], [], []
     for b, ns in grid.items():
         model = sweep.model(b, _nearest(ns, n_topics))
-        parts += [topic_grid_pixels(model, width), np.full((1, width, 3), 255, np.uint8)]
+        parts += [topic_grid_pixels(topic_grid(model, width), width), np.full((1, width, 3), 255, np.uint8)]
         labels += [f"{b}-bit · {k}: {model.topic_label(k)}" for k in range(model.n_topics)] + [""]
         captions.append(f"{b}-bit ({model.n_topics} topics)")
     pixels = labelled_rows(np.concatenate(parts[:-1]), labels[:-1], cell=16)
@@ -266,12 +267,13 @@ class TopicViews:
         self.model, self.albums, self.corpus, self.n_covers = model, albums, corpus, n_covers
         self.lift = analysis.tag_topic_table(model, albums) if lift is None else lift
         self.weights = analysis.topic_weights(model, albums)  # once: every topic's exemplars read them
+        self.grid = topic_grid(model)  # once: each topic's palette is its row of the report's topic grid
         self._views = LRU(model.n_topics + 1)
 
     def _draw(self, k: int) -> View:
         from bcanalysis import analysis
 
-        palette = strips([self.model.top_colors(k, max(15, self.model.n_topics), order="hls")])
+        palette = strips_image([self.grid.colors[k]])
         covers = album_rows(self.albums, analysis.exemplars(self.model, self.albums, k, self.n_covers,
                                                            weights=self.weights))
         grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bcanalysis.prepare import PaletteStrips, TopicGrid, topic_grid
+
 BACKGROUND = (255, 255, 255)
 
 
@@ -71,7 +73,7 @@ def jpeg(pixels: np.ndarray, quality: int = 85) -> bytes:
     return buf.getvalue()
 
 
-def strips(rows: Sequence[np.ndarray], width: int | None = None, gap: bool = False) -> np.ndarray:
+def strips_image(rows: Sequence[np.ndarray], width: int | None = None, gap: bool = False) -> np.ndarray:
     """Colour rows (each N × 3) as one image array, one pixel per colour, padded with white to `width`."""
     width = width or max((len(r) for r in rows), default=1) or 1
     out = np.full((len(rows) * (2 if gap else 1), width, 3), BACKGROUND, dtype=np.uint8)
@@ -122,22 +124,20 @@ def cover_grid(corpus: Any, albums: Any, *, px: int = 120, columns: int = 6, cap
                 mime="image/jpeg")
 
 
-def palette_view(albums: Any, *, width: int = 400, height: int = 22) -> View:
-    """Each album's palette as a strip, colours as wide as their share of the cover, with an escaped legend (the
-    `View` twin of the Figure `plots.palette_strips`: drawn in milliseconds, titles escaped in HTML)."""
-    from bcanalysis.plots import strip_pixels
-
-    rows = [strip_pixels(c, p, width) for c, p in zip(albums["colorgram"], albums["proportions"], strict=True)]
-    pixels = strips(rows, width, gap=True)[:-1]
-    legend = [(i + 1, r.title, r.artist, len(r.colorgram or [])) for i, r in enumerate(albums.itertuples())]
+def palette_view(strips: PaletteStrips, *, width: int = 400, height: int = 22) -> View:
+    """`prepare.palette_strips` as a View: each palette a strip, colours as wide as their share of the cover, with
+    an escaped legend (drawn in milliseconds from the same strips as the Figure `plots.palette_strips`)."""
+    pixels = strips_image(list(strips.pixels(width)), width, gap=True)[:-1]
+    names = strips.labels or [""] * len(strips.colors)
+    legend = [(i + 1, name, len(c)) for i, (name, c) in enumerate(zip(names, strips.colors, strict=True))]
     return View(png(pixels, (height, 1)), "palettes, colours as wide as their share of the cover",
-                html_extra=table_html(legend, ["row", "title", "artist", "colours"]))  # fmt: skip
+                html_extra=table_html(legend, ["row", "album", "colours"]))
 
 
-def topic_grid_pixels(model: Any, n_colors: int | None = None) -> np.ndarray:
-    """The analysis's figure as pixels: one row per topic, its top max(15, K) colours in HLS order."""
-    n = n_colors or max(15, model.n_topics)
-    return strips([model.top_colors(k, n, order="hls") for k in range(model.n_topics)], n)
+def topic_grid_pixels(grid: TopicGrid, width: int | None = None) -> np.ndarray:
+    """A `prepare.topic_grid` as pixels: one row per topic, one pixel per colour, padded with white to `width`
+    (default: the grid's number of colours)."""
+    return strips_image(grid.colors, width or grid.n_colors)
 
 
 @lru_cache(maxsize=8)
@@ -176,16 +176,15 @@ def labelled_rows(pixels: np.ndarray, labels: Sequence[str], right: Sequence[str
     return np.asarray(image)
 
 
-def topic_grid_view(model: Any, *, n_colors: int | None = None, cell: int = 18, shares: Sequence[float] | None = None
-                    ) -> View:
-    """A model's topic grid as a `View`, labelled like the report's: each row "number: colour names", the topic's
-    share of the corpus (with `shares`, e.g. `topics.topic_shares`), then its top colours in HLS order."""
-    labels = [f"{k}: {model.topic_label(k)}" for k in range(model.n_topics)]
-    right = [f"{s:.1%}" for s in shares] if shares is not None else []
-    pixels = labelled_rows(topic_grid_pixels(model, n_colors), labels, right, cell=cell)
+def topic_grid_view(grid: TopicGrid, *, cell: int = 18) -> View:
+    """A `prepare.topic_grid` as a View, labelled like the report's figure: each row "number: colour names", the
+    topic's share of the corpus (when the grid carries shares), then its top colours."""
+    right = [f"{s:.1%}" for s in grid.shares] if grid.shares is not None else []
+    pixels = labelled_rows(topic_grid_pixels(grid), grid.labels(), right, cell=cell)
     what = "topic number: colour names" + (", share of the corpus" if right else "")
-    caption = f"{model.bits}-bit, {model.n_topics} topics: one row per topic ({what}), top colours in HLS order"
-    return View(png(pixels), caption, info={"bits": model.bits, "n_topics": model.n_topics})
+    order = "by weight" if grid.order == "weight" else "in HLS order"
+    caption = f"{grid.bits}-bit, {grid.n_topics} topics: one row per topic ({what}), top colours {order}"
+    return View(png(pixels), caption, info={"bits": grid.bits, "n_topics": grid.n_topics})
 
 
 def album_rows(albums: Any, chosen: Any) -> Any:
@@ -199,11 +198,12 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
     from bcanalysis import analysis
 
     weights = analysis.topic_weights(model, albums)
+    swatches = topic_grid(model, 6)
     rows = []
     for k in range(model.n_topics):
         covers = album_rows(albums, analysis.exemplars(model, albums, k, n, weights=weights))
         files = cover_files(corpus, covers)
-        swatch = np.repeat(np.repeat(strips([model.top_colors(k, 6, order="hls")], 6), px // 2, 0), px // 6, 1)
+        swatch = np.repeat(np.repeat(strips_image([swatches.colors[k]], 6), px // 2, 0), px // 6, 1)
         strip = np.full((px, px, 3), 255, np.uint8)
         strip[: swatch.shape[0], : swatch.shape[1]] = swatch[:px, :px]
         rows += [strip, *[_thumb(f, px) for f in files], *[_thumb(None, px)] * (n - len(files))]
