@@ -55,7 +55,7 @@ def bubble_radii(x: np.ndarray, y: np.ndarray, prevalence: np.ndarray) -> np.nda
 def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, n_colors: int = 5) -> pd.DataFrame:
     """One row per topic: map position (`x`, `y`), `prevalence` (mean album weight; uniform without albums), its
     bubble's `radius` (map units, `bubble_radii`), its colour name label and top colours as hex words with their
-    weights: everything `plots.intertopic_map` and the intertopic explorer draw, so neither recomputes any of it."""
+    weights: what `prepare.intertopic_map` turns into the plain data `plots` and the explorer both draw."""
     coords = classical_mds(topic_distances(model.components_))
     if albums is not None:
         prevalence = topic_weights(model, albums).mean(axis=0).to_numpy()
