@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from bcanalysis.album_table import with_palette
 from bcanalysis.colorspace import pack_rgb
 from bcanalysis.notes import Note, note_of
+from bcanalysis.palette import colors_and_proportions
 from bcanalysis.plots_labels import label_bubbles, plain_text, text_as_text  # noqa: F401 (text_as_text: public)
-from bcanalysis.quantize import palette_arrays
 
 
 def _rgb01(colors: np.ndarray) -> np.ndarray:
@@ -166,7 +166,7 @@ def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str]
     fig = Figure(figsize=(9 + 3 * (labels is not None), 0.3 * len(palettes) + 0.6), layout="constrained")
     ax = fig.add_subplot()
     for row, pal in enumerate(palettes):
-        rgb, props = palette_arrays(pal)
+        rgb, props = colors_and_proportions(pal)
         widths = props / props.sum() if proportional and props is not None else np.full(len(rgb), 1 / len(rgb))
         _strip(ax, row, rgb, widths)
     _bare(ax, len(palettes), 1.0)
