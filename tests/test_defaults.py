@@ -29,7 +29,7 @@ EXPECTED = {
     "n_similar": defaults.N_SIMILAR,
     "n_boot": defaults.N_BOOT,
     "space_bits": list(defaults.SWEEP_BITS),
-    "space_seeds": defaults.N_SEEDS,
+    "space_restarts": defaults.N_RESTARTS,
 }
 #: Path parameters, relative to notebooks/, and the project path they must name.
 PATHS = {"db": defaults.DEMO_DB, "cache_dir": defaults.DEMO_CACHE}
@@ -78,12 +78,13 @@ def test_public_functions_take_their_defaults_from_the_module() -> None:
     assert _default(widgets.explore_bit_depth, "bits") == defaults.BITS
     assert _default(widgets.explore_topic_counts, "n_topics") == defaults.N_TOPICS
     assert tuple(_default(analysis.compare_spaces, "bits")) == defaults.SWEEP_BITS
-    assert _default(analysis.compare_spaces, "n_seeds") == defaults.N_SEEDS
+    assert _default(analysis.compare_spaces, "n_restarts") == defaults.N_RESTARTS
     assert _default(analysis.trends, "n_boot") == defaults.N_BOOT
-    assert (_default(topics.fit, "bits"), _default(topics.fit, "n_topics")) == (defaults.BITS, defaults.N_TOPICS)
+    assert (_default(topics.ColorTopics, "bits"), _default(topics.ColorTopics, "n_topics")) == (defaults.BITS,
+                                                                                              defaults.N_TOPICS)
     assert tuple(_default(topics.sweep, "bits")) == defaults.SWEEP_BITS
     assert tuple(_default(topics.sweep, "n_topics")) == defaults.SWEEP_N
-    assert _default(topics.sweep, "n_seeds") == defaults.N_SEEDS
+    assert _default(topics.sweep, "n_restarts") == defaults.N_RESTARTS
     assert _default(scrape.scrape, "rate") == defaults.SITE_RATE == _default(bandcamp.Client, "rate")
     assert _default(scrape.scrape, "cover_rate") == defaults.COVER_RATE == _default(bandcamp.Client, "cover_rate")
     assert _default(scrape.scrape, "size") == defaults.COVER_SIZE
