@@ -31,10 +31,10 @@ N_TOPICS = 18
 #: Colour spaces colours can be binned in, the default first: RGB reproduces the analysis; HLS and OKLab are
 #: perceptual alternatives (`quantize`). Here so the command line offers them without importing numpy.
 SPACES = ("rgb", "hls", "oklab")
-#: The sweep grid: depths compared and topic counts fitted at each, with `N_SEEDS` seeds a cell.
+#: The sweep grid: depths compared and topic counts fitted at each, with `N_RESTARTS` fits (seeds) a cell.
 SWEEP_BITS = (9, 12, 15)
 SWEEP_N = tuple(range(1, 20))
-N_SEEDS = 2
+N_RESTARTS = 2
 #: Seed of every random draw (fits, splits, bootstrap, baselines), so a rerun reproduces a report.
 RANDOM_STATE = 0
 #: Bootstrap resamples for the bands over time, and neighbours shown for a similar-covers query.

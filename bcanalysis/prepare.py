@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bcanalysis.colorspace import pack_rgb, unpack_rgb
-from bcanalysis.quantize import palette_arrays
+from bcanalysis.palette import colors_and_proportions
 
 # --- topic grids ---------------------------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str]
         palettes = pals
     colors, shares = [], []
     for pal in palettes:
-        rgb, props = palette_arrays(pal) if pal is not None else (np.zeros((0, 3), np.uint8), None)
+        rgb, props = colors_and_proportions(pal) if pal is not None else (np.zeros((0, 3), np.uint8), None)
         use = proportional and props is not None and props.sum() > 0
         colors.append(np.asarray(rgb, np.uint8))
         shares.append(props / props.sum() if use else np.full(len(rgb), 1 / max(len(rgb), 1)))

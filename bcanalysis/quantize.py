@@ -13,29 +13,42 @@ from typing import Any
 
 import numpy as np
 
+from bcanalysis.checks import OneOf, check_scalar
 from bcanalysis.colorspace import pack_rgb, to_words
 from bcanalysis.defaults import SPACES
-from bcanalysis.palette import check_rgb, palette_arrays
+from bcanalysis.palette import check_rgb, colors_and_proportions
 
 #: The colour depths `quantize` accepts: total bits over the three channels.
 ALLOWED_BITS = tuple(range(3, 25, 3))
 
 __all__ = [
-    "ALLOWED_BITS", "SPACES", "check_bits", "check_space", "quantize", "palette_arrays", "palette_to_document",
+    "ALLOWED_BITS", "SPACES", "Depth", "check_bits", "check_space", "quantize", "palette_to_document",
     "document_to_palette", "to_words", "pack_rgb", "count_colors", "vocabulary_table", "ANALYSIS_UNIQUE",
 ]
 
 _WORD = re.compile(r"[0-9a-f]{6}")
 
 
-def check_bits(bits: Any) -> int:
-    """Return `bits` as an int if it is a total colour depth we support, else raise ValueError naming it."""
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or int(bits) not in ALLOWED_BITS:
-        raise ValueError(
-            f"bits must be the total colour depth, a multiple of 3 from 3 to 24 "
-            f"(one of {', '.join(map(str, ALLOWED_BITS))}), got {bits!r}"
-        )
-    return int(bits)
+def check_bits(bits: Any, name: str = "bits") -> int:
+    """`bits` as an int if it is a total colour depth we support, else ValueError naming it (a ValueError for a
+    value of the wrong kind too, such as 12.0 or "12": the documented interface of `quantize`)."""
+    try:
+        depth = check_scalar(bits, name, int)
+    except TypeError:
+        depth = None
+    if depth not in ALLOWED_BITS:
+        raise ValueError(f"{name} must be the total colour depth, a multiple of 3 from 3 to 24 "
+                         f"(one of {', '.join(map(str, ALLOWED_BITS))}), got {bits!r}")
+    return depth
+
+
+class Depth:
+    """The declared constraint on a colour depth, for a `_parameter_constraints` table beside `checks.Interval` and
+    `checks.OneOf`: an integer in `ALLOWED_BITS` (`check_bits`)."""
+
+    def check(self, value: Any, name: str) -> int:
+        """`value` as an int if it is a depth we support, else the error `check_bits` raises."""
+        return check_bits(value, name)
 
 
 
@@ -46,16 +59,15 @@ OKLAB_STEPS = {3: 0.49851, 6: 0.14661, 9: 0.058103, 12: 0.025970, 15: 0.012332, 
 
 def check_space(space: Any) -> str:
     """Return `space` if it is one `quantize` knows, else raise ValueError naming it."""
-    if space not in SPACES:
-        raise ValueError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
-    return space
+    return OneOf(SPACES).check(space, "space")
 
 
 def quantize(colors: Any, bits: int, space: str = "rgb") -> np.ndarray:
     """Round colours to `bits` of total depth (12 ⇒ 4 bits a channel), as the analysis did; values stay 0..255.
 
     `colors` is an array of any leading shape ending in 3 (or 4: proportions are dropped), or a palette as
-    accepted by `palette_arrays`. Returns uint8 of the same leading shape, last axis 3. 24 bits is the identity.
+    accepted by `palette.colors_and_proportions`. Returns uint8 of the same leading shape, last axis 3. 24 bits is
+    the identity.
     `space="hls"` rounds hue, lightness and saturation to bits / 3 bits each; `space="oklab"` snaps to a cubic
     OKLab grid with about 2**bits cells in the sRGB gamut; both return the bin's colour as sRGB.
     """
@@ -65,7 +77,7 @@ def quantize(colors: Any, bits: int, space: str = "rgb") -> np.ndarray:
     if isinstance(colors, np.ndarray) and colors.ndim >= 1 and colors.shape[-1] in (3, 4):
         rgb = check_rgb(colors[..., :3])
     else:
-        rgb, _ = palette_arrays(colors)
+        rgb, _ = colors_and_proportions(colors)
     if bits == 24:
         return rgb.astype(np.uint8)
     if space == "hls":
@@ -118,7 +130,7 @@ def document_to_palette(document: str | Iterable[str]) -> np.ndarray:
 
 def count_colors(colors: Any) -> int:
     """How many distinct colours an N × 3 array (or a palette) holds."""
-    rgb = colors if isinstance(colors, np.ndarray) else palette_arrays(colors)[0]
+    rgb = colors if isinstance(colors, np.ndarray) else colors_and_proportions(colors)[0]
     return int(np.unique(pack_rgb(rgb)).size)
 
 
@@ -135,7 +147,7 @@ def vocabulary_table(palettes: Sequence[Any], bits: Sequence[int] = (24, 15, 12,
     bits, shaped for reading."""
     import pandas as pd
 
-    arrays = [palette_arrays(p)[0] for p in palettes if p is not None and len(p)]
+    arrays = [colors_and_proportions(p)[0] for p in palettes if p is not None and len(p)]
     if not arrays:
         raise ValueError("no palettes: extract palettes first (bcanalysis palettes --db …)")
     stacked = np.concatenate(arrays).astype(np.uint8)

@@ -1,4 +1,4 @@
-"""Recovery of planted colour topics for every seed: `topics.fit` with its defaults against the analysis's loop.
+"""Recovery of planted colour topics for every seed: `topics.ColorTopics` with its defaults against the analysis's loop.
 
     .venv/bin/python benchmarks/bench_recovery.py                       # K = 12 and 18, 6 corpora each, seeds 0..9
     .venv/bin/python benchmarks/bench_recovery.py --palettes 3000 --corpora 1 --engines default   # a quick look
@@ -6,7 +6,7 @@
 Corpora: `planted_palettes(N, K, random_state=g, overlap=o)` for generator seeds g and overlaps o (0 = the default
 corpus; 0.3 = about a third of each topic's colour clusters drawn from a pool the topics share), 12 bit.
 Engines, each fitted with `random_state` 0..9 on every corpus:
-- `default`: `topics.fit(palettes, n_topics=K, random_state=s)`, the package's defaults;
+- `default`: `topics.ColorTopics(n_topics=K, random_state=s).fit(palettes)`, the package's defaults;
 - `previous`: the defaults before this benchmark (uniform random start, α = 1, at least 50 sweeps);
 - `sklearn`: the analysis's loop as the package reproduces it bit for bit, tf-idf → scikit-learn batch LDA
   (`weighting="tfidf", engine="sklearn"`);
@@ -28,7 +28,7 @@ from bcanalysis import topics
 
 ENGINES = {
     "default": {},
-    "previous": {"init": "random", "alpha": 1.0, "min_iter": 50},
+    "previous": {"engine_options": {"init": "random", "alpha": 1.0, "min_iter": 50}},
     "sklearn": {"weighting": "tfidf", "engine": "sklearn"},
     "proportion": {"weighting": "proportion"},  # the default engine on area pseudo-counts (not run by default)
 }
@@ -43,7 +43,7 @@ def _job(args: tuple) -> dict:
     n, k, g, overlap, engine, seed = args
     planted = _corpus(n, k, g, overlap)
     t0 = time.perf_counter()
-    model = topics.fit(planted.palettes, n_topics=k, random_state=seed, **ENGINES[engine])
+    model = topics.ColorTopics(n_topics=k, random_state=seed, **ENGINES[engine]).fit(planted.palettes)
     return {"engine": engine, "K": k, "corpus": f"g{g} overlap {overlap:g}", "seed": seed,
             "recovery": topics.recovery(planted.topics, planted.colors, model),
             "seconds": time.perf_counter() - t0}

@@ -7,7 +7,7 @@ sampled every 0.2 s):
 
 1. load    — `Corpus(path, readonly=True).palette_arrays()`: every palette as arrays
 2. vectorise — `topics.vectorize(arrays, 12)`: the 12-bit document-term matrix (after the load)
-3. sweep   — `topics.sweep(arrays, bits=(12,), n_topics=range(1, 20))`: 19 topic counts × 2 seeds (after the load)
+3. sweep   — `topics.sweep(arrays, bits=(12,), n_topics=range(1, 20))`: 19 topic counts × 2 restarts (after the load)
 
 The reference, measured in the same run for the sizes it can afford (--reference-max, default 100k): loading the
 palettes the way `albums()` hands them to people, as a list of (r, g, b) tuples per album. Printed: seconds and

@@ -54,7 +54,7 @@ def _real_photo_palettes() -> list:
 def test_names_of_topics_fitted_to_real_photographs_tell_them_apart(n_topics):
     """44 crops of real photographs: their topics share greys. Each topic's first name is its own, and across all
     labels at least 90% of the names are different (the names by weight repeated greys: 25 of 30 at ten topics)."""
-    model = topics.fit(_real_photo_palettes(), bits=12, n_topics=n_topics, random_state=0)
+    model = topics.ColorTopics(bits=12, n_topics=n_topics, random_state=0).fit(_real_photo_palettes())
     labels = [label.split(" · ") for label in model.topic_labels()]
     firsts = [names[0] for names in labels]
     assert len(set(firsts)) == n_topics, f"two topics share a first name: {labels}"

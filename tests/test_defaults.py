@@ -29,7 +29,7 @@ EXPECTED = {
     "n_similar": defaults.N_SIMILAR,
     "n_boot": defaults.N_BOOT,
     "space_bits": list(defaults.SWEEP_BITS),
-    "space_seeds": defaults.N_SEEDS,
+    "space_restarts": defaults.N_RESTARTS,
 }
 #: Path parameters, relative to notebooks/, and the project path they must name.
 PATHS = {"db": defaults.DEMO_DB, "cache_dir": defaults.DEMO_CACHE}
@@ -78,12 +78,13 @@ def test_public_functions_take_their_defaults_from_the_module() -> None:
     assert _default(widgets.explore_bit_depth, "bits") == defaults.BITS
     assert _default(widgets.explore_topic_counts, "n_topics") == defaults.N_TOPICS
     assert tuple(_default(analysis.compare_spaces, "bits")) == defaults.SWEEP_BITS
-    assert _default(analysis.compare_spaces, "n_seeds") == defaults.N_SEEDS
+    assert _default(analysis.compare_spaces, "n_restarts") == defaults.N_RESTARTS
     assert _default(analysis.trends, "n_boot") == defaults.N_BOOT
-    assert (_default(topics.fit, "bits"), _default(topics.fit, "n_topics")) == (defaults.BITS, defaults.N_TOPICS)
+    assert (_default(topics.ColorTopics, "bits"), _default(topics.ColorTopics, "n_topics")) == (defaults.BITS,
+                                                                                              defaults.N_TOPICS)
     assert tuple(_default(topics.sweep, "bits")) == defaults.SWEEP_BITS
     assert tuple(_default(topics.sweep, "n_topics")) == defaults.SWEEP_N
-    assert _default(topics.sweep, "n_seeds") == defaults.N_SEEDS
+    assert _default(topics.sweep, "n_restarts") == defaults.N_RESTARTS
     polite = _default(bandcamp.Client, "politeness")
     assert polite == bandcamp.POLITENESS == bandcamp.Politeness() and _default(scrape.scrape, "politeness") is None
     assert (polite.rate, polite.cover_rate, polite.cover_connections) == (defaults.SITE_RATE, defaults.COVER_RATE,

@@ -238,7 +238,7 @@ def test_report_source_corpus_runs_every_notebook_on_imported_covers(report_fold
                 "--no-progress").returncode == 0
     out = tmp_path / "reports"
     params = {"db": str(db), "bits": 12, "n_topics": 3, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4],
-              "n_boot": 20, "n_similar": 4, "space_bits": [12], "space_seeds": 2}  # fmt: skip
+              "n_boot": 20, "n_similar": 4, "space_bits": [12], "space_restarts": 2}  # fmt: skip
     argv = ["report", "--source", "corpus", "--out", str(out)]
     for name, value in params.items():
         argv += ["-p", name, repr(value)]

@@ -153,7 +153,7 @@ def test_one_model_one_numbering_in_04_05_and_06(reports: Path) -> None:
     sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], n_topics=PARAMETERS["sweep_n"],
                          random_state=PARAMETERS["random_state"], cache_dir=reports.parent / "cache", progress=False)
     shown_in_04 = sweep.model(bits, k)  # what 04's topic-count explorer draws for (bits, n_topics)
-    saved = topics.ColorTopicModel.load(reports.parent / "cache" / f"final_{bits}bit_{k}topics" / "model")
+    saved = topics.ColorTopics.load(reports.parent / "cache" / f"final_{bits}bit_{k}topics" / "model")
     assert np.array_equal(shown_in_04.components_, saved.components_)
     shares = topics.topic_shares(saved, palettes)
     assert np.all(np.diff(shares) <= 0)  # numbered by share, topic 0 the largest
@@ -172,7 +172,7 @@ def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: P
     assert set(pivot.index) <= {t for tags in album_table.tag_column(albums) for t in tags}  # heatmap rows: the genres
     if "location" in albums:  # the corpus keeps places apart: none of them is a genre row
         assert not set(PLACES) & set(pivot.index)
-    model = topics.ColorTopicModel.load(reports.parent / "cache" / "final_12bit_5topics" / "model")
+    model = topics.ColorTopics.load(reports.parent / "cache" / "final_12bit_5topics" / "model")
     lift = analysis.tag_topic_table(model, albums)  # the notebook's table, from its saved model
     strong = lift[(lift["q_value"] < 0.05) & (lift["lift"] > 1)].sort_values("lift", ascending=False)
     if strong.empty:

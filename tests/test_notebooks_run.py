@@ -37,7 +37,7 @@ def reports(tmp_path_factory) -> Path:
     out = root / "reports"
     params = {"db": str(db), "cache_dir": str(root / "cache"), "tags": TAGS, "albums_per_tag": 8, "bits": 12,
               "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4, 5],
-              "n_boot": 30, "n_similar": 4, "space_bits": [12], "space_seeds": 2}  # fmt: skip
+              "n_boot": 30, "n_similar": 4, "space_bits": [12], "space_restarts": 2}  # fmt: skip
     argv = ["report", "--source", "demo", "--out", str(out)]
     for name, value in params.items():
         argv += ["-p", name, repr(value)]

@@ -17,7 +17,7 @@ EXPECTED = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", "05_fina
 PARAMETERS = {"db", "source", "tags", "albums_per_tag", "bits", "n_topics", "sweep_bits", "sweep_n", "random_state",
               "cache_dir", "live"}  # fmt: skip
 #: Parameters only some notebooks have (their own knobs); every notebook carries all of PARAMETERS.
-OWN_PARAMETERS = {"06_beyond": {"query_album", "n_similar", "n_boot", "space_bits", "space_seeds"}}
+OWN_PARAMETERS = {"06_beyond": {"query_album", "n_similar", "n_boot", "space_bits", "space_restarts"}}
 
 
 def _notebooks() -> list[Path]:

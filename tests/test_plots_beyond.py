@@ -21,8 +21,8 @@ def planted() -> topics.PlantedPalettes:
 
 
 @pytest.fixture(scope="module")
-def model(planted) -> topics.ColorTopicModel:
-    return topics.fit(planted.palettes, n_topics=K, random_state=0)
+def model(planted) -> topics.ColorTopics:
+    return topics.ColorTopics(n_topics=K, random_state=0).fit(planted.palettes)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,8 @@ def test_every_topic_band_shows_on_white():
     colors = np.array([[0, 0, 0], [200, 30, 30], [250, 250, 250], [255, 255, 255]], np.uint8)  # vocabulary order
     components = np.array([[0.02, 0.02, 0.06, 0.90], [0.02, 0.02, 0.90, 0.06], [0.90, 0.04, 0.03, 0.03],
                            [0.04, 0.90, 0.03, 0.03]])
-    model = topics.ColorTopicModel(components, colors, 12, weighting="count", engine="tomotopy", doc_topic_prior=0.5)
+    model = topics.ColorTopics.from_topics(components, colors, bits=12, weighting="count", engine="tomotopy",
+                                           doc_topic_prior=0.5)
     rows = [("(all)", year, k, 0.25, 0.2, 0.3, 10) for year in (2001, 2002, 2003) for k in range(4)]
     table = pd.DataFrame(rows, columns=["group", "period", "variable", "mean", "lo", "hi", "n_albums"])
     fig = plots.topic_trends(table, model)

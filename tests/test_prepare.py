@@ -24,8 +24,8 @@ def planted() -> topics.PlantedPalettes:
 
 
 @pytest.fixture(scope="module")
-def model(planted) -> topics.ColorTopicModel:
-    return topics.fit(planted.palettes, n_topics=K, random_state=0)
+def model(planted) -> topics.ColorTopics:
+    return topics.ColorTopics(n_topics=K, random_state=0).fit(planted.palettes)
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import pytest
 from PIL import Image
 
 from bcanalysis import palette
+from bcanalysis.palette import colors_and_proportions
 from bcanalysis.quantize import (
     ALLOWED_BITS,
     check_bits,
     document_to_palette,
-    palette_arrays,
     palette_to_document,
     quantize,
 )
@@ -56,9 +56,9 @@ def test_inputs_of_every_shape_agree():
     for form in (colors, theirs, as_tuples, with_props, rgb, np.array(with_props)):
         assert (quantize(form, 12) == expected).all()
         assert palette_to_document(form, 12) == " ".join(bytes(x.astype("u1")).hex() for x in expected)
-    got_rgb, props = palette_arrays(with_props)
+    got_rgb, props = colors_and_proportions(with_props)
     assert (got_rgb == rgb).all() and props == pytest.approx([c.proportion for c in colors])
-    assert palette_arrays(as_tuples)[1] is None
+    assert colors_and_proportions(as_tuples)[1] is None
 
 
 def test_document_round_trip():
@@ -92,6 +92,6 @@ def test_bad_words_and_shapes():
     with pytest.raises(ValueError, match="'cc663'"):
         document_to_palette("cc663 aabbcc")
     with pytest.raises(ValueError, match="shape"):
-        palette_arrays(np.zeros((4, 2)))
+        colors_and_proportions(np.zeros((4, 2)))
     with pytest.raises(ValueError, match="mixes"):
-        palette_arrays([(1, 2, 3), (1, 2, 3, 0.5)])
+        colors_and_proportions([(1, 2, 3), (1, 2, 3, 0.5)])

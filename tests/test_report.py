@@ -46,7 +46,7 @@ def test_the_index_is_written_from_plain_data(tmp_path: Path) -> None:
     page = IndexPage(
         runs=[IndexRun("01_first", "01_first.html", "01_first.ipynb", 2.5, size=1_500_000),
               IndexRun(XSS, None, None, 0.25, error=f"cell 3: {XSS}")],
-        parameters={"source": "corpus", "x": XSS, "limit_per_tag": 5}, defaults={"x": 1, "name": "plain"},
+        parameters={"source": "corpus", "x": XSS, "albums_per_tag": 5}, defaults={"x": 1, "name": "plain"},
         corpus="12 albums · 12 covers · 12 palettes", genres=f"rock 7 · {XSS} 5", commit="abc123+dirty",
         started=datetime(2026, 8, 14, 9, 30, tzinfo=timezone.utc), versions={"numpy": "2.0", "python": "3.12"})
     text = write_index(page, tmp_path / "index.html").read_text(encoding="utf-8")
@@ -54,7 +54,7 @@ def test_the_index_is_written_from_plain_data(tmp_path: Path) -> None:
     assert "1.5 MB" in text and "2.8 s in" in text and "2026-08-14 09:30 UTC" in text
     assert XSS not in text and text.count("&lt;img src=x onerror=alert(1)&gt;") == 4  # run, error, parameter, genre
     assert "abc123+dirty" in text and "numpy 2.0 · python 3.12" in text and "12 albums" in text
-    assert "limit_per_tag" not in text  # a corpus run scrapes nothing: scraping parameters left out
+    assert "albums_per_tag" not in text  # a corpus run scrapes nothing: scraping parameters left out
     assert '<th>name</th><td><code>&quot;plain&quot;</code></td><td class="meta">notebook default' in text
 
 

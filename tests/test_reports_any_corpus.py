@@ -21,7 +21,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 #: A small grid, so each corpus's six notebooks run in well under a minute; the notebooks' defaults behave the same.
 PARAMETERS = {"bits": 12, "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4], "n_boot": 20, "n_similar": 4,
-              "space_bits": [12], "space_seeds": 2}  # fmt: skip
+              "space_bits": [12], "space_restarts": 2}  # fmt: skip
 FINAL = "05_final_12bit_4topics"
 PAGES = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", FINAL, "06_beyond"]
 #: Words a report on another corpus must not say: the demo catalogue, its planted structure, Bandcamp's ways.

@@ -27,8 +27,8 @@ def planted() -> topics.PlantedPalettes:
 
 
 @pytest.fixture(scope="module")
-def planted_model(planted) -> topics.ColorTopicModel:
-    return topics.fit(planted.palettes, n_topics=5, random_state=0)
+def planted_model(planted) -> topics.ColorTopics:
+    return topics.ColorTopics(n_topics=5, random_state=0).fit(planted.palettes)
 
 
 # --- the analysis's pipeline, exactly ----------------------------------------------------------------------
@@ -39,9 +39,10 @@ def test_tfidf_sklearn_is_the_analysis_pipeline_exactly(random_palettes, bits):
     docs = [palette_to_document(p, bits) for p in random_palettes]
     pipe = Pipeline([("tfidf", TfidfVectorizer()), ("lda", LatentDirichletAllocation(n_components=4, random_state=3))])
     pipe.fit(docs)
-    model = topics.fit(random_palettes, bits=bits, n_topics=4, weighting="tfidf", engine="sklearn", random_state=3)
+    model = topics.ColorTopics(bits=bits, n_topics=4, weighting="tfidf", engine="sklearn", random_state=3).fit(
+        random_palettes)
     assert model.vocabulary_ == list(pipe[0].get_feature_names_out())
-    order = model.meta["engine_topics"]  # the pipeline's topics, numbered by share (topic 0 the largest)
+    order = model.meta_["engine_topics"]  # the pipeline's topics, numbered by share (topic 0 the largest)
     assert np.array_equal(model.state_["components_"], pipe[-1].components_[order])  # bit for bit
     ref = pipe[-1].components_[order]
     assert np.array_equal(model.components_, ref / ref.sum(axis=1, keepdims=True))
@@ -52,9 +53,10 @@ def test_tfidf_sklearn_is_the_analysis_pipeline_exactly(random_palettes, bits):
 
 
 def test_sklearn_model_survives_save_and_load(random_palettes, tmp_path):
-    model = topics.fit(random_palettes, bits=9, n_topics=3, weighting="tfidf", engine="sklearn", random_state=1)
+    model = topics.ColorTopics(bits=9, n_topics=3, weighting="tfidf", engine="sklearn", random_state=1).fit(
+        random_palettes)
     path = model.save(tmp_path / "m")
-    again = topics.ColorTopicModel.load(path)
+    again = topics.ColorTopics.load(path)
     assert np.array_equal(again.transform(random_palettes[:20]), model.transform(random_palettes[:20]))
     assert (again.bits, again.weighting, again.engine) == (9, "tfidf", "sklearn")
 
@@ -68,15 +70,15 @@ def test_default_fit_recovers_planted_topics(planted, planted_model):
 
 
 def test_analysis_pipeline_recovers_less_than_default(planted, planted_model):
-    ref = topics.fit(planted.palettes, n_topics=5, weighting="tfidf", engine="sklearn", random_state=0)
+    ref = topics.ColorTopics(n_topics=5, weighting="tfidf", engine="sklearn", random_state=0).fit(planted.palettes)
     assert topics.recovery(planted.topics, planted.colors, ref) < topics.recovery(
         planted.topics, planted.colors, planted_model
     )
 
 
 def test_fit_is_reproducible_with_a_seed(planted):
-    a = topics.fit(planted.palettes[:400], n_topics=3, random_state=5)
-    b = topics.fit(planted.palettes[:400], n_topics=3, random_state=5)
+    a = topics.ColorTopics(n_topics=3, random_state=5).fit(planted.palettes[:400])
+    b = topics.ColorTopics(n_topics=3, random_state=5).fit(planted.palettes[:400])
     assert np.array_equal(a.components_, b.components_)
 
 
@@ -113,7 +115,7 @@ def test_model_save_load_roundtrip_without_pickle(planted, planted_model, tmp_pa
     assert path.exists() and path.with_suffix(".npz").exists()
     with np.load(path.with_suffix(".npz"), allow_pickle=False) as z:
         assert all(z[k].dtype != object for k in z.files)
-    again = topics.ColorTopicModel.load(tmp_path / "sub" / "model.npz")
+    again = topics.ColorTopics.load(tmp_path / "sub" / "model.npz")
     assert np.array_equal(again.components_, planted_model.components_)
     assert np.array_equal(again.colors_, planted_model.colors_)
     assert np.array_equal(again.transform(planted.palettes[:30]), planted_model.transform(planted.palettes[:30]))
@@ -125,18 +127,18 @@ def test_load_refuses_another_format_version(planted_model, tmp_path):
     meta["format_version"] = topics.FORMAT_VERSION + 1
     path.write_text(json.dumps(meta))
     with pytest.raises(ValueError, match=f"format version {topics.FORMAT_VERSION + 1}"):
-        topics.ColorTopicModel.load(path)
+        topics.ColorTopics.load(path)
 
 
 def test_perplexity_prefers_the_true_number_of_topics(planted, planted_model):
-    one = topics.fit(planted.palettes, n_topics=1, random_state=0)
+    one = topics.ColorTopics(n_topics=1, random_state=0).fit(planted.palettes)
     held = planted.palettes[-200:]
     assert planted_model.perplexity(held) < 0.8 * one.perplexity(held)
     assert planted_model.perplexity(held) == planted_model.perplexity(held)  # deterministic, input untouched
 
 
 def test_single_topic_perplexity_is_the_smoothed_unigram(planted):
-    model = topics.fit(planted.palettes[:300], n_topics=1, random_state=0)
+    model = topics.ColorTopics(n_topics=1, random_state=0).fit(planted.palettes[:300])
     counts = model.doc_term(planted.palettes[:300]).counts
     _, held = topics.model.split_tokens(counts, 0)
     p = model.components_[0][held.indices]
@@ -145,25 +147,25 @@ def test_single_topic_perplexity_is_the_smoothed_unigram(planted):
 
 
 def test_restarts_keep_the_fit_with_the_highest_likelihood(planted):
-    best = topics.fit(planted.palettes[:600], n_topics=5, random_state=2, n_restarts=3)
-    assert len(best.meta["restarts"]) == 3
+    best = topics.ColorTopics(n_topics=5, random_state=2, n_restarts=3).fit(planted.palettes[:600])
+    assert len(best.meta_["restarts"]) == 3
     dt = topics.vectorize(planted.palettes[:600], 12)
     lls = []
-    for seed in best.meta["restarts"]:
-        m = topics.model.fit_doc_term(dt, 5, weighting="count", engine="tomotopy", random_state=seed)
-        lls.append(m.meta["log_likelihood"])
-    assert best.meta["log_likelihood"] == pytest.approx(max(lls))
-    assert best.meta["restart_log_likelihoods"] == pytest.approx(lls)
+    for seed in best.meta_["restarts"]:
+        m = topics.ColorTopics(12, 5, weighting="count", engine="tomotopy", random_state=seed).fit_doc_term(dt)
+        lls.append(m.meta_["log_likelihood"])
+    assert best.meta_["log_likelihood"] == pytest.approx(max(lls))
+    assert best.meta_["restart_log_likelihoods"] == pytest.approx(lls)
 
 
 def test_proportion_weighting_uses_areas(planted):
     pal = planted.palettes[0]
     counts = topics.vectorize([pal], 24).pseudo.toarray().ravel()
     assert counts.sum() >= len(pal) and counts.max() == max(1, round(pal[:, 3].max() / pal[:, 3].sum() * len(pal)))
-    model = topics.fit(planted.palettes, n_topics=5, weighting="proportion", random_state=0)
+    model = topics.ColorTopics(n_topics=5, weighting="proportion", random_state=0).fit(planted.palettes)
     assert topics.recovery(planted.topics, planted.colors, model) > 0.8
     with pytest.raises(ValueError, match="proportions"):
-        topics.fit([p[:, :3] for p in planted.palettes[:50]], n_topics=2, weighting="proportion")
+        topics.ColorTopics(n_topics=2, weighting="proportion").fit([p[:, :3] for p in planted.palettes[:50]])
 
 
 def test_vocabulary_matches_documents(random_palettes):
@@ -178,7 +180,7 @@ def test_colorgram_like_colour_objects_are_accepted():
     from bcanalysis.palette import Color
 
     pals = [[Color(200, 100, 50, 0.7), Color(10, 20, 30, 0.3)], [Color(10, 20, 30, 1.0)]] * 5
-    model = topics.fit(pals, n_topics=2, random_state=0)
+    model = topics.ColorTopics(n_topics=2, random_state=0).fit(pals)
     assert model.vocabulary_ == ["111122", "cc6633"]  # (10, 20, 30) → (17, 17, 34) at 12 bit
 
 
@@ -200,18 +202,18 @@ def test_colorgram_like_colour_objects_are_accepted():
 )
 def test_bad_arguments_name_the_value(random_palettes, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        topics.fit(random_palettes[:20], **kwargs)
+        topics.ColorTopics(**kwargs).fit(random_palettes[:20])
 
 
 def test_empty_input_is_refused(random_palettes):
     with pytest.raises(ValueError, match="empty corpus"):
-        topics.fit([])
+        topics.ColorTopics().fit([])
     with pytest.raises(ValueError, match="palette 1 is empty"):
-        topics.fit([random_palettes[0], [], random_palettes[2]], n_topics=2)
+        topics.ColorTopics(n_topics=2).fit([random_palettes[0], [], random_palettes[2]])
     with pytest.raises(ValueError, match="palette 0 is None"):
-        topics.fit([None], n_topics=1)
+        topics.ColorTopics(n_topics=1).fit([None])
     with pytest.raises(ValueError, match="300"):
-        topics.fit([[(300, 0, 0)]], n_topics=1)
+        topics.ColorTopics(n_topics=1).fit([[(300, 0, 0)]])
 
 
 def test_perplexity_does_not_depend_on_chunking(planted, planted_model):

@@ -36,8 +36,8 @@ def local(palettes) -> topics.SweepResult:
 def _same(a: topics.SweepResult, b: topics.SweepResult) -> None:
     pd.testing.assert_frame_equal(a.table.drop(columns=TIMING), b.table.drop(columns=TIMING))
     assert a.models.keys() == b.models.keys()
-    for key, models in a.seed_models.items():
-        for x, y in zip(models, b.seed_models[key], strict=True):
+    for key, models in a.restart_models.items():
+        for x, y in zip(models, b.restart_models[key], strict=True):
             assert np.array_equal(x.components_, y.components_), key
 
 
@@ -64,7 +64,7 @@ def test_sweep_command_on_a_scheduler_writes_what_a_local_run_writes(cluster, tm
     names = sorted(p.name for p in (tmp_path / "local" / "models").glob("*.json"))
     assert names == sorted(p.name for p in (tmp_path / "dask" / "models").glob("*.json")) and len(names) == 8
     for name in names:
-        a, b = (topics.ColorTopicModel.load(tmp_path / d / "models" / name) for d in ("local", "dask"))
+        a, b = (topics.ColorTopics.load(tmp_path / d / "models" / name) for d in ("local", "dask"))
         assert np.array_equal(a.components_, b.components_), name
 
 

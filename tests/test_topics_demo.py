@@ -44,15 +44,15 @@ def _recovery(model, truth) -> float:
 
 
 def test_demo_themes_are_recovered_better_than_by_the_analysis_pipeline(palettes, truth):
-    ours = topics.fit(palettes, n_topics=18, weighting="proportion", random_state=1)
-    ref = topics.fit(palettes, n_topics=18, weighting="tfidf", engine="sklearn", random_state=1)
+    ours = topics.ColorTopics(n_topics=18, weighting="proportion", random_state=1).fit(palettes)
+    ref = topics.ColorTopics(n_topics=18, weighting="tfidf", engine="sklearn", random_state=1).fit(palettes)
     assert _recovery(ours, truth) > 0.65
     assert _recovery(ours, truth) > _recovery(ref, truth) + 0.15
 
 
 def test_demo_genres_load_on_their_themes(albums, palettes, truth):
     names, weights, colors = truth
-    model = topics.fit(palettes, n_topics=18, weighting="proportion", random_state=1)
+    model = topics.ColorTopics(n_topics=18, weighting="proportion", random_state=1).fit(palettes)
     df = pd.DataFrame({
         "url": [a.url for a in albums], "title": [a.title for a in albums], "artist": [a.artist for a in albums],
         "tags": [[a.tag] for a in albums],

@@ -64,7 +64,7 @@ def test_space_verdict_on_a_real_comparison() -> None:
     albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
                            "proportions": [list(p[:, 3]) for p in planted.palettes],
                            "found_under": [[f"g{d}"] for d in planted.mixtures.argmax(axis=1)]})
-    table = analysis.compare_spaces(albums, bits=(9,), n_topics=3, n_seeds=2, random_state=0)
+    table = analysis.compare_spaces(albums, bits=(9,), n_topics=3, n_restarts=2, random_state=0)
     means = table.groupby("space")[["coherence_npmi", "stability", "tag_accuracy"]].mean()
     leaders = [s for s in ("hls", "oklab") if (means.loc[s] > means.loc["rgb"]).all()]
     v = findings.space_verdict(table)
@@ -105,7 +105,7 @@ def linked():
         "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
         "proportions": [list(p[:, 3]) for p in planted.palettes],
     })
-    model = topics.fit(planted.palettes, n_topics=4, random_state=0)
+    model = topics.ColorTopics(n_topics=4, random_state=0).fit(planted.palettes)
     return model, albums
 
 

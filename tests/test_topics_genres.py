@@ -40,8 +40,8 @@ def albums(planted) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def model(planted) -> topics.ColorTopicModel:
-    return topics.fit(planted.palettes, n_topics=4, random_state=0)
+def model(planted) -> topics.ColorTopics:
+    return topics.ColorTopics(n_topics=4, random_state=0).fit(planted.palettes)
 
 
 def _topic_of_planted(model, planted, k: int) -> int:
@@ -235,7 +235,7 @@ def test_large_groups_use_the_normal_approximation_floored_too():
     albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in big.palettes],
                            "tags": [["big"] if i < 1100 else ["rest"] for i in range(len(dominant))]})
     albums.loc[dominant == 0, "tags"] = albums.loc[dominant == 0, "tags"].map(lambda t: [*t, "zero"])
-    model = topics.fit(big.palettes, bits=9, n_topics=3, random_state=0)
+    model = topics.ColorTopics(bits=9, n_topics=3, random_state=0).fit(big.palettes)
     table = analysis.tag_topic_table(model, albums, n_permutations=199)
     kinds = table.groupby("tag")["test"].first()
     assert kinds["big"] == "normal" and kinds["rest"] == "normal"

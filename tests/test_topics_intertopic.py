@@ -8,7 +8,7 @@ import pytest
 from scipy.spatial.distance import jensenshannon, pdist, squareform
 
 from bcanalysis.analysis.intertopic import classical_mds, intertopic_map, topic_distances
-from bcanalysis.topics import fit, planted_palettes
+from bcanalysis.topics import ColorTopics, planted_palettes
 
 
 def test_distances_match_scipy_pairwise():
@@ -30,7 +30,7 @@ def test_map_of_a_fitted_model_follows_topic_distances():
     planted = planted_palettes(800, 5, alpha=0.05, random_state=2)
     albums = pd.DataFrame({"colorgram": [p[:, :3].astype(int).tolist() for p in planted.palettes],
                            "proportions": [p[:, 3].tolist() for p in planted.palettes]})
-    model = fit(albums["colorgram"].tolist(), bits=12, n_topics=5, random_state=0)
+    model = ColorTopics(bits=12, n_topics=5, random_state=0).fit(albums["colorgram"].tolist())
     table = intertopic_map(model, albums)
     assert list(table.index) == list(range(5))
     assert table["prevalence"].sum() == pytest.approx(1.0)

@@ -49,21 +49,21 @@ def _by_share(shares) -> bool:
 
 
 def test_fit_numbers_topics_by_share(planted) -> None:
-    model = topics.fit(planted.palettes, bits=12, n_topics=5, random_state=0)
+    model = topics.ColorTopics(bits=12, n_topics=5, random_state=0).fit(planted.palettes)
     shares = topics.topic_shares(model, planted.palettes)
-    assert _by_share(shares) and np.allclose(shares, model.meta["topic_shares"])
+    assert _by_share(shares) and np.allclose(shares, model.meta_["topic_shares"])
     table = topics.topic_table(model, planted.palettes)
     assert _by_share(table["share of corpus"]) and list(table.index) == [0, 1, 2, 3, 4]
-    again = topics.fit(planted.palettes, bits=12, n_topics=5, random_state=0, n_restarts=2)
+    again = topics.ColorTopics(bits=12, n_topics=5, random_state=0, n_restarts=2).fit(planted.palettes)
     assert _by_share(topics.topic_shares(again, planted.palettes))
 
 
 def test_a_saved_model_keeps_its_numbering(planted, tmp_path) -> None:
-    model = topics.fit(planted.palettes, bits=9, n_topics=4, random_state=1)
-    loaded = topics.ColorTopicModel.load(model.save(tmp_path / "m"))
+    model = topics.ColorTopics(bits=9, n_topics=4, random_state=1).fit(planted.palettes)
+    loaded = topics.ColorTopics.load(model.save(tmp_path / "m"))
     assert np.array_equal(loaded.components_, model.components_)
-    assert loaded.meta["topic_shares"] == model.meta["topic_shares"]
-    assert loaded.meta["engine_topics"] == model.meta["engine_topics"]
+    assert loaded.meta_["topic_shares"] == model.meta_["topic_shares"]
+    assert loaded.meta_["engine_topics"] == model.meta_["engine_topics"]
 
 
 def test_the_same_model_shows_each_topic_under_one_number_in_04_05_and_06(sweep, planted, albums) -> None:
@@ -98,7 +98,7 @@ def test_the_same_model_shows_each_topic_under_one_number_in_04_05_and_06(sweep,
 def test_the_same_topic_found_twice_gets_the_same_number(sweep, planted) -> None:
     """The sweep's model (04) and a refit on all palettes (05) find the planted topics; by share, each gets the
     same number in both (in engine order it did not: the issue's "minty green" was 0 in 04 and 4 in 05)."""
-    final = topics.fit(planted.palettes, bits=12, n_topics=5, random_state=0, n_restarts=3)
+    final = topics.ColorTopics(bits=12, n_topics=5, random_state=0, n_restarts=3).fit(planted.palettes)
     swept = sweep.model(12, 5)
     aligned = align_to_colors(swept.components_, swept.colors_, final.colors_)
     rows, cols, cosine = topics.match_topics(aligned, final.components_)

@@ -16,7 +16,7 @@ from bcanalysis.topics import gibbs, merge
 def test_default_fit_recovers_every_seed_on_an_overlapping_corpus(n_palettes, n_topics, seeds):
     planted = topics.planted_palettes(n_palettes, n_topics, random_state=1, overlap=0.3)
     for seed in seeds:
-        model = topics.fit(planted.palettes, n_topics=n_topics, random_state=seed)
+        model = topics.ColorTopics(n_topics=n_topics, random_state=seed).fit(planted.palettes)
         assert topics.recovery(planted.topics, planted.colors, model) >= 0.97, seed
 
 
@@ -89,6 +89,6 @@ def test_refinement_undoes_a_merged_pair_and_a_split_topic():
 
 def test_random_start_is_still_available():
     planted = topics.planted_palettes(400, 3, random_state=5)
-    model = topics.fit(planted.palettes, n_topics=3, random_state=0, init="random")
-    assert model.params["init"] == "random" and model.params["alpha"] == 0.5
+    model = topics.ColorTopics(n_topics=3, random_state=0, engine_options={"init": "random"}).fit(planted.palettes)
+    assert model.engine_params_["init"] == "random" and model.engine_params_["alpha"] == 0.5
     assert topics.recovery(planted.topics, planted.colors, model) > 0.8

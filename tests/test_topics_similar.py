@@ -12,7 +12,7 @@ from bcanalysis import palette
 from bcanalysis.album_table import album_palettes
 from bcanalysis.analysis import topic_weights
 from bcanalysis.analysis.similar import SimilarCovers, hellinger, similar, similar_palettes
-from bcanalysis.topics import fit, planted_palettes
+from bcanalysis.topics import ColorTopics, planted_palettes
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def planted_albums():
         "proportions": [list(p[:, 3]) for p in planted.palettes],
     })
     albums.loc[5, ["colorgram", "proportions"]] = None  # one album without a cover palette
-    model = fit(albums["colorgram"].drop(5).tolist(), bits=12, n_topics=6, random_state=0)
+    model = ColorTopics(bits=12, n_topics=6, random_state=0).fit(albums["colorgram"].drop(5).tolist())
     return planted, albums, model
 
 

@@ -14,7 +14,7 @@ from bcanalysis import plots
 from bcanalysis.analysis import compare_spaces
 from bcanalysis.analysis.spaces import tag_accuracy
 from bcanalysis.quantize import palette_to_document
-from bcanalysis.topics import ColorTopicModel, fit, planted_palettes, vectorize
+from bcanalysis.topics import ColorTopics, planted_palettes, vectorize
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +37,14 @@ def test_vocabulary_is_the_quantised_words_of_that_space(planted, space):
 
 def test_fit_transform_and_save_keep_the_space(planted, tmp_path):
     p, _ = planted
-    model = fit(p.palettes, bits=9, n_topics=4, random_state=0, space="oklab")
+    model = ColorTopics(bits=9, n_topics=4, random_state=0, space="oklab").fit(p.palettes)
     assert model.space == "oklab" and "space='oklab'" in repr(model)
     assert model.doc_term(p.palettes[:5]).space == "oklab"
-    loaded = ColorTopicModel.load(model.save(tmp_path / "m"))
+    loaded = ColorTopics.load(model.save(tmp_path / "m"))
     assert loaded.space == "oklab"
     assert np.allclose(loaded.transform(p.palettes[:20]), model.transform(p.palettes[:20]))
     with pytest.raises(ValueError, match="'lab'"):
-        fit(p.palettes, bits=9, n_topics=4, space="lab")
+        ColorTopics(bits=9, n_topics=4, space="lab").fit(p.palettes)
 
 
 def test_tag_accuracy_is_scikit_learns_cross_validation():

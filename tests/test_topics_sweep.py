@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 
 from bcanalysis import album_table, topics
 from bcanalysis.topics import metrics, selection
@@ -52,16 +53,16 @@ def test_sweep_recovers_and_recommends_the_planted_number(planted, swept):
 def test_best_seed_is_the_model_returned_numbered_by_share(planted, swept):
     result, _ = swept
     table = result.table.set_index(["bits", "n_topics"])
-    for (b, k), models in result.seed_models.items():
-        lls = [m.meta["log_likelihood"] for m in models]
+    for (b, k), models in result.restart_models.items():
+        lls = [m.meta_["log_likelihood"] for m in models]
         best, shown = models[int(np.argmax(lls))], result.model(b, k)
-        order = shown.meta["engine_topics"]  # the best seed's topics, renumbered by share of the palettes swept
+        order = shown.meta_["engine_topics"]  # the best seed's topics, renumbered by share of the palettes swept
         assert sorted(order) == list(range(k)) and np.array_equal(shown.components_, best.components_[order])
         shares = topics.topic_shares(shown, planted.palettes)
-        assert np.all(np.diff(shares) <= 0) and np.allclose(shares, shown.meta["topic_shares"])
+        assert np.all(np.diff(shares) <= 0) and np.allclose(shares, shown.meta_["topic_shares"])
         assert result.model(b, k) is shown and (b, k) in result.models  # numbered once, then kept
         # held-out perplexity: the geometric mean over the seeds
-        seeds = [m.meta["heldout_perplexity"] for m in models]
+        seeds = [m.meta_["heldout_perplexity"] for m in models]
         assert table.loc[(b, k), "perplexity"] == pytest.approx(np.exp(np.mean(np.log(seeds))))
     with pytest.raises(KeyError, match="bits=12, n_topics=99"):
         result.model(12, 99)
@@ -72,11 +73,11 @@ def test_the_excess_standard_error_agrees_with_a_jackknife_over_held_out_palette
     a leave-one-palette-out jackknife of the log perplexity difference must agree with the delta method."""
     from bcanalysis.topics.model import completion_loglik, holdout_split
 
-    result = topics.sweep(planted.palettes, bits=12, n_topics=[3, 4, 5], n_seeds=1, random_state=0, n_jobs=1,
+    result = topics.sweep(planted.palettes, bits=12, n_topics=[3, 4, 5], n_restarts=1, random_state=0, n_jobs=1,
                           progress=False)
     dt = topics.vectorize(planted.palettes, 12)
     _, held = holdout_split(dt.n_docs, 0.1, 0)
-    scores = {k: completion_loglik(result.seed_models[(12, k)][0], dt.counts[held]) for k in (3, 4, 5)}
+    scores = {k: completion_loglik(result.restart_models[(12, k)][0], dt.counts[held]) for k in (3, 4, 5)}
     t = result.table.set_index("n_topics")
     best = int(t["perplexity"].idxmin())
     def gap(a: np.ndarray, b: np.ndarray, w: np.ndarray, keep: np.ndarray) -> float:
@@ -94,8 +95,8 @@ def test_the_excess_standard_error_agrees_with_a_jackknife_over_held_out_palette
 def test_second_sweep_fits_nothing(planted, swept, monkeypatch):
     result, cache = swept
     calls = []
-    real = selection.fit_doc_term
-    monkeypatch.setattr(selection, "fit_doc_term", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = topics.ColorTopics.fit_doc_term
+    monkeypatch.setattr(topics.ColorTopics, "fit_doc_term", lambda self, dt: calls.append(self) or real(self, dt))
     again = topics.sweep(planted.palettes, bits=(9, 12), n_topics=range(1, 7), random_state=0, cache_dir=cache,
                          n_jobs=1, progress=False)
     assert calls == []
@@ -176,10 +177,10 @@ def test_planted_topics_are_more_coherent_than_shuffled(planted):
 
 def test_sweep_runs_the_analysis_engine_too(planted):
     result = topics.sweep(planted.palettes[:400], bits=12, n_topics=[2, 4], weighting="tfidf", engine="sklearn",
-                          random_state=0, n_jobs=1, progress=False, max_iter=5)
+                          random_state=0, n_jobs=1, progress=False, engine_options={"max_iter": 5})
     assert result.table["perplexity"].notna().all()
     model = result.model(12, 4)
-    assert model.engine == "sklearn" and model.params["max_iter"] == 5
+    assert model.engine == "sklearn" and model.engine_params_["max_iter"] == 5
 
 
 def test_palette_arrays_from_the_corpus_give_the_same_documents_and_fits_as_palette_lists(tmp_path):
@@ -201,24 +202,24 @@ def test_palette_arrays_from_the_corpus_give_the_same_documents_and_fits_as_pale
         a, b = vectorize(arrays, bits), vectorize(lists, bits)
         assert (a.counts != b.counts).nnz == 0 and (a.pseudo != b.pseudo).nnz == 0
         assert a.fingerprint() == b.fingerprint()  # one cache entry whichever form the palettes came in
-    fit_a = topics.fit(arrays, bits=12, n_topics=4, random_state=0)
-    fit_b = topics.fit(lists, bits=12, n_topics=4, random_state=0)
+    fit_a = topics.ColorTopics(bits=12, n_topics=4, random_state=0).fit(arrays)
+    fit_b = topics.ColorTopics(bits=12, n_topics=4, random_state=0).fit(lists)
     assert np.array_equal(fit_a.components_, fit_b.components_)
     assert np.allclose(fit_a.transform(arrays), fit_b.transform(lists))
 
 
 def test_a_proportion_sweep_fits_area_pseudocounts():
-    from bcanalysis.topics.model import DEFAULT_ENGINE, fit_doc_term, holdout_split
+    from bcanalysis.topics.model import holdout_split
     from bcanalysis.topics.vectorize import vectorize
 
     palettes = topics.planted_palettes(120, 3, random_state=5).palettes
-    result = topics.sweep(palettes, bits=(9,), n_topics=[3], weighting="proportion", n_seeds=1, random_state=2,
+    result = topics.sweep(palettes, bits=(9,), n_topics=[3], weighting="proportion", n_restarts=1, random_state=2,
                    n_jobs=1, progress=False)
     dt = vectorize(palettes, 9)
     train, _ = holdout_split(dt.n_docs, 0.1, 2)
-    expected = fit_doc_term(dt.rows(train), 3, weighting="proportion", engine=DEFAULT_ENGINE,
-                            random_state=result.models[(9, 3)].meta["random_state"])
-    assert np.array_equal(result.models[(9, 3)].components_, expected.by_share(palettes).components_)
-    counts = fit_doc_term(dt.rows(train), 3, weighting="count", engine=DEFAULT_ENGINE,
-                          random_state=result.models[(9, 3)].meta["random_state"])
+    swept = result.model(9, 3)  # a cell's restart: its parameters are those of the fit it holds
+    assert swept.weighting == "proportion" and swept.random_state == swept.meta_["random_state"]
+    expected = clone(swept).fit_doc_term(dt.rows(train))
+    assert np.array_equal(swept.components_, expected.by_share(palettes).components_)
+    counts = clone(swept).set_params(weighting="count").fit_doc_term(dt.rows(train))
     assert not np.array_equal(counts.components_, expected.components_)  # the two weightings do differ here

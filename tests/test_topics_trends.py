@@ -13,7 +13,7 @@ from skimage.color import rgb2lab
 
 from bcanalysis.analysis import topic_weights
 from bcanalysis.analysis.trends import ALL, palette_stats, trend_test, trends
-from bcanalysis.topics import fit
+from bcanalysis.topics import ColorTopics
 
 # The module itself: the name bcanalysis.demo.catalogue is taken by the function.
 demo_catalogue = importlib.import_module("bcanalysis.demo.catalogue")
@@ -88,7 +88,7 @@ def test_bands_agree_with_scipy_bootstrap_and_means_with_pandas(drifting):
 
 
 def test_topic_prevalence_per_year(drifting):
-    model = fit(drifting["colorgram"].tolist(), bits=12, n_topics=6, random_state=0)
+    model = ColorTopics(bits=12, n_topics=6, random_state=0).fit(drifting["colorgram"].tolist())
     table = trends(model, drifting, group=None, n_boot=50)
     weights = topic_weights(model, drifting).assign(year=drifting["release_date"].dt.year)
     expected = weights.groupby("year")[list(range(6))].mean()

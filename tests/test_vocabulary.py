@@ -1,5 +1,5 @@
 """One vocabulary of arguments: the same name for the same idea in every public function (`random_state`,
-`n_jobs`, `n_seeds`, `space`, `bits`, `n_topics`). The package never shipped another vocabulary, so there is no
+`n_jobs`, `n_restarts`, `space`, `bits`, `n_topics`). The package never shipped another vocabulary, so there is no
 compatibility layer: an old name is an ordinary TypeError."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 import bcanalysis
 
 #: Names 0.1 used for an idea that has one name now.
-RETIRED = {"seed": "random_state", "seeds": "n_seeds", "workers": "n_jobs", "depths": "bits"}
+RETIRED = {"seed": "random_state", "seeds": "n_restarts", "n_seeds": "n_restarts", "workers": "n_jobs",
+           "depths": "bits"}
 
 
 def _public_callables():
@@ -59,13 +60,13 @@ def test_a_retired_keyword_is_an_ordinary_type_error() -> None:
 def test_topic_model_attributes_follow_scikit_learn() -> None:
     from bcanalysis import topics
 
-    model = topics.fit(topics.planted_palettes(80, 3, random_state=1).palettes, n_topics=3, random_state=0)
-    learned = ["components_", "colors_", "vocabulary_", "doc_topic_prior_", "state_"]
+    palettes = topics.planted_palettes(80, 3, random_state=1).palettes
+    model = topics.ColorTopics(n_topics=3, random_state=0).fit(palettes)
+    learned = ["components_", "colors_", "vocabulary_", "doc_topic_prior_", "engine_params_", "state_", "meta_"]
     assert all(hasattr(model, name) for name in learned)
-    settings = {"bits", "space", "weighting", "engine", "params", "meta"}
     public = {k for k in vars(model) if not k.startswith("_")}
-    assert public - settings == set(learned) - {"vocabulary_"}  # everything else the fit set ends in "_"
-    for old in ("colors", "doc_topic_prior", "state", "vocabulary"):
+    assert public - set(model.get_params()) == set(learned) - {"vocabulary_"}  # all else the fit set ends in "_"
+    for old in ("colors", "doc_topic_prior", "state", "vocabulary", "params", "meta"):
         assert not hasattr(model, old)
 
 
@@ -73,8 +74,8 @@ def test_sweep_bins_in_the_space_it_is_given() -> None:
     from bcanalysis import topics
 
     palettes = topics.planted_palettes(120, 3, random_state=2).palettes
-    rgb = topics.sweep(palettes, bits=(9,), n_topics=[3], n_seeds=2, random_state=0, progress=False, n_jobs=1)
-    hls = topics.sweep(palettes, bits=(9,), n_topics=[3], n_seeds=2, random_state=0, progress=False, n_jobs=1,
+    rgb = topics.sweep(palettes, bits=(9,), n_topics=[3], n_restarts=2, random_state=0, progress=False, n_jobs=1)
+    hls = topics.sweep(palettes, bits=(9,), n_topics=[3], n_restarts=2, random_state=0, progress=False, n_jobs=1,
                        space="hls")
     assert rgb.model(9, 3).space == "rgb" and hls.model(9, 3).space == "hls"
     expected = topics.vectorize(palettes, 9, space="hls").colors

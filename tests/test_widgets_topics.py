@@ -34,7 +34,7 @@ def no_refit(monkeypatch):
         raise AssertionError("a model was fitted while moving a slider")
 
     for name in ("fit", "fit_doc_term"):
-        monkeypatch.setattr(topics.model, name, refit, raising=False)
+        monkeypatch.setattr(topics.ColorTopics, name, refit)
     monkeypatch.setattr(topics.engines, "fit_engine", refit)
     monkeypatch.setattr(topics.model, "fit_engine", refit, raising=False)
 

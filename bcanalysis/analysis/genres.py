@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from scipy.stats import norm
 
 from bcanalysis.album_table import album_palettes, places, tag_column, with_palette
+from bcanalysis.checks import check_scalar
 from bcanalysis.defaults import RANDOM_STATE
 from bcanalysis.store.palettes import PaletteArrays
 
@@ -127,8 +128,7 @@ def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: s
     """Mean topic weight per group (each album in the groups listed for it in `groups`, aligned with `albums`), its
     lift over all albums, and a permutation test (`.attrs['method']`; `n_permutations` draws, seeded by
     `random_state`). The group column is called `name`; `palettes` as in `topic_weights`."""
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
-        raise ValueError(f"n_permutations must be an integer >= 1, got {n_permutations!r}")
+    n_permutations = check_scalar(n_permutations, "n_permutations", int, low=1)
     theta_df = topic_weights(model, albums, palettes)
     theta = theta_df.to_numpy()
     names, inc = _tag_incidence(groups.loc[theta_df.index], min_albums)

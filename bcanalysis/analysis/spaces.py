@@ -10,14 +10,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from bcanalysis.album_table import album_palettes, primary_tags
-from bcanalysis.defaults import N_SEEDS, RANDOM_STATE, SWEEP_BITS
+from bcanalysis.defaults import N_RESTARTS, RANDOM_STATE, SWEEP_BITS
 from bcanalysis.quantize import SPACES
 from bcanalysis.topics.metrics import coherence_npmi, matched_similarity, topic_diversity
-from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, fit_doc_term, restart_seeds
+from bcanalysis.topics.model import DEFAULT_ENGINE, DEFAULT_WEIGHTING, ColorTopics, restart_seeds
 from bcanalysis.topics.vectorize import vectorize
 
 
@@ -34,9 +35,11 @@ def tag_accuracy(mixtures: np.ndarray, tags: Sequence[str], folds: int = 5, rand
 
 
 def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = SWEEP_BITS, spaces: Sequence[str] = SPACES,
-                   n_topics: int = 10, n_seeds: int = N_SEEDS, random_state: int = RANDOM_STATE,
-                   weighting: str = DEFAULT_WEIGHTING, engine: str = DEFAULT_ENGINE, **kw: Any) -> pd.DataFrame:
-    """Fit `n_seeds` models per (space, bits) on the albums' palettes and measure each binning.
+                   n_topics: int = 10, n_restarts: int = N_RESTARTS, random_state: int = RANDOM_STATE,
+                   weighting: str = DEFAULT_WEIGHTING, engine: str = DEFAULT_ENGINE,
+                   engine_options: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Fit `n_restarts` models per (space, bits) on the albums' palettes (`ColorTopics` with these parameters, one
+    seed each) and measure each binning.
 
     Columns: vocabulary (distinct colour words), coherence_npmi (mean over topics, higher is better), diversity,
     stability (matched cosine between seeds' topics), tag_accuracy (cross-validated, chance = 1 / number of tags),
@@ -51,12 +54,16 @@ def compare_spaces(albums: pd.DataFrame, *, bits: Sequence[int] = SWEEP_BITS, sp
     tagged = tags.notna().to_numpy()
     counts = tags[tagged].value_counts()
     rows = []
+    base = ColorTopics(n_topics=n_topics, weighting=weighting, engine=engine, n_restarts=n_restarts,
+                       random_state=random_state, engine_options=engine_options)
+    n_restarts = base.checked_params()["n_restarts"]  # every parameter checked before the first fit
     for space in spaces:
         for b in bits:
             doc_term = vectorize(palettes, b, space=space)
             start = time.perf_counter()
-            models = [fit_doc_term(doc_term, n_topics, weighting=weighting, engine=engine, random_state=s, **kw)
-                      for s in restart_seeds(random_state, n_seeds, b)]
+            cell = clone(base).set_params(bits=b, space=space)
+            models = [clone(cell).set_params(random_state=s, n_restarts=1).fit_doc_term(doc_term)
+                      for s in restart_seeds(random_state, n_restarts, b)]
             seconds = (time.perf_counter() - start) / len(models)
             first = models[0]
             rows.append({

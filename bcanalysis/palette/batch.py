@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image
 
+from bcanalysis.checks import check_scalar
 from bcanalysis.defaults import N_COLORS
 from bcanalysis.executors import check_executor, is_dask_client
 from bcanalysis.palette.engine import (
@@ -91,9 +92,7 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     """Processes to use: `n_jobs`, or every core for None or -1 (as joblib and `topics.sweep` read it)."""
     if n_jobs is None or n_jobs == -1:
         return os.cpu_count() or 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive number of processes, or None / -1 for every core; got {n_jobs!r}")
-    return n_jobs
+    return check_scalar(n_jobs, "n_jobs (None or -1: every core)", int, low=1)
 
 
 class WorkerPool:

@@ -1,7 +1,7 @@
 """Palettes as arrays, and how far apart two palettes are.
 
 A palette arrives as colour objects, (r, g, b) or (r, g, b, proportion) tuples, or an array; everything downstream
-(quantisation, topics, distances) reads it through `palette_arrays`.
+(quantisation, topics, distances) reads it through `colors_and_proportions`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def _color_row(c: Any) -> tuple:
     return tuple(c)
 
 
-def palette_arrays(colors: Any) -> tuple[np.ndarray, np.ndarray | None]:
+def colors_and_proportions(colors: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """Any palette as (N × 3 int array, proportions or None).
 
     Accepts colour objects with `.rgb` and `.proportion`, (r, g, b) or (r, g, b, proportion) tuples, or an
@@ -81,7 +81,7 @@ def distance(p: Any, q: Any) -> float:
 
 def _weighted(colors: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A palette's colours and weights summing to 1 (equal weights when it has no proportions)."""
-    rgb, props = palette_arrays(colors)
+    rgb, props = colors_and_proportions(colors)
     if len(rgb) == 0:
         raise ValueError(f"palette {name} is empty")
     weights = np.ones(len(rgb)) if props is None else np.asarray(props, dtype=np.float64)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bcanalysis.checks import check_scalar
 from bcanalysis.defaults import N_COLORS
 from bcanalysis.executors import is_dask_client
 from bcanalysis.palette.batch import CHUNKSIZE, WorkerPool, extract_many
@@ -91,8 +92,7 @@ def extract_palettes(
     """
     number_of_colors = check_count(number_of_colors)
     max_pixels = check_max_pixels(max_pixels)
-    if batch < 1:
-        raise ValueError(f"batch must be a positive number of covers, got {batch}")
+    batch = check_scalar(batch, "batch", int, low=1)
     from tqdm.auto import tqdm
 
     summary = PaletteSummary(db=str(corpus.path))

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bcanalysis.checks import check_scalar
 from bcanalysis.colorspace import to_words
 from bcanalysis.defaults import MAX_PIXELS
 
@@ -260,11 +261,7 @@ def histogram(image: Image.Image, kernel: str | None = None) -> tuple[np.ndarray
 
 def check_count(number_of_colors: Any) -> int:
     """`number_of_colors` as an int if it is a whole number >= 0, else TypeError / ValueError naming it."""
-    if isinstance(number_of_colors, bool) or not isinstance(number_of_colors, (int, np.integer)):
-        raise TypeError(f"number_of_colors must be an int, got {number_of_colors!r}")
-    if number_of_colors < 0:
-        raise ValueError(f"number_of_colors must be >= 0, got {number_of_colors}")
-    return int(number_of_colors)
+    return check_scalar(number_of_colors, "number_of_colors", int, low=0)
 
 
 def _palette(counts: np.ndarray, sums: np.ndarray, number_of_colors: int) -> list[tuple[int, int, int, int]]:
@@ -295,12 +292,11 @@ class NotARegularFile(OSError):
 
 
 def check_max_pixels(max_pixels: Any) -> int | None:
-    """A valid pixel budget (a positive int, or None for no budget of ours), or ValueError naming the bad value."""
+    """A valid pixel budget (a positive int, or None for no budget of ours), or TypeError / ValueError naming the bad
+    value."""
     if max_pixels is None:
         return None
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
-        raise ValueError(f"max_pixels must be a positive number of pixels or None, got {max_pixels!r}")
-    return int(max_pixels)
+    return check_scalar(max_pixels, "max_pixels (None: no budget)", int, low=1)
 
 
 def _open(f: ImageLike, max_pixels: int | None) -> Image.Image:

@@ -74,7 +74,7 @@ RULES: dict[str, Rule] = {
     "n_boot": Rule(_positive, "a whole number of bootstrap resamples, at least 1", "-p n_boot 200"),
     "space_bits": Rule(_list_of(_depth), f"a list of distinct colour depths from {_DEPTHS}",
                        "-p space_bits \"[9, 12]\""),
-    "space_seeds": Rule(_positive, "a whole number of fits per cell, at least 1", "-p space_seeds 2"),
+    "space_restarts": Rule(_positive, "a whole number of fits per cell, at least 1", "-p space_restarts 2"),
 }
 
 

@@ -18,7 +18,7 @@ class PaletteArrays(Sequence):
     order) with `proportions` (float64) alike, for album `album_ids[i]`.
 
     A sequence of palettes too (`arrays[i]` is an (n, 4) array of r, g, b, proportion), so it goes wherever a list
-    of palettes goes; `topics.fit`, `topics.sweep` and `model.transform` read the arrays directly."""
+    of palettes goes; `ColorTopics.fit`, `topics.sweep` and `model.transform` read the arrays directly."""
 
     album_ids: np.ndarray
     offsets: np.ndarray
@@ -101,7 +101,7 @@ class PalettesMixin:
         return len(arrays)
 
     def palette_arrays(self, *, batch: int = 100_000) -> PaletteArrays:
-        """Every stored palette as arrays, by album id: the fast way into `topics.fit` and `topics.sweep` (a
+        """Every stored palette as arrays, by album id: the fast way into `ColorTopics.fit` and `topics.sweep` (a
         million palettes in seconds and a few hundred MB; `albums()` builds a Python tuple per colour)."""
         albums, colours = self._db.execute("SELECT COUNT(*), COALESCE(SUM(n), 0) FROM palette_arrays WHERE n > 0"
                                            ).fetchone()  # fmt: skip

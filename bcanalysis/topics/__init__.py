@@ -2,7 +2,7 @@
 files. What the topics say about genres, places, years and similar covers is `bcanalysis.analysis`.
 
     from bcanalysis import topics
-    model = topics.fit(palettes, bits=12, n_topics=18, random_state=0)
+    model = topics.ColorTopics(bits=12, n_topics=18, random_state=0).fit(palettes)   # a scikit-learn estimator
     result = topics.sweep(palettes, bits=(9, 12, 15), n_topics=range(1, 20), random_state=0, cache_dir="data/cache")
     result.table, result.recommend(), result.model(12, 18)
     topics.topic_table(model, palettes)      # one row per topic: colour names, share of the corpus, top colours
@@ -22,13 +22,12 @@ from bcanalysis.topics.model import (
     DEFAULT_ENGINE,
     DEFAULT_WEIGHTING,
     FORMAT_VERSION,
-    ColorTopicModel,
+    ColorTopics,
     ModelFileError,
-    fit,
 )
 from bcanalysis.topics.modelfile import final_model_dir
 from bcanalysis.topics.planted import PlantedPalettes, planted_palettes
-from bcanalysis.topics.selection import SweepResult, sweep
+from bcanalysis.topics.selection import SweepPlan, SweepResult, sweep
 from bcanalysis.topics.summary import topic_shares, topic_table
 from bcanalysis.topics.vectorize import WEIGHTINGS, DocTerm, vectorize
 
@@ -38,15 +37,15 @@ __all__ = [
     "DEFAULT_ENGINE",
     "DEFAULT_WEIGHTING",
     "FORMAT_VERSION",
-    "ColorTopicModel",
+    "ColorTopics",
     "DocTerm",
     "ModelFileError",
     "PlantedPalettes",
+    "SweepPlan",
     "SweepResult",
     "coherence_npmi",
     "coherence_umass",
     "final_model_dir",
-    "fit",
     "match_topics",
     "matched_similarity",
     "planted_palettes",

@@ -98,6 +98,20 @@ def check_options(engine: str, options: dict[str, Any]) -> None:
         validate()
 
 
+def options_of(engine: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The options among an engine's resolved `params` that differ from its defaults (None when none does): what a
+    caller gave to get them. The topic count and seed are parameters of the model, never options."""
+    if engine == "sklearn":
+        from sklearn.decomposition import LatentDirichletAllocation
+
+        defaults = LatentDirichletAllocation().get_params()
+        skip = {"n_components", "random_state", "n_jobs"}
+    else:
+        defaults, skip = TOMOTOPY_DEFAULTS, set()
+    given = {k: v for k, v in params.items() if k not in skip and (k not in defaults or defaults[k] != v)}
+    return given or None
+
+
 def fit_engine(engine: str, X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any) -> EngineFit:
     """Dispatch to the named engine."""
     return {"sklearn": fit_sklearn, "tomotopy": fit_tomotopy}[check_engine(engine)](X, n_topics, random_state, **kw)

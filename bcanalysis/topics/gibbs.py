@@ -16,13 +16,13 @@ fit runs in three steps:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammaln
 
+from bcanalysis.checks import Interval, OneOf, check_params
 from bcanalysis.topics.merge import merge_topics, refine_groups
 
 #: α = 0.5: between the sparse mixtures of LDA's own generative story (planted corpora, where a flat α = 1 made the
@@ -42,33 +42,22 @@ EXPLORE_TOKENS = (200_000, 4_000)  # its sample: at least this many colour token
 BUILD_ROWS = 50_000  # documents handed to or read from tomotopy per chunk (bounds the temporary arrays)
 
 
+#: The declared constraint on each option (`checks.check_params`). The priors have a floor and a ceiling: tomotopy
+#: computes in single precision, where 1e-300 is 0 and aborts the process.
+OPTION_CONSTRAINTS = {
+    "min_iter": Interval(int, 1), "max_iter": Interval(int, 1), "alpha": Interval(float, *PRIOR_RANGE),
+    "eta": Interval(float, *PRIOR_RANGE), "tol": Interval(float, 0), "init": OneOf(INITS),
+}
+
+
 def check_options(kw: dict[str, Any]) -> dict[str, Any]:
-    """Engine options merged with the defaults, each checked here so nothing invalid reaches C++ (ValueError)."""
+    """Engine options merged with the defaults, each checked here so nothing invalid reaches C++ (TypeError for an
+    unknown option or a value of the wrong kind, ValueError for one out of range)."""
     unknown = set(kw) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown tomotopy options: {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
     opts = {**DEFAULTS, **kw}
-    for name in ("min_iter", "max_iter"):
-        v = opts[name]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        opts[name] = int(v)
-    for name in ("alpha", "eta"):  # tomotopy computes in single precision: 1e-300 is 0 there, and aborts
-        v = opts[name]
-        if not _real(v) or not (math.isfinite(v) and PRIOR_RANGE[0] <= v <= PRIOR_RANGE[1]):
-            raise ValueError(f"{name} must be a finite number > 0 (from {PRIOR_RANGE[0]:g} to {PRIOR_RANGE[1]:g}), "
-                             f"got {v!r}")
-        opts[name] = float(v)
-    if not _real(opts["tol"]) or not (math.isfinite(opts["tol"]) and opts["tol"] >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {opts['tol']!r}")
-    opts["tol"] = float(opts["tol"])
-    if opts["init"] not in INITS:
-        raise ValueError(f"init must be one of {', '.join(INITS)}, got {opts['init']!r}")
-    return opts
-
-
-def _real(v: Any) -> bool:
-    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
+    return check_params(opts, OPTION_CONSTRAINTS)
 
 
 def fit(X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any

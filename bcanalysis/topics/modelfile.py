@@ -24,6 +24,8 @@ from bcanalysis.quantize import ALLOWED_BITS, SPACES
 
 #: Bumped when the saved layout changes; `load` refuses other versions.
 FORMAT_VERSION = 1
+#: The format's name, written into every model file since version 1 (after the class's name then: it stays, so the
+#: files keep loading).
 FORMAT = "bcanalysis.ColorTopicModel"
 
 class ModelFileError(ValueError):
@@ -31,7 +33,8 @@ class ModelFileError(ValueError):
 
 
 def write(model: Any, path: str | Path) -> Path:
-    """Write `<path>.json` and `<path>.npz` (each through a temporary file and a rename); returns the JSON path."""
+    """Write a fitted `ColorTopics` as `<path>.json` and `<path>.npz` (each through a temporary file and a rename);
+    returns the JSON path."""
     base = Path(path).with_suffix("")
     base.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"components": model.components_, "colors": model.colors_}
@@ -45,8 +48,8 @@ def write(model: Any, path: str | Path) -> Path:
         "weighting": model.weighting,
         "engine": model.engine,
         "doc_topic_prior": model.doc_topic_prior_,
-        "params": model.params,
-        "meta": model.meta,
+        "params": model.engine_params_,
+        "meta": model.meta_,
         "arrays": base.with_suffix(".npz").name,
         "array_specs": {k: {"dtype": str(v.dtype), "shape": list(v.shape)} for k, v in arrays.items()},
     }
@@ -73,7 +76,7 @@ def _json_default(obj: Any) -> Any:
 
 
 def read(path: str | Path) -> dict[str, Any]:
-    """The checked contents of a model file (either file's path) as `ColorTopicModel` keyword arguments."""
+    """The checked contents of a model file (either file's path) as `ColorTopics.from_topics` keyword arguments."""
     base = Path(path).with_suffix("")
     json_path = base.with_suffix(".json")
     try:
@@ -90,7 +93,7 @@ def read(path: str | Path) -> dict[str, Any]:
     return {
         "components": arrays["components"], "colors": arrays["colors"].astype(np.uint8), "bits": meta["bits"],
         "weighting": meta["weighting"], "engine": meta["engine"], "doc_topic_prior": meta["doc_topic_prior"],
-        "params": meta["params"], "state": state, "meta": meta["meta"], "space": meta.get("space", "rgb"),
+        "engine_params": meta["params"], "state": state, "meta": meta["meta"], "space": meta.get("space", "rgb"),
     }
 
 

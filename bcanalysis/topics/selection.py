@@ -1,8 +1,10 @@
-"""`sweep`: fit a grid of (bits, n_topics) × seeds in parallel, cached on disk, and measure every fit.
+"""`sweep`: a grid over `ColorTopics` — (bits, n_topics) × restarts fitted in parallel, cached on disk, every fit
+measured.
 
-Each depth is vectorised once; every fit runs single-threaded in a joblib worker (parallelism across fits keeps
-each fit reproducible); with a `cache_dir`, a fitted model is stored under a key of (data fingerprint, bits, n,
-weighting, engine, seed, engine options, library versions), so re-running a notebook fits nothing twice.
+Each cell is the estimator cloned with its `bits` and `n_topics` set, each of its restarts a clone with that
+restart's seed; each depth is vectorised once; every fit runs single-threaded in a joblib worker (parallelism across
+fits keeps each fit reproducible); with a `cache_dir`, a fitted model is stored under a key of (data fingerprint,
+bits, n, weighting, engine, seed, engine options, library versions), so re-running a notebook fits nothing twice.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
-from bcanalysis.defaults import N_SEEDS, SWEEP_BITS, SWEEP_N
+from bcanalysis.checks import check_scalar
+from bcanalysis.defaults import N_RESTARTS, SWEEP_BITS, SWEEP_N
 from bcanalysis.executors import check_executor, is_dask_client
-from bcanalysis.quantize import check_bits, check_space
-from bcanalysis.topics.engines import check_options
+from bcanalysis.quantize import check_bits
 from bcanalysis.topics.gibbs import REVISION as GIBBS_REVISION
 from bcanalysis.topics.metrics import (
     coherence_npmi,
@@ -38,13 +41,10 @@ from bcanalysis.topics.model import (
     DEFAULT_ENGINE,
     DEFAULT_WEIGHTING,
     FORMAT_VERSION,
-    ColorTopicModel,
+    ColorTopics,
     ModelFileError,
     check_n_topics,
-    check_random_state,
-    check_weighting,
     completion_loglik,
-    fit_doc_term,
     holdout_split,
     restart_seeds,
 )
@@ -54,12 +54,12 @@ from bcanalysis.topics.vectorize import DocTerm, vectorize
 
 class ByShare(Mapping):
     """The sweep's models by (bits, n_topics), each with its topics numbered by share of the sweep's palettes
-    (`ColorTopicModel.by_share`) when first read: the numbering every view of the model shows."""
+    (`ColorTopics.by_share`) when first read: the numbering every view of the model shows."""
 
-    def __init__(self, models: dict[tuple[int, int], ColorTopicModel], palettes: Any = None):
+    def __init__(self, models: dict[tuple[int, int], ColorTopics], palettes: Any = None):
         self._raw, self._palettes, self._done = dict(models), palettes, {}
 
-    def __getitem__(self, key: tuple[int, int]) -> ColorTopicModel:
+    def __getitem__(self, key: tuple[int, int]) -> ColorTopics:
         if key not in self._done:
             model = self._raw[key]
             self._done[key] = model if self._palettes is None else model.by_share(self._palettes)
@@ -77,16 +77,16 @@ class ByShare(Mapping):
 
 @dataclass
 class SweepResult:
-    """The sweep's metrics table (one row per bits × n_topics) and its models (the best seed of each, topics
-    numbered by share of the palettes swept)."""
+    """The sweep's metrics table (one row per bits × n_topics), its models (the best restart of each cell, topics
+    numbered by share of the palettes swept) and every restart's model (`restart_models`, in the engine's order)."""
 
     table: pd.DataFrame
-    models: Mapping[tuple[int, int], ColorTopicModel]
-    seed_models: dict[tuple[int, int], list[ColorTopicModel]] = field(repr=False)
+    models: Mapping[tuple[int, int], ColorTopics]
+    restart_models: dict[tuple[int, int], list[ColorTopics]] = field(repr=False)
     random_state: int
 
-    def model(self, bits: int, n_topics: int) -> ColorTopicModel:
-        """The fitted model for (bits, n_topics): of the seeds tried, the one with the highest training likelihood,
+    def model(self, bits: int, n_topics: int) -> ColorTopics:
+        """The fitted model for (bits, n_topics): of its restarts, the one with the highest training likelihood,
         its topics numbered by their share of the palettes swept (topic 0 the largest)."""
         try:
             return self.models[(int(bits), int(n_topics))]
@@ -140,7 +140,7 @@ class CacheWarning(UserWarning):
     is refitted and the entry rewritten."""
 
 
-def _cached(cache_dir: Path | None, key: str) -> ColorTopicModel | None:
+def _cached(cache_dir: Path | None, key: str) -> ColorTopics | None:
     """The cached model under `key`, or None. An entry that is damaged, not a regular file (a FIFO would hang the
     sweep), written before entries named their key, or holding another key's model (a copied file) warns and is
     refitted, then replaced atomically."""
@@ -148,11 +148,11 @@ def _cached(cache_dir: Path | None, key: str) -> ColorTopicModel | None:
     if path is None or not os.path.lexists(path):
         return None
     try:
-        model = ColorTopicModel.load(path)
+        model = ColorTopics.load(path)
     except ModelFileError as exc:
         warnings.warn(f"sweep cache entry not used, refitting it: {exc}", CacheWarning, stacklevel=3)
         return None
-    own = model.meta.get(CACHE_KEY)
+    own = model.meta_.get(CACHE_KEY)
     if own != key:
         why = (f"holds the model of key {own}, not {key}" if isinstance(own, str) else
                "names no key (written by an older bcanalysis)")
@@ -165,19 +165,66 @@ def _cached(cache_dir: Path | None, key: str) -> ColorTopicModel | None:
 
 
 @dataclass(frozen=True)
+class SweepPlan:
+    """A sweep, decided and checked before any fit runs: the estimator every cell clones (space, weighting, engine,
+    engine options, restarts a cell, and the seed everything is drawn from), the grid (`bits`, `n_topics`), the
+    share of palettes held out, and where the fits run (local processes, an executor or a dask cluster) and are
+    cached."""
+
+    estimator: ColorTopics
+    bits: tuple[int, ...]
+    n_topics: tuple[int, ...]
+    heldout: float = 0.1
+    cache: Path | None = None
+    n_jobs: int | None = None
+    executor: Any = None
+    progress: bool = True
+
+    @property
+    def n_restarts(self) -> int:
+        return self.estimator.n_restarts
+
+    @property
+    def random_state(self) -> int:
+        return self.estimator.random_state
+
+    def cell(self, bits: int, n_topics: int) -> ColorTopics:
+        """The estimator of one cell of the grid (unfitted)."""
+        return clone(self.estimator).set_params(bits=bits, n_topics=n_topics)
+
+    def restarts(self, bits: int, n_topics: int) -> list[ColorTopics]:
+        """The cell's restarts: one estimator per seed (each fitted once), seeds drawn from `random_state` and the
+        cell, so adding a cell to the grid changes no other cell's fits."""
+        cell = self.cell(bits, n_topics)
+        return [clone(cell).set_params(random_state=seed, n_restarts=1)
+                for seed in restart_seeds(self.random_state, self.n_restarts, bits, n_topics)]
+
+
+@dataclass(frozen=True)
 class _Job:
-    bits: int
-    n_topics: int
+    """One fit of the grid: a restart's estimator, its place in the cell, and its cache key."""
+
+    estimator: ColorTopics
     replicate: int
-    seed: int
     key: str
 
+    @property
+    def bits(self) -> int:
+        return self.estimator.bits
 
-def _run_job(doc_term: DocTerm, job: _Job, weighting: str, engine: str, options: dict[str, Any]):
+    @property
+    def n_topics(self) -> int:
+        return self.estimator.n_topics
+
+    @property
+    def seed(self) -> int:
+        return self.estimator.random_state
+
+
+def _run_job(doc_term: DocTerm, job: _Job) -> tuple[_Job, ColorTopics]:
     t0 = time.perf_counter()
-    model = fit_doc_term(doc_term, job.n_topics, weighting=weighting, engine=engine, random_state=job.seed,
-                         **options)
-    model.meta["fit_seconds"] = time.perf_counter() - t0
+    model = clone(job.estimator).fit_doc_term(doc_term)
+    model.meta_["fit_seconds"] = time.perf_counter() - t0
     return job, model
 
 
@@ -196,74 +243,81 @@ def sweep(
     weighting: str = DEFAULT_WEIGHTING,
     engine: str = DEFAULT_ENGINE,
     random_state: int | None = None,
-    n_seeds: int = N_SEEDS,
+    n_restarts: int = N_RESTARTS,
     space: str = "rgb",
     heldout: float = 0.1,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
     progress: bool = True,
     executor: Any = None,
-    **options: Any,
+    engine_options: dict[str, Any] | None = None,
 ) -> SweepResult:
-    """Fit every (bits, n_topics) with `n_seeds` seeds on all but a `heldout` share of palettes, and measure them.
-    `palettes` as `fit` takes them (for a large corpus `Corpus.palette_arrays()`: no Python object per colour).
+    """Fit every (bits, n_topics) with `n_restarts` seeds on all but a `heldout` share of palettes, and measure
+    them. `palettes` as `ColorTopics.fit` takes them (for a large corpus `Corpus.palette_arrays()`: no Python object
+    per colour); `space`, `weighting`, `engine`, `n_restarts` and `engine_options` are `ColorTopics`'s, checked here
+    before any fit runs.
 
-    The table has held-out perplexity (document completion on counts, geometric mean over seeds), its excess over
-    the depth's lowest with the standard error of that difference (`excess`, `excess_se`: what `recommend` judges
-    by), NPMI and UMass coherence, topic diversity, stability (matched cosine between seeds), fit seconds, whether
-    the fits came from the cache, and the palettes swept and held out. Its models number their topics by share.
+    The table has held-out perplexity (document completion on counts, geometric mean over restarts), its excess
+    over the depth's lowest with the standard error of that difference (`excess`, `excess_se`: what `recommend`
+    judges by), NPMI and UMass coherence, topic diversity, stability (matched cosine between restarts), fit seconds,
+    whether the fits came from the cache, and the palettes swept and held out. A cell's model is its restart with
+    the highest training likelihood, as `ColorTopics.fit` keeps; its topics are numbered by share.
     `n_jobs=None` uses every core. `executor` runs the fits elsewhere instead: a `dask.distributed.Client` (each
     depth's matrix is sent to the cluster once) or any `concurrent.futures.Executor`; results are identical to a
     local sweep with the same `random_state`. `random_state=None` draws a seed (kept in `.random_state`); only a
-    fixed `random_state` can hit the cache. `space` bins colours in RGB (the analysis's), HLS or OKLab, as `fit`
-    does. Extra keywords go to the engine, checked here before any fit runs.
+    fixed `random_state` can hit the cache.
     """
-    depths = [check_bits(b) for b in _int_list(bits, "bits")]
-    ks = _int_list(n_topics, "n_topics")
-    space = check_space(space)
-    check_weighting(weighting, engine)
-    check_options(engine, options)
-    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
-        raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
-    if isinstance(heldout, bool) or not isinstance(heldout, (int, float, np.number)) or not 0 < heldout < 1:
-        raise ValueError(f"heldout must be a fraction between 0 and 1, got {heldout!r}")
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
-        raise ValueError(f"n_jobs must be None, a positive number of processes or -1 for all cores, got {n_jobs!r}")
-    check_random_state(random_state)
-    pool = None if executor is None else check_executor(executor)  # a dask Client is kept: it scatters data
-    if random_state is None:
-        random_state = int(np.random.SeedSequence().entropy % 2**31)
-    cache = None if cache_dir is None else Path(cache_dir)
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-
+    estimator = ColorTopics(space=space, weighting=weighting, engine=engine, n_restarts=n_restarts,
+                            random_state=random_state, engine_options=engine_options)
+    plan = _plan(estimator, bits=bits, n_topics=n_topics, heldout=heldout, cache_dir=cache_dir, n_jobs=n_jobs,
+                 progress=progress, executor=executor)
+    if plan.cache is not None:
+        plan.cache.mkdir(parents=True, exist_ok=True)
+    options = dict(plan.estimator.engine_options or {})
     doc_terms, splits, jobs, fitted = {}, {}, [], {}
-    for b in depths:
-        dt = vectorize(palettes, b, space=space)
-        for k in ks:
+    for b in plan.bits:
+        dt = vectorize(palettes, b, space=plan.estimator.space)
+        for k in plan.n_topics:
             check_n_topics(k, len(dt.colors))
-        train, held = holdout_split(dt.n_docs, heldout, random_state)
+        train, held = holdout_split(dt.n_docs, plan.heldout, plan.random_state)
         doc_terms[b] = dt.rows(train)
         fp = doc_terms[b].fingerprint()
-        doc_terms[b], dt = doc_terms[b].only(weighting), dt.only("count")  # the rest of each is not needed again
+        doc_terms[b], dt = doc_terms[b].only(plan.estimator.weighting), dt.only("count")  # the rest is not needed
         splits[b] = dt, held
-        for k in ks:
-            for r, seed in enumerate(restart_seeds(random_state, n_seeds, b, k)):
-                job = _Job(b, k, r, seed, cache_key(fp, b, k, weighting, engine, seed, options))
-                hit = _cached(cache, job.key)
+        for k in plan.n_topics:
+            for r, est in enumerate(plan.restarts(b, k)):
+                job = _Job(est, r, cache_key(fp, b, k, est.weighting, est.engine, est.random_state, options))
+                hit = _cached(plan.cache, job.key)
                 if hit is None:
                     jobs.append(job)
                 else:
-                    hit.meta["cached"] = True
+                    hit.meta_["cached"] = True
                     fitted[(b, k, r)] = hit
-    if pool is None:
-        fitted.update(_fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress))
-    else:
-        fitted.update(_fit_on(jobs, doc_terms, weighting, engine, options, cache, pool, progress))
-    return _assemble(depths, ks, n_seeds, splits, fitted, random_state, palettes)
+    fitted.update(_fit_all(jobs, doc_terms, plan) if plan.executor is None else _fit_on(jobs, doc_terms, plan))
+    return _assemble(plan, splits, fitted, palettes)
 
 
-def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progress) -> dict:
+def _plan(estimator: ColorTopics, *, bits: Any, n_topics: Any, heldout: Any, cache_dir: Any, n_jobs: Any,
+          progress: bool, executor: Any) -> SweepPlan:
+    """The sweep's arguments checked (the estimator's against its own constraints) and gathered into a plan; a
+    `random_state` of None becomes a seed drawn here."""
+    params = estimator.checked_params()
+    if n_jobs is not None and check_scalar(n_jobs, "n_jobs", int) == 0:
+        raise ValueError("n_jobs must be None, a positive number of processes or -1 for all cores, got 0")
+    if params["random_state"] is None:
+        params["random_state"] = int(np.random.SeedSequence().entropy % 2**31)
+    return SweepPlan(
+        estimator=estimator.set_params(random_state=params["random_state"], n_restarts=params["n_restarts"]),
+        bits=tuple(check_bits(b) for b in _int_list(bits, "bits")),
+        n_topics=tuple(check_scalar(k, "n_topics", int, low=1) for k in _int_list(n_topics, "n_topics")),
+        heldout=check_scalar(heldout, "heldout", float, low=0, high=1, closed="neither"),
+        cache=None if cache_dir is None else Path(cache_dir),
+        n_jobs=n_jobs, progress=progress,
+        executor=None if executor is None else check_executor(executor),  # a dask Client is kept: it scatters data
+    )
+
+
+def _fit_all(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) -> dict:
     """Run the fits not in the cache, largest n first (better load balance), saving each as it finishes."""
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -272,37 +326,36 @@ def _fit_all(jobs, doc_terms, weighting, engine, options, cache, n_jobs, progres
     if not jobs:
         return out
     jobs = sorted(jobs, key=lambda j: -j.n_topics)
-    parallel = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, return_as="generator_unordered")
-    tasks = (delayed(_run_job)(doc_terms[j.bits], j, weighting, engine, options) for j in jobs)
-    for job, model in tqdm(parallel(tasks), total=len(jobs), desc="fitting topic models", disable=not progress):
-        _keep(out, job, model, cache)
+    parallel = Parallel(n_jobs=-1 if plan.n_jobs is None else plan.n_jobs, return_as="generator_unordered")
+    tasks = (delayed(_run_job)(doc_terms[j.bits], j) for j in jobs)
+    for job, model in tqdm(parallel(tasks), total=len(jobs), desc="fitting topic models", disable=not plan.progress):
+        _keep(out, job, model, plan.cache)
     return out
 
 
-def _keep(out: dict, job: _Job, model: ColorTopicModel, cache: Path | None) -> None:
+def _keep(out: dict, job: _Job, model: ColorTopics, cache: Path | None) -> None:
     """A fresh fit: marked as not from the cache and saved to it at once (a crash later keeps it)."""
-    model.meta["cached"] = False
+    model.meta_["cached"] = False
     if cache is not None:
-        model.meta[CACHE_KEY] = job.key  # the entry names its key: a copy under another name is caught on reading
+        model.meta_[CACHE_KEY] = job.key  # the entry names its key: a copy under another name is caught on reading
         model.save(cache / job.key)
     out[(job.bits, job.n_topics, job.replicate)] = model
 
 
-def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progress) -> dict:
+def _fit_on(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) -> dict:
     """`_fit_all` on an executor or a dask cluster, largest n first, saving each model as it arrives."""
     from tqdm.auto import tqdm
 
     out = {}
     if not jobs:
         return out
-    if not is_dask_client(executor):
-        pool, data = executor, doc_terms
+    if not is_dask_client(plan.executor):
+        pool, data = plan.executor, doc_terms
     else:  # a dask Client: each depth's matrix goes to the workers once, not once per fit
-        pool = executor.get_executor()
-        data = {b: executor.scatter(dt, broadcast=True) for b, dt in doc_terms.items()}
-    futures = {pool.submit(_run_job, data[j.bits], j, weighting, engine, options): j
-               for j in sorted(jobs, key=lambda j: -j.n_topics)}
-    with tqdm(total=len(jobs), desc="fitting topic models", disable=not progress) as bar:
+        pool = plan.executor.get_executor()
+        data = {b: plan.executor.scatter(dt, broadcast=True) for b, dt in doc_terms.items()}
+    futures = {pool.submit(_run_job, data[j.bits], j): j for j in sorted(jobs, key=lambda j: -j.n_topics)}
+    with tqdm(total=len(jobs), desc="fitting topic models", disable=not plan.progress) as bar:
         for fut in cf.as_completed(futures):
             job = futures[fut]
             try:
@@ -312,14 +365,15 @@ def _fit_on(jobs, doc_terms, weighting, engine, options, cache, executor, progre
                     f.cancel()
                 raise RuntimeError(f"fit bits={job.bits} n_topics={job.n_topics} seed={job.seed} failed on the "
                                    f"executor ({type(exc).__name__}: {exc}); fits already done are cached") from exc
-            _keep(out, job, model, cache)
+            _keep(out, job, model, plan.cache)
             bar.update()
     return out
 
 
-def _heldout(models: list[ColorTopicModel], held_counts) -> dict[str, Any]:
-    """Held-out scores of one cell's seeds (document completion): per held-out palette the log-likelihood averaged
-    over the seeds, the words scored, and each seed's log perplexity; each seed's perplexity goes in its `meta`."""
+def _heldout(models: list[ColorTopics], held_counts) -> dict[str, Any]:
+    """Held-out scores of one cell's restarts (document completion): per held-out palette the log-likelihood averaged
+    over the restarts, the words scored, and each restart's log perplexity; each one's perplexity goes in its
+    `meta_`."""
     lls, logp = [], []
     for m in models:
         loglik, words = completion_loglik(m, held_counts)
@@ -327,19 +381,19 @@ def _heldout(models: list[ColorTopicModel], held_counts) -> dict[str, Any]:
             raise ValueError("documents too short for held-out perplexity (no held-out words)")
         lls.append(loglik)
         logp.append(-loglik.sum() / words.sum())
-        m.meta["heldout_perplexity"] = float(np.exp(logp[-1]))
+        m.meta_["heldout_perplexity"] = float(np.exp(logp[-1]))
     return {"loglik": np.mean(lls, axis=0), "words": words, "logp": np.asarray(logp)}
 
 
 def _seed_var(logp: np.ndarray) -> float:
-    """Variance of the mean log perplexity over seeds (0 with one seed: not measurable)."""
+    """Variance of the mean log perplexity over restarts (0 with one restart: not measurable)."""
     return float(logp.var(ddof=1) / len(logp)) if len(logp) > 1 else 0.0
 
 
 def compare_heldout(scores: dict[int, dict[str, Any]]) -> dict[int, dict[str, float]]:
-    """Each topic count's held-out perplexity (geometric mean over seeds) against the lowest of its depth: how much
+    """Each topic count's held-out perplexity (geometric mean over restarts) against the lowest of its depth: how much
     higher (`excess`, relative) and the standard error of that excess, from the paired differences over held-out
-    palettes (a ratio estimator, as Vehtari, Gelman & Gabry 2017 compare models) plus the spread over seeds."""
+    palettes (a ratio estimator, as Vehtari, Gelman & Gabry 2017 compare models) plus the spread over restarts."""
     logp = {k: -v["loglik"].sum() / v["words"].sum() for k, v in scores.items()}
     best = min(logp, key=lambda k: (logp[k], k))
     out = {}
@@ -364,33 +418,35 @@ def compare_heldout(scores: dict[int, dict[str, Any]]) -> dict[int, dict[str, fl
     return out
 
 
-def _assemble(depths, ks, n_seeds, splits, fitted, random_state, palettes) -> SweepResult:
+def _assemble(plan: SweepPlan, splits: dict, fitted: dict, palettes: Any) -> SweepResult:
+    """The metrics table and the models of every cell, from the fits of `plan`."""
     rows, best, seeds = [], {}, {}
-    for b in depths:
+    ks, n_restarts = plan.n_topics, plan.n_restarts
+    for b in plan.bits:
         dt, held = splits[b]
         held_counts = dt.counts[held]
         present = word_presence(dt.counts)  # once per depth, not twice per model: a large corpus's biggest copy
         scores = {}
         for k in ks:
-            models = [fitted[(b, k, r)] for r in range(n_seeds)]
+            models = [fitted[(b, k, r)] for r in range(n_restarts)]
             scores[k] = _heldout(models, held_counts)
-            lls = [x.meta.get("log_likelihood") for x in models]
-            # the best seed: highest training log-likelihood (held-out perplexity missed merged topics)
-            i = int(np.argmax(lls)) if None not in lls else int(np.argmin([x.meta["heldout_perplexity"]
+            lls = [x.meta_.get("log_likelihood") for x in models]
+            # the best restart: highest training log-likelihood (held-out perplexity missed merged topics)
+            i = int(np.argmax(lls)) if None not in lls else int(np.argmin([x.meta_["heldout_perplexity"]
                                                                            for x in models]))
             m = models[i]
-            pairs = [(x, y) for x in range(n_seeds) for y in range(x + 1, n_seeds)]
+            pairs = [(x, y) for x in range(n_restarts) for y in range(x + 1, n_restarts)]
             stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs]
-                           ) if pairs else np.nan  # one seed: no stability to measure
+                           ) if pairs else np.nan  # one restart: no stability to measure
             rows.append({
                 "bits": b, "n_topics": k,
                 "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts, presence=present))),
                 "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts, presence=present))),
                 "diversity": topic_diversity(m.components_),
                 "stability": float(stab),
-                "fit_seconds": float(sum(x.meta.get("fit_seconds", np.nan) for x in models)),
-                "n_iter": int(m.meta.get("n_iter", 0)),
-                "cached": all(x.meta.get("cached", False) for x in models),
+                "fit_seconds": float(sum(x.meta_.get("fit_seconds", np.nan) for x in models)),
+                "n_iter": int(m.meta_.get("n_iter", 0)),
+                "cached": all(x.meta_.get("cached", False) for x in models),
                 "vocabulary": len(dt.colors),
                 "n_documents": dt.n_docs, "n_heldout": len(held),
             })
@@ -401,4 +457,4 @@ def _assemble(depths, ks, n_seeds, splits, fitted, random_state, palettes) -> Sw
     table = pd.DataFrame(rows)
     first = ["bits", "n_topics", "perplexity", "excess", "excess_se", "perplexity_spread"]
     table = table[first + [c for c in table.columns if c not in first]]
-    return SweepResult(table, ByShare(best, palettes), seeds, random_state)
+    return SweepResult(table, ByShare(best, palettes), seeds, plan.random_state)

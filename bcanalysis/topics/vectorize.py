@@ -16,14 +16,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from bcanalysis.colorspace import pack_rgb, unpack_rgb
-from bcanalysis.quantize import check_bits, check_space, palette_arrays, quantize, to_words
+from bcanalysis.palette import colors_and_proportions
+from bcanalysis.quantize import check_bits, check_space, quantize, to_words
 from bcanalysis.store.palettes import PaletteArrays
 
 #: Counts are int32 (a palette holds at most a few hundred colours): half the memory of int64 for a large corpus.
 COUNT_DTYPE = np.int32
 HASH_CHUNK = 1 << 22  # values hashed at a time by `fingerprint` (a bounded temporary copy)
 
-#: Document weightings `fit` understands.
+#: Document weightings `ColorTopics` understands.
 WEIGHTINGS = ("count", "proportion", "tfidf")
 
 
@@ -93,7 +94,7 @@ def _flatten(palettes: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     for i, pal in enumerate(palettes):
         if pal is None:
             raise ValueError(f"palette {i} is None; drop albums without a palette first")
-        rgb, p = palette_arrays(pal)
+        rgb, p = colors_and_proportions(pal)
         if len(rgb) == 0:
             raise ValueError(f"palette {i} is empty (0 colours)")
         rgbs.append(rgb)

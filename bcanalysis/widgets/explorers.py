@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from bcanalysis.defaults import BITS, N_TOPICS
+from bcanalysis.palette import colors_and_proportions
 from bcanalysis.prepare import topic_grid
-from bcanalysis.quantize import ALLOWED_BITS, check_bits, count_colors, palette_arrays, quantize
+from bcanalysis.quantize import ALLOWED_BITS, check_bits, count_colors, quantize
 from bcanalysis.widgets.offline import Control, OfflineExplorer
 from bcanalysis.widgets.views import (
     View,
@@ -96,7 +97,7 @@ class BitDepthData:
     their labels: album titles when given)."""
 
     def __init__(self, palettes: Sequence[Any], samples: int = 8, labels: Sequence[str] | None = None):
-        kept = [(palette_arrays(p)[0], i) for i, p in enumerate(palettes) if p is not None and len(p)]
+        kept = [(colors_and_proportions(p)[0], i) for i, p in enumerate(palettes) if p is not None and len(p)]
         if not kept:
             raise ValueError("no palettes to explore: extract palettes first (bcanalysis palettes --db …)")
         arrays = [a for a, _ in kept]
