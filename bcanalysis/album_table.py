@@ -15,6 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "album_palettes",
+    "has_palette",
+    "places",
+    "primary_tags",
+    "tag_column",
+    "with_palette",
+]
+
 
 def has_palette(value: Any) -> bool:
     """Whether one `colorgram` cell holds a palette: THE rule (None, NaN and an empty list hold none)."""

@@ -16,6 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+__all__ = [
+    "Interval",
+    "OneOf",
+    "check_params",
+    "check_scalar",
+]
+
 Closed = Literal["both", "left", "right", "neither"]
 
 

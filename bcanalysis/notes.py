@@ -10,6 +10,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+__all__ = [
+    "Note",
+    "note_of",
+]
+
 
 @dataclass(frozen=True)
 class Note:

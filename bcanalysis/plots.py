@@ -20,6 +20,21 @@ from bcanalysis.notes import Note, note_of
 from bcanalysis.plots_labels import label_bubbles, plain_text, text_as_text  # noqa: F401 (text_as_text: public)
 from bcanalysis.prepare import IntertopicMap, PaletteStrips, TopicGrid
 
+__all__ = [
+    "STAT_LABELS",
+    "intertopic_map",
+    "palette_strips",
+    "palettes_by_group",
+    "similar_covers",
+    "space_comparison",
+    "stat_trends",
+    "sweep_curves",
+    "tag_topic_heatmap",
+    "text_as_text",
+    "topic_grid",
+    "topic_trends",
+]
+
 
 def _rgb01(colors: np.ndarray) -> np.ndarray:
     return np.asarray(colors, dtype=np.float64).reshape(-1, 3) / 255.0

@@ -29,6 +29,17 @@ import pandas as pd
 from bcanalysis.colorspace import pack_rgb, unpack_rgb
 from bcanalysis.palette import colors_and_proportions
 
+__all__ = [
+    "IntertopicMap",
+    "PaletteStrips",
+    "TopicGrid",
+    "intertopic_map",
+    "palette_strips",
+    "relevance_terms",
+    "strip_row",
+    "topic_grid",
+]
+
 # --- topic grids ---------------------------------------------------------------------------------------------------
 
 

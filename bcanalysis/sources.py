@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING, Any
 from bcanalysis.defaults import ALBUMS_PER_TAG, DEMO_COVER_PX
 from bcanalysis.facts import BANDCAMP_URL
 
+__all__ = [
+    "SOURCES",
+    "Source",
+    "open_source",
+    "tag_table",
+]
+
 if TYPE_CHECKING:  # a corpus made before needs no HTTP: bandcamp is imported only for a source that scrapes
     from bcanalysis.bandcamp import Politeness
 

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from bcanalysis.importer import album_fields, import_images, parse_date, parse_tags, read_metadata
+from bcanalysis.importer import album_fields, import_images, parse_tags, read_metadata
+from bcanalysis.importer.fields import parse_date
 from bcanalysis.store import Corpus
 
 REPO = Path(__file__).resolve().parents[1]

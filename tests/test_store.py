@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import bcanalysis
 from bcanalysis import store
 from bcanalysis.store import Corpus, CorpusError, Cover
 
@@ -39,7 +38,7 @@ def _colors(*rows):
 
 def test_corpus_is_exported_and_creates_a_wal_sqlite_file_with_the_schema_version(tmp_path):
     path = tmp_path / "sub" / "corpus.sqlite"
-    with bcanalysis.Corpus(path) as corpus:
+    with Corpus(path) as corpus:
         assert corpus.counts()["albums"] == 0
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION

@@ -5,7 +5,7 @@
 """
 
 from bcanalysis.demo.catalogue import DRIFT, TAG_THEMES, TAGS, THEMES, Album, catalogue, genre_truth, listing
-from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg, paint
+from bcanalysis.demo.covers import cover_jpeg, paint
 from bcanalysis.demo.pages import album_page
 from bcanalysis.demo.server import ALBUM_FAULTS, DemoServer
 
@@ -14,7 +14,6 @@ __all__ = [
     "DRIFT",
     "Album",
     "DemoServer",
-    "SIZE_CODES",
     "TAGS",
     "TAG_THEMES",
     "THEMES",

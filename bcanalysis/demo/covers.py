@@ -13,10 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from bcanalysis.demo.catalogue import THEMES, Album
-from bcanalysis.facts import IMAGE_SIZES
 
-#: Bandcamp image size codes → edge length in pixels (`bcanalysis.facts.IMAGE_SIZES`).
-SIZE_CODES = IMAGE_SIZES
 JPEG_QUALITY = 88
 
 

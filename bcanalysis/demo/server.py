@@ -34,9 +34,9 @@ from typing import Any
 from bcanalysis.bandcamp.fields import is_loopback
 from bcanalysis.defaults import ALBUMS_PER_TAG, RANDOM_STATE
 from bcanalysis.demo.catalogue import TAGS, Album, catalogue, listing, tracks
-from bcanalysis.demo.covers import SIZE_CODES, cover_jpeg
+from bcanalysis.demo.covers import cover_jpeg
 from bcanalysis.demo.pages import CHALLENGE_PAGE, album_page, shown_title
-from bcanalysis.facts import DISCOVER_PATH
+from bcanalysis.facts import DISCOVER_PATH, IMAGE_SIZES
 
 #: Album-level faults of `--faults`, given to the albums at listing positions 1, 2, … of every tag, in this order.
 ALBUM_FAULTS = (
@@ -313,11 +313,11 @@ class DemoServer:
         """A cover JPEG at a Bandcamp size code (pixels capped at `max_cover_px`), or 404."""
         album = self._by_art.get(art_id)
         fault = self.fault_plan.get(album.item_id) if album is not None else None
-        if album is None or code not in SIZE_CODES or fault in ("missing_art", "cover_404"):
+        if album is None or code not in IMAGE_SIZES or fault in ("missing_art", "cover_404"):
             return 404, "text/html", b"<html><body>Not found</body></html>", {}
         if fault and (answer := self._transient(fault, self.hit(("cover", album.item_id)))):
             return answer
-        px = SIZE_CODES[code] if self.max_cover_px is None else min(SIZE_CODES[code], self.max_cover_px)
+        px = IMAGE_SIZES[code] if self.max_cover_px is None else min(IMAGE_SIZES[code], self.max_cover_px)
         data = cover_jpeg(album, px)
         if fault == "truncated_cover":
             data = data[: len(data) // 2]

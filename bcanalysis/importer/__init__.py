@@ -10,7 +10,7 @@ Modules: `job` (the run), `table` (the one bounded reader of metadata tables), `
 (finding, reading and copying images), `summary` (what a run did, and its errors).
 """
 
-from bcanalysis.importer.fields import KNOWN_COLUMNS, album_fields, parse_date, parse_tags, slug
+from bcanalysis.importer.fields import KNOWN_COLUMNS, album_fields, parse_tags, slug
 from bcanalysis.importer.files import check_cover, content_hash, find_pictures
 from bcanalysis.importer.job import import_images
 from bcanalysis.importer.summary import ImportInputError, ImportStopped, ImportSummary, Problem
@@ -20,6 +20,6 @@ from bcanalysis.store.unfinished import remove_unfinished
 
 __all__ = [
     "KNOWN_COLUMNS", "META_SUFFIXES", "ImportInputError", "ImportStopped", "ImportSummary", "Problem", "album_fields",
-    "check_cover", "content_hash", "find_pictures", "import_images", "parse_date", "parse_tags", "read_metadata",
+    "check_cover", "content_hash", "find_pictures", "import_images", "parse_tags", "read_metadata",
     "remove_unfinished", "slug",
 ]
