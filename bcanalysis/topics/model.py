@@ -347,7 +347,7 @@ def fit(
     """Fit colour topics to palettes ((r, g, b), (r, g, b, proportion) or colorgram colours, one list per album;
     or `Corpus.palette_arrays()`, the fast way for a large corpus).
 
-    Defaults: colour counts into tomotopy's collapsed Gibbs sampler, which recovers planted topics best (README).
+    Defaults: colour counts into tomotopy's collapsed Gibbs sampler, best at recovering planted topics (benchmarks/).
     `weighting='tfidf', engine='sklearn'` reproduces the analysis's Pipeline([TfidfVectorizer(), LDA]) exactly.
     With `n_restarts > 1`, every restart is fitted on all palettes and the one with the highest training
     log-likelihood (`meta["log_likelihood"]`: tomotopy's collapsed log p(words, assignments), scikit-learn's variational
