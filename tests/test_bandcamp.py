@@ -404,6 +404,7 @@ def test_client_sends_the_exact_body_and_its_user_agent_and_pages_with_the_answe
     assert [r.tag for r in server.requests] == ["rock", "rock", "no-such-tag"]
 
 
+@pytest.mark.slow
 def test_client_waits_out_429_retry_after_and_retries_503_through_its_limiter():
     with DemoServer(albums_per_tag=12, faults=True) as server:
         client = _client(server.url)
@@ -443,6 +444,7 @@ def test_a_refusing_discover_api_raises_refused(reply, match):
         assert len(server.log) == 1  # a refusal is not retried
 
 
+@pytest.mark.slow
 def test_a_stale_cursor_is_reported_not_retried_and_the_first_page_500_is_retried():
     with HostileServer(lambda *_: (500, {"Content-Type": "application/json"}, b"{}")) as server:
         client = _client(server.url, retries=2)
@@ -470,6 +472,7 @@ def test_redirect_loops_stop_after_five_each_through_the_limiter():
         assert len(waits) == 6  # every redirect waited its turn at the site's rate limiter
 
 
+@pytest.mark.slow
 def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
     with HostileServer(lambda *_: (200, {}, b"secret")) as third:
         def redirect(method, path, body):
@@ -490,6 +493,7 @@ def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
         "image", "https://f4.bcbits.com/img/a1_10.jpg")
 
 
+@pytest.mark.slow
 def test_a_trickling_body_hits_the_total_deadline():
     with HostileServer(lambda *_: (200, {"Content-Length": "100000"}, trickle(b"x" * 100000, 0.05))) as server:
         client = _client(server.url, deadline=0.6)
@@ -499,6 +503,7 @@ def test_a_trickling_body_hits_the_total_deadline():
         assert read < 100_000  # stopped at the deadline, not after the whole trickling body
 
 
+@pytest.mark.slow
 def test_a_huge_or_oversized_body_is_refused_within_the_cap():
     claim = {"Content-Length": str(2 * 10**9), "Content-Type": "image/jpeg"}
     with HostileServer(lambda *_: (200, claim, iter([b"\xff\xd8" + b"\0" * 1000]))) as server:
@@ -509,6 +514,7 @@ def test_a_huge_or_oversized_body_is_refused_within_the_cap():
             _client(server.url).fetch("site", "GET", server.url + "/big", cap=100_000)
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_refused_without_inflating_it():
     bomb = gzip.compress(b"\0" * 400_000_000, compresslevel=9)
     assert len(bomb) < 500_000
@@ -524,6 +530,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it():
     assert peak < 40_000_000  # the old client inflated it whole (1.4 GB for a 400 kB page)
 
 
+@pytest.mark.slow
 def test_gzip_and_deflate_answers_are_read():
     body = json.dumps({"results": [], "cursor": None}).encode()
     for encoding, data in (("gzip", gzip.compress(body)), ("deflate", __import__("zlib").compress(body))):

@@ -67,6 +67,7 @@ def test_default_fit_recovers_planted_topics(planted, planted_model):
     assert topics.recovery(planted.topics, planted.colors, planted_model) >= 0.95
 
 
+@pytest.mark.slow
 def test_analysis_pipeline_recovers_less_than_default(planted, planted_model):
     ref = topics.fit(planted.palettes, n_topics=5, weighting="tfidf", engine="sklearn", random_state=0)
     assert topics.recovery(planted.topics, planted.colors, ref) < topics.recovery(
@@ -144,6 +145,7 @@ def test_single_topic_perplexity_is_the_smoothed_unigram(planted):
     assert completion_perplexity(model, counts, 0) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_restarts_keep_the_fit_with_the_highest_likelihood(planted):
     best = topics.fit(planted.palettes[:600], n_topics=5, random_state=2, n_restarts=3)
     assert len(best.meta["restarts"]) == 3
@@ -156,6 +158,7 @@ def test_restarts_keep_the_fit_with_the_highest_likelihood(planted):
     assert best.meta["restart_log_likelihoods"] == pytest.approx(lls)
 
 
+@pytest.mark.slow
 def test_proportion_weighting_uses_areas(planted):
     pal = planted.palettes[0]
     counts = topics.vectorize([pal], 24).pseudo.toarray().ravel()
