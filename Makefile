@@ -5,10 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint bench clean lab kernel
+.PHONY: help venv demo test test-fast lint hooks bench clean lab kernel
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "bcanalysis needs Python >= 3.10, found " + sys.version.split()[0]'
@@ -22,15 +22,23 @@ venv: $(STAMP) ## create or update .venv/ (idempotent; seconds when nothing chan
 demo: venv ## the main job, offline: demo server → scrape → palettes → quantise → sweep → final → reports/index.html
 	$(PY) -m bcanalysis report --source demo --out reports
 
-test: venv ## ruff + the test suite
+test: venv ## ruff + the whole test suite (~20 min on 2 cores)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+test-fast: venv ## ruff + the tests not marked slow (under 2 min; `make test` before merging)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not slow"
 
 lint: venv ## ruff only
 	$(VENV)/bin/ruff check .
 
+hooks: venv ## install the git pre-commit hooks (.pre-commit-config.yaml: ruff, nbstripout; local, no download)
+	$(VENV)/bin/pre-commit install
+
 bench: venv ## speed benchmarks (ratios against the reference, measured in the same run)
 	$(PY) benchmarks/bench_palette.py
+	$(PY) benchmarks/bench_parse.py
 	$(PY) benchmarks/bench_scale.py
 
 kernel: venv ## register .venv as the Jupyter kernel "Python (bcanalysis)"

@@ -47,7 +47,7 @@ def measure(albums: pd.DataFrame, repeats: int) -> pd.DataFrame:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    """A pipe table for the README (pandas' to_markdown needs tabulate, which we do not depend on)."""
+    """A pipe table for benchmarks/README.md (pandas' to_markdown needs tabulate, which we do not depend on)."""
     def cell(v) -> str:
         if isinstance(v, float):
             return f"{v:,.0f}" if v.is_integer() and abs(v) >= 10 else f"{v:.3f}"

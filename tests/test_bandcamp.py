@@ -191,13 +191,27 @@ def test_a_50000_deep_json_block_is_skipped_not_a_crash():
         parse_album_page(f'<html><script data-tralbum="{tralbum}"></script></html>')
 
 
-@pytest.mark.timeout(20)
-def test_page_parsing_is_linear_in_the_page_size():
-    """60 kB of '<a ' took 31 s in the stdlib parser (quadratic); 2 MB of it, and of other unclosed shapes, must
-    take a moment (a 20 s timeout guards a 30× larger input than the one that took 31 s)."""
-    for junk in ("<a ", '<a class="tag">', "<script>", '<a b="', "<!--", "<a x=y "):
-        with pytest.raises(BadPage):
-            parse_album_page(junk * (2_000_000 // len(junk)))
+UNCLOSED = ("<a ", '<a class="tag">', "<script>", '<a b="', "<!--", "<a x=y ")
+
+
+def _refusals(size: int) -> list[str]:
+    """What parse_album_page raises on `size` characters of each unclosed shape (run in a child process)."""
+    out = []
+    for junk in UNCLOSED:
+        try:
+            parse_album_page(junk * (size // len(junk)))
+            out.append("nothing")
+        except Exception as e:
+            out.append(type(e).__name__)
+    return out
+
+
+def test_megabytes_of_unclosed_tags_are_a_bad_page(hang_guard):
+    """60 kB of '<a ' took 31 s in the stdlib parser (quadratic; 2 MB would take hours): 2 MB of it, and of other
+    unclosed shapes, is a page without album data. The deadline only catches a hang (the parse takes well under a
+    second); how its time grows with the page is benchmarks/bench_parse.py's to measure."""
+    refused = hang_guard(120, "parse_album_page on 2 MB of unclosed tags", _refusals, 2_000_000)
+    assert refused == ["BadPage"] * len(UNCLOSED)
 
 
 def test_small_helpers_validate_and_name_bad_values():
@@ -391,6 +405,7 @@ def test_client_sends_the_exact_body_and_its_user_agent_and_pages_with_the_answe
     assert [r.tag for r in server.requests] == ["rock", "rock", "no-such-tag"]
 
 
+@pytest.mark.slow
 def test_client_waits_out_429_retry_after_and_retries_503_through_its_limiter():
     with DemoServer(albums_per_tag=12, faults=True) as server:
         client = _client(server.url)
@@ -430,6 +445,7 @@ def test_a_refusing_discover_api_raises_refused(reply, match):
         assert len(server.log) == 1  # a refusal is not retried
 
 
+@pytest.mark.slow
 def test_a_stale_cursor_is_reported_not_retried_and_the_first_page_500_is_retried():
     with HostileServer(lambda *_: (500, {"Content-Type": "application/json"}, b"{}")) as server:
         client = _client(server.url, retries=2)
@@ -457,6 +473,7 @@ def test_redirect_loops_stop_after_five_each_through_the_limiter():
         assert len(waits) == 6  # every redirect waited its turn at the site's rate limiter
 
 
+@pytest.mark.slow
 def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
     with HostileServer(lambda *_: (200, {}, b"secret")) as third:
         def redirect(method, path, body):
@@ -477,6 +494,7 @@ def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
         "image", "https://f4.bcbits.com/img/a1_10.jpg")
 
 
+@pytest.mark.slow
 def test_a_trickling_body_hits_the_total_deadline():
     with HostileServer(lambda *_: (200, {"Content-Length": "100000"}, trickle(b"x" * 100000, 0.05))) as server:
         client = _client(server.url, deadline=0.6)
@@ -486,6 +504,7 @@ def test_a_trickling_body_hits_the_total_deadline():
         assert read < 100_000  # stopped at the deadline, not after the whole trickling body
 
 
+@pytest.mark.slow
 def test_a_huge_or_oversized_body_is_refused_within_the_cap():
     claim = {"Content-Length": str(2 * 10**9), "Content-Type": "image/jpeg"}
     with HostileServer(lambda *_: (200, claim, iter([b"\xff\xd8" + b"\0" * 1000]))) as server:
@@ -496,6 +515,7 @@ def test_a_huge_or_oversized_body_is_refused_within_the_cap():
             _client(server.url).fetch("site", "GET", server.url + "/big", cap=100_000)
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_refused_without_inflating_it():
     bomb = gzip.compress(b"\0" * 400_000_000, compresslevel=9)
     assert len(bomb) < 500_000
@@ -511,6 +531,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it():
     assert peak < 40_000_000  # the old client inflated it whole (1.4 GB for a 400 kB page)
 
 
+@pytest.mark.slow
 def test_gzip_and_deflate_answers_are_read():
     body = json.dumps({"results": [], "cursor": None}).encode()
     for encoding, data in (("gzip", gzip.compress(body)), ("deflate", __import__("zlib").compress(body))):

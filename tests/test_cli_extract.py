@@ -7,6 +7,7 @@ import io
 import json
 
 import colorgram
+import pytest
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
@@ -33,6 +34,7 @@ def test_extract_json_matches_colorgram(tmp_path, cli):
         assert d["error"] is None
 
 
+@pytest.mark.slow
 def test_extract_csv_and_text(tmp_path, cli):
     a, _ = _covers(tmp_path)
     proc = cli("extract", str(a), "--colors", "5", "--csv", "--workers", "1")
@@ -44,6 +46,7 @@ def test_extract_csv_and_text(tmp_path, cli):
     assert text.startswith(str(a)) and text.count("#") == 3
 
 
+@pytest.mark.slow
 def test_extract_reports_bad_inputs(tmp_path, cli):
     a, _ = _covers(tmp_path)
     broken = tmp_path / "covers" / "broken.jpg"
@@ -59,6 +62,7 @@ def test_extract_reports_bad_inputs(tmp_path, cli):
     assert bad_n.returncode == 2 and "-3" in bad_n.stderr
 
 
+@pytest.mark.slow
 def test_extract_into_a_closed_pipe_stops_quietly(tmp_path):
     """`bcanalysis extract … | head -1`: the reader leaves early; no traceback, the exit code says SIGPIPE."""
     import subprocess
@@ -75,6 +79,7 @@ def test_extract_into_a_closed_pipe_stops_quietly(tmp_path):
     assert proc.wait(timeout=120) == 141 and "Traceback" not in err, err
 
 
+@pytest.mark.slow
 def test_extract_skips_what_is_not_a_regular_file(tmp_path, cli):
     """A FIFO (named like an image, in a folder or given by name) would block `open` for ever: it is skipped."""
     import os
@@ -92,6 +97,7 @@ def test_extract_skips_what_is_not_a_regular_file(tmp_path, cli):
     assert only_fifo.returncode == 2 and "no image files found" in only_fifo.stderr
 
 
+@pytest.mark.slow
 def test_extract_max_pixels(tmp_path, cli):
     a, b = _covers(tmp_path)  # china.jpg and flower.png are 640 × 427 = 273,280 px
     proc = cli("extract", str(a), str(b), "--max-pixels", "0.2M", "--json", "--no-progress")
@@ -105,6 +111,7 @@ def test_extract_max_pixels(tmp_path, cli):
     assert bad.returncode == 2 and "'-1M'" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_extract_to_a_full_disk_is_a_message(tmp_path):
     """Writing the palettes fails (ENOSPC on /dev/full): one error line, exit 1, no traceback."""
     import subprocess

@@ -89,6 +89,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.slow
 def test_bad_input_ends_in_a_message_never_a_traceback(name, corpus_db, tmp_path):
     argv, code, needle = CASES[name]
     (tmp_path / "empty.sqlite").touch()
@@ -163,6 +164,7 @@ def _one_error_line(result: subprocess.CompletedProcess, code: int, needle: str)
 
 @pytest.mark.parametrize("peer", ["silent tcp", "ws to http"])
 @pytest.mark.parametrize("command", ["palettes", "sweep"])
+@pytest.mark.slow
 def test_a_scheduler_that_never_answers_or_speaks_http_is_one_line(command, peer, corpus_db, tmp_path):
     pytest.importorskip("distributed")
     before = _palettes_stored(corpus_db)
@@ -207,6 +209,7 @@ def swept(corpus_db, tmp_path_factory) -> Path:
     return tmp / "cache"
 
 
+@pytest.mark.slow
 def test_a_fifo_as_a_cache_entry_is_skipped_with_a_warning_and_refitted(corpus_db, swept, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(swept, cache)
@@ -224,6 +227,7 @@ def test_a_fifo_as_a_cache_entry_is_skipped_with_a_warning_and_refitted(corpus_d
 
 
 @pytest.mark.parametrize("how", ["copied under another key", "written before entries named their key"])
+@pytest.mark.slow
 def test_a_cache_entry_not_of_its_key_warns_and_is_refitted(how, corpus_db, swept, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(swept, cache)
@@ -261,6 +265,7 @@ FOLDED = {  # name: the same name in other Unicode letters that NFKC folds to it
 @pytest.mark.parametrize(("name", "value", "source"), [("db", "[1]", "demo"), ("db", "[1]", "corpus"),
                                                        ("db", "{tmp}/nowhere.sqlite", "corpus"),
                                                        ("bits", "13", "demo")])
+@pytest.mark.slow
 def test_a_name_that_folds_gets_the_checks_of_its_plain_spelling(name, value, source, tmp_path):
     """`-p 𝔡𝔟 V` is `db = V` in the notebook (identifiers are NFKC-normalised), so it is refused as `-p db V` is."""
     value = value.replace("{tmp}", str(tmp_path))
@@ -279,6 +284,7 @@ def _jpeg(size: tuple[int, int], mode: str = "L") -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_would(tmp_path):
     """A 55 Mpx cover (over MAX_PIXELS, under the scraper's old 64 Mpx cap) is refused when scraped, with the
     reason palettes would give, instead of being stored for palettes to refuse; the cover beside it is stored."""
@@ -382,6 +388,7 @@ def test_fuzz_every_numeric_flag(command, flag, action, base, capsys):
 
 
 @pytest.mark.parametrize("command", ["scrape", "palettes", "extract", "sweep", "demo-server", "demo", "import"])
+@pytest.mark.slow
 def test_fuzz_through_the_real_command(command, tmp_path):
     """A sample of the fuzz through `python -m bcanalysis` itself: each command's numeric flags, two values each."""
     for _, flag, _, base in (f for f in _numeric_flags() if f[0] == command):

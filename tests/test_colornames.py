@@ -51,6 +51,7 @@ def _real_photo_palettes() -> list:
 
 
 @pytest.mark.parametrize("n_topics", [6, 10])
+@pytest.mark.slow
 def test_names_of_topics_fitted_to_real_photographs_tell_them_apart(n_topics):
     """44 crops of real photographs: their topics share greys. Each topic's first name is its own, and across all
     labels at least 90% of the names are different (the names by weight repeated greys: 25 of 30 at ten topics)."""

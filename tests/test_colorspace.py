@@ -75,6 +75,7 @@ def srgb_sample():
 
 
 @pytest.mark.parametrize("bits", [9, 12, 15])
+@pytest.mark.slow
 def test_oklab_vocabulary_compares_with_rgb(bits, srgb_sample):
     grid, lab = srgb_sample
     cells = np.unique(np.floor(lab / OKLAB_STEPS[bits]).astype(np.int64), axis=0).shape[0]

@@ -106,6 +106,7 @@ def _small_filesystem_available() -> str | None:
     return None
 
 
+@pytest.mark.slow
 def test_palettes_on_a_full_disk_ends_in_a_message_and_keeps_the_corpus(tmp_path):
     how = _small_filesystem_available()
     if how is None:
@@ -158,6 +159,7 @@ def test_a_damaged_corpus_raises_a_corpus_error_naming_the_file_and_the_cure(tmp
     assert str(path) in str(info.value)
 
 
+@pytest.mark.slow
 def test_palettes_on_a_damaged_corpus_ends_in_a_message(tmp_path):
     path = tmp_path / "c.sqlite"
     _damaged_corpus(path)
@@ -188,6 +190,7 @@ def _run_with_readonly(folder: Path, argv: list[str]) -> subprocess.CompletedPro
                           timeout=300, cwd=REPO)
 
 
+@pytest.mark.slow
 def test_readonly_corpus_reads_without_writing_a_byte(tmp_path):
     path = _readonly_corpus(tmp_path)
     before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
@@ -212,6 +215,7 @@ def test_a_readonly_corpus_refuses_writes_with_a_corpus_error(tmp_path):
         assert corpus.counts()["albums"] == 0
 
 
+@pytest.mark.slow
 def test_sweep_runs_on_a_readonly_corpus(tmp_path):
     path = _readonly_corpus(tmp_path)
     out = tmp_path / "out"
@@ -225,6 +229,7 @@ def test_sweep_runs_on_a_readonly_corpus(tmp_path):
 # --- unusable paths -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_empty_file_is_no_corpus_to_read_and_a_new_corpus_to_write(tmp_path):
     empty = tmp_path / "empty.sqlite"
     empty.touch()
@@ -241,12 +246,14 @@ def test_an_empty_file_is_no_corpus_to_read_and_a_new_corpus_to_write(tmp_path):
                               "palette_problems": 0}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_missing_corpus_is_not_created_by_a_reading_command(tmp_path):
     missing = tmp_path / "nothing" / "c.sqlite"
     _is_message(_cli("palettes", "--db", str(missing), "--no-progress"), 2, "no corpus at", "bcanalysis scrape")
     assert not missing.parent.exists()
 
 
+@pytest.mark.slow
 def test_a_file_name_too_long_for_the_file_system_ends_in_a_message(tmp_path):
     long = tmp_path / ("x" * 300 + ".sqlite")
     for command in (["palettes", "--no-progress"], ["sweep", "--out", str(tmp_path / "o")]):
@@ -255,6 +262,7 @@ def test_a_file_name_too_long_for_the_file_system_ends_in_a_message(tmp_path):
         Corpus(long)
 
 
+@pytest.mark.slow
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     text = tmp_path / "notes.sqlite"
     text.write_text("these are my notes, not a database\n" * 100)
@@ -343,6 +351,7 @@ def _stored_palettes(path: Path) -> dict[int, list]:
             for a, rgb, props in rows}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_damaged_schema_3_corpus_is_upgraded_without_its_damaged_palettes_and_palettes_extracts_them(tmp_path):
     import colorgram
 
@@ -392,6 +401,7 @@ def test_a_damaged_schema_3_corpus_is_upgraded_without_its_damaged_palettes_and_
 
 @pytest.mark.parametrize("version, needle", [(-1, "schema version -1, which no bcanalysis writes"),
                                              (SCHEMA_VERSION + 1, "written by a newer bcanalysis")])
+@pytest.mark.slow
 def test_an_impossible_or_newer_schema_version_ends_in_a_message_and_changes_nothing(tmp_path, version, needle):
     path = tmp_path / "c.sqlite"
     with Corpus(path) as corpus:
@@ -441,6 +451,7 @@ def _at_once(tmp_path: Path, commands: list[list[str]]) -> list[subprocess.Compl
     return out
 
 
+@pytest.mark.slow
 def test_two_processes_opening_one_old_corpus_at_once_both_finish_on_the_new_schema(tmp_path):
     path = tmp_path / "old.sqlite"
     palettes = _v3_corpus(path, 12_000)  # large enough that one upgrade is still running when the other opens
@@ -454,6 +465,7 @@ def test_two_processes_opening_one_old_corpus_at_once_both_finish_on_the_new_sch
     assert _stored_palettes(path) == palettes  # upgraded once, every value kept
 
 
+@pytest.mark.slow
 def test_processes_creating_one_corpus_at_once_all_finish_and_store_each_album_once(tmp_path):
     from bcanalysis.demo import DemoServer
 
@@ -492,6 +504,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_a_run_killed_as_the_corpus_file_appears_leaves_a_file_the_rerun_goes_on_with(tmp_path):
     from bcanalysis.demo import DemoServer
 
@@ -533,6 +546,7 @@ def _wide_corpus(path: Path, albums: int, columns: int) -> list[dict]:
     return own
 
 
+@pytest.mark.slow
 def test_sweep_on_a_corpus_with_thousands_of_own_columns_finishes(tmp_path):
     """12,000 own columns (209 s of albums() before, quadratic): the sweep reads the corpus and writes its table; the
     own columns come back as one `extra` column with a warning. How the work grows is counted in test_store.py

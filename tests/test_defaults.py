@@ -97,6 +97,7 @@ def test_public_functions_take_their_defaults_from_the_module() -> None:
     assert _default(extract_many, "max_pixels") == defaults.MAX_PIXELS
 
 
+@pytest.mark.slow
 def test_cli_defaults_are_the_modules(cli) -> None:
     text = " ".join(cli("scrape", "--help").stdout.split())
     assert f"(default {defaults.SITE_RATE:g})" in text and f"(default {defaults.COVER_RATE:g})" in text

@@ -57,6 +57,7 @@ def test_covers_are_deterministic_jpegs_whose_main_colours_come_from_the_planted
     assert weight_near >= 0.8 * sum(c.proportion for c in top)
 
 
+@pytest.mark.slow
 def test_server_serves_every_listing_once_across_pages_and_covers_at_any_size_code():
     with DemoServer(albums_per_tag=7, max_cover_px=64) as server:
         seen, cursor = [], None
@@ -101,6 +102,7 @@ def _discover(server, tag, cursor="*", size=60):
     return requests.post(server.url + "/api/discover/1/discover_web", json=body, timeout=5)
 
 
+@pytest.mark.slow
 def test_discover_results_have_todays_shapes_with_tracks_places_genres_and_labels():
     with DemoServer(albums_per_tag=30, max_cover_px=64) as server:
         results = _discover(server, "metal").json()["results"]
@@ -132,6 +134,7 @@ def test_discover_results_have_todays_shapes_with_tracks_places_genres_and_label
             assert page.status_code == 200 and track.url in page.text
 
 
+@pytest.mark.slow
 def test_cursors_are_opaque_and_go_stale_when_the_server_restarts():
     with DemoServer(albums_per_tag=10) as first:
         answer = _discover(first, "rock", size=4).json()
@@ -145,6 +148,7 @@ def test_cursors_are_opaque_and_go_stale_when_the_server_restarts():
         assert _discover(second, "rock", "garbage!", size=4).status_code == 500
 
 
+@pytest.mark.slow
 def test_every_album_page_can_be_a_challenge():
     with DemoServer(albums_per_tag=3, challenge_pages=True) as server:
         album = server.albums[0]

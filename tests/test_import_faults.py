@@ -110,6 +110,7 @@ def _import_problems(db: Path) -> dict[str, str]:
 # --- file names ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_file_name_that_is_not_utf8_is_imported_beside_the_good_ones(tmp_path):
     images = tmp_path / "covers"
     latin1 = b"latin1-\xe9\xff.png"
@@ -135,6 +136,7 @@ def test_a_file_name_that_is_not_utf8_is_imported_beside_the_good_ones(tmp_path)
 # --- metadata tables with bad rows --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bad_rows_of_a_csv_table_are_reported_and_every_image_imported(tmp_path):
     images = tmp_path / "covers"
     _pictures(images, [f"c{i}.png" for i in range(6)])
@@ -175,6 +177,7 @@ def _nested(depth: int) -> list:
     return value
 
 
+@pytest.mark.slow
 def test_bad_lines_of_a_json_lines_table_are_reported_and_every_image_imported(tmp_path):
     images = tmp_path / "covers"
     _pictures(images, [f"j{i}.png" for i in range(7)])
@@ -206,6 +209,7 @@ def test_bad_lines_of_a_json_lines_table_are_reported_and_every_image_imported(t
     assert "nested" in out and "NUL" in out
 
 
+@pytest.mark.slow
 def test_a_table_that_is_a_json_document_not_json_lines_is_refused_whole(tmp_path):
     images = tmp_path / "covers"
     _pictures(images, ["a.png"])
@@ -230,6 +234,7 @@ def corpus_of_three(tmp_path) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("kind", ["dev-zero-link", "fifo", "folder"])
+@pytest.mark.slow
 def test_a_table_that_is_not_a_regular_file_is_refused_in_one_line(kind, corpus_of_three, tmp_path):
     images, db = corpus_of_three
     meta = tmp_path / "meta.csv"
@@ -244,6 +249,7 @@ def test_a_table_that_is_not_a_regular_file_is_refused_in_one_line(kind, corpus_
     assert _albums(db) == 3
 
 
+@pytest.mark.slow
 def test_a_table_over_the_size_limit_is_refused_before_it_is_read(corpus_of_three, tmp_path):
     images, db = corpus_of_three
     meta = tmp_path / "meta.csv"
@@ -255,6 +261,7 @@ def test_a_table_over_the_size_limit_is_refused_before_it_is_read(corpus_of_thre
     assert _albums(db) == 3
 
 
+@pytest.mark.slow
 def test_a_line_over_the_line_limit_costs_that_row_only(tmp_path):
     images = tmp_path / "covers"
     _pictures(images, ["a.png", "b.png", "c.png"])
@@ -277,6 +284,7 @@ def test_the_table_limits_are_stated_in_defaults():
 # --- urls -------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_url_that_is_another_pictures_content_urn_costs_that_value_only(tmp_path):
     images = tmp_path / "covers"
     names = [f"p{i:02d}.png" for i in range(60)]
@@ -303,6 +311,7 @@ def test_a_url_that_is_another_pictures_content_urn_costs_that_value_only(tmp_pa
     assert "0 added, 0 updated, 60 unchanged" in rerun.stdout
 
 
+@pytest.mark.slow
 def test_an_older_import_that_stored_another_pictures_urn_does_not_stop_the_next(tmp_path):
     """A corpus made before the rule: p05 holds p00's content URN as its url, and p00 (read first) is new."""
     images = tmp_path / "covers"
@@ -334,6 +343,7 @@ def _without_permission_override() -> list[str]:
     pytest.skip("running as root without setpriv: cannot make a folder unreadable to the import")
 
 
+@pytest.mark.slow
 def test_an_unreadable_subfolder_is_reported_and_read_on_a_rerun(tmp_path):
     images = tmp_path / "covers"
     _pictures(images, ["a.png", "b.png"])
@@ -371,6 +381,7 @@ def linked(tmp_path) -> tuple[Path, Path, Path]:
     return images, outside, meta
 
 
+@pytest.mark.slow
 def test_links_out_of_the_folder_are_refused_the_same_way_walked_or_named(linked, tmp_path):
     images, outside, meta = linked
     db = tmp_path / "c.sqlite"
@@ -386,6 +397,7 @@ def test_links_out_of_the_folder_are_refused_the_same_way_walked_or_named(linked
     assert "outside" in problems["meta.csv line 6: ../outside/o.png"]
 
 
+@pytest.mark.slow
 def test_follow_links_follows_them_the_same_way_walked_or_named(linked, tmp_path):
     images, outside, meta = linked
     db = tmp_path / "c.sqlite"
@@ -396,6 +408,7 @@ def test_follow_links_follows_them_the_same_way_walked_or_named(linked, tmp_path
     assert list(_import_problems(db)) == ["meta.csv line 6: ../outside/o.png"]  # a name outside stays outside
 
 
+@pytest.mark.slow
 def test_a_link_loop_ends(tmp_path):
     images = tmp_path / "covers"
     _pictures(images / "a", ["x.png"])
@@ -415,6 +428,7 @@ def _wait_for(condition, seconds: float = 60) -> None:
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_two_imports_at_once_both_finish_and_store_each_picture_once(tmp_path):
     n = 150
     images = tmp_path / "covers"
@@ -480,6 +494,7 @@ def _held_import(how: str, images: Path, db: Path) -> subprocess.Popen:
     return child
 
 
+@pytest.mark.slow
 def test_unfinished_copies_of_killed_imports_are_removed_and_a_live_ones_kept(tmp_path):
     killed_images, live_images = tmp_path / "killed", tmp_path / "live"
     _pictures(killed_images, ["k0.png", "k1.png"])
@@ -513,6 +528,7 @@ def _user_namespace_mounts() -> bool:
                                                             capture_output=True).returncode == 0
 
 
+@pytest.mark.slow
 def test_a_full_disk_ends_in_one_line_leaves_no_unfinished_copy_and_a_rerun_goes_on(tmp_path):
     if not _user_namespace_mounts():
         pytest.skip("cannot mount a small tmpfs here (no user namespaces): no full disk to fill")

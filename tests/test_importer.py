@@ -85,6 +85,7 @@ def imported(folder, tmp_path_factory) -> tuple[Path, subprocess.CompletedProces
     return db, first, palettes
 
 
+@pytest.mark.slow
 def test_import_gives_one_album_per_distinct_picture_with_the_tables_fields(imported, folder):
     db, first, _ = imported
     assert first.returncode == 0, first.stderr
@@ -134,6 +135,7 @@ def test_palettes_of_imported_covers_are_colorgrams_own(imported, folder):
         assert row["proportions"] == pytest.approx([c.proportion for c in expected]), relative
 
 
+@pytest.mark.slow
 def test_reimport_adds_nothing_and_changed_metadata_updates_the_row(imported, folder, tmp_path):
     db, _, _ = imported
     again = _cli("import", str(folder), "--db", str(db), "--meta", str(folder / "meta.csv"), "--no-progress")
@@ -174,6 +176,7 @@ def test_pixel_budget_refuses_a_huge_image_before_decoding(tmp_path):
     assert "4000×3000 = 12.0 Mpx is over the pixel budget of 1 Mpx" in summary.failed[0].reason
 
 
+@pytest.mark.slow
 def test_bad_input_ends_in_a_message(tmp_path, folder):
     bad_meta = tmp_path / "meta.csv"
     bad_meta.write_text("name,title\nx.jpg,X\n")
@@ -233,6 +236,7 @@ def report_folder(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_report_source_corpus_runs_every_notebook_on_imported_covers(report_folder, tmp_path):
     db = tmp_path / "mine.sqlite"
     assert _cli("import", str(report_folder), "--db", str(db), "--meta", str(report_folder / "meta.csv"),
@@ -262,6 +266,7 @@ def test_report_source_corpus_runs_every_notebook_on_imported_covers(report_fold
     assert all(g in final for g in ("folk", "rock", "jazz"))  # the genre table reads the imported genres
 
 
+@pytest.mark.slow
 def test_report_source_corpus_needs_an_existing_db(tmp_path):
     result = _cli("report", "--source", "corpus", "--out", str(tmp_path / "r"))
     assert result.returncode == 2 and "-p db PATH" in result.stderr

@@ -24,6 +24,8 @@ from bcanalysis import album_table, analysis, topics
 from bcanalysis.demo.catalogue import PLACES
 from bcanalysis.store import Corpus
 
+pytestmark = pytest.mark.slow  # every test reads notebooks run under papermill: make test-fast leaves this module out
+
 NAMES = list(CORPORA)
 #: Notebook 05's report, named after the run's depth and topic count.
 FINAL = f"05_final_{PARAMETERS['bits']}bit_{PARAMETERS['n_topics']}topics"

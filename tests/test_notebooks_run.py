@@ -17,6 +17,8 @@ from bcanalysis.demo import DemoServer
 from bcanalysis.scrape import scrape
 from bcanalysis.store import Corpus
 
+pytestmark = pytest.mark.slow  # every test reads notebooks run under papermill: make test-fast leaves this module out
+
 XSS = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
 TAGS = ["rock", "pop", "metal", "ambient"]

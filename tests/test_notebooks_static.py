@@ -41,6 +41,7 @@ def test_no_outputs_committed(path: Path) -> None:
     assert "widgets" not in nb.metadata, f"{path.name}: widget state saved in metadata"
 
 
+@pytest.mark.slow
 def test_nbstripout_verify() -> None:
     exe = shutil.which("nbstripout", path=str(Path(sys.executable).parent)) or shutil.which("nbstripout")
     if exe is None:

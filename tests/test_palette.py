@@ -53,6 +53,7 @@ def test_bin_table_matches_colorgram_on_random_colours():
         assert table[r | g << 8 | b << 16] == packed >> 6, (r, g, b)
 
 
+@pytest.mark.slow
 def test_every_24_bit_colour_sampled_like_colorgram():
     """An image holding each of the 2^24 colours once: per-bin counts and RGB sums equal colorgram's sample()."""
     codes = np.arange(1 << 24, dtype=np.uint32)
@@ -70,6 +71,7 @@ def test_every_24_bit_colour_sampled_like_colorgram():
 # --- peer control data -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_colorgram_js_control_data(shared_reference):
     """colorgram.js's own output for its test image: RGB exact, proportion within 0.01."""
     folder = shared_reference / "colorgram-js"
@@ -101,6 +103,7 @@ PHOTOS = _photographs()
 
 @pytest.mark.parametrize("name", sorted(PHOTOS))
 @pytest.mark.parametrize("n", [1, 12, 40, 100])
+@pytest.mark.slow
 def test_photographs_identical(name, n):
     assert_same(PHOTOS[name], n)
 
@@ -114,6 +117,7 @@ def test_image_modes_identical(mode):
     assert_same(base.convert(mode), 40)
 
 
+@pytest.mark.slow
 def test_palette_image_with_transparency():
     image = PHOTOS["coffee"].convert("P", palette=Image.Palette.ADAPTIVE, colors=64)
     image.info["transparency"] = 3
@@ -140,6 +144,7 @@ def _one_colour_per_bin() -> np.ndarray:
     return np.stack([first & 255, (first >> 8) & 255, first >> 16], axis=-1).astype(np.uint8)
 
 
+@pytest.mark.slow
 def test_all_40_bins_with_equal_counts_tie_in_bin_order():
     """Every bin holds the same number of pixels: the order is decided by colorgram's stable sort alone."""
     reps = _one_colour_per_bin()
@@ -269,6 +274,7 @@ def test_one_colour_image_larger_than_a_field():
 
 
 @pytest.mark.parametrize("stream_bytes", [4, 64, 4 * 1021])
+@pytest.mark.slow
 def test_streamed_in_small_chunks_identical(monkeypatch, stream_bytes):
     """Pixels reach the kernel in chunks of whole rows; any chunk size gives colorgram.py's palette."""
     monkeypatch.setattr(palette.engine, "STREAM_BYTES", stream_bytes)
@@ -279,6 +285,7 @@ def test_streamed_in_small_chunks_identical(monkeypatch, stream_bytes):
 
 
 @pytest.mark.parametrize("mode", ["L", "P", "CMYK", "LA", "I;16", "F", "1"])
+@pytest.mark.slow
 def test_converted_band_by_band_identical(monkeypatch, mode):
     """Other modes are converted to RGB one band of rows at a time (bounded memory); bands of 1 to 300 rows."""
     image = PHOTOS["astronaut"]
@@ -295,6 +302,7 @@ def test_converted_band_by_band_identical(monkeypatch, mode):
         assert_same(image, 40)
 
 
+@pytest.mark.slow
 def test_without_pils_encoder_api_identical(monkeypatch):
     """If a future Pillow drops the raw-encoder API we stream through, bands go through the public tobytes()."""
     monkeypatch.setattr(palette.engine, "_raw_encoder", lambda mode, rawmode: None)
@@ -391,7 +399,6 @@ def test_bad_pixel_budget(bad, error):
         palette.extract(PHOTOS["logo"], 5, max_pixels=bad)
 
 
-@pytest.mark.timeout(30)
 def test_a_fifo_or_folder_is_refused_not_waited_on(tmp_path):
     import os
 
@@ -418,6 +425,7 @@ def cover_files(tmp_path):
     return paths
 
 
+@pytest.mark.slow
 def test_extract_many_in_order_on_a_process_pool(cover_files):
     results = palette.extract_many(cover_files, 40, progress=False, chunksize=1)
     assert [r.source for r in results] == [str(p) for p in cover_files]
@@ -425,6 +433,7 @@ def test_extract_many_in_order_on_a_process_pool(cover_files):
         assert result.ok and as_rows(result.colors) == as_rows(colorgram.extract(str(path), 40))
 
 
+@pytest.mark.slow
 def test_extract_many_records_bad_inputs(tmp_path, cover_files):
     truncated = tmp_path / "truncated.jpg"
     PHOTOS["coffee"].save(truncated, quality=90)
@@ -468,6 +477,7 @@ def test_extract_many_serial_images_and_bytes(capsys):
     assert "palettes" in capsys.readouterr().err  # the tqdm bar
 
 
+@pytest.mark.slow
 def test_extract_many_on_a_dask_cluster(cover_files):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:

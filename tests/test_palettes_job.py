@@ -105,6 +105,7 @@ def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 # --- a worker killed mid-run ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigkill_to_one_worker_mid_run_loses_no_palette(tmp_path):
     """The OOM killer's way: SIGKILL to one `palettes` worker while it works. Every cover still ends with its exact
     palette, none is marked failed, and the summary says what happened."""
@@ -176,6 +177,7 @@ def test_a_cover_that_kills_its_worker_is_the_only_one_failed(tmp_path, given):
             assert result.ok and [(*c.rgb, c.proportion) for c in result.colors] == expected[str(item)]
 
 
+@pytest.mark.slow
 def test_on_dask_a_cover_that_kills_its_workers_is_the_only_one_failed(tmp_path):
     """Dask reschedules a task whose worker died, then gives up with KilledWorker: its inputs are retried alone (as
     new tasks, not the remembered failure), so only the killer fails."""
@@ -202,6 +204,7 @@ def test_on_dask_a_cover_that_kills_its_workers_is_the_only_one_failed(tmp_path)
 # --- missing, damaged and retried covers ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_missing_cover_file_is_skipped_and_counted_not_failed(tmp_path):
     db, files = _corpus(tmp_path, n_albums=30)
     files[3].unlink()  # albums 3, 15 and 27 share it
@@ -217,6 +220,7 @@ def test_a_missing_cover_file_is_skipped_and_counted_not_failed(tmp_path):
     assert "0 extracted" in again.stdout and "missing: 3 cover file(s)" in again.stdout
 
 
+@pytest.mark.slow
 def test_retry_failed_gives_failed_extractions_another_try(tmp_path):
     db, files = _corpus(tmp_path, n_albums=4, n_files=4)
     good = files[1].read_bytes()
@@ -272,6 +276,7 @@ def _palettes_peak_rss(db: Path, *extra: str) -> tuple[dict, str]:
     return json.loads(last), "\n".join(lines) + proc.stderr
 
 
+@pytest.mark.slow
 def test_a_13000px_png_is_refused_before_decoding_and_workers_stay_small(tmp_path):
     db, files = _corpus(tmp_path, n_albums=40, n_files=8, px=1200)
     big = files[0].with_name("huge.png")
@@ -299,6 +304,7 @@ def test_a_13000px_png_is_refused_before_decoding_and_workers_stay_small(tmp_pat
 # --- a Dask cluster ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_palettes_on_a_dask_scheduler_equal_a_local_run(tmp_path):
     distributed = pytest.importorskip("distributed")
     db, files = _corpus(tmp_path / "cluster", n_albums=40, n_files=10)
@@ -324,6 +330,7 @@ def test_palettes_on_a_dask_scheduler_equal_a_local_run(tmp_path):
     ("tcp://127.0.0.1:9", 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),  # does not answer: a failure
     ("no-port-here", 2, "--scheduler no-port-here: missing port"),  # not an address: a bad argument
 ])  # fmt: skip
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_message(tmp_path, address, code, says):
     db, _ = _corpus(tmp_path, n_albums=2, n_files=2)
     proc = _cli("palettes", "--db", str(db), "--scheduler", address, "--connect-timeout", "1", "--no-progress")
@@ -342,6 +349,7 @@ def test_bad_max_pixels_is_a_clear_message(tmp_path, bad):
     assert "--max-pixels" in proc.stderr and repr(bad) in proc.stderr
 
 
+@pytest.mark.slow
 def test_max_pixels_in_megapixels(tmp_path):
     db, files = _corpus(tmp_path, n_albums=3, n_files=3, px=300)
     proc = _cli("palettes", "--db", str(db), "--max-pixels", "0.05M", "--no-progress")  # 300² = 0.09 Mpx
@@ -360,6 +368,7 @@ def test_extract_palettes_checks_its_arguments(tmp_path):
         assert corpus.counts()["palettes"] == 0
 
 
+@pytest.mark.slow
 def test_a_cover_path_that_is_not_a_file_is_failed_not_waited_on(tmp_path):
     db, files = _corpus(tmp_path, n_albums=2, n_files=2)
     files[1].unlink()

@@ -49,6 +49,7 @@ def test_topic_grid_weights_set_cell_widths(model):
     assert np.allclose(widths, w / w.sum(axis=1, keepdims=True) * 5)
 
 
+@pytest.mark.slow
 def test_sweep_curves_mark_the_recommendation(planted):
     result = topics.sweep(planted.palettes, bits=(12,), n_topics=range(1, 5), random_state=0, n_jobs=1,
                           progress=False)
@@ -89,6 +90,7 @@ def test_palettes_by_group_one_panel_per_group_in_order(albums):
     assert (shown[0].images[0].get_array() == expected).all() and shown[0].get_title() == "tag2 (5)"
 
 
+@pytest.mark.slow
 def test_heatmap_rows_are_genres_or_places_never_mixed(model, albums):
     where = ["Oslo" if i % 2 else "Detroit" for i in range(len(albums))]
     placed = albums.assign(tags=[[*t, w] for t, w in zip(albums["tags"], where, strict=True)],  # as Bandcamp lists
@@ -108,6 +110,7 @@ def test_heatmap_rows_are_genres_or_places_never_mixed(model, albums):
 TEX = ["$x^$", "$$", "price $5 and $6", r"a_b \alpha"]  # TeX to matplotlib: unbalanced, empty, two "formulas"
 
 
+@pytest.mark.slow
 def test_labels_are_text_never_math(model, albums, tmp_path):
     """Tags, titles and names are drawn as written: a tag "$x^$" used to stop matplotlib (ParseException) and kill
     the report's heatmap; "$$" vanished. Every figure is rendered to PNG here, and its labels read back."""

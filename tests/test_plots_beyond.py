@@ -36,6 +36,7 @@ def table(model, albums) -> pd.DataFrame:
     return analysis.trends(model, albums, n_boot=30)
 
 
+@pytest.mark.slow
 def test_topic_trends_stacks_one_area_per_topic_in_its_colour(table, model):
     fig = plots.topic_trends(table, model)
     assert isinstance(fig, Figure)

@@ -58,6 +58,7 @@ def test_the_index_is_written_from_plain_data(tmp_path: Path) -> None:
     assert '<th>name</th><td><code>&quot;plain&quot;</code></td><td class="meta">notebook default' in text
 
 
+@pytest.mark.slow
 def test_report_runs_in_order_injects_parameters_and_writes_index(notebooks: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     rep = report.run_report(parameters={"x": 21, "name": XSS}, out=out, notebooks_dir=notebooks, log=None)
@@ -86,6 +87,7 @@ def test_report_runs_in_order_injects_parameters_and_writes_index(notebooks: Pat
     assert injected and "x = 21" in injected[0].source and "live = False" in injected[0].source
 
 
+@pytest.mark.slow
 def test_failing_notebook_names_notebook_and_cell_and_keeps_earlier_reports(notebooks: Path, tmp_path: Path) -> None:
     _notebook(notebooks / "02_second.ipynb", new_code_cell("y = 1"), new_code_cell("raise ValueError('bad corpus')"))
     _notebook(notebooks / "03_third.ipynb", new_code_cell("print('never')"))
@@ -102,6 +104,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_earlier_reports(note
     assert "<th>name</th><td><code>&quot;plain&quot;</code></td><td class=\"meta\">notebook default" in index
 
 
+@pytest.mark.slow
 def test_cli_report_only_and_code_modes(notebooks: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "r"
     argv = ["report", "--notebooks", str(notebooks), "--out", str(out), "--only", "02", "-p", "x", "5", "--code"]
@@ -115,6 +118,7 @@ def test_cli_report_only_and_code_modes(notebooks: Path, tmp_path: Path, capsys)
     assert "reports written" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_cli_report_errors_are_clean(notebooks: Path, tmp_path: Path, capsys) -> None:
     assert cli.main(["report", "--notebooks", str(notebooks), "--out", str(tmp_path), "--only", "09"]) == 2
     assert "no notebook matches 09" in capsys.readouterr().err
@@ -171,6 +175,7 @@ def test_plain_literals_pass_the_check() -> None:
         report.check_parameters({"deep": deep})
 
 
+@pytest.mark.slow
 def test_missing_corpus_is_refused_not_created(notebooks: Path, tmp_path: Path, capsys) -> None:
     _notebook(notebooks / "01_first.ipynb", new_code_cell("print(db)"), parameters="db = 'corpus.sqlite'")
     db = tmp_path / "nonexistent" / "x.sqlite"
@@ -188,6 +193,7 @@ def test_missing_corpus_is_refused_not_created(notebooks: Path, tmp_path: Path, 
     assert not db.parent.exists()
 
 
+@pytest.mark.slow
 def test_no_kernel_transport_warning_in_the_output(notebooks: Path, tmp_path: Path, capfd) -> None:
     """The kernel's stderr is the command's stderr: ipykernel warns there about unencrypted TCP unless it is not
     on TCP at all."""
@@ -260,6 +266,7 @@ def test_a_typo_on_throwaway_notebooks_runs_nothing(notebooks: Path, tmp_path: P
 # --- pages that describe their own run ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_page_names_titles_and_prose_follow_the_run(tmp_path: Path) -> None:
     """A notebook names its report page and title from the run's parameters (metadata `bcanalysis.report` and
     `bcanalysis.title`), and cells tagged `source:NAME` are only in the reports of that source."""

@@ -18,6 +18,8 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
+pytestmark = pytest.mark.slow  # every test reads notebooks run under papermill: make test-fast leaves this module out
+
 REPO = Path(__file__).resolve().parents[1]
 #: A small grid, so each corpus's six notebooks run in well under a minute; the notebooks' defaults behave the same.
 PARAMETERS = {"bits": 12, "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4], "n_boot": 20, "n_similar": 4,

@@ -61,6 +61,7 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_discover_only_stores_every_album_from_its_result_with_its_cover_and_a_rerun_fetches_nothing(tmp_path):
     with DemoServer(albums_per_tag=40, max_cover_px=96) as server:
         tags = ["rock", "metal"]
@@ -86,6 +87,7 @@ def test_discover_only_stores_every_album_from_its_result_with_its_cover_and_a_r
             assert again.new == 0 and len(server.requests) == n  # nothing refetched, nothing re-listed
 
 
+@pytest.mark.slow
 def test_done_when_every_album_page_is_a_challenge(tmp_path, capsys):
     """Issue 9's acceptance: all albums with covers discover-only; --album-pages stops after 5 refusals, exit 0."""
     db = str(tmp_path / "d.sqlite")
@@ -112,6 +114,7 @@ def test_done_when_every_album_page_is_a_challenge(tmp_path, capsys):
         assert len(after) == len(df) and (after["cover_status"] == "ok").all() and after["page_status"].isna().all()
 
 
+@pytest.mark.slow
 def test_every_fault_is_recorded_and_none_is_fatal(tmp_path):
     tags = ["chill", "electronic"]
     with DemoServer(albums_per_tag=12, faults=True, max_cover_px=64) as server:
@@ -231,6 +234,7 @@ def test_spellings_of_one_store_and_slug_are_one_album(tmp_path):
             assert summary.new == 1 and summary.already_had == 2
 
 
+@pytest.mark.slow
 def test_a_stale_cursor_restarts_the_tag_once_from_the_start_and_fetches_nothing_twice(tmp_path):
     with Corpus(tmp_path / "c.sqlite") as corpus:
         with DemoServer(albums_per_tag=30, max_cover_px=64) as first:
@@ -295,6 +299,7 @@ def test_two_writers_of_one_cover_do_not_collide(tmp_path, monkeypatch):
             assert [p.name for p in corpus.covers_dir.iterdir()] == ["a0000000077_10.jpg"]
 
 
+@pytest.mark.slow
 def test_a_cover_missing_on_disk_is_fetched_again_by_the_next_scrape(tmp_path):
     with DemoServer(albums_per_tag=6, max_cover_px=64) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
@@ -313,6 +318,7 @@ def test_a_cover_missing_on_disk_is_fetched_again_by_the_next_scrape(tmp_path):
             assert corpus.albums()["cover_status"].eq("ok").all()
 
 
+@pytest.mark.slow
 def test_the_discover_api_refusing_stops_with_exit_3_and_keeps_everything(tmp_path, capsys):
     db = str(tmp_path / "c.sqlite")
     with DemoServer(albums_per_tag=5, max_cover_px=64) as server:
@@ -328,6 +334,7 @@ def test_the_discover_api_refusing_stops_with_exit_3_and_keeps_everything(tmp_pa
             assert len(corpus.albums()) == 3
 
 
+@pytest.mark.slow
 def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
     with DemoServer(albums_per_tag=3) as server:
         base = ["scrape", "--db", str(tmp_path / "c.sqlite"), "--base-url", server.url, "--rate", "50", "--no-progress"]
@@ -397,6 +404,7 @@ def _albums_in(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_loses_nothing_duplicates_nothing_refetches_nothing(tmp_path):
     db = tmp_path / "c.sqlite"
     tags, albums_per_tag = ["rock", "pop"], 14
@@ -438,6 +446,7 @@ def test_resume_after_sigkill_loses_nothing_duplicates_nothing_refetches_nothing
     assert max(covers.values()) <= 2  # only a cover in flight at a kill is fetched twice
 
 
+@pytest.mark.slow
 def test_demo_command_scrapes_extracts_and_draws(tmp_path, capsys):
     code, out, _ = _run(capsys, "demo", "--out", str(tmp_path / "demo"), "--albums-per-tag", "3", "--cover-px", "80",
                         "--workers", "1", "--no-progress")  # fmt: skip
@@ -449,6 +458,7 @@ def test_demo_command_scrapes_extracts_and_draws(tmp_path, capsys):
     assert "palettes:" in out and "metal" in out
 
 
+@pytest.mark.slow
 def test_a_listing_that_ended_short_is_paged_again_when_it_has_grown(tmp_path):
     """First run: 5 albums a tag exist, limit 8 → the listing ends at 5. It grows to 9: a rerun reaches 8."""
     with Corpus(tmp_path / "c.sqlite") as corpus:
@@ -515,6 +525,7 @@ def _held_scrape(how: str, url: str, db: Path, tag: str) -> subprocess.Popen:
     return child
 
 
+@pytest.mark.slow
 def test_unfinished_covers_of_a_killed_scrape_are_removed_by_the_next_and_a_live_ones_kept(tmp_path):
     db, covers = tmp_path / "c.sqlite", tmp_path / "c-covers"
     with DemoServer(albums_per_tag=4, max_cover_px=48) as server:

@@ -42,6 +42,7 @@ def _jpeg() -> bytes:
 # --- 1. albums on their store's own domain ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_own_domain_albums_are_stored_by_item_id_with_their_item_url(tmp_path):
     with DemoServer(albums_per_tag=40, max_cover_px=32, custom_host="localhost") as server:
         own = [a for a in server.listings["rock"] if server.on_own_domain(a)]
@@ -97,6 +98,7 @@ def test_own_domain_pages_are_refused_like_any_page(tmp_path):
             assert len(corpus.albums()) == len(list(dict.fromkeys(server.listings["punk"]))[:20])  # all kept
 
 
+@pytest.mark.slow
 def test_an_own_domain_page_cannot_redirect_to_another_host():
     jpeg = _jpeg()
     with HostileServer(lambda *_: (200, {}, b"<html>second machine</html>"), host="127.0.0.2") as other:
@@ -117,6 +119,7 @@ def test_an_own_domain_page_cannot_redirect_to_another_host():
 # --- 6. redirects cannot steer or stop it -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_parser_decides_the_check_and_the_connection():
     # The allow-list read `http://127.0.0.2:P\@127.0.0.1:Q/…` as host 127.0.0.1 (urllib.parse) while the HTTP library
     # connected to 127.0.0.2 (it ends the host at the backslash): a redirect reached another machine.

@@ -87,6 +87,7 @@ def _failing_site() -> HostileServer:
     return _site({"*": {"results": results, "cursor": "gone"}})
 
 
+@pytest.mark.slow
 def test_a_failure_counts_once_per_run_however_often_a_restart_lists_it(tmp_path, capsys):
     with _failing_site() as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
@@ -105,6 +106,7 @@ def test_a_failure_counts_once_per_run_however_often_a_restart_lists_it(tmp_path
         assert "failures: 0 new this run, 2 known from earlier runs (--retry-failed tries them again)" in out
 
 
+@pytest.mark.slow
 def test_a_rerun_tells_new_failures_from_known_ones(tmp_path):
     first = {"*": {"results": [_item(1), _item(2, item_url="ftp://x/y")], "cursor": None}}
     with _site(first) as server, Corpus(tmp_path / "c.sqlite") as corpus:

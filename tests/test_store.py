@@ -461,6 +461,7 @@ def test_a_schema_4_corpus_gains_band_ids_and_a_discover_result_seen_again_fills
         assert [r["band_id"] for r in corpus.listings(["metal"])] == [3_774_983_561]
 
 
+@pytest.mark.slow
 def test_a_scrape_stores_each_albums_band_id_from_its_discover_result(tmp_path):
     from bcanalysis.demo import DemoServer
 

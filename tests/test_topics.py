@@ -69,6 +69,7 @@ def test_default_fit_recovers_planted_topics(planted, planted_model):
     assert topics.recovery(planted.topics, planted.colors, planted_model) >= 0.95
 
 
+@pytest.mark.slow
 def test_analysis_pipeline_recovers_less_than_default(planted, planted_model):
     ref = topics.ColorTopics(n_topics=5, weighting="tfidf", engine="sklearn", random_state=0).fit(planted.palettes)
     assert topics.recovery(planted.topics, planted.colors, ref) < topics.recovery(
@@ -146,6 +147,7 @@ def test_single_topic_perplexity_is_the_smoothed_unigram(planted):
     assert completion_perplexity(model, counts, 0) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_restarts_keep_the_fit_with_the_highest_likelihood(planted):
     best = topics.ColorTopics(n_topics=5, random_state=2, n_restarts=3).fit(planted.palettes[:600])
     assert len(best.meta_["restarts"]) == 3
@@ -158,6 +160,7 @@ def test_restarts_keep_the_fit_with_the_highest_likelihood(planted):
     assert best.meta_["restart_log_likelihoods"] == pytest.approx(lls)
 
 
+@pytest.mark.slow
 def test_proportion_weighting_uses_areas(planted):
     pal = planted.palettes[0]
     counts = topics.vectorize([pal], 24).pseudo.toarray().ravel()

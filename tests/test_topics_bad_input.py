@@ -56,6 +56,7 @@ ENGINE_CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_bad_engine_options_are_errors_not_crashes():
     script = textwrap.dedent(f"""
         import warnings

@@ -27,6 +27,7 @@ def _corpus(path: Path, n: int = 300, *, palettes: bool = True) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeypatch, capsys):
     db = _corpus(tmp_path / "corpus.sqlite")
     out = tmp_path / "out"
@@ -102,6 +103,7 @@ def test_sweep_bad_options_are_argument_errors(tmp_path, monkeypatch, capsys):
     assert "--scheduler nonsense::" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sweep_says_when_the_scheduler_cannot_be_reached(tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed")
     with socket.socket() as s:  # a port nobody listens on

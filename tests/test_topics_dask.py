@@ -41,6 +41,7 @@ def _same(a: topics.SweepResult, b: topics.SweepResult) -> None:
             assert np.array_equal(x.components_, y.components_), key
 
 
+@pytest.mark.slow
 def test_sweep_on_a_dask_cluster_matches_the_local_sweep(cluster, palettes, local):
     with distributed.Client(cluster) as client:
         remote = topics.sweep(palettes, executor=client, **KW)
@@ -49,11 +50,13 @@ def test_sweep_on_a_dask_cluster_matches_the_local_sweep(cluster, palettes, loca
     assert not remote.table["cached"].any()
 
 
+@pytest.mark.slow
 def test_sweep_on_a_process_pool_matches_the_local_sweep(palettes, local):
     with cf.ProcessPoolExecutor(2) as pool:
         _same(local, topics.sweep(palettes, executor=pool, **KW))
 
 
+@pytest.mark.slow
 def test_sweep_command_on_a_scheduler_writes_what_a_local_run_writes(cluster, tmp_path):
     db = planted_corpus(tmp_path / "corpus.sqlite", 200)
     base = ["sweep", "--db", str(db), "--bits", "9", "--max-n", "4", "--no-progress"]

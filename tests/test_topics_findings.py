@@ -59,6 +59,7 @@ def test_ties_print_enough_decimals_and_missing_stability_is_said() -> None:
         findings.space_verdict(table.drop(columns="stability"))
 
 
+@pytest.mark.slow
 def test_space_verdict_on_a_real_comparison() -> None:
     planted = topics.planted_palettes(300, 3, random_state=4)
     albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
@@ -80,6 +81,7 @@ def sweep():
                         progress=False)
 
 
+@pytest.mark.slow
 def test_recommendation_names_each_depth_and_the_final_model(sweep) -> None:
     rec = sweep.recommend().set_index("bits")["n_topics"]
     v = findings.recommendation(sweep, bits=12, n_topics=int(rec[12]))

@@ -229,6 +229,7 @@ def test_p_and_q_values_are_floored_at_the_resolution_of_the_test(albums, model,
         analysis.tag_topic_table(model, albums, n_permutations=0)
 
 
+@pytest.mark.slow
 def test_large_groups_use_the_normal_approximation_floored_too():
     big = topics.planted_palettes(2200, 3, random_state=9)
     dominant = big.mixtures.argmax(axis=1)

@@ -48,6 +48,7 @@ def _by_share(shares) -> bool:
     return bool(np.all(np.diff(np.asarray(shares, dtype=float)) <= 0))
 
 
+@pytest.mark.slow
 def test_fit_numbers_topics_by_share(planted) -> None:
     model = topics.ColorTopics(bits=12, n_topics=5, random_state=0).fit(planted.palettes)
     shares = topics.topic_shares(model, planted.palettes)
@@ -66,6 +67,7 @@ def test_a_saved_model_keeps_its_numbering(planted, tmp_path) -> None:
     assert loaded.meta_["engine_topics"] == model.meta_["engine_topics"]
 
 
+@pytest.mark.slow
 def test_the_same_model_shows_each_topic_under_one_number_in_04_05_and_06(sweep, planted, albums) -> None:
     model = sweep.model(12, 5)
     # 04: the topic-count explorer's grid (shares beside each row) and the grids by depth

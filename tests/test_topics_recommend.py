@@ -187,6 +187,7 @@ def test_numbers_print_on_their_side_of_the_rule() -> None:
     assert "seed stability 0.7996" in rec["reason"]
 
 
+@pytest.mark.slow
 def test_random_curves_never_contradict_their_table() -> None:
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -250,6 +251,7 @@ def real_sweeps() -> dict[str, SweepResult]:
     }
 
 
+@pytest.mark.slow
 def test_real_sweeps_explain_themselves_from_their_tables(real_sweeps) -> None:
     rec = {name: check_all(s.table) for name, s in real_sweeps.items()}
     assert rec["planted"].set_index("bits").loc[12, "n_topics"] == 4 and rec["planted"]["supported"].all()

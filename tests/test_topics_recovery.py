@@ -13,6 +13,7 @@ from bcanalysis.topics import gibbs, merge
 
 
 @pytest.mark.parametrize(("n_palettes", "n_topics", "seeds"), [(3000, 12, range(4)), (6000, 18, range(3))])
+@pytest.mark.slow
 def test_default_fit_recovers_every_seed_on_an_overlapping_corpus(n_palettes, n_topics, seeds):
     planted = topics.planted_palettes(n_palettes, n_topics, random_state=1, overlap=0.3)
     for seed in seeds:

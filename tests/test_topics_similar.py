@@ -67,7 +67,7 @@ def test_query_errors_name_the_album(planted_albums):
 
 
 def test_an_index_over_25000_albums_answers_as_brute_force_does():
-    """What the widget asks on every click, at the analysis's scale (its speed: benchmarks/bench_queries.py)."""
+    """What the widget asks on every click, at the analysis's scale (its speed: benchmarks/bench_views.py)."""
     rng = np.random.default_rng(1)
     n = 25_000
     albums = pd.DataFrame({"url": [f"https://s.bandcamp.com/album/{i}" for i in range(n)], "colorgram": [None] * n})

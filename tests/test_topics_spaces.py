@@ -58,6 +58,7 @@ def test_tag_accuracy_is_scikit_learns_cross_validation():
     assert tag_accuracy(mixtures, tags) == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_compare_spaces_table_and_figure(planted):
     _, albums = planted
     table = compare_spaces(albums, bits=(9, 12), n_topics=4, random_state=0)

@@ -26,6 +26,7 @@ def swept(planted, tmp_path_factory) -> tuple[topics.SweepResult, object]:
     return result, cache
 
 
+@pytest.mark.slow
 def test_sweep_table_has_every_metric(swept):
     result, _ = swept
     t = result.table
@@ -50,6 +51,7 @@ def test_sweep_recovers_and_recommends_the_planted_number(planted, swept):
     assert t.loc[3, "excess"] > t.loc[3, "excess_se"] and rec.loc[rec["bits"] == 12, "supported"].item()
 
 
+@pytest.mark.slow
 def test_best_seed_is_the_model_returned_numbered_by_share(planted, swept):
     result, _ = swept
     table = result.table.set_index(["bits", "n_topics"])
@@ -68,6 +70,7 @@ def test_best_seed_is_the_model_returned_numbered_by_share(planted, swept):
         result.model(12, 99)
 
 
+@pytest.mark.slow
 def test_the_excess_standard_error_agrees_with_a_jackknife_over_held_out_palettes(planted):
     """One seed: the standard error of the perplexity difference is the held-out palettes' sampling error alone;
     a leave-one-palette-out jackknife of the log perplexity difference must agree with the delta method."""
@@ -92,6 +95,7 @@ def test_the_excess_standard_error_agrees_with_a_jackknife_over_held_out_palette
         assert t.loc[k, "excess_se"] == pytest.approx((1 + t.loc[k, "excess"]) * jack, rel=0.05, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_second_sweep_fits_nothing(planted, swept, monkeypatch):
     result, cache = swept
     calls = []
@@ -175,6 +179,7 @@ def test_planted_topics_are_more_coherent_than_shuffled(planted):
                                   equal_nan=True)
 
 
+@pytest.mark.slow
 def test_sweep_runs_the_analysis_engine_too(planted):
     result = topics.sweep(planted.palettes[:400], bits=12, n_topics=[2, 4], weighting="tfidf", engine="sklearn",
                           random_state=0, n_jobs=1, progress=False, engine_options={"max_iter": 5})

@@ -69,6 +69,7 @@ def test_panel_is_the_topic_explorers_view(model, albums) -> None:
         views.view(7)
 
 
+@pytest.mark.slow
 def test_offline_explorer_for_reports_holds_every_topic(model, albums) -> None:
     static = widgets.explore_intertopic(model, albums, _NoCovers(), topic=1, live=False)
     live = widgets.explore_intertopic(model, albums, _NoCovers(), topic=1)

@@ -82,7 +82,7 @@ def _run_scrape(args: argparse.Namespace) -> int:
             print(f"bcanalysis: error: Bandcamp refused: {exc}.\n  Everything stored so far is kept; run the same "
                   "command later to resume. bcanalysis does not impersonate a browser or work around challenges: "
                   "if this persists, the site is refusing automated clients from this address for now (see the "
-                  "README, 'What to expect against the real site').", file=sys.stderr)  # fmt: skip
+                  "README, 'Against the real site').", file=sys.stderr)  # fmt: skip
             return EXIT_REFUSED
         except BandcampError as exc:
             print(f"bcanalysis: scrape stopped: {exc}", file=sys.stderr)

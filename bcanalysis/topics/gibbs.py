@@ -27,7 +27,7 @@ from bcanalysis.topics.merge import merge_topics, refine_groups
 
 #: α = 0.5: between the sparse mixtures of LDA's own generative story (planted corpora, where a flat α = 1 made the
 #: likelihood prefer merged topics once topics overlap) and the demo catalogue's palettes, which hold every colour
-#: of two to four themes (where α = 1/K recovered 0.61 against 0.82 for 0.5 and 0.87 for 1): README, "Colour topics".
+#: of two to four themes (where α = 1/K recovered 0.61 against 0.82 for 0.5 and 0.87 for 1, measured when set).
 DEFAULTS: dict[str, Any] = {"alpha": 0.5, "eta": 0.01, "min_iter": 20, "max_iter": 500, "tol": 5e-3,
                             "init": "overcomplete"}
 INITS = ("overcomplete", "random")
