@@ -22,16 +22,19 @@ venv: $(STAMP) ## create or update .venv/ (idempotent; seconds when nothing chan
 demo: venv ## the main job, offline: demo server → scrape → palettes → quantise → sweep → final → reports/index.html
 	$(PY) -m bcanalysis report --source demo --out reports
 
-test: venv ## ruff + the whole test suite (~20 min on 2 cores)
+test: venv ## ruff (lint and format) + the whole test suite (~20 min on 2 cores)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
-test-fast: venv ## ruff + the tests not marked slow (under 2 min; `make test` before merging)
+test-fast: venv ## ruff (lint and format) + the tests not marked slow (under 2 min; `make test` before merging)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -m "not slow"
 
-lint: venv ## ruff only
+lint: venv ## ruff only (lint, and the format check: `ruff format .` fixes it)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 hooks: venv ## install the git pre-commit hooks (.pre-commit-config.yaml: ruff, nbstripout; local, no download)
 	$(VENV)/bin/pre-commit install

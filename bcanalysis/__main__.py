@@ -1,4 +1,5 @@
 """`python -m bcanalysis` is the `bcanalysis` command."""
+
 import sys
 
 from bcanalysis.cli import main

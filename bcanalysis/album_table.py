@@ -67,8 +67,9 @@ def tag_column(albums: pd.DataFrame) -> pd.Series:
     found = albums["found_under"].map(_as_list) if "found_under" in albums else None
     page = albums["tags"].map(_as_list) if "tags" in albums else None
     if "location" in albums:
-        where = albums["location"].map(lambda v: {v.casefold().strip(), (_city(v) or "").casefold()}
-                                       if isinstance(v, str) else set())
+        where = albums["location"].map(
+            lambda v: {v.casefold().strip(), (_city(v) or "").casefold()} if isinstance(v, str) else set()
+        )
     else:
         where = pd.Series([set()] * len(albums), index=albums.index)
     out = []

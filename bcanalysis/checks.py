@@ -60,8 +60,15 @@ def _kind_name(kind: type) -> str:
     return "an integer" if kind is int else "a number"
 
 
-def check_scalar(value: Any, name: str, kind: type = int, *, low: float | None = None, high: float | None = None,
-                 closed: Closed = "both") -> Any:
+def check_scalar(
+    value: Any,
+    name: str,
+    kind: type = int,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    closed: Closed = "both",
+) -> Any:
     """`value` as `kind` (int or float) if it is one (never a bool, never NaN or infinite) within [low, high] (ends
     included as `closed` says); TypeError for the wrong kind, ValueError for a value out of range."""
     wanted = numbers.Integral if kind is int else numbers.Real
@@ -84,13 +91,18 @@ def _range(low: float | None, high: float | None, closed: Closed) -> str:
         return f"{'>=' if left else '>'} {low:g}"
     if low is None:
         return f"{'<=' if right else '<'} {high:g}"
-    ends = {(True, True): "both included", (False, False): "both excluded", (True, False): f"{high:g} excluded",
-            (False, True): f"{low:g} excluded"}[(left, right)]
+    ends = {
+        (True, True): "both included",
+        (False, False): "both excluded",
+        (True, False): f"{high:g} excluded",
+        (False, True): f"{low:g} excluded",
+    }[(left, right)]
     return f"between {low:g} and {high:g} ({ends})"
 
 
 def check_params(values: Mapping[str, Any], constraints: Mapping[str, Interval | OneOf]) -> dict[str, Any]:
     """Every value of `values` checked against its declared constraint (`_parameter_constraints` style); the checked
     values, converted (an np.int64 comes back an int)."""
-    return {name: constraints[name].check(value, name) if name in constraints else value
-            for name, value in values.items()}
+    return {
+        name: constraints[name].check(value, name) if name in constraints else value for name, value in values.items()
+    }

@@ -29,8 +29,10 @@ class Note:
         return self.text
 
     def _repr_html_(self) -> str:
-        return (f'<div class="bc-note" style="border-left:4px solid #c93;padding:.3em .8em;margin:.4em 0">'
-                f"{html.escape(self.text)}</div>")
+        return (
+            f'<div class="bc-note" style="border-left:4px solid #c93;padding:.3em .8em;margin:.4em 0">'
+            f"{html.escape(self.text)}</div>"
+        )
 
 
 def note_of(table: object) -> str | None:

@@ -69,8 +69,10 @@ def topic_grid(grid: TopicGrid, *, names: bool = True, weights: bool = False) ->
     _bare(ax, len(grid.topics), n)
     ax.set_yticks(range(len(grid.topics)))
     ax.set_yticklabels(grid.labels(names))
-    ax.set_title(f"{grid.n_topics} colour topics at {grid.bits} bit (top {n} colours, "
-                 f"{'by weight' if grid.order == 'weight' else 'HLS order'})")
+    ax.set_title(
+        f"{grid.n_topics} colour topics at {grid.bits} bit (top {n} colours, "
+        f"{'by weight' if grid.order == 'weight' else 'HLS order'})"
+    )
     return fig
 
 
@@ -79,8 +81,12 @@ def sweep_curves(result, *, recommend: bool = True) -> Figure:
     """Held-out perplexity, NPMI coherence, topic diversity and seed stability against n, one line per depth."""
     table = result.table
     rec = result.recommend() if recommend else pd.DataFrame(columns=["bits", "n_topics"])
-    metrics = [("perplexity", "held-out perplexity (lower is better)"), ("coherence_npmi", "NPMI coherence"),
-               ("diversity", "topic diversity (unique top-25 share)"), ("stability", "seed stability (matched cos)")]
+    metrics = [
+        ("perplexity", "held-out perplexity (lower is better)"),
+        ("coherence_npmi", "NPMI coherence"),
+        ("diversity", "topic diversity (unique top-25 share)"),
+        ("stability", "seed stability (matched cos)"),
+    ]
     fig = Figure(figsize=(11, 7), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True)
     for ax, (col, title) in zip(axes.ravel(), metrics, strict=True):
@@ -113,8 +119,14 @@ def sweep_curves(result, *, recommend: bool = True) -> Figure:
 
 
 @plain_text
-def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool = True,
-                      mark_significant: bool = True, max_tags: int | None = 40) -> Figure | Note:
+def tag_topic_heatmap(
+    table: pd.DataFrame,
+    *,
+    value: str = "lift",
+    labels: bool = True,
+    mark_significant: bool = True,
+    max_tags: int | None = 40,
+) -> Figure | Note:
     """Genres × topics heatmap of `tag_topic_table` output (or places × topics of `place_topic_table`): log2 lift (red
     above the corpus, blue below), • = q < α; a `Note` when no genre (place) is on enough albums to test."""
     t = table
@@ -126,8 +138,10 @@ def tag_topic_heatmap(table: pd.DataFrame, *, value: str = "lift", labels: bool 
         if row == "place" and table.attrs.get("n_placed") == 0:
             return Note("No place × topic heatmap: no album in this corpus has a known place.")
         least = table.attrs.get("min_albums")
-        return Note(f"No {noun} × topic heatmap: no {noun} is on "
-                    + (f"{least} or more albums with a palette." if least else "enough albums to test."))
+        return Note(
+            f"No {noun} × topic heatmap: no {noun} is on "
+            + (f"{least} or more albums with a palette." if least else "enough albums to test.")
+        )
     if max_tags is not None:
         keep = t.groupby(row)["n_albums"].first().sort_values(ascending=False).head(max_tags).index
         t = t[t[row].isin(keep)]
@@ -166,8 +180,14 @@ def palette_strips(strips: PaletteStrips, *, max_rows: int = 30) -> Figure:
 
 
 @plain_text
-def palettes_by_group(albums: pd.DataFrame, groups: pd.Series, *, order: Sequence[str] | None = None,
-                      per_group: int = 24, columns: int = 5) -> Figure:
+def palettes_by_group(
+    albums: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    order: Sequence[str] | None = None,
+    per_group: int = 24,
+    columns: int = 5,
+) -> Figure:
     """One panel per group (e.g. `album_table.primary_tags(albums)`), one palette strip per album of it (its first
     `per_group`), colours as wide as their share of the cover. `order` puts those groups first."""
     have = with_palette(albums)
@@ -239,8 +259,15 @@ def topic_trends(table: pd.DataFrame, model=None, *, group: str = "(all)") -> Fi
         height = shares.iloc[i, j]
         if height >= 0.045:
             face = own[k] if own is not None else np.array([0.5, 0.5, 0.5])
-            ax.text(x[i], bottoms[j, i] + height / 2, str(k), ha="center", va="center", fontsize=7,
-                    color="white" if _luminance(face) < 0.35 else "black")
+            ax.text(
+                x[i],
+                bottoms[j, i] + height / 2,
+                str(k),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if _luminance(face) < 0.35 else "black",
+            )
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(0, 1)
     ax.set_xlabel(table.attrs.get("by", "period"))
@@ -251,13 +278,23 @@ def topic_trends(table: pd.DataFrame, model=None, *, group: str = "(all)") -> Fi
     return fig
 
 
-STAT_LABELS = {"lightness": "mean CIELAB lightness L*", "saturation": "mean HLS saturation",
-               "near_black": "share of cover near black", "near_white": "share of cover near white"}
+STAT_LABELS = {
+    "lightness": "mean CIELAB lightness L*",
+    "saturation": "mean HLS saturation",
+    "near_black": "share of cover near black",
+    "near_white": "share of cover near white",
+}
 
 
 @plain_text
-def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequence[str] | None = None,
-                highlight: Sequence[str] = (), max_groups: int | None = 12) -> Figure | Note:
+def stat_trends(
+    table: pd.DataFrame,
+    stat: str = "lightness",
+    *,
+    groups: Sequence[str] | None = None,
+    highlight: Sequence[str] = (),
+    max_groups: int | None = 12,
+) -> Figure | Note:
     """One line per group of a palette statistic over time, with its bootstrap band; `highlight` groups stand out.
 
     Without `groups`, at most `max_groups` lines: the overall group, the highlighted ones, then the groups with the
@@ -268,7 +305,7 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
     rows = table[table["variable"] == stat]
     if rows.empty:
         raise ValueError(f"no rows for statistic {stat!r} in the trends table")
-    if (note := _not_over_time(table, pd.Index(sorted(set(rows["period"]))), f"{stat.capitalize()} over time")):
+    if note := _not_over_time(table, pd.Index(sorted(set(rows["period"]))), f"{stat.capitalize()} over time"):
         return note
     if groups is None:
         size = rows.groupby("group")["n_albums"].sum().sort_values(ascending=False, kind="stable")
@@ -285,8 +322,9 @@ def stat_trends(table: pd.DataFrame, stat: str = "lightness", *, groups: Sequenc
     for name in names:
         g = rows[rows["group"] == name].sort_values("period")
         strong = name in highlight or not highlight
-        line, = ax.plot(g["period"], g["mean"], lw=2.2 if name in highlight else 1.2, alpha=1.0 if strong else 0.45,
-                        label=name)
+        (line,) = ax.plot(
+            g["period"], g["mean"], lw=2.2 if name in highlight else 1.2, alpha=1.0 if strong else 0.45, label=name
+        )
         ax.fill_between(g["period"], g["lo"], g["hi"], color=line.get_color(), alpha=0.18 if strong else 0.06, lw=0)
     ax.set_xlabel(table.attrs.get("by", "period"))
     ax.set_ylabel(STAT_LABELS.get(stat, stat))
@@ -310,9 +348,17 @@ def intertopic_map(the_map: IntertopicMap, *, selected: int | None = None) -> Fi
     span = max(np.ptp(x), np.ptp(y), 1e-9)
     for i in np.argsort(-prevalence, kind="stable"):  # small pies drawn on top
         weights, colors = the_map.weights[i], _rgb01(the_map.colors[i])
-        ax.pie(weights / weights.sum(), colors=colors, center=(x[i], y[i]), radius=radius[i], frame=True,
-               wedgeprops={"linewidth": 2.5 if topics[i] == selected else 0.5,  # grey edges keep white wedges visible
-                           "edgecolor": "black" if topics[i] == selected else "0.6"})
+        ax.pie(
+            weights / weights.sum(),
+            colors=colors,
+            center=(x[i], y[i]),
+            radius=radius[i],
+            frame=True,
+            wedgeprops={
+                "linewidth": 2.5 if topics[i] == selected else 0.5,  # grey edges keep white wedges visible
+                "edgecolor": "black" if topics[i] == selected else "0.6",
+            },
+        )
     pad = 0.12 * span
     ax.set_xlim(x.min() - pad, x.max() + pad)
     ax.set_ylim(y.min() - pad, y.max() + pad)
@@ -322,11 +368,23 @@ def intertopic_map(the_map: IntertopicMap, *, selected: int | None = None) -> Fi
     ax.set_title("intertopic map: Jensen-Shannon distance (classical MDS), area = prevalence")
     legend.axis("off")
     for i, (k, label) in enumerate(zip(topics, the_map.labels, strict=True)):
-        legend.text(0, 1 - (i + 0.5) / max(len(topics), 12), f"{k}: {label}  ({prevalence[i]:.1%})",
-                    transform=legend.transAxes, fontsize=8, va="center",
-                    fontweight="bold" if k == selected else "normal")
-    label_bubbles(ax, np.column_stack([x, y]), radius, [str(k) for k in topics],
-                  order=list(np.argsort(-prevalence, kind="stable")), bold=[k == selected for k in topics])
+        legend.text(
+            0,
+            1 - (i + 0.5) / max(len(topics), 12),
+            f"{k}: {label}  ({prevalence[i]:.1%})",
+            transform=legend.transAxes,
+            fontsize=8,
+            va="center",
+            fontweight="bold" if k == selected else "normal",
+        )
+    label_bubbles(
+        ax,
+        np.column_stack([x, y]),
+        radius,
+        [str(k) for k in topics],
+        order=list(np.argsort(-prevalence, kind="stable")),
+        bold=[k == selected for k in topics],
+    )
     return fig
 
 
@@ -338,8 +396,10 @@ def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
         raise ValueError(f"neighbours need the columns analysis.similar returns: missing {missing}")
     rows = pd.concat([query.to_frame().T.assign(distance=0.0), neighbours])
     names = [f"{a} — {t}" for a, t in zip(rows["artist"], rows["title"], strict=True)]
-    labels = [("query: " if i == 0 else f"{d:.3f}  ") + name
-              for i, (name, d) in enumerate(zip(names, rows["distance"], strict=True))]
+    labels = [
+        ("query: " if i == 0 else f"{d:.3f}  ") + name
+        for i, (name, d) in enumerate(zip(names, rows["distance"], strict=True))
+    ]
     fig = palette_strips(prepare.palette_strips(rows, labels))
     fig.axes[0].axhline(0.5, color="black", lw=1)
     fig.axes[0].set_title("similar covers: nearest albums in topic space (Hellinger distance)")
@@ -350,10 +410,12 @@ def similar_covers(query: pd.Series, neighbours: pd.DataFrame) -> Figure:
 def space_comparison(table: pd.DataFrame) -> Figure:
     """`analysis.compare_spaces` as four panels (coherence, stability, tag accuracy, vocabulary) against bit depth,
     one line per colour space."""
-    panels = [("coherence_npmi", "NPMI coherence (higher: tighter topics)"),
-              ("stability", "seed stability (matched cosine)"),
-              ("tag_accuracy", "tag accuracy from topics (cross-validated)"),
-              ("vocabulary", "distinct colour words")]
+    panels = [
+        ("coherence_npmi", "NPMI coherence (higher: tighter topics)"),
+        ("stability", "seed stability (matched cosine)"),
+        ("tag_accuracy", "tag accuracy from topics (cross-validated)"),
+        ("vocabulary", "distinct colour words"),
+    ]
     missing = [c for c, _ in panels if c not in table]
     if missing:
         raise ValueError(f"not a compare_spaces table: missing columns {missing}")
@@ -371,8 +433,16 @@ def space_comparison(table: pd.DataFrame) -> Figure:
         import textwrap
 
         why = table.attrs.get("note") or "tag accuracy needs two genres with two or more albums each"
-        axes[2].text(0.5, 0.5, "not measured:\n" + textwrap.fill(why, 34), ha="center", va="center", fontsize=8,
-                     transform=axes[2].transAxes, color="0.3")
+        axes[2].text(
+            0.5,
+            0.5,
+            "not measured:\n" + textwrap.fill(why, 34),
+            ha="center",
+            va="center",
+            fontsize=8,
+            transform=axes[2].transAxes,
+            color="0.3",
+        )
     axes[3].set_yscale("log")
     axes[0].legend(fontsize=8, frameon=False)
     return fig

@@ -60,8 +60,16 @@ def _label_spots(cx: float, cy: float, r: float, step: float) -> list[tuple[floa
     return spots
 
 
-def label_bubbles(ax, centres: np.ndarray, radii: np.ndarray, texts: Sequence[str], *, order: Sequence[int],
-                  bold: Sequence[bool] = (), fontsize: float = 8) -> list:
+def label_bubbles(
+    ax,
+    centres: np.ndarray,
+    radii: np.ndarray,
+    texts: Sequence[str],
+    *,
+    order: Sequence[int],
+    bold: Sequence[bool] = (),
+    fontsize: float = 8,
+) -> list:
     """Write each bubble's label where no other label is: at its centre if free, else the nearest free spot around
     it (inside the axes), joined to the bubble by a thin line. `centres` and `radii` are in data units; labels are
     placed in the order given (largest bubbles first keep their centres). Returns the Text objects."""
@@ -80,17 +88,35 @@ def label_bubbles(ax, centres: np.ndarray, radii: np.ndarray, texts: Sequence[st
     for i in order:
         (cx, cy), (ex, _) = to_px([centres[i], centres[i] + [radii[i], 0]])
         weight = "bold" if i < len(bold) and bold[i] else "normal"
-        text = ax.text(0, 0, texts[i], ha="center", va="center", fontsize=fontsize, fontweight=weight,
-                       path_effects=outline, zorder=5)
+        text = ax.text(
+            0,
+            0,
+            texts[i],
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            fontweight=weight,
+            path_effects=outline,
+            zorder=5,
+        )
         text.set_in_layout(False)
         box = text.get_window_extent(renderer)
         gap = renderer.points_to_pixels(3.0)  # white space kept around every label
         w, h = box.width + gap, box.height + gap
         spots = _label_spots(cx, cy, ex - cx, max(w, h) * 0.8)
-        inside = [(x, y) for x, y in spots if frame.x0 + w / 2 <= x <= frame.x1 - w / 2
-                  and frame.y0 + h / 2 <= y <= frame.y1 - h / 2] or spots
-        x, y = next(((x, y) for x, y in inside
-                     if not _overlaps(np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2]), placed)), inside[-1])
+        inside = [
+            (x, y)
+            for x, y in spots
+            if frame.x0 + w / 2 <= x <= frame.x1 - w / 2 and frame.y0 + h / 2 <= y <= frame.y1 - h / 2
+        ] or spots
+        x, y = next(
+            (
+                (x, y)
+                for x, y in inside
+                if not _overlaps(np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2]), placed)
+            ),
+            inside[-1],
+        )
         placed.append(np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2]))
         data_xy = ax.transData.inverted().transform((x, y))
         text.set_position(data_xy)

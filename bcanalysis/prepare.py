@@ -62,8 +62,14 @@ class TopicGrid:
         return [f"{k}: {name}" if names else str(k) for k, name in zip(self.topics, self.names, strict=True)]
 
 
-def topic_grid(model: Any, n_colors: int | None = None, *, order: str = "hls", topics: Sequence[int] | None = None,
-               shares: Sequence[float] | None = None) -> TopicGrid:
+def topic_grid(
+    model: Any,
+    n_colors: int | None = None,
+    *,
+    order: str = "hls",
+    topics: Sequence[int] | None = None,
+    shares: Sequence[float] | None = None,
+) -> TopicGrid:
     """The analysis's topic image as data: for each topic (all, or `topics`), its top max(15, K) colours sorted by
     HLS (or by weight) with their weights; `shares` (one per topic, e.g. `topics.topic_shares`) rides along."""
     n = n_colors or max(15, model.n_topics)
@@ -72,8 +78,7 @@ def topic_grid(model: Any, n_colors: int | None = None, *, order: str = "hls", t
     weights = [model.components_[k, _column_of(model, c)] for k, c in zip(ks, colors, strict=True)]
     names = model.topic_labels()
     kept = None if shares is None else np.asarray(shares, dtype=np.float64)[ks]
-    return TopicGrid(ks, [names[k] for k in ks], colors, weights, n, order, int(model.bits), int(model.n_topics),
-                     kept)  # fmt: skip
+    return TopicGrid(ks, [names[k] for k in ks], colors, weights, n, order, int(model.bits), int(model.n_topics), kept)
 
 
 def _column_of(model: Any, colors: np.ndarray) -> np.ndarray:
@@ -107,8 +112,9 @@ def strip_row(colors: np.ndarray, shares: np.ndarray, width: int) -> np.ndarray:
     return np.repeat(np.asarray(colors, np.uint8), np.diff(np.concatenate([[0], cuts])), axis=0)[:width]
 
 
-def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str] | None = None, *,
-                   proportional: bool = True) -> PaletteStrips:
+def palette_strips(
+    palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str] | None = None, *, proportional: bool = True
+) -> PaletteStrips:
     """Palettes as strips: each colour as wide as its share of the cover when proportions are known (and
     `proportional`), else equal widths. `palettes` is a list of palettes or an albums DataFrame (its albums with a
     palette, labelled "artist — title")."""
@@ -117,8 +123,9 @@ def palette_strips(palettes: Sequence[Any] | pd.DataFrame, labels: Sequence[str]
 
         index, pals = album_palettes(palettes)
         if labels is None and {"artist", "title"} <= set(palettes):
-            labels = [f"{a} — {t}" for a, t in zip(palettes.loc[index, "artist"], palettes.loc[index, "title"],
-                                                    strict=True)]
+            labels = [
+                f"{a} — {t}" for a, t in zip(palettes.loc[index, "artist"], palettes.loc[index, "title"], strict=True)
+            ]
         palettes = pals
     colors, shares = [], []
     for pal in palettes:
@@ -199,8 +206,14 @@ class IntertopicMap:
 MAP_COLUMNS = ("x", "y", "prevalence", "radius", "label", "colors", "weights")
 
 
-def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, table: pd.DataFrame | None = None,
-                   n_colors: int = 5, n_terms: int = N_TERMS) -> IntertopicMap:
+def intertopic_map(
+    model: Any,
+    albums: pd.DataFrame | None = None,
+    *,
+    table: pd.DataFrame | None = None,
+    n_colors: int = 5,
+    n_terms: int = N_TERMS,
+) -> IntertopicMap:
     """The intertopic map's data: `analysis.intertopic_map(model, albums)` (or a given `table`), its pies as arrays,
     and each topic's relevance terms from the model (`model=None` with a hand-made `table`: no terms)."""
     if table is None:
@@ -212,13 +225,17 @@ def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, table: pd.
         raise ValueError(f"not an intertopic_map table: {f'missing columns {missing}' if missing else 'no topics'}")
     colors = [unpack_rgb([int(word, 16) for word in words]).reshape(-1, 3) for words in table["colors"]]
     weights = [np.asarray(w, dtype=np.float64) for w in table["weights"]]
-    terms = relevance_terms(model.components_, model.colors_, table["prevalence"].to_numpy(), n_terms) \
-        if model is not None else (np.zeros(0, int), np.zeros((0, 3), np.uint8), np.zeros(0), np.zeros(0))
+    terms = (
+        relevance_terms(model.components_, model.colors_, table["prevalence"].to_numpy(), n_terms)
+        if model is not None
+        else (np.zeros(0, int), np.zeros((0, 3), np.uint8), np.zeros(0), np.zeros(0))
+    )
     return IntertopicMap(table, colors, weights, *terms)
 
 
-def relevance_terms(components: np.ndarray, colors: np.ndarray, prevalence: np.ndarray, n_terms: int = N_TERMS
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def relevance_terms(
+    components: np.ndarray, colors: np.ndarray, prevalence: np.ndarray, n_terms: int = N_TERMS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(topic, colour, p(colour | topic), lift) of every colour among a topic's `n_terms` most relevant at some λ of
     `RELEVANCE_GRID`, topic by topic, columns in vocabulary order within a topic."""
     p = np.asarray(components, dtype=np.float64)

@@ -22,8 +22,19 @@ from bcanalysis.palette import check_rgb, colors_and_proportions
 ALLOWED_BITS = tuple(range(3, 25, 3))
 
 __all__ = [
-    "ALLOWED_BITS", "SPACES", "Depth", "check_bits", "check_space", "quantize", "palette_to_document",
-    "document_to_palette", "to_words", "pack_rgb", "count_colors", "vocabulary_table", "ANALYSIS_UNIQUE",
+    "ALLOWED_BITS",
+    "SPACES",
+    "Depth",
+    "check_bits",
+    "check_space",
+    "quantize",
+    "palette_to_document",
+    "document_to_palette",
+    "to_words",
+    "pack_rgb",
+    "count_colors",
+    "vocabulary_table",
+    "ANALYSIS_UNIQUE",
 ]
 
 _WORD = re.compile(r"[0-9a-f]{6}")
@@ -37,8 +48,10 @@ def check_bits(bits: Any, name: str = "bits") -> int:
     except TypeError:
         depth = None
     if depth not in ALLOWED_BITS:
-        raise ValueError(f"{name} must be the total colour depth, a multiple of 3 from 3 to 24 "
-                         f"(one of {', '.join(map(str, ALLOWED_BITS))}), got {bits!r}")
+        raise ValueError(
+            f"{name} must be the total colour depth, a multiple of 3 from 3 to 24 "
+            f"(one of {', '.join(map(str, ALLOWED_BITS))}), got {bits!r}"
+        )
     return depth
 
 
@@ -49,7 +62,6 @@ class Depth:
     def check(self, value: Any, name: str) -> int:
         """`value` as an int if it is a depth we support, else the error `check_bits` raises."""
         return check_bits(value, name)
-
 
 
 #: OKLab grid steps, calibrated so that the sRGB gamut occupies about 2**bits cells (measured on a 128³ sample of
@@ -156,7 +168,12 @@ def vocabulary_table(palettes: Sequence[Any], bits: Sequence[int] = (24, 15, 12,
     for depth in bits:
         codes = pack_rgb(quantize(stacked, depth))
         words = np.mean([np.unique(part).size for part in np.split(codes, ends)])
-        rows.append({"bits": depth, "distinct colours": int(np.unique(codes).size),
-                     "words per palette": round(float(words), 1),
-                     ANALYSIS_COLUMN: ANALYSIS_UNIQUE.get(depth, NOT_REPORTED)})
+        rows.append(
+            {
+                "bits": depth,
+                "distinct colours": int(np.unique(codes).size),
+                "words per palette": round(float(words), 1),
+                ANALYSIS_COLUMN: ANALYSIS_UNIQUE.get(depth, NOT_REPORTED),
+            }
+        )
     return pd.DataFrame(rows).astype({ANALYSIS_COLUMN: object}).set_index("bits")

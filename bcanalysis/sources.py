@@ -1,9 +1,9 @@
 """Where notebook 01 gets its albums: the offline demo server, the real site, or a corpus made before.
 
-    from bcanalysis.sources import open_source
-    source = open_source("demo", albums_per_tag=30)    # starts the demo server on 127.0.0.1
-    scrape(corpus, tags, 30, base_url=source.base_url, politeness=source.politeness)
-    source.close()                                      # stops it
+from bcanalysis.sources import open_source
+source = open_source("demo", albums_per_tag=30)    # starts the demo server on 127.0.0.1
+scrape(corpus, tags, 30, base_url=source.base_url, politeness=source.politeness)
+source.close()                                      # stops it
 """
 
 from __future__ import annotations
@@ -47,11 +47,15 @@ class Source:
     def describe(self) -> str:
         """What this source is, in one line (a report shows it under its notebook's first cell)."""
         if self.name == "demo":
-            return (f"Source: the offline demo server at {self.base_url}, a synthetic Bandcamp-shaped catalogue "
-                    f"(nothing leaves this machine)")
+            return (
+                f"Source: the offline demo server at {self.base_url}, a synthetic Bandcamp-shaped catalogue "
+                f"(nothing leaves this machine)"
+            )
         if self.name == "bandcamp":
-            return (f"Source: Bandcamp at {self.base_url}, {self.politeness.rate:g} site request a second and "
-                    f"{self.politeness.cover_rate:g} cover requests a second")
+            return (
+                f"Source: Bandcamp at {self.base_url}, {self.politeness.rate:g} site request a second and "
+                f"{self.politeness.cover_rate:g} cover requests a second"
+            )
         return "Source: a corpus made before (bcanalysis import, or an earlier scrape): nothing is fetched"
 
     def _repr_html_(self) -> str:
@@ -97,7 +101,9 @@ def tag_table(albums: Any) -> Any:
 
     tagged = albums.assign(genre_tag=tag_column(albums)).explode("genre_tag").dropna(subset=["genre_tag"])
     if tagged.empty:
-        return Note(f"None of the {len(albums):,} albums has a genre tag (no found_under, tags or genre): the genre "
-                    "tables of notebooks 05 and 06 will have nothing to compare.")
+        return Note(
+            f"None of the {len(albums):,} albums has a genre tag (no found_under, tags or genre): the genre "
+            "tables of notebooks 05 and 06 will have nothing to compare."
+        )
     table = tagged.groupby("genre_tag")["cover_status"].value_counts().unstack(fill_value=0)
     return table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]

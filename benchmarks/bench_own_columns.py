@@ -29,8 +29,10 @@ def corpus(path: Path, columns: int) -> list[str]:
     """60 albums with `columns` own columns each; returns the stored JSON texts."""
     with Corpus(path) as c:
         for i in range(ALBUMS):
-            c.add_album({"url": f"urn:x:{i}", "store": "", "album": f"a{i}", "title": f"T{i}", "artist": "A",
-                         "tags": []}, Cover("missing", "-"))  # fmt: skip
+            c.add_album(
+                {"url": f"urn:x:{i}", "store": "", "album": f"a{i}", "title": f"T{i}", "artist": "A", "tags": []},
+                Cover("missing", "-"),
+            )
     texts = [json.dumps({f"column {k}": f"{i}:{k}" for k in range(columns)}) for i in range(ALBUMS)]
     db = sqlite3.connect(path)
     db.executemany("UPDATE albums SET extra = ? WHERE id = ?", [(t, i + 1) for i, t in enumerate(texts)])

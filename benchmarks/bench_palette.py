@@ -74,12 +74,16 @@ def main() -> None:
     load_s = time.perf_counter() - start
     print(f"bin table: built in {table_s:.2f} s, {palette.bin_table().nbytes / 2**20:.0f} MiB")
     if compiled:
-        print(f"numba {importlib.metadata.version('numba')} (llvmlite {importlib.metadata.version('llvmlite')}): "
-              f"{installed_mb('numba', 'llvmlite'):.0f} MB installed; kernel imported and loaded (or compiled) in "
-              f"{load_s:.2f} s")
+        print(
+            f"numba {importlib.metadata.version('numba')} (llvmlite {importlib.metadata.version('llvmlite')}): "
+            f"{installed_mb('numba', 'llvmlite'):.0f} MB installed; kernel imported and loaded (or compiled) in "
+            f"{load_s:.2f} s"
+        )
     kernels = palette.KERNELS if compiled else ("numpy",)
-    print(f"{'size':>5} {'photo':>10} {'decode':>7} {'numba':>7} {'numpy':>7} {'dec+numba':>10} {'after dec':>10} "
-          f"{'colorgram':>10} {'numba/dec':>10} {'cg/numba':>9} identical")
+    print(
+        f"{'size':>5} {'photo':>10} {'decode':>7} {'numba':>7} {'numpy':>7} {'dec+numba':>10} {'after dec':>10} "
+        f"{'colorgram':>10} {'numba/dec':>10} {'cg/numba':>9} identical"
+    )
     summary: dict[int, list[dict]] = {}
     for size in args.sizes:
         for name, load in PHOTOS.items():
@@ -99,20 +103,26 @@ def main() -> None:
             t["both"] = best_of(lambda data=data, k=fast: palette.extract(data, args.colors, kernel=k), args.repeat)
             t["after"] = max(t["both"] - t["decode"], 0.0)
             summary.setdefault(size, []).append(t)
-            print(f"{size:>5} {name:>10} {t['decode'] * 1e3:>7.1f} {t.get('numba', float('nan')) * 1e3:>7.1f} "
-                  f"{t['numpy'] * 1e3:>7.1f} {t['both'] * 1e3:>10.1f} {t['after'] * 1e3:>10.1f} "
-                  f"{t_ref * 1e3:>10.0f} {t[fast] / t['decode']:>10.2f} {t_ref / t[fast]:>8.0f}× {same}")
+            print(
+                f"{size:>5} {name:>10} {t['decode'] * 1e3:>7.1f} {t.get('numba', float('nan')) * 1e3:>7.1f} "
+                f"{t['numpy'] * 1e3:>7.1f} {t['both'] * 1e3:>10.1f} {t['after'] * 1e3:>10.1f} "
+                f"{t_ref * 1e3:>10.0f} {t[fast] / t['decode']:>10.2f} {t_ref / t[fast]:>8.0f}× {same}"
+            )
     print("\nmedian over the photos, ms (README table):")
-    print("| cover | JPEG decode | extract (numba) | extract (numpy) | extract after a fresh decode | "
-          "extract ÷ decode | colorgram.py | colorgram.py ÷ extract | identical |")
+    print(
+        "| cover | JPEG decode | extract (numba) | extract (numpy) | extract after a fresh decode | "
+        "extract ÷ decode | colorgram.py | colorgram.py ÷ extract | identical |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for size, runs in summary.items():
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "photo"}
         ratio = statistics.median(r[kernels[0]] / r["decode"] for r in runs)
         speedup = statistics.median(r["colorgram"] / r[kernels[0]] for r in runs)
-        print(f"| {size}×{size} | {med['decode'] * 1e3:.1f} | {med.get('numba', float('nan')) * 1e3:.1f} | "
-              f"{med['numpy'] * 1e3:.1f} | {med['after'] * 1e3:.1f} | {ratio:.2f} | {med['colorgram'] * 1e3:.0f} | "
-              f"{speedup:.0f}× | yes |")
+        print(
+            f"| {size}×{size} | {med['decode'] * 1e3:.1f} | {med.get('numba', float('nan')) * 1e3:.1f} | "
+            f"{med['numpy'] * 1e3:.1f} | {med['after'] * 1e3:.1f} | {ratio:.2f} | {med['colorgram'] * 1e3:.0f} | "
+            f"{speedup:.0f}× | yes |"
+        )
 
 
 if __name__ == "__main__":

@@ -44,9 +44,14 @@ def _job(args: tuple) -> dict:
     planted = _corpus(n, k, g, overlap)
     t0 = time.perf_counter()
     model = topics.ColorTopics(n_topics=k, random_state=seed, **ENGINES[engine]).fit(planted.palettes)
-    return {"engine": engine, "K": k, "corpus": f"g{g} overlap {overlap:g}", "seed": seed,
-            "recovery": topics.recovery(planted.topics, planted.colors, model),
-            "seconds": time.perf_counter() - t0}
+    return {
+        "engine": engine,
+        "K": k,
+        "corpus": f"g{g} overlap {overlap:g}",
+        "seed": seed,
+        "recovery": topics.recovery(planted.topics, planted.colors, model),
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def main() -> None:
@@ -60,10 +65,19 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     args = ap.parse_args()
 
-    jobs = [(args.palettes, k, g, o, e, s) for e in args.engines for k in args.topics for o in args.overlaps
-            for g in range(args.corpora) for s in range(args.seeds)]
-    print(f"{len(jobs)} fits: {args.palettes} palettes × 40 colours, 12 bit; {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.2f}", flush=True)
+    jobs = [
+        (args.palettes, k, g, o, e, s)
+        for e in args.engines
+        for k in args.topics
+        for o in args.overlaps
+        for g in range(args.corpora)
+        for s in range(args.seeds)
+    ]
+    print(
+        f"{len(jobs)} fits: {args.palettes} palettes × 40 colours, 12 bit; {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:  # jobs of one corpus run together, so each worker builds it once
         rows = list(pool.map(_job, jobs, chunksize=max(1, args.seeds // 2)))
@@ -74,9 +88,12 @@ def main() -> None:
             print(f"recovery per seed, engine {engine}:")
             print(d.pivot_table(index=["K", "corpus"], columns="seed", values="recovery").round(3).to_string(), "\n")
         summary = df.groupby(["engine", "K"], sort=False).agg(
-            min=("recovery", "min"), median=("recovery", "median"),
-            below_097=("recovery", lambda r: int((r < 0.97).sum())), fits=("recovery", "size"),
-            s_per_fit=("seconds", "mean"))
+            min=("recovery", "min"),
+            median=("recovery", "median"),
+            below_097=("recovery", lambda r: int((r < 0.97).sum())),
+            fits=("recovery", "size"),
+            s_per_fit=("seconds", "mean"),
+        )
         print("summary (min / median over every corpus and seed):")
         print(summary.round(3).to_string())
 

@@ -110,8 +110,9 @@ def stage(name: str, path: str, n_jobs: int) -> dict:
         out["peak_mb"] = _peak_mb()
         return out
     t1 = time.perf_counter()
-    result = topics.sweep(arrays, bits=(12,), n_topics=range(1, 20), random_state=0, cache_dir=None,
-                          n_jobs=n_jobs, progress=False)
+    result = topics.sweep(
+        arrays, bits=(12,), n_topics=range(1, 20), random_state=0, cache_dir=None, n_jobs=n_jobs, progress=False
+    )
     out["seconds"] = time.perf_counter() - t1
     from bcanalysis.topics.planted import color_grid
 
@@ -179,26 +180,34 @@ def _cell(row: dict, key: str, field: str, fmt: str, unit: str = "") -> str:
 
 def report(rows: list[dict]) -> None:
     """The table for benchmarks/README.md, and the growth factor per 10× more palettes."""
-    print("\n| palettes | corpus file | load | load peak memory | vectorise 12 bit | sweep 12 bit, n = 1..19 |"
-          " sweep peak memory, workers too | recovery at n = 18 | reference load (`albums()` lists)"
-          " | reference ÷ load |")
+    print(
+        "\n| palettes | corpus file | load | load peak memory | vectorise 12 bit | sweep 12 bit, n = 1..19 |"
+        " sweep peak memory, workers too | recovery at n = 18 | reference load (`albums()` lists)"
+        " | reference ÷ load |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = f"{r['reference']['seconds'] / r['load']['load_seconds']:.0f}×" if "reference" in r else "—"
-        reference = (f"{r['reference']['seconds']:.1f} s, {r['reference']['peak_mb']:.0f} MB"
-                     if "reference" in r else "—")
-        print(f"| {r['n']:,} | {r['db_mb']:.0f} MB | {r['load']['load_seconds']:.2f} s | {r['load']['peak_mb']:.0f} MB"
-              f" | {r['vectorise']['seconds']:.2f} s | {_cell(r, 'sweep', 'seconds', '.0f', ' s')}"
-              f" | {_cell(r, 'sweep', 'peak_mb', '.0f', ' MB')} | {_cell(r, 'sweep', 'recovery_18', '.3f')}"
-              f" | {reference} | {ratio} |")
+        reference = (
+            f"{r['reference']['seconds']:.1f} s, {r['reference']['peak_mb']:.0f} MB" if "reference" in r else "—"
+        )
+        print(
+            f"| {r['n']:,} | {r['db_mb']:.0f} MB | {r['load']['load_seconds']:.2f} s | {r['load']['peak_mb']:.0f} MB"
+            f" | {r['vectorise']['seconds']:.2f} s | {_cell(r, 'sweep', 'seconds', '.0f', ' s')}"
+            f" | {_cell(r, 'sweep', 'peak_mb', '.0f', ' MB')} | {_cell(r, 'sweep', 'recovery_18', '.3f')}"
+            f" | {reference} | {ratio} |"
+        )
     for a, b in zip(rows, rows[1:], strict=False):
         if b["n"] == 10 * a["n"]:
+
             def grow(key: str, field: str, a: dict = a, b: dict = b) -> str:
                 return f"{b[key][field] / a[key][field]:.1f}×" if key in a and key in b else "—"
 
-            print(f"growth {a['n']:,} → {b['n']:,} palettes: load {grow('load', 'load_seconds')}, vectorise "
-                  f"{grow('vectorise', 'seconds')}, sweep {grow('sweep', 'seconds')}, sweep peak memory "
-                  f"{grow('sweep', 'peak_mb')}")
+            print(
+                f"growth {a['n']:,} → {b['n']:,} palettes: load {grow('load', 'load_seconds')}, vectorise "
+                f"{grow('vectorise', 'seconds')}, sweep {grow('sweep', 'seconds')}, sweep peak memory "
+                f"{grow('sweep', 'peak_mb')}"
+            )
 
 
 if __name__ == "__main__":

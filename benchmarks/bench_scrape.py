@@ -30,16 +30,30 @@ from bcanalysis.store import Corpus
 
 def _serve(albums_per_tag: int, cover_px: int, latency_ms: float = 0) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bcanalysis", "demo-server", "--port", "0", "--albums-per-tag", str(albums_per_tag),
-         "--cover-px", str(cover_px), "--latency", str(latency_ms)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bcanalysis",
+            "demo-server",
+            "--port",
+            "0",
+            "--albums-per-tag",
+            str(albums_per_tag),
+            "--cover-px",
+            str(cover_px),
+            "--latency",
+            str(latency_ms),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     return proc, line.split(" on ", 1)[1].split()[0]
 
 
-def _timed_scrape(db: Path, serve: tuple, rate: float, cover_rate: float, extra: tuple[str, ...] = ()
-                  ) -> tuple[str, int, float]:
+def _timed_scrape(
+    db: Path, serve: tuple, rate: float, cover_rate: float, extra: tuple[str, ...] = ()
+) -> tuple[str, int, float]:
     """`bcanalysis scrape` of every demo tag from a fresh demo server (`serve`: `_serve`'s arguments) as a
     subprocess: (its output, albums stored, seconds with process start)."""
     from bcanalysis.demo.catalogue import TAGS
@@ -47,8 +61,24 @@ def _timed_scrape(db: Path, serve: tuple, rate: float, cover_rate: float, extra:
     albums_per_tag = serve[0]
     proc, url = _serve(*serve)
     try:
-        cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", url, "--rate", str(rate),
-               "--cover-rate", str(cover_rate), "--albums-per-tag", str(albums_per_tag), "--no-progress", *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bcanalysis",
+            "scrape",
+            "--db",
+            str(db),
+            "--base-url",
+            url,
+            "--rate",
+            str(rate),
+            "--cover-rate",
+            str(cover_rate),
+            "--albums-per-tag",
+            str(albums_per_tag),
+            "--no-progress",
+            *extra,
+        ]
         cmd += [a for t in TAGS for a in ("--tag", t)]
         start = time.perf_counter()
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -72,23 +102,29 @@ def bench_modes(workdir: Path, albums_per_tag: int, rate: float, cover_rate: flo
         out, n, seconds = _timed_scrape(db, (albums_per_tag, 300, latency_ms), rate, cover_rate, extra)
         site, image = map(int, re.search(r"\((\d+) site \+ (\d+) image requests", out).groups())
         rows.append((mode, n, site, image, seconds))
-    print(f"{albums_per_tag * len(TAGS)}-album demo scrape (10 tags × {albums_per_tag}), {latency_ms:g} ms latency on "
-          f"every answer, --rate {rate:g} --cover-rate {cover_rate:g} (process start included)")
+    print(
+        f"{albums_per_tag * len(TAGS)}-album demo scrape (10 tags × {albums_per_tag}), {latency_ms:g} ms latency on "
+        f"every answer, --rate {rate:g} --cover-rate {cover_rate:g} (process start included)"
+    )
     print("| mode | albums | site requests | site requests per album | image requests | time | albums per minute |")
     print("|---|---|---|---|---|---|---|")
     for mode, n, site, image, seconds in rows:
         print(f"| {mode} | {n:,} | {site:,} | {site / n:.3f} | {image:,} | {seconds:.1f} s | {n / seconds * 60:,.0f} |")
     discover_only = 25_000 / 50 / 3600 + 25_000 / 5.0 / 3600  # ~50 albums per discover page, covers at 5/s
     hours = [discover_only, discover_only + 25_000 / 1.0 / 3600]  # plus one album page a second
-    print(f"at the defaults (--rate 1, --cover-rate 5), 25,000 albums take ~{hours[0]:.1f} h discover-only "
-          f"(covers bound) and ~{hours[1]:.1f} h with --album-pages (one page a second), if the pages are served")
+    print(
+        f"at the defaults (--rate 1, --cover-rate 5), 25,000 albums take ~{hours[0]:.1f} h discover-only "
+        f"(covers bound) and ~{hours[1]:.1f} h with --album-pages (one page a second), if the pages are served"
+    )
 
 
 def bench_scrape(db: Path, albums_per_tag: int, rate: float, cover_px: int) -> float:
     out, n, seconds = _timed_scrape(db, (albums_per_tag, cover_px), rate, rate)
     print(out.strip())
-    print(f"scrape: {n} albums in {seconds:.1f} s (process start included) = {n / seconds * 60:.0f} albums/min "
-          f"at --rate {rate:g}, covers {cover_px} px")
+    print(
+        f"scrape: {n} albums in {seconds:.1f} s (process start included) = {n / seconds * 60:.0f} albums/min "
+        f"at --rate {rate:g}, covers {cover_px} px"
+    )
     return n / seconds * 60
 
 
@@ -100,9 +136,11 @@ def bench_palettes(db: Path) -> None:
             sizes = corpus.query("SELECT cover_width, cover_height FROM albums WHERE cover_status = 'ok'")
             px = sum(w * h for w, h in sizes)
             result = extract_palettes(corpus, n_jobs=workers, progress=False)
-        print(f"palettes, {workers} worker(s): {result.done} covers in {result.seconds:.2f} s = "
-              f"{result.done / result.seconds:.0f} covers/s, {px / result.seconds / 1e6:.0f} Mpx/s "
-              "(pool start included)")
+        print(
+            f"palettes, {workers} worker(s): {result.done} covers in {result.seconds:.2f} s = "
+            f"{result.done / result.seconds:.0f} covers/s, {px / result.seconds / 1e6:.0f} Mpx/s "
+            "(pool start included)"
+        )
 
 
 def bench_files_vs_blobs(db: Path, workdir: Path) -> None:
@@ -149,10 +187,14 @@ def bench_files_vs_blobs(db: Path, workdir: Path) -> None:
     t_pal_blobs = time.perf_counter() - start
     print(f"covers: {len(data)} JPEGs, {total_mb:.1f} MB")
     print(f"  write, one transaction per album: files {t_files:.2f} s, BLOBs {t_blobs:.2f} s")
-    print(f"  palettes over all ({os.cpu_count()} workers): from files {t_pal_files:.2f} s, "
-          f"from BLOBs {t_pal_blobs:.2f} s")
-    print(f"  database size: with files {os.path.getsize(workdir / 'files.sqlite') / 1e6:.2f} MB, "
-          f"with BLOBs {os.path.getsize(workdir / 'blobs.sqlite') / 1e6:.1f} MB")
+    print(
+        f"  palettes over all ({os.cpu_count()} workers): from files {t_pal_files:.2f} s, "
+        f"from BLOBs {t_pal_blobs:.2f} s"
+    )
+    print(
+        f"  database size: with files {os.path.getsize(workdir / 'files.sqlite') / 1e6:.2f} MB, "
+        f"with BLOBs {os.path.getsize(workdir / 'blobs.sqlite') / 1e6:.1f} MB"
+    )
 
 
 def main() -> None:
@@ -167,8 +209,7 @@ def main() -> None:
     if args.only != "throughput":
         with tempfile.TemporaryDirectory() as tmp:
             per_tag = 100 if args.only == "modes" else args.albums_per_tag
-            bench_modes(Path(tmp), per_tag, args.rate if args.only == "modes" else 20, args.cover_rate,
-                        args.latency_ms)
+            bench_modes(Path(tmp), per_tag, args.rate if args.only == "modes" else 20, args.cover_rate, args.latency_ms)
     if args.only == "modes":
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,22 +22,26 @@ def demo_albums(per_tag: int) -> pd.DataFrame:
     """The demo catalogue with palettes extracted from its painted covers, as a corpus would hold them."""
     albums = catalogue(per_tag, 0)
     results = palette.extract_many([cover_jpeg(a, 300) for a in albums], 40, progress=False)
-    return pd.DataFrame({
-        "url": [a.url for a in albums],
-        "found_under": [list(a.listed_under) for a in albums],
-        "colorgram": [[tuple(c.rgb) for c in r.colors] for r in results],
-        "proportions": [[c.proportion for c in r.colors] for r in results],
-    })
+    return pd.DataFrame(
+        {
+            "url": [a.url for a in albums],
+            "found_under": [list(a.listed_under) for a in albums],
+            "colorgram": [[tuple(c.rgb) for c in r.colors] for r in results],
+            "proportions": [[c.proportion for c in r.colors] for r in results],
+        }
+    )
 
 
 def planted_albums(n: int, k: int = 10) -> pd.DataFrame:
     """Planted palettes labelled by their dominant topic."""
     planted = topics.planted_palettes(n, k, alpha=0.1, random_state=5)
-    return pd.DataFrame({
-        "colorgram": [p[:, :3].astype(int).tolist() for p in planted.palettes],
-        "proportions": [p[:, 3].tolist() for p in planted.palettes],
-        "tags": [[f"topic {t}"] for t in planted.mixtures.argmax(axis=1)],
-    })
+    return pd.DataFrame(
+        {
+            "colorgram": [p[:, :3].astype(int).tolist() for p in planted.palettes],
+            "proportions": [p[:, 3].tolist() for p in planted.palettes],
+            "tags": [[f"topic {t}"] for t in planted.mixtures.argmax(axis=1)],
+        }
+    )
 
 
 def measure(albums: pd.DataFrame, repeats: int) -> pd.DataFrame:
@@ -48,6 +52,7 @@ def measure(albums: pd.DataFrame, repeats: int) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame) -> str:
     """A pipe table for benchmarks/README.md (pandas' to_markdown needs tabulate, which we do not depend on)."""
+
     def cell(v) -> str:
         if isinstance(v, float):
             return f"{v:,.0f}" if v.is_integer() and abs(v) >= 10 else f"{v:.3f}"
@@ -65,13 +70,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     pd.set_option("display.width", 160)
-    for name, make in (("demo catalogue (painted covers)", lambda: demo_albums(args.albums_per_tag)),
-                       ("planted topics", lambda: planted_albums(args.planted))):
+    for name, make in (
+        ("demo catalogue (painted covers)", lambda: demo_albums(args.albums_per_tag)),
+        ("planted topics", lambda: planted_albums(args.planted)),
+    ):
         start = time.perf_counter()
         albums = make()
         table = measure(albums, args.repeats)
-        print(f"\n## {name}: {len(albums)} albums, mean of {args.repeats} random states "
-              f"({time.perf_counter() - start:.0f} s)\n")
+        print(
+            f"\n## {name}: {len(albums)} albums, mean of {args.repeats} random states "
+            f"({time.perf_counter() - start:.0f} s)\n"
+        )
         print(markdown(table.drop(columns="fit_seconds")))
 
 

@@ -39,10 +39,12 @@ def reference_loop(palettes: list, max_n: int, true_n: int, seed: int) -> tuple[
     docs = [palette_to_document(p, 12) for p in palettes]
     kept = None
     for n in range(1, max_n + 1):
-        pipe = Pipeline([
-            ("tfidf", TfidfVectorizer()),
-            ("lda", LatentDirichletAllocation(n_components=n, n_jobs=-1, random_state=seed)),
-        ]).fit(docs)
+        pipe = Pipeline(
+            [
+                ("tfidf", TfidfVectorizer()),
+                ("lda", LatentDirichletAllocation(n_components=n, n_jobs=-1, random_state=seed)),
+            ]
+        ).fit(docs)
         if n == true_n:
             kept = pipe
         print(f"  reference n={n:2d}  {time.perf_counter() - t0:7.1f} s", flush=True)
@@ -62,27 +64,42 @@ def main() -> None:
     args = ap.parse_args()
 
     planted = planted_palettes(args.palettes, args.topics, random_state=args.seed)
-    print(f"corpus: {args.palettes} palettes × 40 colours, {args.topics} planted topics, 12 bit; "
-          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"corpus: {args.palettes} palettes × 40 colours, {args.topics} planted topics, 12 bit; "
+        f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
 
     t0 = time.perf_counter()
-    result = sweep(planted.palettes, bits=(12,), n_topics=range(1, args.max_n + 1), random_state=args.seed,
-                   cache_dir=None, progress=False)
+    result = sweep(
+        planted.palettes,
+        bits=(12,),
+        n_topics=range(1, args.max_n + 1),
+        random_state=args.seed,
+        cache_dir=None,
+        progress=False,
+    )
     ours = time.perf_counter() - t0
     ours_rec = recovery(planted.topics, planted.colors, result.model(12, args.topics))
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(result.table.round(3).to_string(index=False))
     print(result.recommend().loc[0, "reason"])
-    print(f"sweep (tomotopy, counts, 2 seeds per n): {ours:.1f} s; recovery at n={args.topics}: {ours_rec:.3f}",
-          flush=True)
+    print(
+        f"sweep (tomotopy, counts, 2 seeds per n): {ours:.1f} s; recovery at n={args.topics}: {ours_rec:.3f}",
+        flush=True,
+    )
     if args.skip_reference:
         return
     ref, ref_topics, ref_colors = reference_loop(planted.palettes, args.max_n, args.topics, args.seed)
     ref_rec = matched_similarity(planted.topics, align_to_colors(ref_topics, ref_colors, planted.colors))
-    print(f"\nanalysis loop (tf-idf → sklearn LDA, 1 fit per n): {ref:7.1f} s   recovery at n={args.topics}: "
-          f"{ref_rec:.3f}")
-    print(f"bcanalysis sweep (counts → tomotopy, 2 seeds per n): {ours:7.1f} s   recovery at n={args.topics}: "
-          f"{ours_rec:.3f}")
+    print(
+        f"\nanalysis loop (tf-idf → sklearn LDA, 1 fit per n): {ref:7.1f} s   recovery at n={args.topics}: "
+        f"{ref_rec:.3f}"
+    )
+    print(
+        f"bcanalysis sweep (counts → tomotopy, 2 seeds per n): {ours:7.1f} s   recovery at n={args.topics}: "
+        f"{ours_rec:.3f}"
+    )
     print(f"speed-up: {ref / ours:.1f}×  (target ≥ 3×, recovery ≥ 0.95)")
 
 

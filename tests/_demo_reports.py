@@ -22,9 +22,19 @@ CORPORA = {
     "drift-ambient": {"seed": 0, "drift": {"ambient": ("midnight", 0.7)}},
     "drift-pop": {"seed": 5, "drift": {"pop": ("midnight", 0.8)}},
 }
-PARAMETERS = {"tags": TAGS, "albums_per_tag": ALBUMS_PER_TAG, "bits": 12, "n_topics": 5, "sweep_bits": [9, 12],
-              "sweep_n": [2, 3, 4, 5, 6], "n_boot": 30, "n_similar": 5, "space_bits": [9, 12],
-              "space_restarts": 2, "random_state": 0}  # fmt: skip
+PARAMETERS = {
+    "tags": TAGS,
+    "albums_per_tag": ALBUMS_PER_TAG,
+    "bits": 12,
+    "n_topics": 5,
+    "sweep_bits": [9, 12],
+    "sweep_n": [2, 3, 4, 5, 6],
+    "n_boot": 30,
+    "n_similar": 5,
+    "space_bits": [9, 12],
+    "space_restarts": 2,
+    "random_state": 0,
+}
 NOTEBOOKS = ["03", "04", "05", "06"]
 
 

@@ -117,10 +117,16 @@ def test_json_text_is_decoded_and_trimmed_but_inner_spaces_kept():
 
 
 def test_without_ldjson_the_tralbum_tags_and_og_meta_are_used():
-    tralbum = {"art_id": 77, "artist": "Zed &amp; Co", "current": {"title": "Low\u200bTide",
-               "release_date": "01 Feb 2019 00:00:00 GMT"}, "url": "https://zed.bandcamp.com/album/low-tide"}
-    body = '<div class="tralbum-tags"><a class="tag" href="#">dub</a><a class="tag" href="#">Dub</a>' \
-           '<a class="tag" href="#">  Bristol   &amp;\n Bath </a></div>'
+    tralbum = {
+        "art_id": 77,
+        "artist": "Zed &amp; Co",
+        "current": {"title": "Low\u200bTide", "release_date": "01 Feb 2019 00:00:00 GMT"},
+        "url": "https://zed.bandcamp.com/album/low-tide",
+    }
+    body = (
+        '<div class="tralbum-tags"><a class="tag" href="#">dub</a><a class="tag" href="#">Dub</a>'
+        '<a class="tag" href="#">  Bristol   &amp;\n Bath </a></div>'
+    )
     head = '<meta property="og:image" content="https://f4.bcbits.com/img/a0000000077_10.jpg">'
     got = parse_album_page(_page(tralbum=tralbum, body=body, head=head), location="Bristol & Bath, UK")
     assert got == {
@@ -149,8 +155,11 @@ def test_missing_art_gives_no_image_a_challenge_is_a_refusal_and_an_empty_page_i
 
 def test_demo_pages_parse_back_to_the_catalogue_truth():
     albums = catalogue(10, 0)
-    tricky = [a for a in albums if a.zero_width_title or any(c in a.title for c in "&\"<") or a.item_id % 3 == 0
-              or a.item_id % 4 == 1]  # fmt: skip
+    tricky = [
+        a
+        for a in albums
+        if a.zero_width_title or any(c in a.title for c in '&"<') or a.item_id % 3 == 0 or a.item_id % 4 == 1
+    ]
     assert any(a.zero_width_title for a in tricky) and any("&" in a.title for a in tricky)
     mid = [a for a in tricky if a.country_name and album_keywords(a).count(a.country_name) == 2]
     assert any(a.country_name == "United Kingdom" for a in mid)  # "United Kingdom" mid-list and last, "UK" in place
@@ -176,8 +185,15 @@ def test_demo_pages_parse_back_to_the_catalogue_truth():
     ],
 )
 def test_a_wrong_typed_page_field_raises_badfield_naming_it(change, field):
-    ld = {"@type": "MusicAlbum", "@id": "https://x.bandcamp.com/album/y", "name": "Y", "byArtist": {"name": "X"},
-          "image": "https://f4.bcbits.com/img/a0000000123_10.jpg", "keywords": ["rock"], **change}
+    ld = {
+        "@type": "MusicAlbum",
+        "@id": "https://x.bandcamp.com/album/y",
+        "name": "Y",
+        "byArtist": {"name": "X"},
+        "image": "https://f4.bcbits.com/img/a0000000123_10.jpg",
+        "keywords": ["rock"],
+        **change,
+    }
     with pytest.raises(BadField, match=re.escape(field)):
         parse_album_page(_page(ld))
 
@@ -268,18 +284,31 @@ def test_rate_limiter_spaces_requests(monkeypatch):
 
 def _item(**change) -> dict:
     base = {
-        "result_type": "a", "item_id": 101, "item_type": "a", "title": "First  Light\u200b", "band_name": "Label X",
-        "album_artist": "Real Artist", "band_url": "https://somestore.bandcamp.com", "band_location": "Oslo, Norway",
-        "band_genre_id": 14, "release_date": "2026-08-14 04:00:52 UTC", "primary_image": {"image_id": 555},
-        "band_id": 77, "item_url": "https://somestore.bandcamp.com/album/first-light?from=discover_page",
-    }  # fmt: skip
+        "result_type": "a",
+        "item_id": 101,
+        "item_type": "a",
+        "title": "First  Light\u200b",
+        "band_name": "Label X",
+        "album_artist": "Real Artist",
+        "band_url": "https://somestore.bandcamp.com",
+        "band_location": "Oslo, Norway",
+        "band_genre_id": 14,
+        "release_date": "2026-08-14 04:00:52 UTC",
+        "primary_image": {"image_id": 555},
+        "band_id": 77,
+        "item_url": "https://somestore.bandcamp.com/album/first-light?from=discover_page",
+    }
     return {**base, **change}
 
 
 def test_a_discover_result_becomes_an_album_with_its_place_genre_label_and_artist():
     item = parse_discover_item(_item())
     assert (item.url, item.store, item.album, item.item_type) == (
-        "https://somestore.bandcamp.com/album/first-light", "somestore", "first-light", "a")
+        "https://somestore.bandcamp.com/album/first-light",
+        "somestore",
+        "first-light",
+        "a",
+    )
     assert item.title == "First  Light" and item.artist == "Real Artist" and item.label == "Label X"
     assert item.location == "Oslo, Norway" and item.genre_id == 14 and item.genre == "hip-hop-rap"
     assert item.release_date == "2026-08-14" and item.art_id == 555 and item.band_id == 77 and item.problems == ()
@@ -292,7 +321,10 @@ def test_the_label_comes_from_the_real_fields_album_artist_beside_band_name():
     # = the artist. Before, the label was read from label_name only, so it was always empty on real answers.
     sold_by_label = parse_discover_item(_item(band_name="Night Harbour Records", album_artist="Juno Halcyon"))
     assert (sold_by_label.artist, sold_by_label.label, sold_by_label.store) == (
-        "Juno Halcyon", "Night Harbour Records", "somestore")
+        "Juno Halcyon",
+        "Night Harbour Records",
+        "somestore",
+    )
     for own in (_item(album_artist=None), _item(album_artist="Label X"), _item(album_artist="LABEL x")):
         item = parse_discover_item(own)  # self-released: the store is the artist's own
         assert (item.artist.casefold(), item.label) == ("label x", None)
@@ -356,8 +388,11 @@ def test_a_result_that_is_not_an_object_is_refused():
 
 
 def test_album_keys_are_nfc_and_lower_case_so_spellings_of_one_url_are_one_key():
-    spellings = ["https://café.bandcamp.com/album/crème", "https://cafe\u0301.bandcamp.com/album/cre\u0300me",
-                 "https://CAFÉ.bandcamp.com/album/CRÈME"]  # fmt: skip
+    spellings = [
+        "https://café.bandcamp.com/album/crème",
+        "https://cafe\u0301.bandcamp.com/album/cre\u0300me",
+        "https://CAFÉ.bandcamp.com/album/CRÈME",
+    ]
     assert len({album_ref(u).url for u in spellings}) == 1
     assert album_ref(spellings[0]).url == "https://café.bandcamp.com/album/crème"
     local = album_ref("http://127.0.0.1:4000/s/somestore/track/x?from=y", local=True)
@@ -367,14 +402,17 @@ def test_album_keys_are_nfc_and_lower_case_so_spellings_of_one_url_are_one_key()
 
 
 def test_a_page_of_unreadable_results_is_schema_drift_naming_the_missing_fields():
-    renamed = [{"result_type": "a", "id": i, "item_url": "https://x.bandcamp.com/album/y", "title": "t",
-                "band_name": "b"} for i in range(60)]  # 'item_id' renamed back to 'id'
+    renamed = [
+        {"result_type": "a", "id": i, "item_url": "https://x.bandcamp.com/album/y", "title": "t", "band_name": "b"}
+        for i in range(60)
+    ]  # 'item_id' renamed back to 'id'
     with pytest.raises(SchemaDrift, match=r"60 results but none could be read.*item_id \(60 of 60\)"):
         read_discover_page({"results": renamed, "cursor": "c"}, "rock")
     with pytest.raises(SchemaDrift, match="no 'results' list"):
         read_discover_page({"items": []}, "rock")
-    page = read_discover_page({"results": ["a string", _item(), _item(item_id=102, item_type="t")], "cursor": None},
-                              "rock")  # fmt: skip
+    page = read_discover_page(
+        {"results": ["a string", _item(), _item(item_id=102, item_type="t")], "cursor": None}, "rock"
+    )
     assert [i.item_id for i in page.items] == [101] and page.skipped_tracks == 1 and len(page.rejected) == 1
     assert read_discover_page({"results": [], "cursor": None}, "rock").items == []
 
@@ -397,8 +435,16 @@ def test_client_sends_the_exact_body_and_its_user_agent_and_pages_with_the_answe
         assert {i.item_id for i in first.items}.isdisjoint(i.item_id for i in second.items)
         assert client.discover("no-such-tag").items == []
     bodies = [json.loads(r.body) for r in server.requests]
-    assert bodies[0] == {"tag_norm_names": ["rock"], "slice": "top", "size": 5, "include_result_types": ["a"],
-                         "category_id": 0, "geoname_id": 0, "time_facet_id": None, "cursor": "*"}
+    assert bodies[0] == {
+        "tag_norm_names": ["rock"],
+        "slice": "top",
+        "size": 5,
+        "include_result_types": ["a"],
+        "category_id": 0,
+        "geoname_id": 0,
+        "time_facet_id": None,
+        "cursor": "*",
+    }
     assert bodies[1]["cursor"] == first.cursor and list(bodies[1]) == list(bodies[0])
     assert all(r.user_agent == bandcamp.USER_AGENT for r in server.requests)
     assert bandcamp.USER_AGENT.startswith(f"bcanalysis/{bcanalysis.__version__} (+https://")
@@ -409,8 +455,10 @@ def test_client_sends_the_exact_body_and_its_user_agent_and_pages_with_the_answe
 def test_client_waits_out_429_retry_after_and_retries_503_through_its_limiter():
     with DemoServer(albums_per_tag=12, faults=True) as server:
         client = _client(server.url)
-        by_kind = {kind: next(a for a in server.albums if server.fault_plan.get(a.item_id) == kind)
-                   for kind in ("rate_limit", "unavailable")}
+        by_kind = {
+            kind: next(a for a in server.albums if server.fault_plan.get(a.item_id) == kind)
+            for kind in ("rate_limit", "unavailable")
+        }
         for album in by_kind.values():
             assert client.album(album_ref(album.url))["title"] == album.title
     pages = [r for r in server.requests if r.path.startswith("/s/")]
@@ -476,6 +524,7 @@ def test_redirect_loops_stop_after_five_each_through_the_limiter():
 @pytest.mark.slow
 def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
     with HostileServer(lambda *_: (200, {}, b"secret")) as third:
+
         def redirect(method, path, body):
             return 302, {"Location": third.url + "/img/a0000000001_10.jpg"}, b""
 
@@ -491,7 +540,8 @@ def test_nothing_is_fetched_off_the_site_and_image_hosts_even_by_redirect():
     assert real.allowed("site", "https://somestore.bandcamp.com/album/x")
     assert not real.allowed("site", "https://somestore.bandcamp.com.evil.net/album/x")
     assert not real.allowed("site", "https://f4.bcbits.com/img/a1_10.jpg") and real.allowed(
-        "image", "https://f4.bcbits.com/img/a1_10.jpg")
+        "image", "https://f4.bcbits.com/img/a1_10.jpg"
+    )
 
 
 @pytest.mark.slow
@@ -541,6 +591,17 @@ def test_gzip_and_deflate_answers_are_read():
 
 
 def test_every_bandcamp_error_is_one_exception_family():
-    for cls in (ApiError, BadField, BadPage, ChallengePage, ForeignHost, HttpError, Refused, ResponseError,
-                SchemaDrift, StaleCursor, BadItem):  # fmt: skip
+    for cls in (
+        ApiError,
+        BadField,
+        BadPage,
+        ChallengePage,
+        ForeignHost,
+        HttpError,
+        Refused,
+        ResponseError,
+        SchemaDrift,
+        StaleCursor,
+        BadItem,
+    ):
         assert issubclass(cls, BandcampError)

@@ -27,9 +27,15 @@ pytestmark = pytest.mark.slow  # Voilà and a real browser: minutes; make test-f
 
 CHROMIUM = os.environ.get("BCANALYSIS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 SCREENSHOTS = os.environ.get("BCANALYSIS_SCREENSHOTS")  # a folder to save screenshots in, if set
 REQUIRED = os.environ.get("BCANALYSIS_REQUIRE_BROWSER") == "1"
 
@@ -74,10 +80,21 @@ def voila(notebook: Path, tmp: Path) -> Iterator[str]:
     env = {**os.environ, "JUPYTER_DATA_DIR": str(tmp / "jupyter-data"), "MPLBACKEND": "agg"}
     log = open(tmp / "voila.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", notebook.name, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         "--show_tracebacks=True"],
-        cwd=notebook.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            notebook.name,
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            "--show_tracebacks=True",
+        ],
+        cwd=notebook.parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -285,8 +302,10 @@ def test_offline_topic_picker(browser, offline_reports, offline_page) -> None:
 #: Figures of the reports a reader looks at first, by the code of the cell that draws them.
 FIGURES = {
     "04_lda_sweep": {"plots.sweep_curves(sweep)": "report_04_sweep_curves.png"},
-    "06_beyond": {"plots.topic_trends(trend, model)": "report_06_topic_trends.png",
-                  "plots.intertopic_map(the_map)": "report_06_intertopic_map.png"},
+    "06_beyond": {
+        "plots.topic_trends(trend, model)": "report_06_topic_trends.png",
+        "plots.intertopic_map(the_map)": "report_06_intertopic_map.png",
+    },
 }
 
 

@@ -17,8 +17,9 @@ def test_integers_in_range_pass_as_int(value) -> None:
     assert sk_check_scalar(value, "n", (int, np.integer), min_val=1) == value  # scikit-learn agrees
 
 
-@pytest.mark.parametrize(("value", "error"), [(0, ValueError), (-3, ValueError), (1.5, TypeError), ("2", TypeError),
-                                              (None, TypeError)])
+@pytest.mark.parametrize(
+    ("value", "error"), [(0, ValueError), (-3, ValueError), (1.5, TypeError), ("2", TypeError), (None, TypeError)]
+)
 def test_bad_integers_fail_as_scikit_learn_fails(value, error) -> None:
     with pytest.raises(error, match="^n must be"):
         check_scalar(value, "n", int, low=1)
@@ -38,8 +39,10 @@ def test_nan_and_infinity_are_not_numbers(value) -> None:
         check_scalar(value, "heldout", float, low=0, high=1)
 
 
-@pytest.mark.parametrize(("closed", "ok", "bad"), [("both", [0, 1], [-0.1, 1.1]), ("neither", [0.5], [0, 1]),
-                                                   ("left", [0], [1]), ("right", [1], [0])])
+@pytest.mark.parametrize(
+    ("closed", "ok", "bad"),
+    [("both", [0, 1], [-0.1, 1.1]), ("neither", [0.5], [0, 1]), ("left", [0], [1]), ("right", [1], [0])],
+)
 def test_ends_are_included_as_closed_says(closed, ok, bad) -> None:
     for v in ok:
         assert check_scalar(v, "x", float, low=0, high=1, closed=closed) == v
@@ -49,8 +52,11 @@ def test_ends_are_included_as_closed_says(closed, ok, bad) -> None:
 
 
 def test_declared_constraints_are_checked_once_and_converted() -> None:
-    constraints = {"n_topics": Interval(int, 1), "random_state": Interval(int, 0, none=True),
-                   "engine": OneOf(("tomotopy", "sklearn"))}
+    constraints = {
+        "n_topics": Interval(int, 1),
+        "random_state": Interval(int, 0, none=True),
+        "engine": OneOf(("tomotopy", "sklearn")),
+    }
     got = check_params({"n_topics": np.int32(3), "random_state": None, "engine": "sklearn", "other": "x"}, constraints)
     assert got == {"n_topics": 3, "random_state": None, "engine": "sklearn", "other": "x"}
     with pytest.raises(ValueError, match="engine must be one of 'tomotopy', 'sklearn'; got 'gensim'"):

@@ -71,8 +71,11 @@ def test_extract_into_a_closed_pipe_stops_quietly(tmp_path):
     photo = Image.fromarray(load_sample_image("china.jpg")).resize((64, 64))
     for i in range(120):  # ~300 kB of CSV: far more than a pipe buffers, so the writer must meet the closed end
         photo.rotate(3 * i).save(tmp_path / f"{i:03d}.png")
-    proc = subprocess.Popen([sys.executable, "-m", "bcanalysis", "extract", str(tmp_path), "--csv", "--workers", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bcanalysis", "extract", str(tmp_path), "--csv", "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -87,8 +90,7 @@ def test_extract_skips_what_is_not_a_regular_file(tmp_path, cli):
     a, b = _covers(tmp_path)
     os.mkfifo(tmp_path / "covers" / "pipe.jpg")
     os.mkfifo(tmp_path / "named.png")
-    proc = cli("extract", str(tmp_path / "covers"), str(tmp_path / "named.png"), "--json", "--no-progress",
-               timeout=60)
+    proc = cli("extract", str(tmp_path / "covers"), str(tmp_path / "named.png"), "--json", "--no-progress", timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert f"bcanalysis: skipped {tmp_path / 'covers' / 'pipe.jpg'}: not a regular file (a FIFO)" in proc.stderr
     assert f"bcanalysis: skipped {tmp_path / 'named.png'}: not a regular file (a FIFO)" in proc.stderr
@@ -102,8 +104,10 @@ def test_extract_max_pixels(tmp_path, cli):
     a, b = _covers(tmp_path)  # china.jpg and flower.png are 640 × 427 = 273,280 px
     proc = cli("extract", str(a), str(b), "--max-pixels", "0.2M", "--json", "--no-progress")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert f"bcanalysis: cannot read {a}: ImageTooLarge: 640×427 = 0.3 Mpx is over the pixel budget of 0.2 Mpx" \
+    assert (
+        f"bcanalysis: cannot read {a}: ImageTooLarge: 640×427 = 0.3 Mpx is over the pixel budget of 0.2 Mpx"
         in proc.stderr
+    )
     assert [d["error"] is None for d in json.loads(proc.stdout)] == [False, False]
     ok = cli("extract", str(a), "--max-pixels", "273280", "--json", "--no-progress")
     assert ok.returncode == 0 and json.loads(ok.stdout)[0]["colors"]
@@ -119,7 +123,12 @@ def test_extract_to_a_full_disk_is_a_message(tmp_path):
 
     a, _ = _covers(tmp_path)
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([sys.executable, "-m", "bcanalysis", "extract", str(a), "--csv", "--no-progress"],
-                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bcanalysis", "extract", str(a), "--csv", "--no-progress"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip() == "bcanalysis: error: cannot write the palettes: No space left on device"

@@ -32,8 +32,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +43,34 @@ def corpus_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("faults") / "c.sqlite"
     with Corpus(path) as corpus:
         for i in range(30):
-            album = {"url": f"https://s{i}.bandcamp.com/album/a{i}", "store": f"s{i}", "album": f"a{i}",
-                     "title": f"A{i}", "artist": "X", "tags": ["ambient" if i % 2 else "metal"]}
+            album = {
+                "url": f"https://s{i}.bandcamp.com/album/a{i}",
+                "store": f"s{i}",
+                "album": f"a{i}",
+                "title": f"A{i}",
+                "artist": "X",
+                "tags": ["ambient" if i % 2 else "metal"],
+            }
             album_id = corpus.add_album(album, Cover("missing", "-"))
-            colors = [SimpleNamespace(rgb=((i * 9 + k * 31) % 256, (k * 17) % 256, (i * 5) % 256), proportion=1 / 40)
-                      for k in range(40)]
+            colors = [
+                SimpleNamespace(rgb=((i * 9 + k * 31) % 256, (k * 17) % 256, (i * 5) % 256), proportion=1 / 40)
+                for k in range(40)
+            ]
             corpus.save_palettes([(album_id, colors)], "test/1")
     return path
 
 
-SCRAPE = ["scrape", "--db", "{tmp}/s.sqlite", "--tag", "ambient", "--albums-per-tag", "1", "--base-url", "http://127.0.0.1:9"]
+SCRAPE = [
+    "scrape",
+    "--db",
+    "{tmp}/s.sqlite",
+    "--tag",
+    "ambient",
+    "--albums-per-tag",
+    "1",
+    "--base-url",
+    "http://127.0.0.1:9",
+]
 
 CASES = {
     # name: (argv, exit code, text the message must hold)
@@ -60,31 +79,49 @@ CASES = {
     "backoff -1": ([*SCRAPE, "--backoff", "-1"], 2, "--backoff"),
     "backoff nan": ([*SCRAPE, "--backoff", "nan"], 2, "--backoff"),
     "a 300-character db name": (["palettes", "--db", "{tmp}/" + "x" * 300 + ".sqlite"], 2, "File name too long"),
-    "sweep --out /proc/x": (["sweep", "--db", "{db}", "--out", "/proc/x", "--bits", "9", "--min-n", "1",
-                             "--max-n", "2"], 2, "/proc/x"),
+    "sweep --out /proc/x": (
+        ["sweep", "--db", "{db}", "--out", "/proc/x", "--bits", "9", "--min-n", "1", "--max-n", "2"],
+        2,
+        "/proc/x",
+    ),
     "sweep --seed -1": (["sweep", "--db", "{db}", "--out", "{tmp}/o", "--seed", "-1"], 2, "--seed"),
     "report -p x {(1, 2): 3}": (["report", "-p", "x", "{(1, 2): 3}", "--out", "{tmp}/r"], 2, "x"),
     "report -p import 5": (["report", "-p", "import", "5", "--out", "{tmp}/r"], 2, "import"),
-    "report -p db /nonexistent": (["report", "-p", "db", "{tmp}/nowhere/x.sqlite", "--only", "02", "--out",
-                                   "{tmp}/r"], 2, "no corpus at"),
+    "report -p db /nonexistent": (
+        ["report", "-p", "db", "{tmp}/nowhere/x.sqlite", "--only", "02", "--out", "{tmp}/r"],
+        2,
+        "no corpus at",
+    ),
     "palettes on a 0-byte file": (["palettes", "--db", "{tmp}/empty.sqlite"], 2, "empty file"),
     "palettes --max-pixels 0": (["palettes", "--db", "{db}", "--max-pixels", "0"], 2, "--max-pixels"),
     "extract on a FIFO": (["extract", "{tmp}/fifo.jpg"], 2, "fifo.jpg"),
     # issue 20: numbers past what the command can use, refused by their flag's bounds before anything runs
     "palettes --max-pixels 1e999": (["palettes", "--db", "{db}", "--max-pixels", "1e999"], 2, "--max-pixels"),
     "scrape --rate 1e-320": ([*SCRAPE, "--rate", "1e-320"], 2, "--rate"),
-    "scrape --albums-per-tag 99999999999999999999": ([*SCRAPE[:-3], "99999999999999999999", *SCRAPE[-2:]], 2,
-                                                     "--albums-per-tag"),
+    "scrape --albums-per-tag 99999999999999999999": (
+        [*SCRAPE[:-3], "99999999999999999999", *SCRAPE[-2:]],
+        2,
+        "--albums-per-tag",
+    ),
     "demo-server --port 99999": (["demo-server", "--port", "99999"], 2, "--port"),
-    "report --source corpus -p db [1]": (["report", "--source", "corpus", "-p", "db", "[1]", "--out", "{tmp}/r"], 2,
-                                         "parameter db must be a path"),
+    "report --source corpus -p db [1]": (
+        ["report", "--source", "corpus", "-p", "db", "[1]", "--out", "{tmp}/r"],
+        2,
+        "parameter db must be a path",
+    ),
     # the two more the fuzz found: a seed numpy refuses, a backoff time.sleep cannot take
     "demo-server --seed -1": (["demo-server", "--port", "0", "--seed", "-1"], 2, "--seed"),
     "scrape --backoff 1e300": ([*SCRAPE, "--backoff", "1e300"], 2, "--backoff"),
-    "sweep --max-n 99999999999999999999": (["sweep", "--db", "{db}", "--out", "{tmp}/o", "--bits", "9",
-                                            "--max-n", "99999999999999999999"], 2, "--max-n"),
-    "demo --albums-per-tag 99999999999999999999": (["demo", "--out", "{tmp}/d", "--albums-per-tag",
-                                                    "99999999999999999999"], 2, "--albums-per-tag"),
+    "sweep --max-n 99999999999999999999": (
+        ["sweep", "--db", "{db}", "--out", "{tmp}/o", "--bits", "9", "--max-n", "99999999999999999999"],
+        2,
+        "--max-n",
+    ),
+    "demo --albums-per-tag 99999999999999999999": (
+        ["demo", "--out", "{tmp}/d", "--albums-per-tag", "99999999999999999999"],
+        2,
+        "--albums-per-tag",
+    ),
 }
 
 
@@ -101,7 +138,8 @@ def test_bad_input_ends_in_a_message_never_a_traceback(name, corpus_db, tmp_path
     assert needle in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()  # one error line, last (after any `skipped` lines)
     assert [line for line in lines if "error" in line] == lines[-1:] and lines[-1].startswith("bcanalysis: error:"), (
-        result.stderr)
+        result.stderr
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created: no corpus, no folder, no report
     assert (tmp_path / "empty.sqlite").stat().st_size == 0
 
@@ -112,6 +150,7 @@ def test_bad_input_ends_in_a_message_never_a_traceback(name, corpus_db, tmp_path
 # `--connect-timeout 3`; `ws://` to a plain HTTP server ended in a traceback. A FIFO as a cache entry hung the sweep;
 # an entry copied under another key was used without a word. Each must end in one line, exit 1 (or a warning and a
 # refit), with nothing lost and a rerun that goes on.
+
 
 @contextlib.contextmanager
 def _silent_peer():
@@ -168,10 +207,24 @@ def _one_error_line(result: subprocess.CompletedProcess, code: int, needle: str)
 def test_a_scheduler_that_never_answers_or_speaks_http_is_one_line(command, peer, corpus_db, tmp_path):
     pytest.importorskip("distributed")
     before = _palettes_stored(corpus_db)
-    argv = {"palettes": ["palettes", "--db", str(corpus_db), "--no-progress"],
-            "sweep": ["sweep", "--db", str(corpus_db), "--out", str(tmp_path / "out"), "--bits", "9", "--min-n", "2",
-                      "--max-n", "2", "--no-progress"]}[command]
-    with (_silent_peer() if peer == "silent tcp" else _http_server()) as address:
+    argv = {
+        "palettes": ["palettes", "--db", str(corpus_db), "--no-progress"],
+        "sweep": [
+            "sweep",
+            "--db",
+            str(corpus_db),
+            "--out",
+            str(tmp_path / "out"),
+            "--bits",
+            "9",
+            "--min-n",
+            "2",
+            "--max-n",
+            "2",
+            "--no-progress",
+        ],
+    }[command]
+    with _silent_peer() if peer == "silent tcp" else _http_server() as address:
         result = _cli(*argv, "--scheduler", address, "--connect-timeout", "3", timeout=60)  # it hung past 330 s
     _one_error_line(result, 1, f"cannot reach the Dask scheduler at {address}")
     if peer == "silent tcp":
@@ -181,8 +234,27 @@ def test_a_scheduler_that_never_answers_or_speaks_http_is_one_line(command, peer
 
 
 def _sweep(db: Path, tmp: Path, cache: Path, *, max_n: int = 3) -> subprocess.CompletedProcess:
-    return _cli("sweep", "--db", str(db), "--out", str(tmp / "out"), "--cache-dir", str(cache), "--bits", "9",
-                "--min-n", "2", "--max-n", str(max_n), "--workers", "1", "--seed", "0", "--no-progress", timeout=120)
+    return _cli(
+        "sweep",
+        "--db",
+        str(db),
+        "--out",
+        str(tmp / "out"),
+        "--cache-dir",
+        str(cache),
+        "--bits",
+        "9",
+        "--min-n",
+        "2",
+        "--max-n",
+        str(max_n),
+        "--workers",
+        "1",
+        "--seed",
+        "0",
+        "--no-progress",
+        timeout=120,
+    )
 
 
 def _entries(cache: Path) -> dict[str, bool]:
@@ -262,15 +334,17 @@ FOLDED = {  # name: the same name in other Unicode letters that NFKC folds to it
 }
 
 
-@pytest.mark.parametrize(("name", "value", "source"), [("db", "[1]", "demo"), ("db", "[1]", "corpus"),
-                                                       ("db", "{tmp}/nowhere.sqlite", "corpus"),
-                                                       ("bits", "13", "demo")])
+@pytest.mark.parametrize(
+    ("name", "value", "source"),
+    [("db", "[1]", "demo"), ("db", "[1]", "corpus"), ("db", "{tmp}/nowhere.sqlite", "corpus"), ("bits", "13", "demo")],
+)
 @pytest.mark.slow
 def test_a_name_that_folds_gets_the_checks_of_its_plain_spelling(name, value, source, tmp_path):
     """`-p 𝔡𝔟 V` is `db = V` in the notebook (identifiers are NFKC-normalised), so it is refused as `-p db V` is."""
     value = value.replace("{tmp}", str(tmp_path))
-    plain, folded = (_cli("report", "--source", source, "-p", n, value, "--out", str(tmp_path / "r"))
-                     for n in (name, FOLDED[name]))
+    plain, folded = (
+        _cli("report", "--source", source, "-p", n, value, "--out", str(tmp_path / "r")) for n in (name, FOLDED[name])
+    )
     for run in (plain, folded):
         assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
         assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith("bcanalysis: error:"), run.stderr
@@ -294,9 +368,18 @@ def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_wou
     width, height = 7500, 7334  # 55.0 Mpx
     assert MAX_PIXELS < width * height < 64_000_000
     big, small = _jpeg((width, height)), _jpeg((8, 8), "RGB")
-    items = [{"result_type": "a", "item_id": i, "item_type": "a", "title": f"T{i}", "band_name": f"B{i}",
-              "primary_image": {"image_id": 1000 + i}, "item_url": f"https://s{i}.bandcamp.com/album/t{i}"}
-             for i in (1, 2)]  # fmt: skip
+    items = [
+        {
+            "result_type": "a",
+            "item_id": i,
+            "item_type": "a",
+            "title": f"T{i}",
+            "band_name": f"B{i}",
+            "primary_image": {"image_id": 1000 + i},
+            "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
+        }
+        for i in (1, 2)
+    ]
 
     def answer(method, path, body):
         if method == "POST":
@@ -307,8 +390,22 @@ def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_wou
 
     db = tmp_path / "c.sqlite"
     with HostileServer(answer) as server:
-        run = _cli("scrape", "--db", str(db), "--tag", "rock", "--albums-per-tag", "10", "--base-url", server.url,
-                   "--rate", "500", "--cover-rate", "500", "--no-progress")
+        run = _cli(
+            "scrape",
+            "--db",
+            str(db),
+            "--tag",
+            "rock",
+            "--albums-per-tag",
+            "10",
+            "--base-url",
+            server.url,
+            "--rate",
+            "500",
+            "--cover-rate",
+            "500",
+            "--no-progress",
+        )
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     with pytest.raises(palette.ImageTooLarge) as refused:
         palette.extract(big, 40)
@@ -326,8 +423,27 @@ def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_wou
 
 #: Numbers no flag should crash on: overflowing floats, tiny ones whose inverse overflows, ints past int64,
 #: non-numbers, and digits that are not ASCII (int('٣') is 3 in Python).
-HOSTILE = ["1e999", "-1e999", "-1", "0", "nan", "inf", "-inf", "1e-320", "1e300", "99999999999999999999",
-           "9223372036854775808", "", "x", "٣", "1_000", "0x10", " 1", "2.5", "-0"]
+HOSTILE = [
+    "1e999",
+    "-1e999",
+    "-1",
+    "0",
+    "nan",
+    "inf",
+    "-inf",
+    "1e-320",
+    "1e300",
+    "99999999999999999999",
+    "9223372036854775808",
+    "",
+    "x",
+    "٣",
+    "1_000",
+    "0x10",
+    " 1",
+    "2.5",
+    "-0",
+]
 
 
 def _numeric_flags() -> list[tuple[str, str, argparse.Action, list[str]]]:
@@ -393,8 +509,12 @@ def test_fuzz_through_the_real_command(command, tmp_path):
     """A sample of the fuzz through `python -m bcanalysis` itself: each command's numeric flags, two values each."""
     for _, flag, _, base in (f for f in _numeric_flags() if f[0] == command):
         for text in ("1e999", "99999999999999999999"):
-            run = _cli(command, *[a.replace("x", str(tmp_path / "x")) if a == "x" else a for a in base],
-                       f"{flag}={text}", timeout=60)
+            run = _cli(
+                command,
+                *[a.replace("x", str(tmp_path / "x")) if a == "x" else a for a in base],
+                f"{flag}={text}",
+                timeout=60,
+            )
             assert run.returncode == 2 and "Traceback" not in run.stderr, (flag, text, run.stderr)
             assert run.stderr.startswith(f"bcanalysis: error: argument {flag}: must be "), run.stderr
             assert len(run.stderr.strip().splitlines()) == 1
@@ -413,7 +533,8 @@ def test_the_reference_lists_every_flag_with_its_bounds():
             continue
         span = f"{bounds.low:g} … {bounds.high:g}" if bounds.kind is float else f"{bounds.low} … {bounds.high}"
         assert any(f"`{flag}`" in line and span in line and command in line for line in lines), (
-            f"docs/reference.md: {key} {span}")
+            f"docs/reference.md: {key} {span}"
+        )
 
 
 def test_every_flag_takes_its_own_ends_as_typed():

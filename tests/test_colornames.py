@@ -38,9 +38,20 @@ def _real_photo_palettes() -> list:
     from bcanalysis.palette import extract
 
     photos = [Image.fromarray(load_sample_image(f"{n}.jpg")) for n in ("china", "flower")]
-    photos += [Image.fromarray(getattr(skdata, n)()).convert("RGB") for n in (
-        "astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina", "colorwheel",
-        "hubble_deep_field", "logo")]
+    photos += [
+        Image.fromarray(getattr(skdata, n)()).convert("RGB")
+        for n in (
+            "astronaut",
+            "chelsea",
+            "coffee",
+            "rocket",
+            "immunohistochemistry",
+            "retina",
+            "colorwheel",
+            "hubble_deep_field",
+            "logo",
+        )
+    ]
     palettes = []
     for photo in photos:
         w, h = photo.size

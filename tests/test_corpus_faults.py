@@ -45,8 +45,10 @@ def _album(i: int, **extra) -> dict:
 
 
 def _palette(i: int, n: int = 40):
-    return [SimpleNamespace(rgb=((i * 7 + k) % 256, (i * 13 + 3 * k) % 256, (5 * k) % 256), proportion=1 / n)
-            for k in range(n)]
+    return [
+        SimpleNamespace(rgb=((i * 7 + k) % 256, (i * 13 + 3 * k) % 256, (5 * k) % 256), proportion=1 / n)
+        for k in range(n)
+    ]
 
 
 def _corpus_with_covers(path: Path, n: int) -> None:
@@ -63,8 +65,9 @@ def _corpus_with_covers(path: Path, n: int) -> None:
 
 
 def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, timeout=300,
-                          **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, timeout=300, **kw
+    )
 
 
 def _is_message(result: subprocess.CompletedProcess, code: int, *needles: str) -> None:
@@ -98,8 +101,10 @@ def test_a_full_database_raises_a_corpus_error_and_keeps_what_was_stored(tmp_pat
 def _small_filesystem_available() -> str | None:
     """How to mount a small tmpfs here (a user namespace, or plain mount as root), or None."""
     probe = "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs $d && umount $d"
-    if shutil.which("unshare") and subprocess.run(["unshare", "-rm", "sh", "-c", probe],
-                                                  capture_output=True).returncode == 0:
+    if (
+        shutil.which("unshare")
+        and subprocess.run(["unshare", "-rm", "sh", "-c", probe], capture_output=True).returncode == 0
+    ):
         return "unshare"
     if os.geteuid() == 0 and subprocess.run(["unshare", "-m", "sh", "-c", probe], capture_output=True).returncode == 0:
         return "root"
@@ -186,8 +191,9 @@ def _run_with_readonly(folder: Path, argv: list[str]) -> subprocess.CompletedPro
     if probe is None or probe.returncode != 0:
         pytest.skip("no user namespaces here: cannot make a folder read-only for this test")
     script = f'mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && exec "$@"'
-    return subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", *argv], capture_output=True, text=True,
-                          timeout=300, cwd=REPO)
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script, "sh", *argv], capture_output=True, text=True, timeout=300, cwd=REPO
+    )
 
 
 @pytest.mark.slow
@@ -219,8 +225,25 @@ def test_a_readonly_corpus_refuses_writes_with_a_corpus_error(tmp_path):
 def test_sweep_runs_on_a_readonly_corpus(tmp_path):
     path = _readonly_corpus(tmp_path)
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "bcanalysis", "sweep", "--db", str(path), "--out", str(out), "--bits", "9",
-            "--min-n", "1", "--max-n", "2", "--no-progress", "--workers", "1"]
+    argv = [
+        sys.executable,
+        "-m",
+        "bcanalysis",
+        "sweep",
+        "--db",
+        str(path),
+        "--out",
+        str(out),
+        "--bits",
+        "9",
+        "--min-n",
+        "1",
+        "--max-n",
+        "2",
+        "--no-progress",
+        "--workers",
+        "1",
+    ]
     result = _run_with_readonly(path.parent, argv)
     assert result.returncode == 0, result.stderr
     assert (out / "sweep.csv").is_file()
@@ -242,8 +265,13 @@ def test_an_empty_file_is_no_corpus_to_read_and_a_new_corpus_to_write(tmp_path):
     assert empty.stat().st_size == 0
     with Corpus(empty) as corpus:  # what a run killed as it created the file leaves: a new corpus
         corpus.add_album(_album(0), Cover("missing", "no art"))
-    assert _counts(empty) == {"version": SCHEMA_VERSION, "albums": 1, "listings": 0, "palette_arrays": 0,
-                              "palette_problems": 0}  # fmt: skip
+    assert _counts(empty) == {
+        "version": SCHEMA_VERSION,
+        "albums": 1,
+        "listings": 0,
+        "palette_arrays": 0,
+        "palette_problems": 0,
+    }
 
 
 @pytest.mark.slow
@@ -328,14 +356,17 @@ def _v3_corpus(path: Path, n: int, *, colours: int = 40, covers: bool = False) -
             pixels = np.random.default_rng(a).integers(0, 256, (24, 24, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(path.parent / file)
             status = "ok"
-        db.execute("INSERT INTO albums (id, url, store, album, title, artist, art_id, item_id, cover_status,"
-                   " cover_file, cover_size, scraped_at, page_status, item_type) VALUES (?, ?, ?, ?, ?, 'Old', ?, ?,"
-                   " ?, ?, 10, '2024-01-01', 'ok', 'a')",
-                   (a, f"https://s{a}.bandcamp.com/album/r{a}", f"s{a}", f"r{a}", f"Record {a}", a, 10_000 + a,
-                    status, file))  # fmt: skip
+        db.execute(
+            "INSERT INTO albums (id, url, store, album, title, artist, art_id, item_id, cover_status,"
+            " cover_file, cover_size, scraped_at, page_status, item_type) VALUES (?, ?, ?, ?, ?, 'Old', ?, ?,"
+            " ?, ?, 10, '2024-01-01', 'ok', 'a')",
+            (a, f"https://s{a}.bandcamp.com/album/r{a}", f"s{a}", f"r{a}", f"Record {a}", a, 10_000 + a, status, file),
+        )
         palettes[a] = [((a + 7 * k) % 256, (3 * a + k) % 256, k % 256, 1 / colours) for k in range(colours)]
-    db.executemany("INSERT INTO palettes VALUES (?, ?, ?, ?, ?, ?, 'colorgram/1')",
-                   ((a, rank, *c) for a, cs in palettes.items() for rank, c in enumerate(cs)))  # fmt: skip
+    db.executemany(
+        "INSERT INTO palettes VALUES (?, ?, ?, ?, ?, ?, 'colorgram/1')",
+        ((a, rank, *c) for a, cs in palettes.items() for rank, c in enumerate(cs)),
+    )
     db.execute("PRAGMA user_version = 3")
     db.commit()
     db.close()
@@ -346,9 +377,13 @@ def _stored_palettes(path: Path) -> dict[int, list]:
     db = sqlite3.connect(path)
     rows = db.execute("SELECT album_id, rgb, proportions FROM palette_arrays ORDER BY album_id").fetchall()
     db.close()
-    return {a: [(*map(int, c), float(p)) for c, p in zip(np.frombuffer(rgb, np.uint8).reshape(-1, 3),
-                                                         np.frombuffer(props, "<f8"), strict=True)]
-            for a, rgb, props in rows}  # fmt: skip
+    return {
+        a: [
+            (*map(int, c), float(p))
+            for c, p in zip(np.frombuffer(rgb, np.uint8).reshape(-1, 3), np.frombuffer(props, "<f8"), strict=True)
+        ]
+        for a, rgb, props in rows
+    }
 
 
 @pytest.mark.slow
@@ -372,8 +407,13 @@ def test_a_damaged_schema_3_corpus_is_upgraded_without_its_damaged_palettes_and_
     (warning,) = [line for line in result.stderr.splitlines() if line.startswith("bcanalysis: warning:")]
     assert "from schema 3 to" in warning and "2 damaged palettes left out" in warning
     assert "album 2: colour 3 has r = 300" in warning and "album 5: colour 0 has proportion 'abc'" in warning
-    assert _counts(path) == {"version": SCHEMA_VERSION, "albums": 6, "listings": 0, "palette_arrays": 6,
-                             "palette_problems": 0}  # fmt: skip
+    assert _counts(path) == {
+        "version": SCHEMA_VERSION,
+        "albums": 6,
+        "listings": 0,
+        "palette_arrays": 6,
+        "palette_problems": 0,
+    }
     stored = _stored_palettes(path)
     for album in (1, 3, 4, 6):  # every value of the whole palettes kept, float64 proportions exactly
         assert stored[album] == palettes[album]
@@ -390,17 +430,24 @@ def test_a_damaged_schema_3_corpus_is_upgraded_without_its_damaged_palettes_and_
     with corpus:  # until `palettes` runs, the reasons are kept and the covers wait for extraction
         problems = corpus.failures().query("source == 'palette'")
         assert problems["album_id"].tolist() == [2, 5]
-        assert problems["reason"].tolist() == ["colour 3 has r = 300, not a channel value 0..255",
-                                               "colour 0 has proportion 'abc', not a number 0..1"]
+        assert problems["reason"].tolist() == [
+            "colour 3 has r = 300, not a channel value 0..255",
+            "colour 0 has proportion 'abc', not a number 0..1",
+        ]
         assert [a for a, _ in corpus.covers_without_palette()] == [2, 5]
         assert corpus.upgrade.from_version == 3 and len(corpus.palette_arrays()) == 4
-    old = json.loads(sqlite3.connect(api_copy / "old.sqlite").execute(
-        "SELECT old_rows FROM palette_problems WHERE album_id = 2").fetchone()[0])  # fmt: skip
+    old = json.loads(
+        sqlite3.connect(api_copy / "old.sqlite")
+        .execute("SELECT old_rows FROM palette_problems WHERE album_id = 2")
+        .fetchone()[0]
+    )
     assert old[3][:3] == [300, 2 * 3 + 3, 3] and len(old) == 40  # nothing lost: the damaged rows as they were
 
 
-@pytest.mark.parametrize("version, needle", [(-1, "schema version -1, which no bcanalysis writes"),
-                                             (SCHEMA_VERSION + 1, "written by a newer bcanalysis")])
+@pytest.mark.parametrize(
+    "version, needle",
+    [(-1, "schema version -1, which no bcanalysis writes"), (SCHEMA_VERSION + 1, "written by a newer bcanalysis")],
+)
 @pytest.mark.slow
 def test_an_impossible_or_newer_schema_version_ends_in_a_message_and_changes_nothing(tmp_path, version, needle):
     path = tmp_path / "c.sqlite"
@@ -416,8 +463,7 @@ def test_an_impossible_or_newer_schema_version_ends_in_a_message_and_changes_not
     with pytest.raises(CorpusError, match=needle):
         Corpus(path)
     assert path.read_bytes() == before
-    assert _counts(path) == {"version": version, "albums": 1, "listings": 0, "palette_arrays": 0,
-                             "palette_problems": 0}  # fmt: skip
+    assert _counts(path) == {"version": version, "albums": 1, "listings": 0, "palette_arrays": 0, "palette_problems": 0}
 
 
 #: A child process that imports the command first, waits at a barrier (a file the test creates), then runs it.
@@ -435,9 +481,16 @@ sys.exit(main(sys.argv[3:]))
 def _at_once(tmp_path: Path, commands: list[list[str]]) -> list[subprocess.CompletedProcess]:
     """Run several `bcanalysis` commands in processes of their own, released at the same instant."""
     gate = Path(tempfile.mkdtemp(dir=tmp_path, prefix="barrier-"))
-    procs = [subprocess.Popen([sys.executable, "-c", _AT_THE_BARRIER, str(gate / f"ready{i}"), str(gate / "go"),
-                               *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-             for i, command in enumerate(commands)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _AT_THE_BARRIER, str(gate / f"ready{i}"), str(gate / "go"), *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for i, command in enumerate(commands)
+    ]
     deadline = time.monotonic() + 120
     while sum((gate / f"ready{i}").exists() for i in range(len(commands))) < len(commands):
         if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
@@ -460,8 +513,13 @@ def test_two_processes_opening_one_old_corpus_at_once_both_finish_on_the_new_sch
     for result in results:
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr and "already exists" not in result.stderr
-    assert _counts(path) == {"version": SCHEMA_VERSION, "albums": 12_000, "listings": 0, "palette_arrays": 12_000,
-                             "palette_problems": 0}  # fmt: skip
+    assert _counts(path) == {
+        "version": SCHEMA_VERSION,
+        "albums": 12_000,
+        "listings": 0,
+        "palette_arrays": 12_000,
+        "palette_problems": 0,
+    }
     assert _stored_palettes(path) == palettes  # upgraded once, every value kept
 
 
@@ -470,8 +528,22 @@ def test_processes_creating_one_corpus_at_once_all_finish_and_store_each_album_o
     from bcanalysis.demo import DemoServer
 
     def scrape(path: Path) -> list[str]:
-        return ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "metal", "--albums-per-tag", "8",
-                "--rate", "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
+        return [
+            "scrape",
+            "--db",
+            str(path),
+            "--base-url",
+            server.url,
+            "--tag",
+            "metal",
+            "--albums-per-tag",
+            "8",
+            "--rate",
+            "500",
+            "--cover-rate",
+            "500",
+            "--no-progress",
+        ]
 
     with DemoServer(albums_per_tag=8, max_cover_px=32) as server:
         reference = tmp_path / "one-process.sqlite"
@@ -510,10 +582,29 @@ def test_a_run_killed_as_the_corpus_file_appears_leaves_a_file_the_rerun_goes_on
 
     path = tmp_path / "new.sqlite"
     with DemoServer(albums_per_tag=6, max_cover_px=32) as server:
-        scrape = ["scrape", "--db", str(path), "--base-url", server.url, "--tag", "rock", "--albums-per-tag", "6",
-                  "--rate", "500", "--cover-rate", "500", "--no-progress"]  # fmt: skip
-        killed = subprocess.run([sys.executable, "-c", _KILLED_AS_THE_FILE_APPEARS, *scrape], capture_output=True,
-                                text=True, timeout=300, cwd=REPO)  # fmt: skip
+        scrape = [
+            "scrape",
+            "--db",
+            str(path),
+            "--base-url",
+            server.url,
+            "--tag",
+            "rock",
+            "--albums-per-tag",
+            "6",
+            "--rate",
+            "500",
+            "--cover-rate",
+            "500",
+            "--no-progress",
+        ]
+        killed = subprocess.run(
+            [sys.executable, "-c", _KILLED_AS_THE_FILE_APPEARS, *scrape],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=REPO,
+        )
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         assert path.stat().st_size == 0  # what a kill at that instant leaves
         _is_message(_cli("palettes", "--db", str(path), "--no-progress"), 2, "no corpus at", "empty file")
@@ -539,8 +630,7 @@ def _wide_corpus(path: Path, albums: int, columns: int) -> list[dict]:
             album_id = corpus.add_album(_album(i), Cover("missing", "no art"))
             corpus.save_palettes([(album_id, _palette(i))], "test/1")
     db = sqlite3.connect(path)
-    db.executemany("UPDATE albums SET extra = ? WHERE id = ?",
-                   [(json.dumps(row), i + 1) for i, row in enumerate(own)])  # fmt: skip
+    db.executemany("UPDATE albums SET extra = ? WHERE id = ?", [(json.dumps(row), i + 1) for i, row in enumerate(own)])
     db.commit()
     db.close()
     return own
@@ -554,8 +644,23 @@ def test_sweep_on_a_corpus_with_thousands_of_own_columns_finishes(tmp_path):
     path = tmp_path / "wide.sqlite"
     _wide_corpus(path, 60, 12_000)
     out = tmp_path / "out"
-    result = _cli("sweep", "--db", str(path), "--out", str(out), "--bits", "9", "--min-n", "1", "--max-n", "1",
-                  "--workers", "1", "--no-progress", cwd=REPO)  # fmt: skip
+    result = _cli(
+        "sweep",
+        "--db",
+        str(path),
+        "--out",
+        str(out),
+        "--bits",
+        "9",
+        "--min-n",
+        "1",
+        "--max-n",
+        "1",
+        "--workers",
+        "1",
+        "--no-progress",
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert (out / "sweep.csv").is_file()

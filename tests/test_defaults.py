@@ -80,20 +80,28 @@ def test_public_functions_take_their_defaults_from_the_module() -> None:
     assert tuple(_default(analysis.compare_spaces, "bits")) == defaults.SWEEP_BITS
     assert _default(analysis.compare_spaces, "n_restarts") == defaults.N_RESTARTS
     assert _default(analysis.trends, "n_boot") == defaults.N_BOOT
-    assert (_default(topics.ColorTopics, "bits"), _default(topics.ColorTopics, "n_topics")) == (defaults.BITS,
-                                                                                              defaults.N_TOPICS)
+    assert (_default(topics.ColorTopics, "bits"), _default(topics.ColorTopics, "n_topics")) == (
+        defaults.BITS,
+        defaults.N_TOPICS,
+    )
     assert tuple(_default(topics.sweep, "bits")) == defaults.SWEEP_BITS
     assert tuple(_default(topics.sweep, "n_topics")) == defaults.SWEEP_N
     assert _default(topics.sweep, "n_restarts") == defaults.N_RESTARTS
     polite = _default(bandcamp.Client, "politeness")
     assert polite == bandcamp.POLITENESS == bandcamp.Politeness() and _default(scrape.scrape, "politeness") is None
-    assert (polite.rate, polite.cover_rate, polite.cover_connections) == (defaults.SITE_RATE, defaults.COVER_RATE,
-                                                                          defaults.COVER_CONNECTIONS)
+    assert (polite.rate, polite.cover_rate, polite.cover_connections) == (
+        defaults.SITE_RATE,
+        defaults.COVER_RATE,
+        defaults.COVER_CONNECTIONS,
+    )
     assert polite.max_pixels == defaults.MAX_PIXELS
     assert (bandcamp.DEMO_POLITENESS.rate, bandcamp.DEMO_POLITENESS.cover_rate) == (defaults.DEMO_RATE,) * 2
     assert _default(scrape.scrape, "size") == defaults.COVER_SIZE
-    assert _default(extract_many, "number_of_colors") == defaults.N_COLORS == _default(extract_palettes,
-                                                                                           "number_of_colors")
+    assert (
+        _default(extract_many, "number_of_colors")
+        == defaults.N_COLORS
+        == _default(extract_palettes, "number_of_colors")
+    )
     assert _default(extract_many, "max_pixels") == defaults.MAX_PIXELS
 
 

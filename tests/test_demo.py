@@ -26,8 +26,18 @@ def test_catalogue_is_deterministic_in_its_seed():
 
 def test_catalogue_has_ten_genres_with_their_own_theme_mixtures_and_spread_dates():
     albums = catalogue(20, 0)
-    assert TAGS == ("chill", "electronic", "alternative", "hip-hop-rap", "pop", "rock", "experimental", "ambient",
-                    "metal", "punk")
+    assert TAGS == (
+        "chill",
+        "electronic",
+        "alternative",
+        "hip-hop-rap",
+        "pop",
+        "rock",
+        "experimental",
+        "ambient",
+        "metal",
+        "punk",
+    )
     assert {t: sum(a.tag == t for a in albums) for t in TAGS} == dict.fromkeys(TAGS, 20)
     for album in albums:
         drift = {DRIFT[album.tag][0]} if album.tag in DRIFT else set()  # the planted trend's theme
@@ -91,14 +101,25 @@ def test_fault_plan_covers_every_kind_in_every_tag_and_lists_the_duplicate_twice
             kinds = [server.fault_plan.get(a.item_id) for a in server.listings[tag] if a.tag == tag]
             assert set(demo.ALBUM_FAULTS) <= set(kinds)
             ids = [a.item_id for a in server.listings[tag]]
-            dup = next(a.item_id for a in server.listings[tag] if server.fault_plan.get(a.item_id) ==
-                       "duplicate_listing" and a.tag == tag)
+            dup = next(
+                a.item_id
+                for a in server.listings[tag]
+                if server.fault_plan.get(a.item_id) == "duplicate_listing" and a.tag == tag
+            )
             assert ids.count(dup) == 2
 
 
 def _discover(server, tag, cursor="*", size=60):
-    body = {"tag_norm_names": [tag], "slice": "top", "size": size, "include_result_types": ["a"], "category_id": 0,
-            "geoname_id": 0, "time_facet_id": None, "cursor": cursor}  # fmt: skip
+    body = {
+        "tag_norm_names": [tag],
+        "slice": "top",
+        "size": size,
+        "include_result_types": ["a"],
+        "category_id": 0,
+        "geoname_id": 0,
+        "time_facet_id": None,
+        "cursor": cursor,
+    }
     return requests.post(server.url + "/api/discover/1/discover_web", json=body, timeout=5)
 
 
@@ -120,8 +141,10 @@ def test_discover_results_have_todays_shapes_with_tracks_places_genres_and_label
             assert artist == a.artist and "label_name" not in r  # real answers of 2026 carry no label field
             assert r["band_name"] == (a.label if a.on_label_page else a.artist)  # a label shows as the store
         assert any(r["album_artist"] for r in results)
-        assert any(r["band_genre_id"] is None for r in _discover(server, "rock").json()["results"] +
-                   _discover(server, "pop").json()["results"])  # fmt: skip
+        assert any(
+            r["band_genre_id"] is None
+            for r in _discover(server, "rock").json()["results"] + _discover(server, "pop").json()["results"]
+        )
         album = server.listings["metal"][0]
         r = requests.get(f"{server.url}/img/a{album.art_id:010d}_7.jpg", timeout=5)
         assert Image.open(io.BytesIO(r.content)).size == (64, 64)

@@ -88,8 +88,13 @@ def test_readme_sections_the_code_names_exist():
 def _flags(script: Path) -> set[str]:
     """The --flags a benchmark script's argparse takes, read from its source."""
     calls = [n for n in ast.walk(ast.parse(script.read_text())) if isinstance(n, ast.Call)]
-    return {a.value for n in calls if getattr(n.func, "attr", "") == "add_argument"
-            for a in n.args if isinstance(a, ast.Constant) and str(a.value).startswith("--")}  # fmt: skip
+    return {
+        a.value
+        for n in calls
+        if getattr(n.func, "attr", "") == "add_argument"
+        for a in n.args
+        if isinstance(a, ast.Constant) and str(a.value).startswith("--")
+    }
 
 
 def test_benchmarks_readme_has_each_script_and_commands_they_take():
@@ -106,8 +111,12 @@ def test_benchmarks_readme_has_each_script_and_commands_they_take():
 
 def test_benchmark_scripts_named_in_the_repo_exist():
     named = set()
-    for path in [REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "bcanalysis").rglob("*.py"),
-                 *Path(__file__).parent.glob("*.py")]:  # fmt: skip
+    for path in [
+        REPO / "README.md",
+        *(REPO / "docs").glob("*.md"),
+        *(REPO / "bcanalysis").rglob("*.py"),
+        *Path(__file__).parent.glob("*.py"),
+    ]:
         named |= {(path.name, m) for m in re.findall(r"\b(bench_[a-z_]+\.py)", path.read_text(encoding="utf-8"))}
     missing = sorted((where, name) for where, name in named if not (BENCHMARKS / name).is_file())
     assert not missing, f"(file, script) pairs naming a benchmark that is not in benchmarks/: {missing}"

@@ -43,8 +43,15 @@ def _limit_memory() -> None:
 def _cli(*args: str | os.PathLike, timeout: float = 120, wrap: list[str] | None = None) -> subprocess.CompletedProcess:
     """`bcanalysis ARGS…` in a fresh interpreter with bounded memory (and under `wrap`, e.g. setpriv)."""
     argv = [*(wrap or []), sys.executable, "-m", "bcanalysis", *map(os.fsdecode, args)]
-    return subprocess.run(argv, capture_output=True, text=True, errors="backslashreplace", cwd=REPO,
-                          timeout=timeout, preexec_fn=_limit_memory)  # fmt: skip
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        errors="backslashreplace",
+        cwd=REPO,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+    )
 
 
 def _import(images: Path, db: Path, *extra: str | os.PathLike, **kw) -> subprocess.CompletedProcess:
@@ -147,7 +154,7 @@ def test_bad_rows_of_a_csv_table_are_reported_and_every_image_imported(tmp_path)
         b"c1\x00.png,One,a NUL in the file name",  # names no file
         b"c2.png,Tw\xff\xfeo,bad UTF-8 in the title",  # the title goes, the row stays
         f"c3.png,Three,{long_notes}".encode(),  # the notes go, the row stays
-        b"c4.png,\"Four, quoted\",fine",
+        b'c4.png,"Four, quoted",fine',
     ]
     meta = tmp_path / "meta.csv"
     meta.write_bytes(b"\n".join(table) + b"\n")
@@ -156,8 +163,14 @@ def test_bad_rows_of_a_csv_table_are_reported_and_every_image_imported(tmp_path)
     _ran(result)
     assert _albums(db) == 6
     titles = dict(_rows(db, "SELECT source_file, title FROM albums"))
-    assert titles == {"c0.png": "Zero", "c1.png": "c1", "c2.png": "c2", "c3.png": "Three", "c4.png": "Four, quoted",
-                      "c5.png": "c5"}
+    assert titles == {
+        "c0.png": "Zero",
+        "c1.png": "c1",
+        "c2.png": "c2",
+        "c3.png": "Three",
+        "c4.png": "Four, quoted",
+        "c5.png": "c5",
+    }
     extra = dict(_rows(db, "SELECT source_file, extra FROM albums"))
     assert extra["c3.png"] is None and json.loads(extra["c0.png"]) == {"notes": "fine"}
     out = result.stdout
@@ -198,8 +211,15 @@ def test_bad_lines_of_a_json_lines_table_are_reported_and_every_image_imported(t
     _ran(result)
     assert _albums(db) == 7
     titles = dict(_rows(db, "SELECT source_file, title FROM albums"))
-    assert titles == {"j0.png": "Zero", "j1.png": "j1", "j2.png": "Two", "j3.png": "j3", "j4.png": "Four",
-                      "j5.png": "j5", "j6.png": "Six"}
+    assert titles == {
+        "j0.png": "Zero",
+        "j1.png": "j1",
+        "j2.png": "Two",
+        "j3.png": "j3",
+        "j4.png": "Four",
+        "j5.png": "j5",
+        "j6.png": "Six",
+    }
     extra = dict(_rows(db, "SELECT source_file, extra FROM albums"))
     assert extra["j2.png"] is None  # 'shape' nested deeper than the limit: dropped, the row kept
     assert json.loads(extra["j4.png"]) == {"rank": "9" * 5000}  # kept as its digits
@@ -271,8 +291,11 @@ def test_a_line_over_the_line_limit_costs_that_row_only(tmp_path):
     db = tmp_path / "c.sqlite"
     result = _import(images, db, "--meta", meta)
     _ran(result)
-    assert dict(_rows(db, "SELECT source_file, title FROM albums")) == {"a.png": "Alpha", "b.png": "b",
-                                                                       "c.png": "Gamma"}
+    assert dict(_rows(db, "SELECT source_file, title FROM albums")) == {
+        "a.png": "Alpha",
+        "b.png": "b",
+        "c.png": "Gamma",
+    }
     assert "meta.csv line 3" in result.stdout and "longer than" in result.stdout
 
 
@@ -376,8 +399,9 @@ def linked(tmp_path) -> tuple[Path, Path, Path]:
     (images / "outdir").symlink_to(outside / "more")
     (images / "in.png").symlink_to(images / "b.png")
     meta = tmp_path / "meta.csv"
-    meta.write_text("file,title\na.png,Alpha\nout.png,Outer\noutdir/m.png,More\nin.png,Inner\n"
-                    "../outside/o.png,Escape\n")
+    meta.write_text(
+        "file,title\na.png,Alpha\nout.png,Outer\noutdir/m.png,More\nin.png,Inner\n../outside/o.png,Escape\n"
+    )
     return images, outside, meta
 
 
@@ -437,8 +461,18 @@ def test_two_imports_at_once_both_finish_and_store_each_picture_once(tmp_path):
     meta.write_text("file,title,url\n" + "".join(f"p{i:03d}.png,T{i},https://example.org/{i}\n" for i in range(n)))
     db = tmp_path / "c.sqlite"
     Corpus(db).close()  # the corpus exists; creating one at once from two processes is the store's own test
-    argv = [sys.executable, "-m", "bcanalysis", "import", str(images), "--db", str(db), "--meta", str(meta),
-            "--no-progress"]
+    argv = [
+        sys.executable,
+        "-m",
+        "bcanalysis",
+        "import",
+        str(images),
+        "--db",
+        str(db),
+        "--meta",
+        str(meta),
+        "--no-progress",
+    ]
     first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     _wait_for(lambda: _albums(db) > 0 or first.poll() is not None)
     os.kill(first.pid, signal.SIGSTOP)  # paused mid-run (a paused writer only makes the other wait: busy timeout)
@@ -488,8 +522,14 @@ _HELD_IMPORT = textwrap.dedent("""
 
 
 def _held_import(how: str, images: Path, db: Path) -> subprocess.Popen:
-    child = subprocess.Popen([sys.executable, "-c", _HELD_IMPORT, how, str(images), str(db)], cwd=REPO, text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HELD_IMPORT, how, str(images), str(db)],
+        cwd=REPO,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert child.stdout.readline() == "holding\n", child.stderr.read()
     return child
 
@@ -524,8 +564,10 @@ def test_unfinished_copies_of_killed_imports_are_removed_and_a_live_ones_kept(tm
 
 def _user_namespace_mounts() -> bool:
     probe = "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs $d && umount $d"
-    return bool(shutil.which("unshare")) and subprocess.run(["unshare", "-rm", "sh", "-c", probe],
-                                                            capture_output=True).returncode == 0
+    return (
+        bool(shutil.which("unshare"))
+        and subprocess.run(["unshare", "-rm", "sh", "-c", probe], capture_output=True).returncode == 0
+    )
 
 
 @pytest.mark.slow
@@ -540,8 +582,10 @@ def test_a_full_disk_ends_in_one_line_leaves_no_unfinished_copy_and_a_rerun_goes
     mnt = tmp_path / "disk"
     mnt.mkdir()
     db = mnt / "c.sqlite"
-    count = (f"{sys.executable} -c \"import sqlite3; print('albums', sqlite3.connect('{db}')"
-             ".execute('SELECT COUNT(*) FROM albums').fetchone()[0])\"")
+    count = (
+        f"{sys.executable} -c \"import sqlite3; print('albums', sqlite3.connect('{db}')"
+        ".execute('SELECT COUNT(*) FROM albums').fetchone()[0])\""
+    )
     cli = f"{sys.executable} -m bcanalysis import {images} --db {db} --no-progress"
     script = (
         f"mount -t tmpfs -o size=640k tmpfs {mnt} && {cli} > {tmp_path}/first.out 2> {tmp_path}/first.err; "
@@ -549,8 +593,9 @@ def test_a_full_disk_ends_in_one_line_leaves_no_unfinished_copy_and_a_rerun_goes
         f"mount -o remount,size=8m {mnt} && {cli} > {tmp_path}/second.out 2> {tmp_path}/second.err; "
         f"echo code $?; {count}"
     )
-    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300,
-                            cwd=REPO)
+    result = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300, cwd=REPO
+    )
     out = result.stdout
     first_err = (tmp_path / "first.err").read_text()
     assert "Traceback" not in first_err, first_err

@@ -53,28 +53,51 @@ def folder(tmp_path_factory) -> Path:
     (root / "notes.jpg").write_text("not a picture")
     (root / "readme.txt").write_text("ignored: not an image suffix")
     rows = [
-        {"file": "rock/china.jpg", "title": "Great Wall", "artist": "Anon", "tags": "Rock; Post-Rock ;rock",
-         "date": "2019-03-01", "url": "https://example.org/great-wall", "location": "Beijing", "genre": "rock",
-         "label": "Own Label", "catalog": "OL-001"},
-        {"file": "rock/astronaut.png", "title": "Eileen", "artist": "NASA", "tags": "space rock", "date": "1984",
-         "genre": "rock"},
-        {"file": "jazz/chelsea.webp", "title": "Chelsea", "artist": "Cat", "tags": "jazz;bebop", "date": "2001-07",
-         "genre": "jazz"},
+        {
+            "file": "rock/china.jpg",
+            "title": "Great Wall",
+            "artist": "Anon",
+            "tags": "Rock; Post-Rock ;rock",
+            "date": "2019-03-01",
+            "url": "https://example.org/great-wall",
+            "location": "Beijing",
+            "genre": "rock",
+            "label": "Own Label",
+            "catalog": "OL-001",
+        },
+        {
+            "file": "rock/astronaut.png",
+            "title": "Eileen",
+            "artist": "NASA",
+            "tags": "space rock",
+            "date": "1984",
+            "genre": "rock",
+        },
+        {
+            "file": "jazz/chelsea.webp",
+            "title": "Chelsea",
+            "artist": "Cat",
+            "tags": "jazz;bebop",
+            "date": "2001-07",
+            "genre": "jazz",
+        },
         {"file": "jazz/live/coffee.gif", "artist": "Barista", "tags": "jazz", "date": "not a date", "genre": "jazz"},
         {"file": "gone/missing.jpg", "title": "Missing", "genre": "rock"},
         {"file": "broken.jpg", "title": "Broken", "genre": "rock"},
     ]
     with open(root / "meta.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["file", "title", "artist", "tags", "date", "url", "location", "genre",
-                                          "label", "catalog"])
+        w = csv.DictWriter(
+            f, fieldnames=["file", "title", "artist", "tags", "date", "url", "location", "genre", "label", "catalog"]
+        )
         w.writeheader()
         w.writerows(rows)
     return root
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +115,13 @@ def test_import_gives_one_album_per_distinct_picture_with_the_tables_fields(impo
     assert "5 added" in first.stdout and "2 images failed" in first.stdout and "1 duplicates" in first.stdout
     with Corpus(db) as corpus:
         df = corpus.albums().set_index("source_file")
-    assert sorted(df.index) == ["jazz/chelsea.webp", "jazz/live/coffee.gif", "rock/astronaut.png",
-                                "rock/china.jpg", "rocket.tiff"]
+    assert sorted(df.index) == [
+        "jazz/chelsea.webp",
+        "jazz/live/coffee.gif",
+        "rock/astronaut.png",
+        "rock/china.jpg",
+        "rocket.tiff",
+    ]
     china = df.loc["rock/china.jpg"]
     assert (china["title"], china["artist"], china["tags"]) == ("Great Wall", "Anon", ["rock", "post-rock"])
     assert df.loc["rock/astronaut.png", "tags"] == ["rock", "space rock"]  # the genre leads the tags
@@ -195,7 +223,12 @@ def test_metadata_values_are_parsed_as_documented(tmp_path):
     assert parse_tags("Rock; rock ;Post Rock;;") == ["rock", "post rock"]
     assert parse_tags(["Jazz", "jazz", "Bebop"]) == ["jazz", "bebop"]
     assert [parse_date(v) for v in ("1999", "1999-05", "2020-07-17", "2020-07-17T10:00:00", "")] == [
-        "1999-01-01", "1999-05-01", "2020-07-17", "2020-07-17", None]
+        "1999-01-01",
+        "1999-05-01",
+        "2020-07-17",
+        "2020-07-17",
+        None,
+    ]
     with pytest.raises(ValueError):
         parse_date("17/07/2020")
     jsonl = tmp_path / "m.jsonl"
@@ -220,8 +253,17 @@ def report_folder(tmp_path_factory) -> Path:
     photos = {n: Image.fromarray(load_sample_image(f"{n}.jpg")) for n in ("china", "flower")}
     for name in ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina", "colorwheel"):
         photos[name] = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    genres = {"china": "folk", "flower": "folk", "astronaut": "rock", "rocket": "rock", "colorwheel": "rock",
-              "chelsea": "jazz", "coffee": "jazz", "immunohistochemistry": "jazz", "retina": "folk"}
+    genres = {
+        "china": "folk",
+        "flower": "folk",
+        "astronaut": "rock",
+        "rocket": "rock",
+        "colorwheel": "rock",
+        "chelsea": "jazz",
+        "coffee": "jazz",
+        "immunohistochemistry": "jazz",
+        "retina": "folk",
+    }
     root = tmp_path_factory.mktemp("own-covers")
     rows = []
     for name, photo in photos.items():
@@ -230,8 +272,16 @@ def report_folder(tmp_path_factory) -> Path:
             file = f"{genres[name]}/{name}-{i}.jpg"
             (root / genres[name]).mkdir(exist_ok=True)
             photo.crop((x, y, x + w // 2, y + h // 2)).resize((160, 160)).save(root / file, quality=90)
-            rows.append({"file": file, "title": f"{name} {i}", "artist": name, "genre": genres[name],
-                         "date": str(1990 + 3 * i + len(name)), "location": "Oslo, Norway" if i % 2 else "Lagos"})
+            rows.append(
+                {
+                    "file": file,
+                    "title": f"{name} {i}",
+                    "artist": name,
+                    "genre": genres[name],
+                    "date": str(1990 + 3 * i + len(name)),
+                    "location": "Oslo, Norway" if i % 2 else "Lagos",
+                }
+            )
     pd.DataFrame(rows).to_csv(root / "meta.csv", index=False)
     return root
 
@@ -239,11 +289,24 @@ def report_folder(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_report_source_corpus_runs_every_notebook_on_imported_covers(report_folder, tmp_path):
     db = tmp_path / "mine.sqlite"
-    assert _cli("import", str(report_folder), "--db", str(db), "--meta", str(report_folder / "meta.csv"),
-                "--no-progress").returncode == 0
+    assert (
+        _cli(
+            "import", str(report_folder), "--db", str(db), "--meta", str(report_folder / "meta.csv"), "--no-progress"
+        ).returncode
+        == 0
+    )
     out = tmp_path / "reports"
-    params = {"db": str(db), "bits": 12, "n_topics": 3, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4],
-              "n_boot": 20, "n_similar": 4, "space_bits": [12], "space_restarts": 2}  # fmt: skip
+    params = {
+        "db": str(db),
+        "bits": 12,
+        "n_topics": 3,
+        "sweep_bits": [9, 12],
+        "sweep_n": [2, 3, 4],
+        "n_boot": 20,
+        "n_similar": 4,
+        "space_bits": [12],
+        "space_restarts": 2,
+    }
     argv = ["report", "--source", "corpus", "--out", str(out)]
     for name, value in params.items():
         argv += ["-p", name, repr(value)]

@@ -17,8 +17,18 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "bcanalysis"
 
 #: The analysis's pipeline, lowest first: a module may import its own layer or a lower one, never a higher one.
-PIPELINE = ["store", "album_table", "palette", "quantize", "topics", "analysis", "prepare", "plots", "widgets",
-            "report"]
+PIPELINE = [
+    "store",
+    "album_table",
+    "palette",
+    "quantize",
+    "topics",
+    "analysis",
+    "prepare",
+    "plots",
+    "widgets",
+    "report",
+]
 #: Modules that fetch or orchestrate: none of the pipeline's computing layers (or the corpus) may import them.
 ABOVE_THE_DATA = ["bandcamp", "scrape", "importer", "sources", "demo", "cli"]
 
@@ -65,7 +75,8 @@ def _imports(path: Path) -> list[Import]:
             out.append(Import(module, base, names, node.lineno))
             for name in names:  # `from bcanalysis import plots` imports the module bcanalysis.plots
                 if (PACKAGE.parent / Path(*base.split("."), name)).with_suffix(".py").exists() or (
-                        PACKAGE.parent / Path(*base.split("."), name) / "__init__.py").exists():
+                    PACKAGE.parent / Path(*base.split("."), name) / "__init__.py"
+                ).exists():
                     out.append(Import(module, f"{base}.{name}", (), node.lineno))
     return [i for i in out if i.target == "bcanalysis" or i.target.startswith("bcanalysis.")]
 
@@ -92,8 +103,13 @@ def test_the_walk_finds_the_package_imports() -> None:
 
 
 def test_data_flows_one_way_through_the_pipeline() -> None:
-    upward = [_where(i) for i in _all_imports() if _top(i.module) in PIPELINE and _top(i.target) in PIPELINE
-              and PIPELINE.index(_top(i.target)) > PIPELINE.index(_top(i.module))]
+    upward = [
+        _where(i)
+        for i in _all_imports()
+        if _top(i.module) in PIPELINE
+        and _top(i.target) in PIPELINE
+        and PIPELINE.index(_top(i.target)) > PIPELINE.index(_top(i.module))
+    ]
     assert not upward, "imports against the data flow:\n" + "\n".join(upward)
 
 
@@ -104,8 +120,12 @@ def test_the_renderers_draw_prepared_data_and_prepare_draws_nothing() -> None:
     assert any(i.module == "bcanalysis.plots" and i.target == "bcanalysis.prepare" for i in found)
     assert any(i.module.startswith("bcanalysis.widgets") and i.target == "bcanalysis.prepare" for i in found)
     tree = ast.parse((PACKAGE / "prepare.py").read_text(encoding="utf-8"))
-    drawn = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-             and any(m in ast.unparse(n) for m in ("matplotlib", "ipywidgets", "PIL", "plots", "widgets"))]
+    drawn = [
+        ast.unparse(n)
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom))
+        and any(m in ast.unparse(n) for m in ("matplotlib", "ipywidgets", "PIL", "plots", "widgets"))
+    ]
     assert not drawn, drawn
 
 
@@ -137,8 +157,11 @@ def _private_uses(path: Path) -> list[str]:
     modules: dict[str, str] = {}  # local name → the bcanalysis module it is bound to
     for i in _imports(path):
         if i.target != module:
-            found += [f"{module} (line {i.line}) imports {i.target}.{n}" for n in i.names
-                      if n.startswith("_") and not n.startswith("__")]
+            found += [
+                f"{module} (line {i.line}) imports {i.target}.{n}"
+                for n in i.names
+                if n.startswith("_") and not n.startswith("__")
+            ]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -173,8 +196,10 @@ def test_no_module_uses_another_modules_private_names(path: Path) -> None:
 
 def test_the_private_name_check_can_see_a_violation(tmp_path: Path) -> None:
     bad = PACKAGE / "widgets" / "_layers_probe.py"
-    bad.write_text("from bcanalysis.widgets.views import _thumb\nfrom bcanalysis import palette\n"
-                   "palette.engine._open\nimport bcanalysis.plots\n")
+    bad.write_text(
+        "from bcanalysis.widgets.views import _thumb\nfrom bcanalysis import palette\n"
+        "palette.engine._open\nimport bcanalysis.plots\n"
+    )
     try:
         found = _private_uses(bad)
         assert len(found) == 2 and "_thumb" in found[0] and "bcanalysis.palette.engine._open" in found[1]

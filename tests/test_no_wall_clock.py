@@ -81,12 +81,14 @@ def test_no_assert_reads_a_clock(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted(TESTS.glob("*.py")), ids=lambda p: p.name)
 def test_no_test_has_a_time_budget(path: Path) -> None:
     lines = tight_timeouts(path.read_text(encoding="utf-8"), SUITE_TIMEOUT)
-    assert not lines, (f"{path.name}: timeouts below the suite's {SUITE_TIMEOUT} s at lines {lines}; time it in "
-                       "benchmarks/, guard a hang with conftest's hang_guard")
+    assert not lines, (
+        f"{path.name}: timeouts below the suite's {SUITE_TIMEOUT} s at lines {lines}; time it in "
+        "benchmarks/, guard a hang with conftest's hang_guard"
+    )
 
 
 def test_the_check_sees_the_forms_it_forbids() -> None:
-    bad = '''
+    bad = """
 import time
 def test_a():
     start = time.perf_counter()
@@ -101,12 +103,12 @@ def test_c():
     while time.monotonic() < deadline:
         pass
     assert done()
-'''
+"""
     assert wall_clock_asserts(bad) == [7, 10]  # the deadline loop of test_c is allowed
 
 
 def test_the_timeout_check_sees_the_budget_it_forbids() -> None:
-    removed = '''
+    removed = """
 import pytest
 pytestmark = pytest.mark.timeout(5)
 @pytest.mark.timeout(20)
@@ -115,5 +117,5 @@ def test_page_parsing_is_linear_in_the_page_size():
 @pytest.mark.timeout(timeout=1200)
 def test_a_long_sweep():
     pass
-'''
+"""
     assert tight_timeouts(removed, 600) == [3, 4]  # raising the limit for a long test is not a budget

@@ -41,8 +41,9 @@ def _cell(reports: Path, notebook: str, source: str):
 
 def _result(cell, mime: str) -> str:
     """The cell's displayed result in `mime` (an execute_result or display_data output)."""
-    shown = [o.data[mime] for o in cell.outputs if o.output_type in ("execute_result", "display_data")
-             and mime in o.data]  # fmt: skip
+    shown = [
+        o.data[mime] for o in cell.outputs if o.output_type in ("execute_result", "display_data") and mime in o.data
+    ]
     assert shown, f"no {mime} output in cell:\n{cell.source}"
     return shown[-1]
 
@@ -92,20 +93,30 @@ def test_vocabulary_finding_agrees_with_its_table(reports: Path) -> None:
     text = _verdict(reports, "03_quantize", "findings.vocabulary_finding(")
     bits = PARAMETERS["bits"]
     ours, full = table.loc[bits, "distinct colours"], table.loc[24, "distinct colours"]
-    assert f"At {bits} bit the corpus has {int(ours):,} distinct colours, {ours / full:.1%} of its {int(full):,}" \
-        in text
+    assert (
+        f"At {bits} bit the corpus has {int(ours):,} distinct colours, {ours / full:.1%} of its {int(full):,}" in text
+    )
 
 
 def test_recommendation_agrees_with_the_sweep(reports: Path) -> None:
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
     _, palettes = album_table.album_palettes(albums)
-    sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], n_topics=PARAMETERS["sweep_n"],
-                         random_state=PARAMETERS["random_state"], cache_dir=reports.parent / "cache", progress=False)
+    sweep = topics.sweep(
+        palettes,
+        bits=PARAMETERS["sweep_bits"],
+        n_topics=PARAMETERS["sweep_n"],
+        random_state=PARAMETERS["random_state"],
+        cache_dir=reports.parent / "cache",
+        progress=False,
+    )
     assert sweep.table["cached"].all()  # the very models the notebook fitted
     shown = _table(reports, "04_lda_sweep", 'recommendation.drop(columns="reason")')
     text = _verdict(reports, "04_lda_sweep", "findings.recommendation(")
-    printed = "".join(o.text for o in _cell(reports, "04_lda_sweep", "recommendation = sweep.recommend()").outputs
-                      if o.output_type == "stream")
+    printed = "".join(
+        o.text
+        for o in _cell(reports, "04_lda_sweep", "recommendation = sweep.recommend()").outputs
+        if o.output_type == "stream"
+    )
     expected = {}
     for bits, t in sweep.table.groupby("bits"):  # the one-standard-error rule, applied here
         t = t.sort_values("n_topics")
@@ -125,8 +136,12 @@ def test_recommendation_agrees_with_the_sweep(reports: Path) -> None:
 def test_tfidf_finding_agrees_with_the_two_sweeps(reports: Path) -> None:
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
     _, palettes = album_table.album_palettes(albums)
-    kw = {"n_topics": PARAMETERS["sweep_n"], "random_state": PARAMETERS["random_state"],
-          "cache_dir": reports.parent / "cache", "progress": False}
+    kw = {
+        "n_topics": PARAMETERS["sweep_n"],
+        "random_state": PARAMETERS["random_state"],
+        "cache_dir": reports.parent / "cache",
+        "progress": False,
+    }
     sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], **kw)
     tfidf = topics.sweep(palettes, bits=[PARAMETERS["bits"]], weighting="tfidf", engine="sklearn", **kw)
     assert sweep.table["cached"].all() and tfidf.table["cached"].all()  # the notebook's own fits
@@ -134,8 +149,11 @@ def test_tfidf_finding_agrees_with_the_two_sweeps(reports: Path) -> None:
     a = tfidf.table.set_index("n_topics")
     b = sweep.table[sweep.table["bits"] == PARAMETERS["bits"]].set_index("n_topics").loc[a.index]
     wins = {}
-    for col, label, sign in [("perplexity", "held-out perplexity", -1), ("coherence_npmi", "NPMI coherence", 1),
-                             ("stability", "seed stability", 1)]:  # the rule, applied here
+    for col, label, sign in [
+        ("perplexity", "held-out perplexity", -1),
+        ("coherence_npmi", "NPMI coherence", 1),
+        ("stability", "seed stability", 1),
+    ]:  # the rule, applied here
         wins[col] = int((sign * (a[col] - b[col]) > 0).sum())
         assert f"{label} at {wins[col]} of {len(a)} (median " in text
     replaces = all(2 * w > len(a) for w in wins.values())
@@ -152,8 +170,14 @@ def test_one_model_one_numbering_in_04_05_and_06(reports: Path) -> None:
     albums = Corpus(str(reports.parent / "corpus.sqlite"), create=False).albums()
     _, palettes = album_table.album_palettes(albums)
     bits, k = PARAMETERS["bits"], PARAMETERS["n_topics"]
-    sweep = topics.sweep(palettes, bits=PARAMETERS["sweep_bits"], n_topics=PARAMETERS["sweep_n"],
-                         random_state=PARAMETERS["random_state"], cache_dir=reports.parent / "cache", progress=False)
+    sweep = topics.sweep(
+        palettes,
+        bits=PARAMETERS["sweep_bits"],
+        n_topics=PARAMETERS["sweep_n"],
+        random_state=PARAMETERS["random_state"],
+        cache_dir=reports.parent / "cache",
+        progress=False,
+    )
     shown_in_04 = sweep.model(bits, k)  # what 04's topic-count explorer draws for (bits, n_topics)
     saved = topics.ColorTopics.load(reports.parent / "cache" / f"final_{bits}bit_{k}topics" / "model")
     assert np.array_equal(shown_in_04.components_, saved.components_)
@@ -181,8 +205,10 @@ def test_strongest_genre_links_agree_with_the_table_and_name_no_place(reports: P
         assert text.startswith("Strongest genre links: No genre–topic pair is significantly above the corpus")
         return
     shown = _table(reports, FINAL, 'strong[["tag", "topic"')
-    assert list(zip(shown["tag"], shown["topic"].astype(int), strict=True)) == \
-        list(zip(strong["tag"], strong["topic"], strict=True))[:15]
+    assert (
+        list(zip(shown["tag"], shown["topic"].astype(int), strict=True))
+        == list(zip(strong["tag"], strong["topic"], strict=True))[:15]
+    )
     pairs = "genre–topic pair is" if len(strong) == 1 else "genre–topic pairs are"
     assert f"Strongest genre links: {len(strong)} {pairs} significantly above" in text
     for _, row in strong.head(5).iterrows():
@@ -240,8 +266,11 @@ def test_colour_space_verdict_agrees_with_the_means(reports: Path) -> None:
     text = _verdict(reports, "06_beyond", "findings.space_verdict(spaces)")
     measures = ["coherence_npmi", "stability", "tag_accuracy"]
     rgb = means.loc["rgb", measures]
-    leads = {s: ((means.loc[s, measures] - rgb) / rgb.abs()).min() for s in ("hls", "oklab")
-             if (means.loc[s, measures] > rgb).all()}  # fmt: skip
+    leads = {
+        s: ((means.loc[s, measures] - rgb) / rgb.abs()).min()
+        for s in ("hls", "oklab")
+        if (means.loc[s, measures] > rgb).all()
+    }
     names = {"rgb": "RGB", "hls": "HLS", "oklab": "OKLab"}
     if leads:
         assert text.startswith(f"Colour space: {names[max(leads, key=leads.get)]} replaces RGB as the default")
@@ -259,7 +288,8 @@ def test_the_two_corpora_lead_to_different_outcomes() -> None:
     for name in NAMES:
         reports = demo_reports(name)
         outcomes[name] = _verdict(reports, "06_beyond", "findings.drift_verdict(test)")
-    drifting = {name: re.findall(r"(\w[\w -]*) \([+-]\d+\.\d L\* per decade, 95%", text)
-                for name, text in outcomes.items()}  # fmt: skip
+    drifting = {
+        name: re.findall(r"(\w[\w -]*) \([+-]\d+\.\d L\* per decade, 95%", text) for name, text in outcomes.items()
+    }
     assert "ambient" in drifting["drift-ambient"] and "pop" not in drifting["drift-ambient"], outcomes
     assert "pop" in drifting["drift-pop"] and "ambient" not in drifting["drift-pop"], outcomes

@@ -37,9 +37,20 @@ def reports(tmp_path_factory) -> Path:
             con.execute("UPDATE albums SET title = ?, artist = ? WHERE id = ?", (XSS, XSS, first))
             con.execute("INSERT INTO album_tags (album_id, position, tag) VALUES (?, 99, ?)", (first, XSS))
     out = root / "reports"
-    params = {"db": str(db), "cache_dir": str(root / "cache"), "tags": TAGS, "albums_per_tag": 8, "bits": 12,
-              "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4, 5],
-              "n_boot": 30, "n_similar": 4, "space_bits": [12], "space_restarts": 2}  # fmt: skip
+    params = {
+        "db": str(db),
+        "cache_dir": str(root / "cache"),
+        "tags": TAGS,
+        "albums_per_tag": 8,
+        "bits": 12,
+        "n_topics": 4,
+        "sweep_bits": [9, 12],
+        "sweep_n": [2, 3, 4, 5],
+        "n_boot": 30,
+        "n_similar": 4,
+        "space_bits": [12],
+        "space_restarts": 2,
+    }
     argv = ["report", "--source", "demo", "--out", str(out)]
     for name, value in params.items():
         argv += ["-p", name, repr(value)]
@@ -55,8 +66,13 @@ def test_notebook_runs_and_its_report_has_figures_and_no_errors(reports: Path, n
     page = (reports / f"{name}.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in page, f"{name}: no figure in the report"
     assert "Traceback (most recent call last)" not in page
-    stderr = [o.text[:200] for c in executed.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "stream" and o.name == "stderr"]  # fmt: skip
+    stderr = [
+        o.text[:200]
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream" and o.name == "stderr"
+    ]
     assert not stderr, f"{name}: warnings or errors on stderr: {stderr}"
     assert XSS not in page, f"{name}: scraped text reached the report as markup"
 

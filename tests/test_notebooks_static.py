@@ -14,8 +14,19 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", "05_final_12bit_18topics", "06_beyond"]
-PARAMETERS = {"db", "source", "tags", "albums_per_tag", "bits", "n_topics", "sweep_bits", "sweep_n", "random_state",
-              "cache_dir", "live"}  # fmt: skip
+PARAMETERS = {
+    "db",
+    "source",
+    "tags",
+    "albums_per_tag",
+    "bits",
+    "n_topics",
+    "sweep_bits",
+    "sweep_n",
+    "random_state",
+    "cache_dir",
+    "live",
+}
 #: Parameters only some notebooks have (their own knobs); every notebook carries all of PARAMETERS.
 OWN_PARAMETERS = {"06_beyond": {"query_album", "n_similar", "n_boot", "space_bits", "space_restarts"}}
 
@@ -88,6 +99,9 @@ def test_no_result_typed_into_markdown(path: Path) -> None:
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            typed = [t for t in re.findall(r"\d[\d.,]*\d", cell.source) if ("." in t or "," in t)
-                     and t not in ALLOWED_NUMBERS]  # fmt: skip
+            typed = [
+                t
+                for t in re.findall(r"\d[\d.,]*\d", cell.source)
+                if ("." in t or "," in t) and t not in ALLOWED_NUMBERS
+            ]
             assert not typed, f"{path.name}: numbers typed into Markdown {typed}:\n{cell.source}"

@@ -182,8 +182,13 @@ def test_one_colour_and_one_pixel(rgb):
 def test_grey_ramp_and_extreme_hues():
     grey = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2).repeat(4, axis=0)
     assert_same(Image.fromarray(grey, "RGB"), 40)
-    hue = np.array([[(255, i, 0), (255 - i, 255, 0), (0, 255, i), (0, 255 - i, 255), (i, 0, 255), (255, 0, 255 - i)]
-                    for i in range(256)], dtype=np.uint8).reshape(-1, 6, 3)
+    hue = np.array(
+        [
+            [(255, i, 0), (255 - i, 255, 0), (0, 255, i), (0, 255 - i, 255), (i, 0, 255), (255, 0, 255 - i)]
+            for i in range(256)
+        ],
+        dtype=np.uint8,
+    ).reshape(-1, 6, 3)
     assert_same(Image.fromarray(hue, "RGB"), 40)
 
 
@@ -367,8 +372,12 @@ def _png_header_only(path, width: int, height: int) -> None:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = zlib.compress(b"\0" * (3 * width + 1) * 4)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", rows)
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_pixel_budget_refuses_large_files_before_decoding(tmp_path):
@@ -392,8 +401,9 @@ def test_pixel_budget_refuses_large_files_before_decoding(tmp_path):
     assert results[0].ok and "ImageTooLarge" in results[1].error and "not decoded" in results[1].error
 
 
-@pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-5, ValueError), (2.5, TypeError), ("50M", TypeError),
-                                            (True, TypeError)])
+@pytest.mark.parametrize(
+    ("bad", "error"), [(0, ValueError), (-5, ValueError), (2.5, TypeError), ("50M", TypeError), (True, TypeError)]
+)
 def test_bad_pixel_budget(bad, error):
     with pytest.raises(error, match=f"max_pixels.*{repr(bad).replace('.', '[.]')}"):
         palette.extract(PHOTOS["logo"], 5, max_pixels=bad)

@@ -50,8 +50,16 @@ def _add_albums(corpus: Corpus, files: list[Path], n_albums: int, start: int = 0
     """`n_albums` albums with good covers, taking the files in turn (several albums may share a cover file)."""
     for i in range(start, start + n_albums):
         slug = f"album-{i}"
-        album = {"url": f"https://somestore.bandcamp.com/album/{slug}", "store": "somestore", "album": slug,
-                 "title": f"Album {i}", "artist": "Some Store", "art_id": i, "tags": ["ambient"], "item_id": i}
+        album = {
+            "url": f"https://somestore.bandcamp.com/album/{slug}",
+            "store": "somestore",
+            "album": slug,
+            "title": f"Album {i}",
+            "artist": "Some Store",
+            "art_id": i,
+            "tags": ["ambient"],
+            "item_id": i,
+        }
         path = files[i % len(files)]
         with warnings.catch_warnings():  # the huge PNG: only its header is read
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -85,8 +93,9 @@ def _expected(files: list[Path]) -> dict[str, list[tuple]]:
 
 def _cover_of(db: Path) -> dict[int, str]:
     with Corpus(db) as corpus:
-        return {r["id"]: str(corpus.cover_path(r["cover_file"])) for r in corpus.query("SELECT id, cover_file FROM "
-                                                                                      "albums")}
+        return {
+            r["id"]: str(corpus.cover_path(r["cover_file"])) for r in corpus.query("SELECT id, cover_file FROM albums")
+        }
 
 
 def _sql(db: Path, statement: str, params: tuple = ()) -> None:
@@ -98,8 +107,9 @@ def _sql(db: Path, statement: str, params: tuple = ()) -> None:
 
 
 def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
+    )
 
 
 # --- a worker killed mid-run ---------------------------------------------------------------------------------
@@ -110,8 +120,13 @@ def test_sigkill_to_one_worker_mid_run_loses_no_palette(tmp_path):
     """The OOM killer's way: SIGKILL to one `palettes` worker while it works. Every cover still ends with its exact
     palette, none is marked failed, and the summary says what happened."""
     db, files = _corpus(tmp_path, n_albums=2500, n_files=24, px=600)
-    proc = subprocess.Popen([sys.executable, "-m", "bcanalysis", "palettes", "--db", str(db), "--workers", "2",
-                             "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bcanalysis", "palettes", "--db", str(db), "--workers", "2", "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     parent, victim = psutil.Process(proc.pid), None
     deadline = time.monotonic() + 120
     while victim is None and proc.poll() is None and time.monotonic() < deadline:
@@ -190,11 +205,16 @@ def test_on_dask_a_cover_that_kills_its_workers_is_the_only_one_failed(tmp_path)
     files = _cover_files(tmp_path, 6, 100)
     items = [*files[:3], LocalKiller(), *files[3:]]
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                      silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             with WorkerPool(client) as pool:
-                results = extract_many([str(f) if isinstance(f, Path) else f for f in items], 40, pool,
-                                       progress=False, chunksize=2)
+                results = extract_many(
+                    [str(f) if isinstance(f, Path) else f for f in items], 40, pool, progress=False, chunksize=2
+                )
     assert [r.ok for r in results] == [True, True, True, False, True, True, True]
     assert results[3].error.startswith("WorkerDied:") and "KilledWorker" in results[3].error
     expected = _expected(files)
@@ -227,8 +247,11 @@ def test_retry_failed_gives_failed_extractions_another_try(tmp_path):
     files[1].write_bytes(good[:300])  # truncated: cannot be decoded
     with Corpus(db) as corpus:  # a cover that failed to download (no file) must stay failed
         _add_albums(corpus, files, 1, start=4)
-    _sql(db, "UPDATE albums SET cover_status = 'failed', cover_file = NULL, cover_reason = ? WHERE id = 5",
-         ("cover HTTP 500 at https://f4.bcbits.com/img/a5_10.jpg",))
+    _sql(
+        db,
+        "UPDATE albums SET cover_status = 'failed', cover_file = NULL, cover_reason = ? WHERE id = 5",
+        ("cover HTTP 500 at https://f4.bcbits.com/img/a5_10.jpg",),
+    )
     first = _cli("palettes", "--db", str(db), "--no-progress")
     assert "3 extracted, 1 covers failed" in first.stdout and "failed: 1 × OSError" in first.stdout, first.stdout
     status, reason, _ = _stored(db)[2]
@@ -255,8 +278,12 @@ def _huge_png(path: Path, width: int, height: int) -> None:
     compressor = zlib.compressobj(9)
     row = b"\0" + bytes((30, 60, 90)) * width
     parts = [compressor.compress(row) for _ in range(height)] + [compressor.flush()]
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", b"".join(parts))
+        + chunk(b"IEND", b"")
+    )
 
 
 PEAK_RSS = """
@@ -270,8 +297,13 @@ print(json.dumps({"code": code, **peak}))
 
 def _palettes_peak_rss(db: Path, *extra: str) -> tuple[dict, str]:
     """Run `bcanalysis palettes` in a fresh process; its exit code, its own peak RSS and its workers' (MB)."""
-    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, "palettes", "--db", str(db), "--workers", "2",
-                           "--no-progress", *extra], capture_output=True, text=True, cwd=REPO, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, "palettes", "--db", str(db), "--workers", "2", "--no-progress", *extra],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     *lines, last = proc.stdout.strip().splitlines()
     return json.loads(last), "\n".join(lines) + proc.stderr
 
@@ -312,8 +344,7 @@ def test_palettes_on_a_dask_scheduler_equal_a_local_run(tmp_path):
     local.parent.mkdir()
     shutil.copy(db, local)
     (local.parent / "c-covers").symlink_to(db.parent / "c-covers")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         on_cluster = _cli("palettes", "--db", str(db), "--scheduler", cluster.scheduler_address, "--no-progress")
     assert on_cluster.returncode == 0, on_cluster.stderr
     assert "40 extracted, 0 covers failed" in on_cluster.stdout
@@ -326,10 +357,13 @@ def test_palettes_on_a_dask_scheduler_equal_a_local_run(tmp_path):
     assert all(colours == expected[cover_of[i]] for i, (_, _, colours) in _stored(db).items())
 
 
-@pytest.mark.parametrize(("address", "code", "says"), [
-    ("tcp://127.0.0.1:9", 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),  # does not answer: a failure
-    ("no-port-here", 2, "--scheduler no-port-here: missing port"),  # not an address: a bad argument
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("address", "code", "says"),
+    [
+        ("tcp://127.0.0.1:9", 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),  # does not answer: a failure
+        ("no-port-here", 2, "--scheduler no-port-here: missing port"),  # not an address: a bad argument
+    ],
+)
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_message(tmp_path, address, code, says):
     db, _ = _corpus(tmp_path, n_albums=2, n_files=2)
@@ -361,8 +395,11 @@ def test_max_pixels_in_megapixels(tmp_path):
 def test_extract_palettes_checks_its_arguments(tmp_path):
     db, _ = _corpus(tmp_path, n_albums=1, n_files=1)
     with Corpus(db) as corpus:
-        for kwargs, match in [({"max_pixels": 0}, "max_pixels"), ({"batch": 0}, "batch"),
-                              ({"number_of_colors": -1}, "-1")]:
+        for kwargs, match in [
+            ({"max_pixels": 0}, "max_pixels"),
+            ({"batch": 0}, "batch"),
+            ({"number_of_colors": -1}, "-1"),
+        ]:
             with pytest.raises(ValueError, match=match):
                 extract_palettes(corpus, progress=False, **kwargs)
         assert corpus.counts()["palettes"] == 0
@@ -396,8 +433,10 @@ def test_a_database_error_mid_run_is_a_message_and_keeps_what_was_stored(tmp_pat
     code = main(["palettes", "--db", str(db), "--workers", "1", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
-    assert err.strip() == ("bcanalysis: error: palettes stopped: database or disk is full (palettes stored so far are "
-                           "kept; rerun to continue)")
+    assert err.strip() == (
+        "bcanalysis: error: palettes stopped: database or disk is full (palettes stored so far are "
+        "kept; rerun to continue)"
+    )
     assert sum(bool(colours) for _, _, colours in _stored(db).values()) == 256
     monkeypatch.setattr(Corpus, "save_palettes", real_save)
     assert main(["palettes", "--db", str(db), "--workers", "1", "--no-progress"]) == 0

@@ -51,8 +51,7 @@ def test_topic_grid_weights_set_cell_widths(model):
 
 @pytest.mark.slow
 def test_sweep_curves_mark_the_recommendation(planted):
-    result = topics.sweep(planted.palettes, bits=(12,), n_topics=range(1, 5), random_state=0, n_jobs=1,
-                          progress=False)
+    result = topics.sweep(planted.palettes, bits=(12,), n_topics=range(1, 5), random_state=0, n_jobs=1, progress=False)
     fig = plots.sweep_curves(result)
     assert len(fig.axes) == 4
     rec = result.recommend().loc[0, "n_topics"]
@@ -76,8 +75,9 @@ def test_palette_strips_from_dataframe_and_lists(albums, planted):
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"a{i} — t{i}" for i in range(4)]
     widths = np.array([p.get_width() for p in ax.patches[:40]])
     assert np.allclose(widths, planted.palettes[0][:, 3] / planted.palettes[0][:, 3].sum())
-    assert isinstance(plots.palette_strips(prepare.palette_strips([[(255, 0, 0), (0, 0, 255)]], proportional=False)),
-                      Figure)
+    assert isinstance(
+        plots.palette_strips(prepare.palette_strips([[(255, 0, 0), (0, 0, 255)]], proportional=False)), Figure
+    )
 
 
 def test_palettes_by_group_one_panel_per_group_in_order(albums):
@@ -93,10 +93,13 @@ def test_palettes_by_group_one_panel_per_group_in_order(albums):
 @pytest.mark.slow
 def test_heatmap_rows_are_genres_or_places_never_mixed(model, albums):
     where = ["Oslo" if i % 2 else "Detroit" for i in range(len(albums))]
-    placed = albums.assign(tags=[[*t, w] for t, w in zip(albums["tags"], where, strict=True)],  # as Bandcamp lists
-                           location=[w + ", Norway" if w == "Oslo" else w for w in where])
-    genre_rows = [t.get_text() for t in plots.tag_topic_heatmap(analysis.tag_topic_table(model, placed)).axes[0]
-                  .get_yticklabels()]
+    placed = albums.assign(
+        tags=[[*t, w] for t, w in zip(albums["tags"], where, strict=True)],  # as Bandcamp lists
+        location=[w + ", Norway" if w == "Oslo" else w for w in where],
+    )
+    genre_rows = [
+        t.get_text() for t in plots.tag_topic_heatmap(analysis.tag_topic_table(model, placed)).axes[0].get_yticklabels()
+    ]
     assert genre_rows == ["tag0", "tag1", "tag2"]
     fig = plots.tag_topic_heatmap(analysis.place_topic_table(model, placed))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Detroit", "Oslo"]
@@ -117,8 +120,9 @@ def test_labels_are_text_never_math(model, albums, tmp_path):
     import io
 
     n = len(albums)
-    tagged = albums.assign(tags=[[TEX[i % len(TEX)]] for i in range(n)],
-                           title=[TEX[(i + 1) % len(TEX)] for i in range(n)], artist="A")
+    tagged = albums.assign(
+        tags=[[TEX[i % len(TEX)]] for i in range(n)], title=[TEX[(i + 1) % len(TEX)] for i in range(n)], artist="A"
+    )
     heat = plots.tag_topic_heatmap(analysis.tag_topic_table(model, tagged))
     strips = plots.palette_strips(prepare.palette_strips(tagged.head(4)))
     years = pd.to_datetime([f"{2010 + i % 3}-01-01" for i in range(n)])
@@ -132,8 +136,17 @@ def test_labels_are_text_never_math(model, albums, tmp_path):
         assert any(tex in label for label in shown for tex in TEX), "the labels with $ are drawn as written"
     assert sorted(t.get_text() for t in heat.axes[0].get_yticklabels()) == sorted(TEX)
     assert {t.get_text() for t in lines.axes[0].get_legend().get_texts()} >= {TEX[0]}  # no \$ escapes either
-    log = plots.space_comparison(pd.DataFrame({"space": ["rgb", "rgb"], "bits": [9, 12], "coherence_npmi": [0.1, 0.2],
-                                               "stability": [0.9, 0.8], "tag_accuracy": [0.5, 0.6],
-                                               "vocabulary": [100, 1000]}))
+    log = plots.space_comparison(
+        pd.DataFrame(
+            {
+                "space": ["rgb", "rgb"],
+                "bits": [9, 12],
+                "coherence_npmi": [0.1, 0.2],
+                "stability": [0.9, 0.8],
+                "tag_accuracy": [0.5, 0.6],
+                "vocabulary": [100, 1000],
+            }
+        )
+    )
     log.savefig(io.BytesIO(), format="png")
     assert log.axes[3].get_yscale() == "log"  # automatic (log) axes keep math text for their 10^n numbers

@@ -53,9 +53,11 @@ def test_topic_trends_stacks_one_area_per_topic_in_its_colour(table, model):
 
 def _contrast(a: np.ndarray, b: np.ndarray) -> float:
     """WCAG contrast ratio of two 0..1 sRGB colours (1: the same, 21: black on white)."""
+
     def lum(c):
         c = np.asarray(c, dtype=float)[:3]
         return float(np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4) @ [0.2126, 0.7152, 0.0722])
+
     hi, lo = sorted((lum(a), lum(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -64,10 +66,12 @@ def test_every_topic_band_shows_on_white():
     """Topics whose colours are white or near white (a photograph's sky, a blank sleeve) still show as bands: the
     issue saw white vanish when each band was painted in its heaviest colour with white edges."""
     colors = np.array([[0, 0, 0], [200, 30, 30], [250, 250, 250], [255, 255, 255]], np.uint8)  # vocabulary order
-    components = np.array([[0.02, 0.02, 0.06, 0.90], [0.02, 0.02, 0.90, 0.06], [0.90, 0.04, 0.03, 0.03],
-                           [0.04, 0.90, 0.03, 0.03]])
-    model = topics.ColorTopics.from_topics(components, colors, bits=12, weighting="count", engine="tomotopy",
-                                           doc_topic_prior=0.5)
+    components = np.array(
+        [[0.02, 0.02, 0.06, 0.90], [0.02, 0.02, 0.90, 0.06], [0.90, 0.04, 0.03, 0.03], [0.04, 0.90, 0.03, 0.03]]
+    )
+    model = topics.ColorTopics.from_topics(
+        components, colors, bits=12, weighting="count", engine="tomotopy", doc_topic_prior=0.5
+    )
     rows = [("(all)", year, k, 0.25, 0.2, 0.3, 10) for year in (2001, 2002, 2003) for k in range(4)]
     table = pd.DataFrame(rows, columns=["group", "period", "variable", "mean", "lo", "hi", "n_albums"])
     fig = plots.topic_trends(table, model)
@@ -134,11 +138,18 @@ def _crowded_map(n: int = 14) -> pd.DataFrame:
     rng = np.random.default_rng(3)
     xy = np.vstack([[0.0, 0.0], [0.4, 0.3], rng.normal(0, 0.01, (n - 2, 2))])
     prevalence = rng.dirichlet(np.ones(n))
-    return pd.DataFrame({
-        "x": xy[:, 0], "y": xy[:, 1], "prevalence": prevalence,
-        "radius": analysis.intertopic.bubble_radii(xy[:, 0], xy[:, 1], prevalence),
-        "label": [f"colour {k}" for k in range(n)], "colors": [["cc6633", "ffffff"]] * n, "weights": [[0.6, 0.4]] * n,
-    }, index=pd.Index(range(n), name="topic"))
+    return pd.DataFrame(
+        {
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "prevalence": prevalence,
+            "radius": analysis.intertopic.bubble_radii(xy[:, 0], xy[:, 1], prevalence),
+            "label": [f"colour {k}" for k in range(n)],
+            "colors": [["cc6633", "ffffff"]] * n,
+            "weights": [[0.6, 0.4]] * n,
+        },
+        index=pd.Index(range(n), name="topic"),
+    )
 
 
 def test_intertopic_map_numbers_never_collide():
@@ -157,7 +168,7 @@ def test_intertopic_map_numbers_never_collide():
     boxes = list(numbers.items())
     for i, (a, box_a) in enumerate(boxes):
         assert ax.get_window_extent().contains(*box_a.p0) and ax.get_window_extent().contains(*box_a.p1), a
-        for b, box_b in boxes[i + 1:]:
+        for b, box_b in boxes[i + 1 :]:
             assert not box_a.overlaps(box_b), f"topic numbers {a} and {b} overlap"
     moved = [t for t in texts if not np.allclose(t.get_position(), table.loc[int(t.get_text()), ["x", "y"]])]
     assert moved and len(ax.lines) == len(moved)  # crowded: some numbers moved, each with its leader line
@@ -188,11 +199,22 @@ def test_similar_covers_one_row_for_the_query_and_each_neighbour(model, albums):
 
 
 def test_space_comparison_one_line_per_space_in_four_panels():
-    table = pd.DataFrame([
-        {"space": s, "bits": b, "vocabulary": b * 10, "coherence_npmi": 0.1 * i, "diversity": 0.5,
-         "stability": 0.9, "tag_accuracy": 0.4, "fit_seconds": 0.1}
-        for i, s in enumerate(("rgb", "hls", "oklab")) for b in (9, 12)
-    ])
+    table = pd.DataFrame(
+        [
+            {
+                "space": s,
+                "bits": b,
+                "vocabulary": b * 10,
+                "coherence_npmi": 0.1 * i,
+                "diversity": 0.5,
+                "stability": 0.9,
+                "tag_accuracy": 0.4,
+                "fit_seconds": 0.1,
+            }
+            for i, s in enumerate(("rgb", "hls", "oklab"))
+            for b in (9, 12)
+        ]
+    )
     table.attrs["chance"] = 0.25
     fig = plots.space_comparison(table)
     assert len(fig.axes) == 4

@@ -44,15 +44,30 @@ def _gaps(times: list[float]) -> list[float]:
 # --- checked once, when made ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("field", "value", "error"), [
-    ("rate", 0, ValueError), ("rate", float("nan"), ValueError), ("rate", "1", TypeError),
-    ("cover_rate", 1e-320, ValueError), ("cover_connections", 0, ValueError), ("cover_connections", True, TypeError),
-    ("cover_connections", 2.5, TypeError), ("backoff", -1, ValueError), ("backoff", 1e300, ValueError),
-    ("challenge_wait", float("inf"), ValueError), ("max_refusals", 0, ValueError), ("retries", 11, ValueError),
-    ("deadline", 0, ValueError), ("connect_timeout", -1.0, ValueError), ("max_pixels", 0, ValueError),
-    ("page_cap", None, TypeError), ("user_agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0", ValueError),
-    ("user_agent", "bcanalysis/1\r\nX-Injected: 1", ValueError), ("user_agent", 7, TypeError),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("rate", 0, ValueError),
+        ("rate", float("nan"), ValueError),
+        ("rate", "1", TypeError),
+        ("cover_rate", 1e-320, ValueError),
+        ("cover_connections", 0, ValueError),
+        ("cover_connections", True, TypeError),
+        ("cover_connections", 2.5, TypeError),
+        ("backoff", -1, ValueError),
+        ("backoff", 1e300, ValueError),
+        ("challenge_wait", float("inf"), ValueError),
+        ("max_refusals", 0, ValueError),
+        ("retries", 11, ValueError),
+        ("deadline", 0, ValueError),
+        ("connect_timeout", -1.0, ValueError),
+        ("max_pixels", 0, ValueError),
+        ("page_cap", None, TypeError),
+        ("user_agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0", ValueError),
+        ("user_agent", "bcanalysis/1\r\nX-Injected: 1", ValueError),
+        ("user_agent", 7, TypeError),
+    ],
+)
 def test_a_bad_value_is_one_error_naming_the_field_and_the_value(field, value, error):
     with pytest.raises(error) as caught:
         Politeness(**{field: value})
@@ -99,18 +114,37 @@ def test_every_politeness_flag_reaches_the_client(tmp_path, monkeypatch):
             made.append(self)
 
     monkeypatch.setattr(bandcamp, "Client", Recording)
-    flags = {"--rate": "400", "--cover-rate": "300", "--cover-connections": "3", "--max-refusals": "7",
-             "--challenge-wait": "0.5", "--backoff": "0.25"}  # fmt: skip
+    flags = {
+        "--rate": "400",
+        "--cover-rate": "300",
+        "--cover-connections": "3",
+        "--max-refusals": "7",
+        "--challenge-wait": "0.5",
+        "--backoff": "0.25",
+    }
     assert set(flags) == set(POLITENESS_FLAGS)
     with DemoServer(albums_per_tag=2, max_cover_px=32) as server:
-        argv = ["scrape", "--db", str(tmp_path / "c.sqlite"), "--tag", "rock", "--albums-per-tag", "2", "--base-url",
-                server.url, "--no-progress", *[x for pair in flags.items() for x in pair]]  # fmt: skip
+        argv = [
+            "scrape",
+            "--db",
+            str(tmp_path / "c.sqlite"),
+            "--tag",
+            "rock",
+            "--albums-per-tag",
+            "2",
+            "--base-url",
+            server.url,
+            "--no-progress",
+            *[x for pair in flags.items() for x in pair],
+        ]
         assert main(argv) == 0
     (client,) = made
     for flag, field in POLITENESS_FLAGS.items():
         assert getattr(client.politeness, field) == FLAG_BOUNDS[flag](flags[flag]), flag
-    assert dataclasses.replace(client.politeness, **{f: getattr(POLITENESS, f) for f in POLITENESS_FLAGS.values()}
-                               ) == POLITENESS  # the knobs no flag sets keep their defaults
+    assert (
+        dataclasses.replace(client.politeness, **{f: getattr(POLITENESS, f) for f in POLITENESS_FLAGS.values()})
+        == POLITENESS
+    )  # the knobs no flag sets keep their defaults
 
 
 # --- what the server sees ---------------------------------------------------------------------------------------
@@ -136,9 +170,18 @@ def _site(hold: float, inflight: list[int]) -> HostileServer:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (30, 30, 200)).save(out, "JPEG")
     lock, jpeg = threading.Lock(), out.getvalue()
-    results = [{"result_type": "a", "item_id": i, "item_type": "a", "title": f"T{i}", "band_name": f"B{i}",
-                "primary_image": {"image_id": 1000 + i}, "item_url": f"https://s{i}.bandcamp.com/album/t{i}"}
-               for i in range(1, 7)]  # fmt: skip
+    results = [
+        {
+            "result_type": "a",
+            "item_id": i,
+            "item_type": "a",
+            "title": f"T{i}",
+            "band_name": f"B{i}",
+            "primary_image": {"image_id": 1000 + i},
+            "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
+        }
+        for i in range(1, 7)
+    ]
 
     def answer(method, path, body):
         if method == "POST":
@@ -167,22 +210,26 @@ def test_refusal_limits_are_the_politeness_s(tmp_path):
     with DemoServer(albums_per_tag=6, max_cover_px=32, challenge_pages=True) as server:
         with Corpus(tmp_path / "a.sqlite") as corpus:
             polite = dataclasses.replace(QUICK, max_refusals=4)
-            stopped = scrape(corpus, ["punk"], 6, base_url=server.url, politeness=polite, album_pages=True,
-                             progress=False)  # fmt: skip
+            stopped = scrape(
+                corpus, ["punk"], 6, base_url=server.url, politeness=polite, album_pages=True, progress=False
+            )
         pages = [r for r in _settle(server) if "/album/" in r.path]
         assert len(pages) == 4 and "refused 4 album pages in a row" in stopped.page_stop
         with Corpus(tmp_path / "b.sqlite") as corpus:
             polite = dataclasses.replace(QUICK, max_refusals=100, challenge_tries=2)
-            tried = scrape(corpus, ["punk"], 3, base_url=server.url, politeness=polite, album_pages=True,
-                           progress=False)  # fmt: skip
+            tried = scrape(
+                corpus, ["punk"], 3, base_url=server.url, politeness=polite, album_pages=True, progress=False
+            )
         pages = [r for r in _settle(server) if "/album/" in r.path][4:]
         assert len(pages) == 2 * 3 and tried.pages["refused 2 times"] == 3 and tried.page_stop is None
 
 
 def test_caps_and_tries_are_the_politeness_s(tmp_path):
     with DemoServer(albums_per_tag=3, max_cover_px=64) as server:
-        for name, polite, reason in [("pixels", dataclasses.replace(QUICK, max_pixels=64 * 64 - 1), "pixel budget"),
-                                     ("bytes", dataclasses.replace(QUICK, cover_cap=100), "over the 100-byte cap")]:
+        for name, polite, reason in [
+            ("pixels", dataclasses.replace(QUICK, max_pixels=64 * 64 - 1), "pixel budget"),
+            ("bytes", dataclasses.replace(QUICK, cover_cap=100), "over the 100-byte cap"),
+        ]:
             with Corpus(tmp_path / f"{name}.sqlite") as corpus:
                 summary = scrape(corpus, ["rock"], 3, base_url=server.url, politeness=polite, progress=False)
                 reasons = corpus.albums()["cover_reason"]

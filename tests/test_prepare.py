@@ -92,8 +92,10 @@ def test_intertopic_map_holds_positions_pies_and_relevance_terms(model, albums) 
     for k in range(K):
         mine = the_map.term_topic == k
         assert mine.sum() >= prepare.N_TERMS
-        column = np.searchsorted(model.colors_[:, 0].astype(int) * 65536 + model.colors_[:, 1].astype(int) * 256
-                                 + model.colors_[:, 2], the_map.term_colors[mine] @ [65536, 256, 1])
+        column = np.searchsorted(
+            model.colors_[:, 0].astype(int) * 65536 + model.colors_[:, 1].astype(int) * 256 + model.colors_[:, 2],
+            the_map.term_colors[mine] @ [65536, 256, 1],
+        )
         assert the_map.term_p[mine] == pytest.approx(p[k, column])
         assert the_map.term_lift[mine] == pytest.approx(p[k, column] / overall[column])
         by_weight = the_map.term_colors[the_map.top_terms(k, lam=1.0, n=5)]
@@ -130,6 +132,7 @@ def test_each_view_is_prepared_once_then_drawn_from_it(model, albums, monkeypatc
         def wrapper(*args, **kwargs):
             calls[name] += 1
             return f(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(explorers, "topic_grid", counted("grid", prepare.topic_grid))

@@ -22,6 +22,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+
 def _requirements(lines) -> dict[str, SpecifierSet]:
     """{normalised name: specifier set} of requirement strings, read by packaging (PEP 508), extras dropped."""
     out = {}

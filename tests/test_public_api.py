@@ -24,8 +24,9 @@ def test_the_table_lists_each_module_s_all_and_nothing_else() -> None:
     assert len(table) >= 15, "the Public API table was not found"
     for module, names in table.items():
         exported = importlib.import_module(module).__all__
-        assert sorted(names) == sorted(exported), f"{module}: table and __all__ differ: " \
-            f"{sorted(set(names) ^ set(exported))}"
+        assert sorted(names) == sorted(exported), (
+            f"{module}: table and __all__ differ: {sorted(set(names) ^ set(exported))}"
+        )
         assert len(set(names)) == len(names), f"{module}: a name listed twice"
         for name in names:
             assert hasattr(importlib.import_module(module), name), f"{module}.{name} is listed but does not exist"
@@ -34,9 +35,13 @@ def test_the_table_lists_each_module_s_all_and_nothing_else() -> None:
 def test_every_public_stage_is_in_the_table() -> None:
     package = Path(importlib.import_module("bcanalysis").__file__).parent
     helpers = {"defaults", "facts", "colorspace", "colornames", "executors", "plots_labels", "__main__"}
-    stages = {f"bcanalysis.{p.stem if p.is_file() else p.name}" for p in package.iterdir()
-              if not p.name.startswith("_") and (p.suffix == ".py" or (p / "__init__.py").exists())
-              and (p.stem if p.is_file() else p.name) not in helpers}
+    stages = {
+        f"bcanalysis.{p.stem if p.is_file() else p.name}"
+        for p in package.iterdir()
+        if not p.name.startswith("_")
+        and (p.suffix == ".py" or (p / "__init__.py").exists())
+        and (p.stem if p.is_file() else p.name) not in helpers
+    }
     assert stages <= set(_table()), f"modules missing from the Public API table: {sorted(stages - set(_table()))}"
 
 

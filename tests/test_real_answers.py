@@ -55,12 +55,21 @@ def _anchors(page: str) -> list[str]:
     ("keywords", "location", "tags"),
     [
         # as recorded in 2026: the place in full mid-list and again last, the location short
-        (["Electronic", "United Kingdom", "techno", "Techno", "bass", "United Kingdom"], "UK",
-         ["electronic", "techno", "bass"]),
-        (["Glasgow", "uk garage", "U.K.", "gbx", "Glasgow, United Kingdom", "Great Britain", "noise"], "Glasgow, UK",
-         ["uk garage", "gbx", "noise"]),
-        (["US", "us hardcore", "USA", "United States", "punk", "United States of America", "Brooklyn"],
-         "Brooklyn, United States", ["us hardcore", "punk"]),
+        (
+            ["Electronic", "United Kingdom", "techno", "Techno", "bass", "United Kingdom"],
+            "UK",
+            ["electronic", "techno", "bass"],
+        ),
+        (
+            ["Glasgow", "uk garage", "U.K.", "gbx", "Glasgow, United Kingdom", "Great Britain", "noise"],
+            "Glasgow, UK",
+            ["uk garage", "gbx", "noise"],
+        ),
+        (
+            ["US", "us hardcore", "USA", "United States", "punk", "United States of America", "Brooklyn"],
+            "Brooklyn, United States",
+            ["us hardcore", "punk"],
+        ),
         (["Osaka", "ambient", "JAPAN", "drone", "Osaka, Japan"], "Osaka, Japan", ["ambient", "drone"]),
         (["Chicago", "house", "Frankfurt", "Germany", "acid"], "Frankfurt, Germany", ["chicago", "house", "acid"]),
         (["Portland", "doom", "Oregon", "sludge"], "Portland, Oregon", ["doom", "sludge"]),
@@ -96,8 +105,11 @@ def test_with_no_place_known_a_trailing_country_is_the_place(keywords, tags, pla
     [
         # US places are written "city, state": the state names the country
         (["Portland", "doom", "Oregon", "United States", "sludge", "USA"], "Portland, Oregon", ["doom", "sludge"]),
-        (["Detroit Techno", "Electronic", "electro", "Detroit", "United States"], "Detroit, Michigan",
-         ["detroit techno", "electronic", "electro"]),
+        (
+            ["Detroit Techno", "Electronic", "electro", "Detroit", "United States"],
+            "Detroit, Michigan",
+            ["detroit techno", "electronic", "electro"],
+        ),
         (["Canada", "shoegaze", "Quebec", "Montréal"], "Montréal, Québec", ["shoegaze"]),
         (["Australia", "psych", "Melbourne"], "Melbourne, Victoria", ["psych"]),
         (["Brooklyn", "hardcore", "United States"], "Brooklyn, New York", ["hardcore"]),
@@ -119,9 +131,14 @@ def test_a_state_or_province_in_the_place_names_its_country_and_genre_tags_stay(
 
 
 def test_a_page_with_the_country_mid_list_keeps_its_genre_tags_and_its_place():
-    ld = {"@type": "MusicAlbum", "@id": "https://s.bandcamp.com/album/a", "name": "A", "byArtist": {"name": "B"},
-          "publisher": {"name": "B", "foundingLocation": {"name": "UK"}},
-          "keywords": ["Electronic", "United Kingdom", "ambient", "Ambient", "drone", "United Kingdom"]}  # fmt: skip
+    ld = {
+        "@type": "MusicAlbum",
+        "@id": "https://s.bandcamp.com/album/a",
+        "name": "A",
+        "byArtist": {"name": "B"},
+        "publisher": {"name": "B", "foundingLocation": {"name": "UK"}},
+        "keywords": ["Electronic", "United Kingdom", "ambient", "Ambient", "drone", "United Kingdom"],
+    }
     got = parse_album_page(f'<script type="application/ld+json">{json.dumps(ld)}</script>', location="UK")
     assert got["tags"] == ["electronic", "ambient", "drone"] and got["location"] == "UK"
 
@@ -154,13 +171,20 @@ def _discover_item_from_the_page(page: str) -> dict:
     band = {p["name"]: p["value"] for p in ld["publisher"]["additionalProperty"]}
     art = next(p["value"] for p in ld["additionalProperty"] if p["name"] == "art_id")
     return {
-        "item_id": prop["item_id"], "item_type": prop["item_type"], "result_type": "a", "title": ld["name"],
-        "item_url": ld["@id"] + "?from=discover_page", "primary_image": {"image_id": art, "is_art": True},
-        "band_id": band["band_id"], "album_artist": None, "band_name": ld["publisher"]["name"],
+        "item_id": prop["item_id"],
+        "item_type": prop["item_type"],
+        "result_type": "a",
+        "title": ld["name"],
+        "item_url": ld["@id"] + "?from=discover_page",
+        "primary_image": {"image_id": art, "is_art": True},
+        "band_id": band["band_id"],
+        "album_artist": None,
+        "band_name": ld["publisher"]["name"],
         "band_url": ld["publisher"]["@id"] + "?from=discover_page",
-        "band_location": ld["publisher"]["foundingLocation"]["name"], "band_genre_id": None,
+        "band_location": ld["publisher"]["foundingLocation"]["name"],
+        "band_genre_id": None,
         "release_date": "2016-06-05 00:00:00 UTC",
-    }  # fmt: skip
+    }
 
 
 def test_a_scrape_of_the_recorded_page_stores_every_field_as_the_page_states_it(tmp_path):
@@ -184,10 +208,17 @@ def test_a_scrape_of_the_recorded_page_stores_every_field_as_the_page_states_it(
         assert (summary.new, summary.pages["ok"], summary.new_failures) == (1, 1, 0)
         row = corpus.albums().iloc[0]
         assert (row["url"], row["store"], row["album"], row["item_url"]) == (
-            ld["@id"], "go-qualia", "mental-sketch-schizoid-iii", ld["@id"])
+            ld["@id"],
+            "go-qualia",
+            "mental-sketch-schizoid-iii",
+            ld["@id"],
+        )
         assert (row["title"], row["artist"], row["label"]) == (ld["name"], ld["byArtist"]["name"], None)
-        assert (row["item_id"], row["art_id"], row["item_type"]) == (item["item_id"], item["primary_image"]["image_id"],
-                                                                     "a")  # fmt: skip
+        assert (row["item_id"], row["art_id"], row["item_type"]) == (
+            item["item_id"],
+            item["primary_image"]["image_id"],
+            "a",
+        )
         assert str(row["release_date"].date()) == "2016-06-05" and row["location"] == "Japan"
         assert row["tags"] == [k.lower() for k in ld["keywords"][:-1]] and row["found_under"] == ["electronic"]
         assert row["cover_status"] == "ok" and row["page_status"] == "ok"
@@ -224,8 +255,11 @@ def test_a_recorded_album_on_its_store_s_own_domain_is_read_as_one():
     assert len(refs) == 50 and len(own) == 1
     (ref,) = own
     assert (ref.url, ref.store, ref.slug, ref.host) == (
-        "https://thelanternhouse.net/album/fairy-tales-forgotten", "thelanternhouse.net", "fairy-tales-forgotten",
-        "thelanternhouse.net")  # fmt: skip
+        "https://thelanternhouse.net/album/fairy-tales-forgotten",
+        "thelanternhouse.net",
+        "fairy-tales-forgotten",
+        "thelanternhouse.net",
+    )
     real = Client("https://bandcamp.com")
     assert real.page_url(ref) == ref.url
     assert not real.allowed("site", ref.url) and real.allowed("site", ref.url, also=ref.host)
@@ -246,8 +280,11 @@ def test_the_recorded_label_store_page_parses_to_genre_tags_only():
         assert got["location"] == "United States"
         assert set(got["tags"]) == {t.lower() for t in _anchors(page)} - {"united states"}
         assert (got["url"], got["store"], got["album"]) == (ld["@id"], "celadonplaza", "collection")
-        assert (got["title"], got["artist"]) == (ld["name"], ld["byArtist"]["name"]) == (
-            "続編 Collection: 私が持っている関係", "haircuts for men")
+        assert (
+            (got["title"], got["artist"])
+            == (ld["name"], ld["byArtist"]["name"])
+            == ("続編 Collection: 私が持っている関係", "haircuts for men")
+        )
         assert got["art_id"] == 1550405255 and got["release_date"] == "2026-07-10"
 
 
@@ -275,14 +312,25 @@ def test_a_scrape_of_the_recorded_label_store_page_stores_artist_label_tags_and_
     ld = _ldjson(page.decode("utf-8"))
     release = {p["name"]: p["value"] for p in ld["albumRelease"][0]["additionalProperty"]}
     band = {p["name"]: p["value"] for p in ld["publisher"]["additionalProperty"]}
-    item = {"item_id": release["item_id"], "item_type": release["item_type"], "result_type": "a", "title": ld["name"],
-            "item_url": ld["@id"] + "?from=discover_page", "primary_image": {"image_id": release["art_id"],
-            "is_art": True}, "band_id": band["band_id"], "album_artist": ld["byArtist"]["name"],
-            "band_name": ld["publisher"]["name"], "band_url": ld["publisher"]["@id"] + "?from=discover_page",
-            "band_location": "", "release_date": "2026-07-10 00:00:00 UTC"}  # fmt: skip
+    item = {
+        "item_id": release["item_id"],
+        "item_type": release["item_type"],
+        "result_type": "a",
+        "title": ld["name"],
+        "item_url": ld["@id"] + "?from=discover_page",
+        "primary_image": {"image_id": release["art_id"], "is_art": True},
+        "band_id": band["band_id"],
+        "album_artist": ld["byArtist"]["name"],
+        "band_name": ld["publisher"]["name"],
+        "band_url": ld["publisher"]["@id"] + "?from=discover_page",
+        "band_location": "",
+        "release_date": "2026-07-10 00:00:00 UTC",
+    }
     reply = json_reply({"results": [item], "cursor": None, "result_count": 1, "batch_result_count": 1})
-    with HostileServer(_served(reply, page, "/s/celadonplaza/album/collection")) as server, \
-            Corpus(tmp_path / "c.sqlite") as corpus:  # fmt: skip
+    with (
+        HostileServer(_served(reply, page, "/s/celadonplaza/album/collection")) as server,
+        Corpus(tmp_path / "c.sqlite") as corpus,
+    ):
         summary = scrape(corpus, ["vaporwave"], 20, base_url=server.url, album_pages=True, **FAST)
         assert (summary.new, summary.pages["ok"], summary.new_failures) == (1, 1, 0)
         row = corpus.albums().iloc[0]
@@ -304,7 +352,12 @@ def test_the_recorded_2026_discover_answer_reads_as_a_label_hosted_album():
     (item,) = page.items
     raw = data["results"][0]
     assert (item.item_id, item.title, item.url, item.store, item.album) == (
-        raw["item_id"], "Dārin", "https://mutual-rytm.bandcamp.com/album/d-rin", "mutual-rytm", "d-rin")
+        raw["item_id"],
+        "Dārin",
+        "https://mutual-rytm.bandcamp.com/album/d-rin",
+        "mutual-rytm",
+        "d-rin",
+    )
     assert (item.artist, item.band_name, item.label) == ("Phil Berg", "Mutual Rytm", "Mutual Rytm")
     assert (item.art_id, item.band_id, item.release_date) == (68920540, 2554223401, "2026-07-17")
     assert (item.location, item.genre_id, item.problems) == (None, None, ())  # the recorder dropped both fields
@@ -318,8 +371,11 @@ def test_a_scrape_of_the_recorded_2026_discover_answer_stores_every_field(tmp_pa
         assert (summary.new, summary.new_failures) == (1, 0)
         row = corpus.albums().iloc[0]
         assert (row["url"], row["store"], row["album"], row["item_url"]) == (
-            "https://mutual-rytm.bandcamp.com/album/d-rin", "mutual-rytm", "d-rin",
-            "https://mutual-rytm.bandcamp.com/album/d-rin")
+            "https://mutual-rytm.bandcamp.com/album/d-rin",
+            "mutual-rytm",
+            "d-rin",
+            "https://mutual-rytm.bandcamp.com/album/d-rin",
+        )
         assert (row["title"], row["artist"], row["label"]) == ("Dārin", "Phil Berg", "Mutual Rytm")
         assert (row["item_id"], row["art_id"], row["item_type"]) == (503240863, 68920540, "a")
         assert str(row["release_date"].date()) == "2026-07-17" and row["found_under"] == ["techno"]

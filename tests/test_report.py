@@ -44,11 +44,18 @@ def test_the_index_is_written_from_plain_data(tmp_path: Path) -> None:
     from bcanalysis.report.index_page import IndexPage, IndexRun, write_index
 
     page = IndexPage(
-        runs=[IndexRun("01_first", "01_first.html", "01_first.ipynb", 2.5, size=1_500_000),
-              IndexRun(XSS, None, None, 0.25, error=f"cell 3: {XSS}")],
-        parameters={"source": "corpus", "x": XSS, "albums_per_tag": 5}, defaults={"x": 1, "name": "plain"},
-        corpus="12 albums · 12 covers · 12 palettes", genres=f"rock 7 · {XSS} 5", commit="abc123+dirty",
-        started=datetime(2026, 8, 14, 9, 30, tzinfo=timezone.utc), versions={"numpy": "2.0", "python": "3.12"})
+        runs=[
+            IndexRun("01_first", "01_first.html", "01_first.ipynb", 2.5, size=1_500_000),
+            IndexRun(XSS, None, None, 0.25, error=f"cell 3: {XSS}"),
+        ],
+        parameters={"source": "corpus", "x": XSS, "albums_per_tag": 5},
+        defaults={"x": 1, "name": "plain"},
+        corpus="12 albums · 12 covers · 12 palettes",
+        genres=f"rock 7 · {XSS} 5",
+        commit="abc123+dirty",
+        started=datetime(2026, 8, 14, 9, 30, tzinfo=timezone.utc),
+        versions={"numpy": "2.0", "python": "3.12"},
+    )
     text = write_index(page, tmp_path / "index.html").read_text(encoding="utf-8")
     assert '<a href="01_first.html">01_first</a>' in text and '<a href="01_first.ipynb">.ipynb</a>' in text
     assert "1.5 MB" in text and "2.8 s in" in text and "2026-08-14 09:30 UTC" in text
@@ -80,7 +87,7 @@ def test_report_runs_in_order_injects_parameters_and_writes_index(notebooks: Pat
     assert '<a href="01_first.html">01_first</a>' in index and '<a href="02_second.html">' in index
     assert "&lt;img src=x onerror=alert(1)&gt;" in index  # the parameter, escaped
     assert "papermill" in index and "nbconvert" in index and "git commit" in index
-    assert "<th>x</th><td><code>21</code></td><td class=\"meta\">injected" in index
+    assert '<th>x</th><td><code>21</code></td><td class="meta">injected' in index
     assert "notebook default" not in index  # every parameter of the notebook was injected here
     executed = nbformat.read(str(out / "01_first.ipynb"), as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -101,7 +108,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_earlier_reports(note
     assert not (out / "03_third.html").exists()
     index = (out / "index.html").read_text()
     assert "failed" in index and "bad corpus" in index and "03_third" not in index
-    assert "<th>name</th><td><code>&quot;plain&quot;</code></td><td class=\"meta\">notebook default" in index
+    assert '<th>name</th><td><code>&quot;plain&quot;</code></td><td class="meta">notebook default' in index
 
 
 @pytest.mark.slow
@@ -166,8 +173,18 @@ def test_cli_refuses_bad_parameters_before_running_anything(
 
 
 def test_plain_literals_pass_the_check() -> None:
-    report.check_parameters({"a": 1, "b": -2.5, "c": "x", "d": None, "e": True, "f": [1, [2, "3"]],
-                             "g": {"k": [1, {"n": None}]}, "match": 1})  # a soft keyword is a fine name
+    report.check_parameters(
+        {
+            "a": 1,
+            "b": -2.5,
+            "c": "x",
+            "d": None,
+            "e": True,
+            "f": [1, [2, "3"]],
+            "g": {"k": [1, {"n": None}]},
+            "match": 1,
+        }
+    )  # a soft keyword is a fine name
     with pytest.raises(report.ReportError, match="nested more than 20"):
         deep: list = [0]
         for _ in range(25):
@@ -215,8 +232,10 @@ def test_no_kernel_transport_warning_in_the_output(notebooks: Path, tmp_path: Pa
         (["-p", "nbits", "12"], "unknown parameter 'nbits' (did you mean bits?)"),
         (["-p", "bits", "13"], "parameter bits must be a total colour depth, a multiple of 3 from 3 to 24"),
         (["-p", "bits", "[12]"], "parameter bits must be a total colour depth"),
-        (["-p", "n_topics", "eighteen"], "parameter n_topics must be a whole number of topics, at least 1, got "
-                                         "'eighteen'"),
+        (
+            ["-p", "n_topics", "eighteen"],
+            "parameter n_topics must be a whole number of topics, at least 1, got 'eighteen'",
+        ),
         (["-p", "n_topics", "0"], "parameter n_topics must be a whole number of topics, at least 1, got 0"),
         (["-p", "n_topics", "True"], "parameter n_topics must be a whole number"),
         (["-p", "sweep_n", "[2, 2, 3]"], "parameter sweep_n must be a list of distinct topic counts"),
@@ -228,8 +247,10 @@ def test_no_kernel_transport_warning_in_the_output(notebooks: Path, tmp_path: Pa
         (["-p", "\U0001d521\U0001d51f", "[1]"], "parameter db must be a path"),  # 𝔡𝔟 is db to Python: checked as db
         (["-p", "source", "corpus"], "parameter source is set by bcanalysis report: choose it with --source"),
         (["-p", "live", "True"], "parameter live is set by bcanalysis report"),
-        (["--only", "04", "-p", "n_boot", "50"], "parameter n_boot is taken only by 06_beyond, which this run leaves "
-                                                 "out (add --only 06"),
+        (
+            ["--only", "04", "-p", "n_boot", "50"],
+            "parameter n_boot is taken only by 06_beyond, which this run leaves out (add --only 06",
+        ),
     ],
 )
 def test_the_project_notebooks_parameters_are_checked_before_anything_runs(tmp_path: Path, capsys, argv, message):
@@ -247,8 +268,17 @@ def test_names_known_to_the_notebooks_and_plain_values_pass(notebooks: Path) -> 
     from bcanalysis.report.params import check_against_notebooks
 
     takes = {"05_final": {"bits": 12, "n_topics": 18, "db": "x", "tags": ["a"], "query_album": 0, "ratio": 0.5}}
-    check_against_notebooks({"bits": 21, "n_topics": 1, "db": "y.sqlite", "tags": ["rock", "$$"], "query_album":
-                             "https://x.bandcamp.com/album/y", "ratio": 2}, takes)  # fmt: skip
+    check_against_notebooks(
+        {
+            "bits": 21,
+            "n_topics": 1,
+            "db": "y.sqlite",
+            "tags": ["rock", "$$"],
+            "query_album": "https://x.bandcamp.com/album/y",
+            "ratio": 2,
+        },
+        takes,
+    )
     with pytest.raises(ValueError, match="parameter ratio must be a number, got 'half'"):
         check_against_notebooks({"ratio": "half"}, takes)  # a notebook's own parameter: typed by its default
 
@@ -276,19 +306,27 @@ def test_page_names_titles_and_prose_follow_the_run(tmp_path: Path) -> None:
     demo_only.metadata["tags"] = ["source:demo"]
     corpus_only = new_markdown_cell("A corpus you made: CORPUS-PROSE")
     corpus_only.metadata["tags"] = ["source:corpus"]
-    path = _notebook(d / "05_final.ipynb", demo_only, corpus_only, new_markdown_cell("EVERY-RUN-PROSE"),
-                     parameters="bits = 12\nn_topics = 18\ndb = 'x'")
+    path = _notebook(
+        d / "05_final.ipynb",
+        demo_only,
+        corpus_only,
+        new_markdown_cell("EVERY-RUN-PROSE"),
+        parameters="bits = 12\nn_topics = 18\ndb = 'x'",
+    )
     nb = nbformat.read(str(path), as_version=4)
-    nb.metadata["bcanalysis"] = {"report": "05_final_{bits}bit_{n_topics}topics",
-                                 "title": "5 · Final model, {bits}-bit colours, {n_topics} topics: {source_title}"}
+    nb.metadata["bcanalysis"] = {
+        "report": "05_final_{bits}bit_{n_topics}topics",
+        "title": "5 · Final model, {bits}-bit colours, {n_topics} topics: {source_title}",
+    }
     nbformat.write(nb, str(path))
     db = tmp_path / "c.sqlite"
     from bcanalysis.store import Corpus
 
     Corpus(db).close()
     out = tmp_path / "r"
-    rep = report.run_report(source="corpus", parameters={"db": str(db), "bits": 9, "n_topics": 6}, out=out,
-                            notebooks_dir=d, log=None)
+    rep = report.run_report(
+        source="corpus", parameters={"db": str(db), "bits": 9, "n_topics": 6}, out=out, notebooks_dir=d, log=None
+    )
     assert [r.name for r in rep.runs] == ["05_final_9bit_6topics"]
     page = (out / "05_final_9bit_6topics.html").read_text(encoding="utf-8")
     assert (out / "05_final_9bit_6topics.ipynb").exists() and not (out / "05_final_12bit_18topics.html").exists()

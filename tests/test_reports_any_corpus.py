@@ -22,16 +22,44 @@ pytestmark = pytest.mark.slow  # every test reads notebooks run under papermill:
 
 REPO = Path(__file__).resolve().parents[1]
 #: A small grid, so each corpus's six notebooks run in well under a minute; the notebooks' defaults behave the same.
-PARAMETERS = {"bits": 12, "n_topics": 4, "sweep_bits": [9, 12], "sweep_n": [2, 3, 4], "n_boot": 20, "n_similar": 4,
-              "space_bits": [12], "space_restarts": 2}  # fmt: skip
+PARAMETERS = {
+    "bits": 12,
+    "n_topics": 4,
+    "sweep_bits": [9, 12],
+    "sweep_n": [2, 3, 4],
+    "n_boot": 20,
+    "n_similar": 4,
+    "space_bits": [12],
+    "space_restarts": 2,
+}
 FINAL = "05_final_12bit_4topics"
 PAGES = ["01_scrape", "02_colorgram", "03_quantize", "04_lda_sweep", FINAL, "06_beyond"]
 #: Words a report on another corpus must not say: the demo catalogue, its planted structure, Bandcamp's ways.
-DEMO_WORDS = [r"\bdemo\b", "planted", "Bandcamp", "discover API", "ambient", "no-trend control", "second control",
-              "Scrape", "scraper", r"\bDRIFT\b"]  # fmt: skip
+DEMO_WORDS = [
+    r"\bdemo\b",
+    "planted",
+    "Bandcamp",
+    "discover API",
+    "ambient",
+    "no-trend control",
+    "second control",
+    "Scrape",
+    "scraper",
+    r"\bDRIFT\b",
+]
 #: The demo's ten tags: the index of another corpus must not list them.
-DEMO_TAGS = ["chill", "electronic", "alternative", "hip-hop-rap", "pop", "rock", "experimental", "ambient", "metal",
-             "punk"]  # fmt: skip
+DEMO_TAGS = [
+    "chill",
+    "electronic",
+    "alternative",
+    "hip-hop-rap",
+    "pop",
+    "rock",
+    "experimental",
+    "ambient",
+    "metal",
+    "punk",
+]
 
 
 def _photos() -> list[Image.Image]:
@@ -40,9 +68,20 @@ def _photos() -> list[Image.Image]:
     from sklearn.datasets import load_sample_image
 
     photos = [Image.fromarray(load_sample_image(f"{n}.jpg")) for n in ("china", "flower")]
-    photos += [Image.fromarray(getattr(skdata, n)()).convert("RGB") for n in (
-        "astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina", "colorwheel",
-        "hubble_deep_field", "logo")]
+    photos += [
+        Image.fromarray(getattr(skdata, n)()).convert("RGB")
+        for n in (
+            "astronaut",
+            "chelsea",
+            "coffee",
+            "rocket",
+            "immunohistochemistry",
+            "retina",
+            "colorwheel",
+            "hubble_deep_field",
+            "logo",
+        )
+    ]
     crops = [p.crop((0, 0, p.width // 2, p.height // 2)) for p in photos]
     return photos + crops
 
@@ -65,15 +104,25 @@ def _import(root: Path, rows: list[dict]) -> Path:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "bcanalysis", *args], capture_output=True, text=True, cwd=REPO, timeout=900
+    )
 
 
 def _fourteen() -> list[dict]:
     """The issue's corpus: 14 photographs with dates (one a year) and tags — here tags that are TeX to matplotlib —
     and places."""
-    return [{"file": f"p{i:02d}.jpg", "title": f"Photo {i}", "artist": "Lens", "tags": "$$" if i % 2 else "$x^$",
-             "date": f"{2000 + i}-06-01", "location": "Oslo, Norway" if i < 7 else "Lagos"} for i in range(14)]
+    return [
+        {
+            "file": f"p{i:02d}.jpg",
+            "title": f"Photo {i}",
+            "artist": "Lens",
+            "tags": "$$" if i % 2 else "$x^$",
+            "date": f"{2000 + i}-06-01",
+            "location": "Oslo, Norway" if i < 7 else "Lagos",
+        }
+        for i in range(14)
+    ]
 
 
 CORPORA = {
@@ -116,33 +165,54 @@ def test_every_notebook_writes_its_report(run) -> None:
         nb = nbformat.read(str(reports / f"{page}.ipynb"), as_version=4)
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
         assert not errors, f"{name} {page}: {errors[0].ename}: {errors[0].evalue}"
-        stderr = [o.text[:300] for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                  if o.output_type == "stream" and o.name == "stderr"]  # fmt: skip
+        stderr = [
+            o.text[:300]
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "stream" and o.name == "stderr"
+        ]
         assert not stderr, f"{name} {page}: warnings on stderr: {stderr}"
 
 
 #: What each corpus cannot answer, and the line that says why: (page, the cell's code, the words of the line).
 WHY = {
     "fourteen-dated-tex-tags": [
-        ("06_beyond", "trend = analysis.trends", "Colour topics over time is not drawn: no year has 3 or more albums "
-                                               "with a palette: 14 albums over 14 years."),
+        (
+            "06_beyond",
+            "trend = analysis.trends",
+            "Colour topics over time is not drawn: no year has 3 or more albums "
+            "with a palette: 14 albums over 14 years.",
+        ),
         ("06_beyond", 'plots.stat_trends(trend, "lightness"', "Lightness over time is not drawn: no year has 3"),
-        ("06_beyond", "findings.drift_verdict(test)", "No genre can be tested for a drift: no genre has 10 or more "
-                                                      "dated albums."),
+        (
+            "06_beyond",
+            "findings.drift_verdict(test)",
+            "No genre can be tested for a drift: no genre has 10 or more dated albums.",
+        ),
     ],
     "ten-one-genre-no-dates-no-places": [
-        ("06_beyond", "trend = analysis.trends", "Colour topics over time is not drawn: none of the 10 albums with a "
-                                               "palette has a release date."),
+        (
+            "06_beyond",
+            "trend = analysis.trends",
+            "Colour topics over time is not drawn: none of the 10 albums with a palette has a release date.",
+        ),
         ("06_beyond", "findings.drift_verdict(test)", "none of the 10 albums with a palette has a release date"),
         ("06_beyond", "findings.strongest_links(place_lift)", "No album in this corpus has a known place"),
         ("06_beyond", "plots.tag_topic_heatmap(place_lift)", "No place × topic heatmap: no album in this corpus has"),
-        ("06_beyond", "findings.space_verdict(spaces)", "tag accuracy needs two genres with two or more albums each; "
-                                                        "this corpus has 1 genre (folk: 10)"),
+        (
+            "06_beyond",
+            "findings.space_verdict(spaces)",
+            "tag accuracy needs two genres with two or more albums each; this corpus has 1 genre (folk: 10)",
+        ),
     ],
     "ten-no-tags-one-year": [
         ("01_scrape", "sources.tag_table(albums)", "None of the 10 albums has a genre tag"),
-        ("06_beyond", "trend = analysis.trends",
-         "Colour topics over time is not drawn: only 2020 has 3 or more albums"),
+        (
+            "06_beyond",
+            "trend = analysis.trends",
+            "Colour topics over time is not drawn: only 2020 has 3 or more albums",
+        ),
         ("06_beyond", "findings.drift_verdict(test)", "every dated album is from 2020"),
         ("06_beyond", "findings.space_verdict(spaces)", "this corpus has no album with a genre tag"),
         (FINAL, "findings.strongest_links(lift)", "No genre is on enough albums to test"),
@@ -166,9 +236,12 @@ def test_the_reports_describe_this_corpus_not_the_demo(run) -> None:
         text = _reader_text(reports / f"{page}.html")
         said = [w for w in DEMO_WORDS if re.search(w, text)]
         assert not said, f"{name} {page} says {said}: " + "; ".join(
-            text[max(0, m.start() - 60): m.end() + 60] for w in said for m in [re.search(w, text)])
-    titles = {page: BeautifulSoup((reports / f"{page}.html").read_text(encoding="utf-8"), "html.parser").title.text
-              for page in PAGES}
+            text[max(0, m.start() - 60) : m.end() + 60] for w in said for m in [re.search(w, text)]
+        )
+    titles = {
+        page: BeautifulSoup((reports / f"{page}.html").read_text(encoding="utf-8"), "html.parser").title.text
+        for page in PAGES
+    }
     assert all(title.endswith(": your own corpus") for title in titles.values()), titles
     assert titles[FINAL].startswith("5 · The final model, 12-bit colours and 4 topics")
     assert "12-bit colours, 4 topics" in _reader_text(reports / f"{FINAL}.html")  # the heading under the title

@@ -76,7 +76,14 @@ def test_discover_only_stores_every_album_from_its_result_with_its_cover_and_a_r
                 a = expected[row.url]
                 genre_id = None if pd.isna(row.genre_id) else row.genre_id
                 assert (row.title, row.artist, row.store, row.album, row.art_id, row.location, genre_id) == (
-                    a.title, a.artist, a.store, a.slug, a.art_id, a.location, a.genre_id)
+                    a.title,
+                    a.artist,
+                    a.store,
+                    a.slug,
+                    a.art_id,
+                    a.location,
+                    a.genre_id,
+                )
                 assert (row.label if isinstance(row.label, str) else None) == a.store_label  # only a label store shows
                 assert row.tags == [] and set(row.found_under) == {t for t in tags if a in server.listings[t]}
                 assert row.release_date.date() == a.release_date
@@ -92,8 +99,24 @@ def test_done_when_every_album_page_is_a_challenge(tmp_path, capsys):
     """Issue 9's acceptance: all albums with covers discover-only; --album-pages stops after 5 refusals, exit 0."""
     db = str(tmp_path / "d.sqlite")
     with DemoServer(albums_per_tag=100, max_cover_px=64, challenge_pages=True) as server:
-        cmd = ["scrape", "--db", db, "--tag", "metal", "--tag", "ambient", "--albums-per-tag", "100", "--base-url",
-               server.url, "--rate", "50", "--cover-rate", "100", "--no-progress"]  # fmt: skip
+        cmd = [
+            "scrape",
+            "--db",
+            db,
+            "--tag",
+            "metal",
+            "--tag",
+            "ambient",
+            "--albums-per-tag",
+            "100",
+            "--base-url",
+            server.url,
+            "--rate",
+            "50",
+            "--cover-rate",
+            "100",
+            "--no-progress",
+        ]
         code, out, err = _run(capsys, *cmd)
         assert code == 0, err
         expected = {a.url for t in ("metal", "ambient") for a in _first_albums(server, t, 100)}
@@ -171,9 +194,17 @@ def _jpeg(px: int = 8) -> bytes:
 
 
 def _item(i: int, **change) -> dict:
-    return {"result_type": "a", "item_id": i, "item_type": "a", "title": f"T{i}", "band_name": f"B{i}",
-            "primary_image": {"image_id": 1000 + i}, "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-            "band_location": "Oslo, Norway", **change}  # fmt: skip
+    return {
+        "result_type": "a",
+        "item_id": i,
+        "item_type": "a",
+        "title": f"T{i}",
+        "band_name": f"B{i}",
+        "primary_image": {"image_id": 1000 + i},
+        "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
+        "band_location": "Oslo, Norway",
+        **change,
+    }
 
 
 def _site(pages: dict, *, log_covers: list | None = None):
@@ -223,9 +254,11 @@ def test_hostile_discover_results_fail_alone_and_steer_nothing(tmp_path):
 
 
 def test_spellings_of_one_store_and_slug_are_one_album(tmp_path):
-    items = [_item(1, item_url="https://café.bandcamp.com/album/crème"),
-             _item(2, item_url="https://cafe\u0301.bandcamp.com/album/cre\u0300me"),
-             _item(3, item_url="https://CAFÉ.bandcamp.com/album/CRÈME")]  # fmt: skip
+    items = [
+        _item(1, item_url="https://café.bandcamp.com/album/crème"),
+        _item(2, item_url="https://cafe\u0301.bandcamp.com/album/cre\u0300me"),
+        _item(3, item_url="https://CAFÉ.bandcamp.com/album/CRÈME"),
+    ]
     with _site({"*": {"results": items, "cursor": None}}) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             summary = scrape(corpus, ["rock"], 10, base_url=server.url, **FAST)
@@ -260,8 +293,9 @@ def test_a_cursor_stale_again_after_the_restart_ends_the_tag_with_a_note(tmp_pat
 
 
 def test_a_repeating_cursor_ends_the_tag_with_a_note_never_a_loop(tmp_path):
-    with _site({"*": {"results": [_item(1)], "cursor": "same"}, "same": {"results": [_item(1)], "cursor": "same"}
-                }) as server:  # fmt: skip
+    with _site(
+        {"*": {"results": [_item(1)], "cursor": "same"}, "same": {"results": [_item(1)], "cursor": "same"}}
+    ) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             summary = scrape(corpus, ["rock"], 100, base_url=server.url, **FAST)
             assert summary.new == 1 and any("repeated a cursor" in n for n in summary.notes)
@@ -322,12 +356,45 @@ def test_a_cover_missing_on_disk_is_fetched_again_by_the_next_scrape(tmp_path):
 def test_the_discover_api_refusing_stops_with_exit_3_and_keeps_everything(tmp_path, capsys):
     db = str(tmp_path / "c.sqlite")
     with DemoServer(albums_per_tag=5, max_cover_px=64) as server:
-        assert _run(capsys, "scrape", "--db", db, "--tag", "rock", "--albums-per-tag", "3", "--base-url", server.url,
-                    "--rate", "500", "--cover-rate", "500", "--no-progress")[0] == 0  # fmt: skip
+        assert (
+            _run(
+                capsys,
+                "scrape",
+                "--db",
+                db,
+                "--tag",
+                "rock",
+                "--albums-per-tag",
+                "3",
+                "--base-url",
+                server.url,
+                "--rate",
+                "500",
+                "--cover-rate",
+                "500",
+                "--no-progress",
+            )[0]
+            == 0
+        )
     for reply in ((403, {}, b"Forbidden"), (200, {"Content-Type": "text/html"}, b"<title>Client Challenge</title>")):
         with HostileServer(lambda *_, r=reply: r) as refusing:
-            code, out, err = _run(capsys, "scrape", "--db", db, "--tag", "rock", "--tag", "pop", "--albums-per-tag",
-                                  "5", "--base-url", refusing.url, "--rate", "500", "--no-progress")  # fmt: skip
+            code, out, err = _run(
+                capsys,
+                "scrape",
+                "--db",
+                db,
+                "--tag",
+                "rock",
+                "--tag",
+                "pop",
+                "--albums-per-tag",
+                "5",
+                "--base-url",
+                refusing.url,
+                "--rate",
+                "500",
+                "--no-progress",
+            )
         assert code == 3 and "Bandcamp refused" in err and "Everything stored so far is kept" in err
         assert "Traceback" not in err
         with Corpus(db) as corpus:
@@ -342,19 +409,23 @@ def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
         assert code == 2 and "no albums under tag 'no-such-tag'" in err
         code, _, err = _run(capsys, *base, "--tag", "Hip Hop", "--albums-per-tag", "3")
         assert code == 2 and "did you mean 'hip-hop'" in err
-        for flag, value, message in [("--albums-per-tag", "0", "must be a whole number from 1 to 10000000, got '0'"),
-                                     ("--challenge-wait", "-1", "must be a number from 0 to 86400, got '-1'"),
-                                     ("--challenge-wait", "nan", "must be a number from 0 to 86400, got 'nan'"),
-                                     ("--backoff", "-1", "must be a number from 0 to 3600, got '-1'"),
-                                     ("--backoff", "nan", "must be a number from 0 to 3600, got 'nan'"),
-                                     ("--rate", "inf", "must be a number from 0.0001 to 10000, got 'inf'"),
-                                     ("--cover-rate", "0", "must be a number from 0.0001 to 10000, got '0'"),
-                                     ("--cover-rate", "fast", "must be a number from 0.0001 to 10000, got 'fast'"),
-                                     ("--cover-connections", "0", "must be a whole number from 1 to 64, got '0'"),
-                                     ("--max-refusals", "0", "must be a whole number from 1 to 10000, got '0'"),
-                                     ]:  # fmt: skip
-            argv = [*base, "--tag", "rock", "--albums-per-tag", "1", flag, value] if flag != "--albums-per-tag" else [
-                *base, "--tag", "rock", flag, value]
+        for flag, value, message in [
+            ("--albums-per-tag", "0", "must be a whole number from 1 to 10000000, got '0'"),
+            ("--challenge-wait", "-1", "must be a number from 0 to 86400, got '-1'"),
+            ("--challenge-wait", "nan", "must be a number from 0 to 86400, got 'nan'"),
+            ("--backoff", "-1", "must be a number from 0 to 3600, got '-1'"),
+            ("--backoff", "nan", "must be a number from 0 to 3600, got 'nan'"),
+            ("--rate", "inf", "must be a number from 0.0001 to 10000, got 'inf'"),
+            ("--cover-rate", "0", "must be a number from 0.0001 to 10000, got '0'"),
+            ("--cover-rate", "fast", "must be a number from 0.0001 to 10000, got 'fast'"),
+            ("--cover-connections", "0", "must be a whole number from 1 to 64, got '0'"),
+            ("--max-refusals", "0", "must be a whole number from 1 to 10000, got '0'"),
+        ]:
+            argv = (
+                [*base, "--tag", "rock", "--albums-per-tag", "1", flag, value]
+                if flag != "--albums-per-tag"
+                else [*base, "--tag", "rock", flag, value]
+            )
             with pytest.raises(SystemExit) as exc:
                 main(argv)
             err = capsys.readouterr().err
@@ -363,8 +434,18 @@ def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
         assert code == 2 and "image base URL must be an http(s) URL" in err
         blocker = tmp_path / "file"
         blocker.write_text("not a folder")
-        code, _, err = _run(capsys, "scrape", "--db", str(blocker / "c.sqlite"), "--tag", "rock", "--albums-per-tag",
-                            "1", "--base-url", server.url)  # fmt: skip
+        code, _, err = _run(
+            capsys,
+            "scrape",
+            "--db",
+            str(blocker / "c.sqlite"),
+            "--tag",
+            "rock",
+            "--albums-per-tag",
+            "1",
+            "--base-url",
+            server.url,
+        )
         assert code == 2 and str(blocker) in err
         newer = tmp_path / "newer.sqlite"
         Corpus(newer).close()
@@ -372,8 +453,9 @@ def test_cli_rejects_bad_input_with_clear_messages(tmp_path, capsys):
         con.execute("PRAGMA user_version = 99")
         con.commit()
         con.close()
-        code, _, err = _run(capsys, "scrape", "--db", str(newer), "--tag", "rock", "--albums-per-tag", "1",
-                            "--base-url", server.url)  # fmt: skip
+        code, _, err = _run(
+            capsys, "scrape", "--db", str(newer), "--tag", "rock", "--albums-per-tag", "1", "--base-url", server.url
+        )
         assert code == 2 and "schema version 99" in err and "newer bcanalysis" in err
         code, _, err = _run(capsys, "palettes", "--db", str(tmp_path / "absent.sqlite"))
         assert code == 2 and "no corpus at" in err
@@ -388,8 +470,25 @@ def test_scrape_stops_with_a_resume_hint_when_the_image_host_goes_away(tmp_path,
         url = server.url
         with Corpus(tmp_path / "c.sqlite") as corpus:
             discover(corpus, Client(url, politeness=Politeness(rate=500)), "metal", 8)  # listings, no album stored yet
-    code, _, err = _run(capsys, "scrape", "--db", str(tmp_path / "c.sqlite"), "--tag", "metal", "--albums-per-tag", "8",
-                        "--base-url", url, "--rate", "500", "--cover-rate", "500", "--backoff", "0", "--no-progress")
+    code, _, err = _run(
+        capsys,
+        "scrape",
+        "--db",
+        str(tmp_path / "c.sqlite"),
+        "--tag",
+        "metal",
+        "--albums-per-tag",
+        "8",
+        "--base-url",
+        url,
+        "--rate",
+        "500",
+        "--cover-rate",
+        "500",
+        "--backoff",
+        "0",
+        "--no-progress",
+    )
     assert code == 1 and "stopped answering" in err and "rerun the same command to resume" in err
 
 
@@ -409,9 +508,29 @@ def test_resume_after_sigkill_loses_nothing_duplicates_nothing_refetches_nothing
     db = tmp_path / "c.sqlite"
     tags, albums_per_tag = ["rock", "pop"], 14
     with DemoServer(albums_per_tag=albums_per_tag, max_cover_px=400) as server:
-        cmd = [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--base-url", server.url,
-               "--tag", tags[0], "--tag", tags[1], "--albums-per-tag", str(albums_per_tag), "--rate", "40",
-               "--cover-rate", "20", "--cover-connections", "2", "--no-progress"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "bcanalysis",
+            "scrape",
+            "--db",
+            str(db),
+            "--base-url",
+            server.url,
+            "--tag",
+            tags[0],
+            "--tag",
+            tags[1],
+            "--albums-per-tag",
+            str(albums_per_tag),
+            "--rate",
+            "40",
+            "--cover-rate",
+            "20",
+            "--cover-connections",
+            "2",
+            "--no-progress",
+        ]
         kills = []
         for threshold in (4, 12):
             proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -448,8 +567,19 @@ def test_resume_after_sigkill_loses_nothing_duplicates_nothing_refetches_nothing
 
 @pytest.mark.slow
 def test_demo_command_scrapes_extracts_and_draws(tmp_path, capsys):
-    code, out, _ = _run(capsys, "demo", "--out", str(tmp_path / "demo"), "--albums-per-tag", "3", "--cover-px", "80",
-                        "--workers", "1", "--no-progress")  # fmt: skip
+    code, out, _ = _run(
+        capsys,
+        "demo",
+        "--out",
+        str(tmp_path / "demo"),
+        "--albums-per-tag",
+        "3",
+        "--cover-px",
+        "80",
+        "--workers",
+        "1",
+        "--no-progress",
+    )
     assert code == 0
     assert (tmp_path / "demo" / "palettes_by_tag.png").stat().st_size > 10_000
     with Corpus(tmp_path / "demo" / "corpus.sqlite") as corpus:
@@ -519,8 +649,14 @@ with Corpus(db) as corpus:
 
 
 def _held_scrape(how: str, url: str, db: Path, tag: str) -> subprocess.Popen:
-    child = subprocess.Popen([sys.executable, "-c", _HELD_SCRAPE, how, url, str(db), tag], cwd=REPO, text=True,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HELD_SCRAPE, how, url, str(db), tag],
+        cwd=REPO,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert child.stdout.readline() == "holding\n", child.stderr.read()
     return child
 
@@ -537,10 +673,31 @@ def test_unfinished_covers_of_a_killed_scrape_are_removed_by_the_next_and_a_live
             assert killed.returncode == -signal.SIGKILL
             stale = sorted({p.name for p in covers.glob("*.part")} - set(held))
             assert len(held) == 1 and len(stale) == 1 and _albums_in(db) == 0
-            result = subprocess.run([sys.executable, "-m", "bcanalysis", "scrape", "--db", str(db), "--tag",
-                                     "ambient", "--albums-per-tag", "2", "--base-url", server.url, "--rate", "100",
-                                     "--cover-rate", "100", "--no-progress"], cwd=REPO, capture_output=True,
-                                    text=True, timeout=120)  # fmt: skip
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bcanalysis",
+                    "scrape",
+                    "--db",
+                    str(db),
+                    "--tag",
+                    "ambient",
+                    "--albums-per-tag",
+                    "2",
+                    "--base-url",
+                    server.url,
+                    "--rate",
+                    "100",
+                    "--cover-rate",
+                    "100",
+                    "--no-progress",
+                ],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
             assert "removed 1 unfinished cover file" in result.stdout, result.stdout
             assert sorted(p.name for p in covers.glob("*.part")) == held  # the live download is not touched

@@ -57,7 +57,11 @@ def test_own_domain_albums_are_stored_by_item_id_with_their_item_url(tmp_path):
                 assert row["url"] == f"http://localhost:{server.port}/album/{a.slug}" and row["store"] == "localhost"
                 assert row["item_url"] == row["url"]  # as listed, less ?from=discover_page
                 assert (row["title"], row["artist"], row["art_id"], row["cover_status"]) == (
-                    a.title, a.artist, a.art_id, "ok")
+                    a.title,
+                    a.artist,
+                    a.art_id,
+                    "ok",
+                )
             assert all("?" not in u for u in df["item_url"])
         assert not [r for r in _settle(server) if (r.host or "").startswith("localhost")]  # no page: discover-only
     with DemoServer(albums_per_tag=40, max_cover_px=32, custom_host="localhost") as again:  # another port
@@ -92,8 +96,15 @@ def test_own_domain_pages_come_only_from_that_domain_and_only_with_album_pages(t
 def test_own_domain_pages_are_refused_like_any_page(tmp_path):
     with DemoServer(albums_per_tag=20, max_cover_px=32, custom_host="localhost", challenge_pages=True) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
-            summary = scrape(corpus, ["punk"], 20, base_url=server.url, album_pages=True,
-                             politeness=dataclasses.replace(QUICK, max_refusals=3), progress=False)
+            summary = scrape(
+                corpus,
+                ["punk"],
+                20,
+                base_url=server.url,
+                album_pages=True,
+                politeness=dataclasses.replace(QUICK, max_refusals=3),
+                progress=False,
+            )
             assert summary.page_stop and "refused 3 album pages in a row" in summary.page_stop
             assert len(corpus.albums()) == len(list(dict.fromkeys(server.listings["punk"]))[:20])  # all kept
 
@@ -102,6 +113,7 @@ def test_own_domain_pages_are_refused_like_any_page(tmp_path):
 def test_an_own_domain_page_cannot_redirect_to_another_host():
     jpeg = _jpeg()
     with HostileServer(lambda *_: (200, {}, b"<html>second machine</html>"), host="127.0.0.2") as other:
+
         def site(method, path, body):
             if path.startswith("/album/"):  # the store's own domain (asked for as 'localhost')
                 return 302, {"Location": f"{other.url}/album/x"}, b""
@@ -124,6 +136,7 @@ def test_one_parser_decides_the_check_and_the_connection():
     # The allow-list read `http://127.0.0.2:P\@127.0.0.1:Q/…` as host 127.0.0.1 (urllib.parse) while the HTTP library
     # connected to 127.0.0.2 (it ends the host at the backslash): a redirect reached another machine.
     with HostileServer(lambda *_: (200, {}, b"secret of the second machine"), host="127.0.0.2") as other:
+
         def site(method, path, body):
             return 302, {"Location": f"http://127.0.0.2:{other.port}\\@127.0.0.1:{server.port}{path}x"}, b""
 
@@ -152,10 +165,19 @@ def test_the_request_goes_exactly_where_the_check_looked():
 def _album_site(bad_cover: int, bad_page: str, location: str) -> HostileServer:
     """A fake Bandcamp of three albums whose cover `bad_cover` and page `bad_page` redirect to `location`."""
     jpeg = _jpeg()
-    items = [{"result_type": "a", "item_id": i, "item_type": "a", "title": f"T{i}", "band_name": f"B{i}",
-              "primary_image": {"image_id": 1000 + i}, "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-              "band_location": "Oslo, Norway"}
-             for i in (1, 2, 3)]  # fmt: skip
+    items = [
+        {
+            "result_type": "a",
+            "item_id": i,
+            "item_type": "a",
+            "title": f"T{i}",
+            "band_name": f"B{i}",
+            "primary_image": {"image_id": 1000 + i},
+            "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
+            "band_location": "Oslo, Norway",
+        }
+        for i in (1, 2, 3)
+    ]
 
     def answer(method, path, body):
         if method == "POST":
@@ -165,8 +187,12 @@ def _album_site(bad_cover: int, bad_page: str, location: str) -> HostileServer:
         if path.startswith("/img/"):
             return 200, {"Content-Type": "image/jpeg"}, jpeg
         if path.startswith("/s/"):
-            ld = {"@type": "MusicAlbum", "name": "T", "keywords": ["Ambient", "drone", "Oslo"],
-                  "byArtist": {"name": "B"}}  # fmt: skip
+            ld = {
+                "@type": "MusicAlbum",
+                "name": "T",
+                "keywords": ["Ambient", "drone", "Oslo"],
+                "byArtist": {"name": "B"},
+            }
             return 200, {}, f'<script type="application/ld+json">{json.dumps(ld)}</script>'.encode()
         return 404, {}, b""
 

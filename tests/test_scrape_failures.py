@@ -24,9 +24,18 @@ FAST = {"politeness": QUICK, "progress": False}
 
 
 def _item(i: int, **change) -> dict:
-    return {"result_type": "a", "item_id": i, "item_type": "a", "title": f"T{i}", "band_name": f"B{i}",
-            "primary_image": {"image_id": 1000 + i}, "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-            "band_location": "Oslo, Norway", "release_date": "2026-08-03 00:00:00 UTC", **change}  # fmt: skip
+    return {
+        "result_type": "a",
+        "item_id": i,
+        "item_type": "a",
+        "title": f"T{i}",
+        "band_name": f"B{i}",
+        "primary_image": {"image_id": 1000 + i},
+        "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
+        "band_location": "Oslo, Norway",
+        "release_date": "2026-08-03 00:00:00 UTC",
+        **change,
+    }
 
 
 def _site(pages: dict) -> HostileServer:
@@ -82,8 +91,13 @@ def test_a_page_where_nothing_or_one_field_nowhere_can_be_read_stops_loudly(tmp_
 def _failing_site() -> HostileServer:
     """Two albums that cannot be stored (no usable URL) among three good ones; the cursor after the first page is
     stale, so the tag restarts once and lists the same results again."""
-    results = [_item(1), _item(2, item_url="ftp://x/y"), _item(3), _item(4, item_url="https://x.bandcamp.com/z"),
-               _item(5)]  # fmt: skip
+    results = [
+        _item(1),
+        _item(2, item_url="ftp://x/y"),
+        _item(3),
+        _item(4, item_url="https://x.bandcamp.com/z"),
+        _item(5),
+    ]
     return _site({"*": {"results": results, "cursor": "gone"}})
 
 
@@ -98,8 +112,24 @@ def test_a_failure_counts_once_per_run_however_often_a_restart_lists_it(tmp_path
             assert sum(summary.failed.values()) == 2  # before: 4, each failure counted again by the restart
             assert summary.failed_ids == {2, 4} and summary.new_failures == 2
             assert sorted(corpus.failures()["item_id"]) == [2, 4] and summary.new == 3
-        code = main(["scrape", "--db", str(tmp_path / "c.sqlite"), "--tag", "rock", "--albums-per-tag", "10",
-                     "--base-url", server.url, "--rate", "500", "--cover-rate", "500", "--no-progress"])  # fmt: skip
+        code = main(
+            [
+                "scrape",
+                "--db",
+                str(tmp_path / "c.sqlite"),
+                "--tag",
+                "rock",
+                "--albums-per-tag",
+                "10",
+                "--base-url",
+                server.url,
+                "--rate",
+                "500",
+                "--cover-rate",
+                "500",
+                "--no-progress",
+            ]
+        )
         out = capsys.readouterr().out
         assert code == 0
         assert "albums: 0 new, 0 already had, 0 failed" in out  # the rerun adds no failure …
@@ -112,8 +142,9 @@ def test_a_rerun_tells_new_failures_from_known_ones(tmp_path):
     with _site(first) as server, Corpus(tmp_path / "c.sqlite") as corpus:
         one = scrape(corpus, ["rock"], 10, base_url=server.url, **FAST)
         assert (one.new_failures, len(one.known_failures)) == (1, 0)
-    grown = {"*": {"results": [_item(1), _item(2, item_url="ftp://x/y"), _item(3, item_url="gopher://z")],
-                   "cursor": None}}  # fmt: skip
+    grown = {
+        "*": {"results": [_item(1), _item(2, item_url="ftp://x/y"), _item(3, item_url="gopher://z")], "cursor": None}
+    }
     with _site(grown) as server, Corpus(tmp_path / "c.sqlite") as corpus:
         two = scrape(corpus, ["rock"], 10, base_url=server.url, **FAST)
         assert (two.new_failures, two.known_failures) == (1, {2})  # item 3 is new, item 2 was known

@@ -111,8 +111,17 @@ def test_fail_listing_counts_attempts_and_fails_for_good_at_the_limit(tmp_path):
         assert corpus.fail_listing("rock", 5, "challenge", max_attempts=2)
         failures = corpus.failures()
         assert failures.to_dict("records") == [
-            {"source": "discover", "tag": "rock", "item_id": 5, "item_url": "u5", "folder": None, "file": None,
-             "album_id": None, "attempts": 2, "reason": "challenge"}
+            {
+                "source": "discover",
+                "tag": "rock",
+                "item_id": 5,
+                "item_url": "u5",
+                "folder": None,
+                "file": None,
+                "album_id": None,
+                "attempts": 2,
+                "reason": "challenge",
+            }
         ]
 
 
@@ -197,14 +206,32 @@ def test_a_schema_1_corpus_opens_migrates_and_keeps_working(tmp_path):
         assert corpus.query("PRAGMA user_version")[0][0] == store.SCHEMA_VERSION
         df = corpus.albums()
         row = df.iloc[0]
-        assert (row["title"], row["tags"], row["found_under"], row["art_id"]) == ("First", ["ambient", "Oslo"],
-                                                                                ["ambient"], 1234567890)
+        assert (row["title"], row["tags"], row["found_under"], row["art_id"]) == (
+            "First",
+            ["ambient", "Oslo"],
+            ["ambient"],
+            1234567890,
+        )
         assert row["page_status"] == "ok" and row["item_type"] == "a"  # schema-1 albums came from their pages
         assert pd.isna(row["location"]) and row["genre"] is None and pd.isna(row["label"])
         assert corpus.unlisted_data("ambient", 10) == 1  # the pending listing needs its discover data again
-        corpus.record_listings("ambient", [{"item_id": 42, "item_url": "https://x.bandcamp.com/album/y",
-                                            "url": "https://x.bandcamp.com/album/y", "store": "x", "album": "y",
-                                            "title": "Y", "artist": "X", "art_id": 7}], None, True)
+        corpus.record_listings(
+            "ambient",
+            [
+                {
+                    "item_id": 42,
+                    "item_url": "https://x.bandcamp.com/album/y",
+                    "url": "https://x.bandcamp.com/album/y",
+                    "store": "x",
+                    "album": "y",
+                    "title": "Y",
+                    "artist": "X",
+                    "art_id": 7,
+                }
+            ],
+            None,
+            True,
+        )
         assert corpus.unlisted_data("ambient", 10) == 0
         assert [r["url"] for r in corpus.pending(["ambient"], 10)] == ["https://x.bandcamp.com/album/y"]
         assert corpus.progress("ambient")["items_seen"] == 2  # filled in, not listed twice
@@ -230,17 +257,42 @@ def test_an_upgrade_that_fails_part_way_leaves_the_old_corpus_as_it_was(tmp_path
 def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
     from bcanalysis.bandcamp import parse_discover_item
 
-    item = parse_discover_item({
-        "item_id": 7, "item_type": "a", "title": "T", "band_name": "L", "album_artist": "B",
-        "band_location": "Oslo, Norway", "band_genre_id": 18, "primary_image": {"image_id": 99},
-        "item_url": "https://b.bandcamp.com/album/t?from=discover_page", "release_date": "2021-03-04 00:00:00 UTC",
-    })  # fmt: skip
+    item = parse_discover_item(
+        {
+            "item_id": 7,
+            "item_type": "a",
+            "title": "T",
+            "band_name": "L",
+            "album_artist": "B",
+            "band_location": "Oslo, Norway",
+            "band_genre_id": 18,
+            "primary_image": {"image_id": 99},
+            "item_url": "https://b.bandcamp.com/album/t?from=discover_page",
+            "release_date": "2021-03-04 00:00:00 UTC",
+        }
+    )
     with Corpus(tmp_path / "c.sqlite") as corpus:
         corpus.record_listings("metal", [item], "next", False, failed=[(8, "https://evil/", "item_url is bad")])
         row = corpus.pending(["metal"], 10)[0]
         assert (row["art_id"], row["genre_id"], row["location"]) == (99, 18, "Oslo, Norway")
-        album = {k: row[k] for k in ("url", "store", "album", "title", "artist", "art_id", "release_date", "item_id",
-                                     "item_url", "label", "location", "genre_id", "item_type")}  # fmt: skip
+        album = {
+            k: row[k]
+            for k in (
+                "url",
+                "store",
+                "album",
+                "title",
+                "artist",
+                "art_id",
+                "release_date",
+                "item_id",
+                "item_url",
+                "label",
+                "location",
+                "genre_id",
+                "item_type",
+            )
+        }
         album_id = corpus.add_album(album, Cover("missing", "no art"), listings=[("metal", 7)])
         df = corpus.albums()
         assert df.loc[album_id, "tags"] == [] and df.loc[album_id, "found_under"] == ["metal"]
@@ -249,7 +301,8 @@ def test_discover_only_albums_have_place_genre_label_and_no_page_tags(tmp_path):
         assert df.loc[album_id, "artist"] == "B"
         assert pd.isna(df.loc[album_id, "page_status"])
         assert corpus.failures()[["tag", "item_id", "item_url", "attempts", "reason"]].to_dict("records") == [
-            {"tag": "metal", "item_id": 8, "item_url": "https://evil/", "attempts": 1, "reason": "item_url is bad"}]
+            {"tag": "metal", "item_id": 8, "item_url": "https://evil/", "attempts": 1, "reason": "item_url is bad"}
+        ]
         assert [r["id"] for r in corpus.albums_without_page(["metal"], 10)] == [album_id]
         corpus.set_page(album_id, ["metal", "doom"], "Bergen, Norway")
         df = corpus.albums()
@@ -275,10 +328,15 @@ def _v3_corpus_with_palettes(path, palettes):
             db.execute(statement)
     db.execute("PRAGMA user_version = 3")
     for album_id, colours in palettes.items():
-        db.execute("INSERT INTO albums (id, url, store, album, title, artist, cover_status, scraped_at) VALUES"
-                   " (?, ?, 's', 'a', 't', 'x', 'missing', '2020-01-01')", (album_id, f"u{album_id}"))
-        db.executemany("INSERT INTO palettes VALUES (?, ?, ?, ?, ?, ?, 'colorgram/1')",
-                       [(album_id, rank, *c) for rank, c in enumerate(colours)])
+        db.execute(
+            "INSERT INTO albums (id, url, store, album, title, artist, cover_status, scraped_at) VALUES"
+            " (?, ?, 's', 'a', 't', 'x', 'missing', '2020-01-01')",
+            (album_id, f"u{album_id}"),
+        )
+        db.executemany(
+            "INSERT INTO palettes VALUES (?, ?, ?, ?, ?, ?, 'colorgram/1')",
+            [(album_id, rank, *c) for rank, c in enumerate(colours)],
+        )
     db.commit()
     db.close()
 
@@ -318,9 +376,14 @@ def test_palette_arrays_are_the_palettes_of_albums_as_arrays(tmp_path):
         df = corpus.albums()
     assert list(arrays.album_ids) == ids[:4] and len(arrays) == 4
     for i, album_id in enumerate(ids[:4]):
-        assert [tuple(c) for c in arrays.rgb[arrays.offsets[i]:arrays.offsets[i + 1]].tolist()] == \
-            df.loc[album_id, "colorgram"] == [r[:3] for r in stored[album_id]]
-        assert arrays.proportions[arrays.offsets[i]:arrays.offsets[i + 1]].tolist() == [r[3] for r in stored[album_id]]
+        assert (
+            [tuple(c) for c in arrays.rgb[arrays.offsets[i] : arrays.offsets[i + 1]].tolist()]
+            == df.loc[album_id, "colorgram"]
+            == [r[:3] for r in stored[album_id]]
+        )
+        assert arrays.proportions[arrays.offsets[i] : arrays.offsets[i + 1]].tolist() == [
+            r[3] for r in stored[album_id]
+        ]
         assert arrays[i].tolist() == [list(map(float, r)) for r in stored[album_id]]
     found, subset = arrays.aligned([ids[4], ids[2], ids[0], 999])
     assert list(found) == [ids[2], ids[0]]
@@ -334,15 +397,20 @@ def _own_columns_corpus(path, own: list[dict | str | None]) -> None:
         for i in range(len(own)):
             corpus.add_album(_album(f"a{i}", item_id=100 + i), Cover("missing", "-"))
     db = sqlite3.connect(path)
-    db.executemany("UPDATE albums SET extra = ? WHERE id = ?",
-                   [(e if e is None or isinstance(e, str) else json.dumps(e), i + 1) for i, e in enumerate(own)])
+    db.executemany(
+        "UPDATE albums SET extra = ? WHERE id = ?",
+        [(e if e is None or isinstance(e, str) else json.dumps(e), i + 1) for i, e in enumerate(own)],
+    )
     db.commit()
     db.close()
 
 
 def test_own_columns_come_back_as_columns_with_their_values_and_names_of_ours_kept(tmp_path):
-    own = [{"catalog": "OL-001", "label": "Own Label", "extra_label": "x", "colorgram": "mine", "nested": {"a": [1]}},
-           None, {"catalog": "OL-003", "pressing": 500}]
+    own = [
+        {"catalog": "OL-001", "label": "Own Label", "extra_label": "x", "colorgram": "mine", "nested": {"a": [1]}},
+        None,
+        {"catalog": "OL-003", "pressing": 500},
+    ]
     _own_columns_corpus(tmp_path / "c.sqlite", own)
     with Corpus(tmp_path / "c.sqlite") as corpus:
         df = corpus.albums()
@@ -429,14 +497,20 @@ def _v4_corpus(path):
     db.execute(store.schema.PALETTE_TABLE)
     db.execute("DROP TABLE palettes")
     db.execute("PRAGMA user_version = 4")
-    db.execute("INSERT INTO albums (id, url, store, album, title, artist, item_id, item_url, cover_status, scraped_at,"
-               " label, location, genre_id, item_type) VALUES (1, 'https://b.bandcamp.com/album/t', 'b', 't', 'T', 'B',"
-               " 7, 'https://b.bandcamp.com/album/t', 'missing', '2025-01-01', NULL, 'Oslo, Norway', 18, 'a')")
-    db.execute("INSERT INTO listings (tag, item_id, item_url, position, title, band_name, status, album_id, seen_at,"
-               " url, store, album, artist, item_type) VALUES ('metal', 7, 'https://b.bandcamp.com/album/t', 0, 'T',"
-               " 'B', 'done', 1, '2025-01-01', 'https://b.bandcamp.com/album/t', 'b', 't', 'B', 'a')")
-    db.execute("INSERT INTO palette_arrays VALUES (1, 1, ?, ?, 'colorgram/1')",
-               (bytes([1, 2, 3]), np.asarray([1.0], "<f8").tobytes()))
+    db.execute(
+        "INSERT INTO albums (id, url, store, album, title, artist, item_id, item_url, cover_status, scraped_at,"
+        " label, location, genre_id, item_type) VALUES (1, 'https://b.bandcamp.com/album/t', 'b', 't', 'T', 'B',"
+        " 7, 'https://b.bandcamp.com/album/t', 'missing', '2025-01-01', NULL, 'Oslo, Norway', 18, 'a')"
+    )
+    db.execute(
+        "INSERT INTO listings (tag, item_id, item_url, position, title, band_name, status, album_id, seen_at,"
+        " url, store, album, artist, item_type) VALUES ('metal', 7, 'https://b.bandcamp.com/album/t', 0, 'T',"
+        " 'B', 'done', 1, '2025-01-01', 'https://b.bandcamp.com/album/t', 'b', 't', 'B', 'a')"
+    )
+    db.execute(
+        "INSERT INTO palette_arrays VALUES (1, 1, ?, ?, 'colorgram/1')",
+        (bytes([1, 2, 3]), np.asarray([1.0], "<f8").tobytes()),
+    )
     db.commit()
     db.close()
 
@@ -452,10 +526,17 @@ def test_a_schema_4_corpus_gains_band_ids_and_a_discover_result_seen_again_fills
         assert df.loc[1, "title"] == "T" and df.loc[1, "colorgram"] == [(1, 2, 3)]  # kept
         assert df.loc[1, "location"] == "Oslo, Norway" and df.loc[1, "found_under"] == ["metal"]
         assert pd.isna(df.loc[1, "band_id"]) and str(df["band_id"].dtype) == "Int64"  # not known before schema 5
-        item = parse_discover_item({
-            "item_id": 7, "item_type": "a", "title": "T", "band_name": "B", "band_id": 3_774_983_561,
-            "item_url": "https://b.bandcamp.com/album/t?from=discover_page", "release_date": "2021-03-04 00:00:00 UTC",
-        })  # fmt: skip
+        item = parse_discover_item(
+            {
+                "item_id": 7,
+                "item_type": "a",
+                "title": "T",
+                "band_name": "B",
+                "band_id": 3_774_983_561,
+                "item_url": "https://b.bandcamp.com/album/t?from=discover_page",
+                "release_date": "2021-03-04 00:00:00 UTC",
+            }
+        )
         assert corpus.record_listings("metal", [item], None, True) == 0  # listed already: not twice
         assert corpus.albums().loc[1, "band_id"] == 3_774_983_561
         assert [r["band_id"] for r in corpus.listings(["metal"])] == [3_774_983_561]
@@ -468,9 +549,31 @@ def test_a_scrape_stores_each_albums_band_id_from_its_discover_result(tmp_path):
     path = tmp_path / "c.sqlite"
     with DemoServer(albums_per_tag=30, max_cover_px=32, custom_host="localhost") as server:
         result = subprocess.run(
-            [sys.executable, "-m", "bcanalysis", "scrape", "--db", str(path), "--base-url", server.url, "--tag", "rock",
-             "--tag", "metal", "--albums-per-tag", "30", "--rate", "500", "--cover-rate", "500", "--no-progress"],
-            capture_output=True, text=True, timeout=300)  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bcanalysis",
+                "scrape",
+                "--db",
+                str(path),
+                "--base-url",
+                server.url,
+                "--tag",
+                "rock",
+                "--tag",
+                "metal",
+                "--albums-per-tag",
+                "30",
+                "--rate",
+                "500",
+                "--cover-rate",
+                "500",
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         albums = [a for t in ("rock", "metal") for a in server.listings[t]]
         sent = {a.item_id: server.item(a)["band_id"] for a in albums}  # what the discover answers said

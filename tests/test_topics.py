@@ -40,21 +40,24 @@ def test_tfidf_sklearn_is_the_analysis_pipeline_exactly(random_palettes, bits):
     pipe = Pipeline([("tfidf", TfidfVectorizer()), ("lda", LatentDirichletAllocation(n_components=4, random_state=3))])
     pipe.fit(docs)
     model = topics.ColorTopics(bits=bits, n_topics=4, weighting="tfidf", engine="sklearn", random_state=3).fit(
-        random_palettes)
+        random_palettes
+    )
     assert model.vocabulary_ == list(pipe[0].get_feature_names_out())
     order = model.meta_["engine_topics"]  # the pipeline's topics, numbered by share (topic 0 the largest)
     assert np.array_equal(model.state_["components_"], pipe[-1].components_[order])  # bit for bit
     ref = pipe[-1].components_[order]
     assert np.array_equal(model.components_, ref / ref.sum(axis=1, keepdims=True))
     # the same mixtures in the new column order (to rounding: the E-step sums over topics in another order)
-    assert np.allclose(model.transform(random_palettes[:40]), pipe.transform(docs[:40])[:, order], rtol=1e-12,
-                       atol=1e-15)
+    assert np.allclose(
+        model.transform(random_palettes[:40]), pipe.transform(docs[:40])[:, order], rtol=1e-12, atol=1e-15
+    )
     assert np.all(np.diff(pipe.transform(docs).mean(axis=0)[order]) <= 0)
 
 
 def test_sklearn_model_survives_save_and_load(random_palettes, tmp_path):
     model = topics.ColorTopics(bits=9, n_topics=3, weighting="tfidf", engine="sklearn", random_state=1).fit(
-        random_palettes)
+        random_palettes
+    )
     path = model.save(tmp_path / "m")
     again = topics.ColorTopics.load(path)
     assert np.array_equal(again.transform(random_palettes[:20]), model.transform(random_palettes[:20]))
@@ -91,8 +94,9 @@ def test_model_shapes_and_normalisation(planted, planted_model):
     theta = m.transform(planted.palettes[:50])
     assert theta.shape == (50, 5) and np.allclose(theta.sum(axis=1), 1) and (theta >= 0).all()
     # a palette's dominant planted topic is its dominant fitted topic, up to the matching of topics
-    rows, cols, _ = topics.match_topics(planted.topics, topics.metrics.align_to_colors(m.components_, m.colors_,
-                                                                                        planted.colors))
+    rows, cols, _ = topics.match_topics(
+        planted.topics, topics.metrics.align_to_colors(m.components_, m.colors_, planted.colors)
+    )
     to_fitted = dict(zip(rows, cols, strict=True))
     truth = np.array([to_fitted[k] for k in planted.mixtures[:50].argmax(axis=1)])
     assert (theta.argmax(axis=1) == truth).mean() > 0.9

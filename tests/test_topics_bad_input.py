@@ -185,14 +185,17 @@ def test_damaged_json_is_refused(model, tmp_path, text, match):
     _refused(path, match)
 
 
-@pytest.mark.parametrize(("key", "value", "match"), [
-    ("bits", "12", "bits"),  # was TypeError later
-    ("weighting", 3, "weighting"),
-    ("doc_topic_prior", -1, "doc_topic_prior"),
-    ("params", {"max_iter": 5, "os.system": 1}, "unknown"),
-    ("arrays", None, "no 'arrays'"),
-    ("array_specs", {"components": "x"}, "array_specs"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("bits", "12", "bits"),  # was TypeError later
+        ("weighting", 3, "weighting"),
+        ("doc_topic_prior", -1, "doc_topic_prior"),
+        ("params", {"max_iter": 5, "os.system": 1}, "unknown"),
+        ("arrays", None, "no 'arrays'"),
+        ("array_specs", {"components": "x"}, "array_specs"),
+    ],
+)
 def test_bad_fields_are_refused(model, tmp_path, key, value, match):
     path = model.save(tmp_path / "m")
     _edit_json(path, **{key: value})

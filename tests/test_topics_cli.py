@@ -18,8 +18,14 @@ def _corpus(path: Path, n: int = 300, *, palettes: bool = True) -> Path:
     planted = topics.planted_palettes(n, 3, random_state=4)
     with Corpus(path) as corpus:
         for i, (pal, mix) in enumerate(zip(planted.palettes, planted.mixtures, strict=True)):
-            album = {"url": f"https://s.bandcamp.com/album/{i}", "store": "s", "album": str(i), "title": f"t{i}",
-                     "artist": f"a{i}", "tags": [f"tag{mix.argmax()}"]}
+            album = {
+                "url": f"https://s.bandcamp.com/album/{i}",
+                "store": "s",
+                "album": str(i),
+                "title": f"t{i}",
+                "artist": f"a{i}",
+                "tags": [f"tag{mix.argmax()}"],
+            }
             album_id = corpus.add_album(album, Cover("missing", "-"))
             if palettes:
                 colours = [SimpleNamespace(rgb=tuple(int(v) for v in c[:3]), proportion=float(c[3])) for c in pal]
@@ -31,8 +37,9 @@ def _corpus(path: Path, n: int = 300, *, palettes: bool = True) -> Path:
 def test_sweep_command_writes_table_recommendation_and_figures(tmp_path, monkeypatch, capsys):
     db = _corpus(tmp_path / "corpus.sqlite")
     out = tmp_path / "out"
-    code = cli.main(["sweep", "--db", str(db), "--out", str(out), "--bits", "12", "--max-n", "4", "--workers", "1",
-                     "--no-progress"])
+    code = cli.main(
+        ["sweep", "--db", str(db), "--out", str(out), "--bits", "12", "--max-n", "4", "--workers", "1", "--no-progress"]
+    )
     assert code == 0
     table = pd.read_csv(out / "sweep.csv")
     assert list(table["n_topics"]) == [1, 2, 3, 4]
@@ -60,8 +67,21 @@ def _sweep_args(tmp_path, *extra: str) -> list[str]:
     db = tmp_path / "corpus.sqlite"
     if not db.exists():
         _corpus(db, 60)
-    return ["sweep", "--db", str(db), "--out", str(tmp_path / "out"), "--bits", "9", "--max-n", "3", "--workers",
-            "1", "--no-progress", *extra]
+    return [
+        "sweep",
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "out"),
+        "--bits",
+        "9",
+        "--max-n",
+        "3",
+        "--workers",
+        "1",
+        "--no-progress",
+        *extra,
+    ]
 
 
 def test_sweep_refuses_a_negative_seed_naming_the_flag(tmp_path, capsys):
@@ -80,11 +100,14 @@ def test_sweep_says_so_when_it_cannot_write(tmp_path, monkeypatch, capsys, flag)
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize(("exc", "text"), [
-    (OSError(28, "No space left on device"), "No space left on device"),
-    (RuntimeError("fit bits=9 n_topics=3 seed=1 failed on the executor"), "failed on the executor"),
-    (MemoryError(), "MemoryError"),
-])
+@pytest.mark.parametrize(
+    ("exc", "text"),
+    [
+        (OSError(28, "No space left on device"), "No space left on device"),
+        (RuntimeError("fit bits=9 n_topics=3 seed=1 failed on the executor"), "failed on the executor"),
+        (MemoryError(), "MemoryError"),
+    ],
+)
 def test_sweep_failures_are_messages_with_exit_status_1(tmp_path, monkeypatch, capsys, exc, text):
 
     def fail(*args, **kwargs):

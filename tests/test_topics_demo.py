@@ -53,12 +53,16 @@ def test_demo_themes_are_recovered_better_than_by_the_analysis_pipeline(palettes
 def test_demo_genres_load_on_their_themes(albums, palettes, truth):
     names, weights, colors = truth
     model = topics.ColorTopics(n_topics=18, weighting="proportion", random_state=1).fit(palettes)
-    df = pd.DataFrame({
-        "url": [a.url for a in albums], "title": [a.title for a in albums], "artist": [a.artist for a in albums],
-        "tags": [[a.tag] for a in albums],
-        "colorgram": [[rgb for rgb, _ in a.palette()] for a in albums],
-        "proportions": [[w for _, w in a.palette()] for a in albums],
-    })
+    df = pd.DataFrame(
+        {
+            "url": [a.url for a in albums],
+            "title": [a.title for a in albums],
+            "artist": [a.artist for a in albums],
+            "tags": [[a.tag] for a in albums],
+            "colorgram": [[rgb for rgb, _ in a.palette()] for a in albums],
+            "proportions": [[w for _, w in a.palette()] for a in albums],
+        }
+    )
     table = analysis.tag_topic_table(model, df)
     rows, cols, _ = match_topics(align_to_colors(model.components_, model.colors_, colors), weights)
     theme_of = {int(r): names[c] for r, c in zip(rows, cols, strict=True)}

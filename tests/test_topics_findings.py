@@ -22,8 +22,18 @@ def spaces_table(values: dict[str, tuple[float, float, float]], bits=(9, 12)) ->
     for space, (coh, stab, acc) in values.items():
         for i, b in enumerate(bits):
             d = 0.01 * (1 if i else -1)  # per-depth values straddle the mean
-            rows.append({"space": space, "bits": b, "vocabulary": 100 * b, "coherence_npmi": coh + d,
-                         "diversity": 0.9, "stability": stab - d, "tag_accuracy": acc + d, "fit_seconds": 1.0})
+            rows.append(
+                {
+                    "space": space,
+                    "bits": b,
+                    "vocabulary": 100 * b,
+                    "coherence_npmi": coh + d,
+                    "diversity": 0.9,
+                    "stability": stab - d,
+                    "tag_accuracy": acc + d,
+                    "fit_seconds": 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -31,8 +41,10 @@ def test_rgb_stays_unless_a_space_leads_on_all_three() -> None:
     table = spaces_table({"rgb": (0.14, 0.61, 0.836), "hls": (0.10, 0.50, 0.80), "oklab": (0.22, 0.59, 0.842)})
     v = findings.space_verdict(table)
     assert v.outcome == "rgb" and v.text.startswith("RGB stays the default")
-    assert "OKLab is ahead on coherence (0.220 against 0.140) and tag accuracy (0.842 against 0.836) but not " \
-           "ahead on stability (0.590 against 0.610)" in v.text
+    assert (
+        "OKLab is ahead on coherence (0.220 against 0.140) and tag accuracy (0.842 against 0.836) but not "
+        "ahead on stability (0.590 against 0.610)" in v.text
+    )
     assert "HLS is not ahead on coherence (0.100 against 0.140)" in v.text and "means over 9, 12 bit" in v.text
     assert "all three" in v.rule and str(v).startswith("Colour space: RGB stays")
 
@@ -42,8 +54,10 @@ def test_a_space_ahead_on_all_three_replaces_rgb() -> None:
     v = findings.space_verdict(table)
     # both lead on all three; the smallest relative lead decides: HLS 0.001/0.836, OKLab 0.006/0.836 …
     assert v.outcome == "oklab" and v.text.startswith("OKLab replaces RGB as the default")
-    assert "OKLab is ahead on coherence (0.220 against 0.140), stability (0.620 against 0.610) and tag accuracy " \
-           "(0.842 against 0.836)" in v.text
+    assert (
+        "OKLab is ahead on coherence (0.220 against 0.140), stability (0.620 against 0.610) and tag accuracy "
+        "(0.842 against 0.836)" in v.text
+    )
 
 
 def test_ties_print_enough_decimals_and_missing_stability_is_said() -> None:
@@ -62,9 +76,13 @@ def test_ties_print_enough_decimals_and_missing_stability_is_said() -> None:
 @pytest.mark.slow
 def test_space_verdict_on_a_real_comparison() -> None:
     planted = topics.planted_palettes(300, 3, random_state=4)
-    albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-                           "proportions": [list(p[:, 3]) for p in planted.palettes],
-                           "found_under": [[f"g{d}"] for d in planted.mixtures.argmax(axis=1)]})
+    albums = pd.DataFrame(
+        {
+            "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+            "proportions": [list(p[:, 3]) for p in planted.palettes],
+            "found_under": [[f"g{d}"] for d in planted.mixtures.argmax(axis=1)],
+        }
+    )
     table = analysis.compare_spaces(albums, bits=(9,), n_topics=3, n_restarts=2, random_state=0)
     means = table.groupby("space")[["coherence_npmi", "stability", "tag_accuracy"]].mean()
     leaders = [s for s in ("hls", "oklab") if (means.loc[s] > means.loc["rgb"]).all()]
@@ -77,8 +95,9 @@ def test_space_verdict_on_a_real_comparison() -> None:
 @pytest.fixture(scope="module")
 def sweep():
     planted = topics.planted_palettes(300, 4, random_state=1)
-    return topics.sweep(planted.palettes, bits=(9, 12), n_topics=[2, 3, 4, 5, 6], random_state=0, n_jobs=1,
-                        progress=False)
+    return topics.sweep(
+        planted.palettes, bits=(9, 12), n_topics=[2, 3, 4, 5, 6], random_state=0, n_jobs=1, progress=False
+    )
 
 
 @pytest.mark.slow
@@ -89,8 +108,10 @@ def test_recommendation_names_each_depth_and_the_final_model(sweep) -> None:
     assert f"n = {rec[9]} at 9 bit and n = {rec[12]} at 12 bit" in v.text
     assert f"The final model's {rec[12]} topics at 12 bit follow it." in v.text
     other = findings.recommendation(sweep, bits=12, n_topics=18)
-    assert f"uses 18 topics at 12 bit, a count the sweep did not fit (its grid: 2 to 6), so the sweep cannot " \
-           f"support it; it recommends {rec[12]} there" in other.text
+    assert (
+        f"uses 18 topics at 12 bit, a count the sweep did not fit (its grid: 2 to 6), so the sweep cannot "
+        f"support it; it recommends {rec[12]} there" in other.text
+    )
     assert f"-p n_topics {rec[12]}" in other.text and "follow it" not in other.text
     bigger = findings.recommendation(sweep, bits=12, n_topics=6)
     assert f"uses 6 topics at 12 bit, more than the {rec[12]} recommended: its held-out perplexity" in bigger.text
@@ -101,12 +122,14 @@ def test_recommendation_names_each_depth_and_the_final_model(sweep) -> None:
 def linked():
     planted = topics.planted_palettes(600, 4, random_state=5)
     dominant = planted.mixtures.argmax(axis=1)
-    albums = pd.DataFrame({
-        "tags": [["rock"] if d == 0 else ["pop"] for d in dominant],
-        "location": ["Oslo" if i % 2 else "Lagos" for i in range(len(dominant))],  # no link: alternating
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-    })
+    albums = pd.DataFrame(
+        {
+            "tags": [["rock"] if d == 0 else ["pop"] for d in dominant],
+            "location": ["Oslo" if i % 2 else "Lagos" for i in range(len(dominant))],  # no link: alternating
+            "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+            "proportions": [list(p[:, 3]) for p in planted.palettes],
+        }
+    )
     model = topics.ColorTopics(n_topics=4, random_state=0).fit(planted.palettes)
     return model, albums
 
@@ -134,18 +157,22 @@ def test_no_link_is_said_with_the_largest_lift(linked) -> None:
     empty = analysis.place_topic_table(model, albums.drop(columns="location"))
     assert findings.strongest_links(empty).text.startswith("No album in this corpus has a known place")
     few = analysis.place_topic_table(model, albums, min_albums=10_000)
-    assert findings.strongest_links(few).text == f"No place is on enough albums to test (at least 10000). " \
+    assert (
+        findings.strongest_links(few).text == f"No place is on enough albums to test (at least 10000). "
         f"{len(albums)} albums have a place."
+    )
 
 
 def _albums(catalogue) -> pd.DataFrame:
-    return pd.DataFrame({
-        "tags": [[t for t in a.tags if t not in demo_catalogue.PLACES] for a in catalogue],
-        "found_under": [list(a.listed_under) for a in catalogue],
-        "release_date": pd.to_datetime([a.release_date for a in catalogue]),
-        "colorgram": [[c for c, _ in a.palette()] for a in catalogue],
-        "proportions": [[w for _, w in a.palette()] for a in catalogue],
-    })
+    return pd.DataFrame(
+        {
+            "tags": [[t for t in a.tags if t not in demo_catalogue.PLACES] for a in catalogue],
+            "found_under": [list(a.listed_under) for a in catalogue],
+            "release_date": pd.to_datetime([a.release_date for a in catalogue]),
+            "colorgram": [[c for c, _ in a.palette()] for a in catalogue],
+            "proportions": [[w for _, w in a.palette()] for a in catalogue],
+        }
+    )
 
 
 def test_drift_verdict_names_exactly_the_significant_groups(monkeypatch) -> None:
@@ -191,9 +218,18 @@ def test_findings_show_as_escaped_html() -> None:
 def test_q_values_in_sentences_read_on_the_side_of_the_rule(linked) -> None:
     """The issue: "q = 0.05" was printed for 0.04996 under the rule q < 0.05, and q = 1.3e-124 from a normal
     approximation. Now: enough digits to read as judged, and a q at the test's floor is printed as a bound."""
-    test = pd.DataFrame({"n_albums": [40, 40, 80], "slope_per_decade": [-3.0, 1.0, -1.0], "lo": [-5.9, -1.0, -2.5],
-                         "hi": [-0.1, 3.0, 0.5], "p_value": [0.02498, 0.3, 0.2], "q_value": [0.04996, 0.3, 0.2],
-                         "significant": [True, False, False]}, index=["ambient", "pop", ALL])
+    test = pd.DataFrame(
+        {
+            "n_albums": [40, 40, 80],
+            "slope_per_decade": [-3.0, 1.0, -1.0],
+            "lo": [-5.9, -1.0, -2.5],
+            "hi": [-0.1, 3.0, 0.5],
+            "p_value": [0.02498, 0.3, 0.2],
+            "q_value": [0.04996, 0.3, 0.2],
+            "significant": [True, False, False],
+        },
+        index=["ambient", "pop", ALL],
+    )
     test.attrs.update(variable="lightness", alpha=0.05)
     v = findings.drift_verdict(test)
     assert v.outcome == ["ambient"] and "q = 0.04996" in v.text and "q = 0.05)" not in v.text
@@ -221,8 +257,9 @@ def test_the_vocabulary_table_shows_no_missing_value_marker() -> None:
 
 
 def _weighting_tables(tfidf_perplexity, tfidf_npmi, tfidf_stability, n=(2, 3, 4, 5)) -> tuple:
-    base = pd.DataFrame({"bits": 12, "n_topics": list(n), "perplexity": 300.0, "coherence_npmi": 0.20,
-                         "stability": 0.90})
+    base = pd.DataFrame(
+        {"bits": 12, "n_topics": list(n), "perplexity": 300.0, "coherence_npmi": 0.20, "stability": 0.90}
+    )
     other = base.assign(perplexity=tfidf_perplexity, coherence_npmi=tfidf_npmi, stability=tfidf_stability)
     return base, other
 

@@ -21,20 +21,30 @@ def albums(planted) -> pd.DataFrame:
     """Albums whose tag follows their dominant planted topic ('rock' ⇔ topic 0), plus rows without a palette."""
     n = len(planted.palettes)
     dominant = planted.mixtures.argmax(axis=1)
-    df = pd.DataFrame({
-        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(n)],
-        "title": [f"album {i}" for i in range(n)],
-        "artist": [f"artist {i}" for i in range(n)],
-        "tags": [["rock", "all"] if d == 0 else ["pop", "all"] for d in dominant],
-        "art_id": np.arange(n),
-        "cover_status": "ok",
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-    })
-    missing = pd.DataFrame({"url": ["https://x.bandcamp.com/album/none", "https://y.bandcamp.com/album/empty"],
-                            "title": ["none", "empty"], "artist": ["x", "y"], "tags": [["rock"], ["rock"]],
-                            "art_id": [-1, -2], "cover_status": ["missing", "failed"], "colorgram": [None, []],
-                            "proportions": [None, None]})
+    df = pd.DataFrame(
+        {
+            "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(n)],
+            "title": [f"album {i}" for i in range(n)],
+            "artist": [f"artist {i}" for i in range(n)],
+            "tags": [["rock", "all"] if d == 0 else ["pop", "all"] for d in dominant],
+            "art_id": np.arange(n),
+            "cover_status": "ok",
+            "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+            "proportions": [list(p[:, 3]) for p in planted.palettes],
+        }
+    )
+    missing = pd.DataFrame(
+        {
+            "url": ["https://x.bandcamp.com/album/none", "https://y.bandcamp.com/album/empty"],
+            "title": ["none", "empty"],
+            "artist": ["x", "y"],
+            "tags": [["rock"], ["rock"]],
+            "art_id": [-1, -2],
+            "cover_status": ["missing", "failed"],
+            "colorgram": [None, []],
+            "proportions": [None, None],
+        }
+    )
     out = pd.concat([missing.iloc[:1], df.iloc[:400], missing.iloc[1:], df.iloc[400:]], ignore_index=True)
     return out.set_index(pd.Index(np.arange(len(out)) * 10 + 7))  # not a RangeIndex: alignment must be by label
 
@@ -121,13 +131,19 @@ def test_topic_labels_read_as_names(model):
 
 
 def test_tag_column_is_found_under_then_page_tags_never_the_place():
-    df = pd.DataFrame({
-        "found_under": [["ambient"], ["rock", "pop"], [], ["metal"]],
-        "tags": [["ambient", "drone", "Oslo"], [], ["doom", "metal", "berlin"], ["metal", "sludge"]],
-        "location": ["Oslo, Norway", "Berlin, Germany", "Berlin", None],
-    })
-    assert album_table.tag_column(df).tolist() == [["ambient", "drone"], ["rock", "pop"], ["doom", "metal"],
-                                              ["metal", "sludge"]]
+    df = pd.DataFrame(
+        {
+            "found_under": [["ambient"], ["rock", "pop"], [], ["metal"]],
+            "tags": [["ambient", "drone", "Oslo"], [], ["doom", "metal", "berlin"], ["metal", "sludge"]],
+            "location": ["Oslo, Norway", "Berlin, Germany", "Berlin", None],
+        }
+    )
+    assert album_table.tag_column(df).tolist() == [
+        ["ambient", "drone"],
+        ["rock", "pop"],
+        ["doom", "metal"],
+        ["metal", "sludge"],
+    ]
     no_places = df.drop(columns="location")  # a corpus without `location` knows no places: tags stay as they are
     assert album_table.tag_column(no_places).tolist()[0] == ["ambient", "drone", "Oslo"]
     assert album_table.tag_column(df.drop(columns="found_under")).tolist()[1] == []  # page tags alone
@@ -146,8 +162,9 @@ def placed(albums, planted) -> pd.DataFrame:
     dominant = np.full(len(out), -1)
     dominant[has] = planted.mixtures.argmax(axis=1)
     spellings = ["Oslo, Norway", "oslo", "Oslo"]
-    out["location"] = [spellings[i % 3] if d == 1 else ("Berlin, Germany" if d >= 0 else None)
-                       for i, d in enumerate(dominant)]
+    out["location"] = [
+        spellings[i % 3] if d == 1 else ("Berlin, Germany" if d >= 0 else None) for i, d in enumerate(dominant)
+    ]
     out["tags"] = [[*t, "Oslo"] if d == 1 else t for t, d in zip(out["tags"], dominant, strict=True)]
     return out
 
@@ -169,8 +186,10 @@ def test_place_table_is_apart_from_the_genre_table(placed, model, planted):
 
 def test_exemplars_reuse_given_weights(albums, model):
     w = analysis.topic_weights(model, albums)
-    assert analysis.exemplars(model, albums, 1, 4, weights=w).index.tolist() == \
-        analysis.exemplars(model, albums, 1, 4).index.tolist()
+    assert (
+        analysis.exemplars(model, albums, 1, 4, weights=w).index.tolist()
+        == analysis.exemplars(model, albums, 1, 4).index.tolist()
+    )
     with pytest.raises(ValueError, match="pass topic_weights"):
         analysis.exemplars(model, albums, 1, 4, weights=w.iloc[:10])
 
@@ -233,8 +252,12 @@ def test_p_and_q_values_are_floored_at_the_resolution_of_the_test(albums, model,
 def test_large_groups_use_the_normal_approximation_floored_too():
     big = topics.planted_palettes(2200, 3, random_state=9)
     dominant = big.mixtures.argmax(axis=1)
-    albums = pd.DataFrame({"colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in big.palettes],
-                           "tags": [["big"] if i < 1100 else ["rest"] for i in range(len(dominant))]})
+    albums = pd.DataFrame(
+        {
+            "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in big.palettes],
+            "tags": [["big"] if i < 1100 else ["rest"] for i in range(len(dominant))],
+        }
+    )
     albums.loc[dominant == 0, "tags"] = albums.loc[dominant == 0, "tags"].map(lambda t: [*t, "zero"])
     model = topics.ColorTopics(bits=9, n_topics=3, random_state=0).fit(big.palettes)
     table = analysis.tag_topic_table(model, albums, n_permutations=199)

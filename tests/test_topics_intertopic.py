@@ -28,8 +28,12 @@ def test_mds_recovers_planar_geometry_exactly():
 
 def test_map_of_a_fitted_model_follows_topic_distances():
     planted = planted_palettes(800, 5, alpha=0.05, random_state=2)
-    albums = pd.DataFrame({"colorgram": [p[:, :3].astype(int).tolist() for p in planted.palettes],
-                           "proportions": [p[:, 3].tolist() for p in planted.palettes]})
+    albums = pd.DataFrame(
+        {
+            "colorgram": [p[:, :3].astype(int).tolist() for p in planted.palettes],
+            "proportions": [p[:, 3].tolist() for p in planted.palettes],
+        }
+    )
     model = ColorTopics(bits=12, n_topics=5, random_state=0).fit(albums["colorgram"].tolist())
     table = intertopic_map(model, albums)
     assert list(table.index) == list(range(5))

@@ -26,11 +26,13 @@ def planted() -> topics.PlantedPalettes:
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
     dominant = planted.mixtures.argmax(axis=1)
-    return pd.DataFrame({
-        "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-        "found_under": [[f"genre{d}"] for d in dominant],
-    })
+    return pd.DataFrame(
+        {
+            "colorgram": [[tuple(int(v) for v in c[:3]) for c in p] for p in planted.palettes],
+            "proportions": [list(p[:, 3]) for p in planted.palettes],
+            "found_under": [[f"genre{d}"] for d in dominant],
+        }
+    )
 
 
 @pytest.fixture(scope="module")

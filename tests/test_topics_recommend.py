@@ -30,12 +30,22 @@ def curve(perplexity, se, *, bits=12, start=1, docs=1000, stability=0.95, npmi=N
     best = p.min()
     se = np.where(p == best, 0.0, np.asarray(se, dtype=float))
     npmi = np.linspace(0.1, 0.3, len(p)) if npmi is None else np.asarray(npmi, dtype=float)
-    return pd.DataFrame({
-        "bits": bits, "n_topics": n, "perplexity": p, "excess": p / best - 1, "excess_se": se,
-        "perplexity_spread": 1.0, "coherence_npmi": npmi, "coherence_umass": -1.0,
-        "diversity": np.linspace(1.0, 0.8, len(p)), "stability": stability, "n_documents": docs,
-        "n_heldout": docs // 10,
-    })
+    return pd.DataFrame(
+        {
+            "bits": bits,
+            "n_topics": n,
+            "perplexity": p,
+            "excess": p / best - 1,
+            "excess_se": se,
+            "perplexity_spread": 1.0,
+            "coherence_npmi": npmi,
+            "coherence_umass": -1.0,
+            "diversity": np.linspace(1.0, 0.8, len(p)),
+            "stability": stability,
+            "n_documents": docs,
+            "n_heldout": docs // 10,
+        }
+    )
 
 
 def rule(t: pd.DataFrame) -> int:
@@ -83,8 +93,11 @@ def check_reason(t: pd.DataFrame, row: pd.Series) -> None:
     assert shows(t["perplexity"].min(), float(m.group(2).replace(",", "")), 1)
     chosen = rule(t.reset_index()) if row["measured"] else int(t.index[0])
     assert text.startswith(f"{row['bits']} bit: n = {chosen}.") and row["n_topics"] == chosen
-    m = re.search(r"within one standard error of it is n = (\d+) \(([\d,.]+), ([\d.]+)% higher; standard error of "
-                  r"the difference over held-out palettes and seeds ([\d.]+)%\)", text)
+    m = re.search(
+        r"within one standard error of it is n = (\d+) \(([\d,.]+), ([\d.]+)% higher; standard error of "
+        r"the difference over held-out palettes and seeds ([\d.]+)%\)",
+        text,
+    )
     if m:  # the chosen n: its perplexity, excess and standard error; printed within
         k = int(m.group(1))
         assert k == chosen
@@ -119,8 +132,30 @@ def check_all(table: pd.DataFrame) -> pd.DataFrame:
 
 # --- curves of every shape ------------------------------------------------------------------------------------------
 
-NOISY = curve([640, 450, 380, 350, 313, 292, 281, 278, 275, 272, 271, 274, 268, 277, 270, 266, 273, 279, 276],
-              [.09, .06, .06, .07, .05, .043, .040, .036, .029, .035, .034, .029, .043, .025, .024, 0, .02, .019, .02])
+NOISY = curve(
+    [640, 450, 380, 350, 313, 292, 281, 278, 275, 272, 271, 274, 268, 277, 270, 266, 273, 279, 276],
+    [
+        0.09,
+        0.06,
+        0.06,
+        0.07,
+        0.05,
+        0.043,
+        0.040,
+        0.036,
+        0.029,
+        0.035,
+        0.034,
+        0.029,
+        0.043,
+        0.025,
+        0.024,
+        0,
+        0.02,
+        0.019,
+        0.02,
+    ],
+)
 
 
 def test_a_noisy_curve_gets_the_smallest_count_within_one_standard_error() -> None:
@@ -167,8 +202,10 @@ def test_the_lowest_at_the_grid_top_says_widen_the_grid() -> None:
 def test_too_many_topics_for_the_corpus_and_unmeasured_uncertainty_are_said() -> None:
     rec = check_all(curve([300, 250, 240], [0.1, 0.05, 0], start=4, docs=70)).iloc[0]
     assert rec["n_topics"] == 5 and rec["too_many"] and not rec["supported"]
-    assert f"5 topics over 70 palettes is 14.0 palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}: too many " \
-           "topics for this corpus (it allows at most 3)." in rec["reason"]
+    assert (
+        f"5 topics over 70 palettes is 14.0 palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}: too many "
+        "topics for this corpus (it allows at most 3)." in rec["reason"]
+    )
     single = check_all(curve([300], [0], start=5)).iloc[0]
     assert single["single"] and not single["supported"] and single["note"].startswith("one count swept")
     v = findings.recommendation(sweep_of(curve([300], [0], start=5)), bits=12, n_topics=5)
@@ -194,8 +231,13 @@ def test_random_curves_never_contradict_their_table() -> None:
         k = int(rng.integers(1, 12))
         p = 300 * np.exp(-np.cumsum(rng.normal(0.02, 0.05, k)))
         se = rng.uniform(0.001, 0.08, k)
-        table = curve(p, se, start=int(rng.integers(1, 4)), docs=int(rng.integers(10, 5000)),
-                      stability=float(rng.uniform(0.6, 1.0)))
+        table = curve(
+            p,
+            se,
+            start=int(rng.integers(1, 4)),
+            docs=int(rng.integers(10, 5000)),
+            stability=float(rng.uniform(0.6, 1.0)),
+        )
         rec = check_all(table).iloc[0]
         assert rec["n_topics"] <= rec["best_n"]
         if rec["n_topics"] == table["n_topics"].max() and k > 1:
@@ -214,23 +256,34 @@ def test_the_final_count_follows_the_sweep_only_when_the_sweep_supports_it() -> 
     flat = curve([250, 248, 246, 245, 247, 244, 243, 242, 244], [0.04] * 9, start=7)
     for table, final, says in [
         (sweep_of(noisy9, NOISY), 10, "The final model's 10 topics at 12 bit follow it."),
-        (sweep_of(noisy9, NOISY), 18, "its held-out perplexity, 279.0, is 4.9% above the lowest (standard error "
-                                      "1.9%), more than one standard error: the sweep does not support it"),
-        (sweep_of(noisy9, NOISY), 13, "0.8% above the lowest (standard error 4.3%), so the sweep cannot tell it from "
-                                      "the best, but supports no more than 10 topics"),
+        (
+            sweep_of(noisy9, NOISY),
+            18,
+            "its held-out perplexity, 279.0, is 4.9% above the lowest (standard error "
+            "1.9%), more than one standard error: the sweep does not support it",
+        ),
+        (
+            sweep_of(noisy9, NOISY),
+            13,
+            "0.8% above the lowest (standard error 4.3%), so the sweep cannot tell it from "
+            "the best, but supports no more than 10 topics",
+        ),
         (sweep_of(flat), 7, "The final model's 7 topics at 12 bit are that choice, but the sweep does not support it"),
         (sweep_of(flat), 18, "a count the sweep did not fit (its grid: 7 to 15), so the sweep cannot support it"),
     ]:
         v = findings.recommendation(table, bits=12, n_topics=final)
         assert says in v.text, v.text
-        assert ("follow it" in v.text) == (final == v.outcome[12] and table.recommend().set_index("bits").loc[
-            12, "supported"])
+        assert ("follow it" in v.text) == (
+            final == v.outcome[12] and table.recommend().set_index("bits").loc[12, "supported"]
+        )
         assert not explained(v.text, [table.table, table.recommend()], (final,)), v.text
     v = findings.recommendation(sweep_of(flat), bits=12, n_topics=7)
     assert "At 12 bit no count is supported: the curve is flat" in v.text
     small = findings.recommendation(sweep_of(curve([300, 250, 240], [0.05, 0.01, 0], docs=60)), bits=12, n_topics=18)
-    assert "Its 18 topics over 60 palettes leave fewer than 20 palettes a topic: too many topics for this corpus, " \
-           "which allows at most 3." in small.text
+    assert (
+        "Its 18 topics over 60 palettes leave fewer than 20 palettes a topic: too many topics for this corpus, "
+        "which allows at most 3." in small.text
+    )
 
 
 # --- real sweeps ------------------------------------------------------------------------------------------------

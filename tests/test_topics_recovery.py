@@ -28,8 +28,9 @@ def _closest_other(t: np.ndarray) -> float:
 
 def test_overlap_makes_planted_topics_share_colours():
     plain = np.mean([_closest_other(topics.planted_palettes(10, 12, random_state=g).topics) for g in range(5)])
-    shared = np.mean([_closest_other(topics.planted_palettes(10, 12, random_state=g, overlap=0.5).topics)
-                      for g in range(5)])
+    shared = np.mean(
+        [_closest_other(topics.planted_palettes(10, 12, random_state=g, overlap=0.5).topics) for g in range(5)]
+    )
     assert shared > plain + 0.05
     with pytest.raises(ValueError, match="overlap.*1.5"):
         topics.planted_palettes(10, 3, overlap=1.5)

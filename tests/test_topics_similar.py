@@ -19,13 +19,15 @@ from bcanalysis.topics import ColorTopics, planted_palettes
 def planted_albums():
     """Albums whose palettes come from 6 planted topics, fitted with the default engine."""
     planted = planted_palettes(600, 6, alpha=0.05, random_state=4)
-    albums = pd.DataFrame({
-        "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(600)],
-        "title": [f"album {i}" for i in range(600)],
-        "tags": [["demo"]] * 600,
-        "colorgram": [[tuple(map(int, c[:3])) for c in p] for p in planted.palettes],
-        "proportions": [list(p[:, 3]) for p in planted.palettes],
-    })
+    albums = pd.DataFrame(
+        {
+            "url": [f"https://s{i}.bandcamp.com/album/a{i}" for i in range(600)],
+            "title": [f"album {i}" for i in range(600)],
+            "tags": [["demo"]] * 600,
+            "colorgram": [[tuple(map(int, c[:3])) for c in p] for p in planted.palettes],
+            "proportions": [list(p[:, 3]) for p in planted.palettes],
+        }
+    )
     albums.loc[5, ["colorgram", "proportions"]] = None  # one album without a cover palette
     model = ColorTopics(bits=12, n_topics=6, random_state=0).fit(albums["colorgram"].drop(5).tolist())
     return planted, albums, model

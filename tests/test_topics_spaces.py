@@ -20,9 +20,13 @@ from bcanalysis.topics import ColorTopics, planted_palettes, vectorize
 @pytest.fixture(scope="module")
 def planted():
     p = planted_palettes(400, 4, alpha=0.05, random_state=9)
-    albums = pd.DataFrame({"colorgram": [x[:, :3].astype(int).tolist() for x in p.palettes],
-                           "proportions": [x[:, 3].tolist() for x in p.palettes],
-                           "tags": [[f"t{t}"] for t in p.mixtures.argmax(axis=1)]})
+    albums = pd.DataFrame(
+        {
+            "colorgram": [x[:, :3].astype(int).tolist() for x in p.palettes],
+            "proportions": [x[:, 3].tolist() for x in p.palettes],
+            "tags": [[f"t{t}"] for t in p.mixtures.argmax(axis=1)],
+        }
+    )
     return p, albums
 
 
@@ -53,8 +57,9 @@ def test_tag_accuracy_is_scikit_learns_cross_validation():
     mixtures = rng.dirichlet(np.ones(4), 90)
     mixtures[tags == "a", 0] += 2
     mixtures /= mixtures.sum(axis=1, keepdims=True)
-    expected = cross_val_score(LogisticRegression(max_iter=2000), np.log(mixtures), tags,
-                               cv=StratifiedKFold(5, shuffle=True, random_state=0)).mean()
+    expected = cross_val_score(
+        LogisticRegression(max_iter=2000), np.log(mixtures), tags, cv=StratifiedKFold(5, shuffle=True, random_state=0)
+    ).mean()
     assert tag_accuracy(mixtures, tags) == pytest.approx(expected)
 
 
@@ -63,7 +68,13 @@ def test_compare_spaces_table_and_figure(planted):
     _, albums = planted
     table = compare_spaces(albums, bits=(9, 12), n_topics=4, random_state=0)
     assert list(zip(table["space"], table["bits"], strict=True)) == [
-        ("rgb", 9), ("rgb", 12), ("hls", 9), ("hls", 12), ("oklab", 9), ("oklab", 12)]
+        ("rgb", 9),
+        ("rgb", 12),
+        ("hls", 9),
+        ("hls", 12),
+        ("oklab", 9),
+        ("oklab", 12),
+    ]
     assert (table["vocabulary"] > 0).all() and table["stability"].between(0, 1).all()
     assert table.attrs["chance"] == pytest.approx(1 / albums["tags"].map(tuple).nunique())
     # Planted topics are well separated: every binning tells the dominant topic apart far above chance.

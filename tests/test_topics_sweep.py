@@ -21,8 +21,9 @@ def planted() -> topics.PlantedPalettes:
 @pytest.fixture(scope="module")
 def swept(planted, tmp_path_factory) -> tuple[topics.SweepResult, object]:
     cache = tmp_path_factory.mktemp("cache")
-    result = topics.sweep(planted.palettes, bits=(9, 12), n_topics=range(1, 7), random_state=0, cache_dir=cache,
-                          n_jobs=2, progress=False)
+    result = topics.sweep(
+        planted.palettes, bits=(9, 12), n_topics=range(1, 7), random_state=0, cache_dir=cache, n_jobs=2, progress=False
+    )
     return result, cache
 
 
@@ -76,13 +77,15 @@ def test_the_excess_standard_error_agrees_with_a_jackknife_over_held_out_palette
     a leave-one-palette-out jackknife of the log perplexity difference must agree with the delta method."""
     from bcanalysis.topics.model import completion_loglik, holdout_split
 
-    result = topics.sweep(planted.palettes, bits=12, n_topics=[3, 4, 5], n_restarts=1, random_state=0, n_jobs=1,
-                          progress=False)
+    result = topics.sweep(
+        planted.palettes, bits=12, n_topics=[3, 4, 5], n_restarts=1, random_state=0, n_jobs=1, progress=False
+    )
     dt = topics.vectorize(planted.palettes, 12)
     _, held = holdout_split(dt.n_docs, 0.1, 0)
     scores = {k: completion_loglik(result.restart_models[(12, k)][0], dt.counts[held]) for k in (3, 4, 5)}
     t = result.table.set_index("n_topics")
     best = int(t["perplexity"].idxmin())
+
     def gap(a: np.ndarray, b: np.ndarray, w: np.ndarray, keep: np.ndarray) -> float:
         return (b[keep].sum() - a[keep].sum()) / w[keep].sum()  # log perplexity of a minus that of b
 
@@ -101,15 +104,15 @@ def test_second_sweep_fits_nothing(planted, swept, monkeypatch):
     calls = []
     real = topics.ColorTopics.fit_doc_term
     monkeypatch.setattr(topics.ColorTopics, "fit_doc_term", lambda self, dt: calls.append(self) or real(self, dt))
-    again = topics.sweep(planted.palettes, bits=(9, 12), n_topics=range(1, 7), random_state=0, cache_dir=cache,
-                         n_jobs=1, progress=False)
+    again = topics.sweep(
+        planted.palettes, bits=(9, 12), n_topics=range(1, 7), random_state=0, cache_dir=cache, n_jobs=1, progress=False
+    )
     assert calls == []
     assert again.table["cached"].all()
     cols = ["perplexity", "coherence_npmi", "diversity", "stability"]
     assert np.array_equal(again.table[cols].to_numpy(), result.table[cols].to_numpy())
     # a new n, another seed or another weighting is a miss, and only the missing fits run
-    topics.sweep(planted.palettes, bits=12, n_topics=[4, 7], random_state=0, cache_dir=cache, n_jobs=1,
-                 progress=False)
+    topics.sweep(planted.palettes, bits=12, n_topics=[4, 7], random_state=0, cache_dir=cache, n_jobs=1, progress=False)
     assert len(calls) == 2  # n=7, two seeds
 
 
@@ -175,14 +178,24 @@ def test_planted_topics_are_more_coherent_than_shuffled(planted):
     present = metrics.word_presence(counts)  # built once, as the sweep does per depth: the same numbers
     for coherence in (metrics.coherence_npmi, metrics.coherence_umass):
         for topics_ in (truth, shuffled):
-            assert np.array_equal(coherence(topics_, counts, presence=present), coherence(topics_, counts),
-                                  equal_nan=True)
+            assert np.array_equal(
+                coherence(topics_, counts, presence=present), coherence(topics_, counts), equal_nan=True
+            )
 
 
 @pytest.mark.slow
 def test_sweep_runs_the_analysis_engine_too(planted):
-    result = topics.sweep(planted.palettes[:400], bits=12, n_topics=[2, 4], weighting="tfidf", engine="sklearn",
-                          random_state=0, n_jobs=1, progress=False, engine_options={"max_iter": 5})
+    result = topics.sweep(
+        planted.palettes[:400],
+        bits=12,
+        n_topics=[2, 4],
+        weighting="tfidf",
+        engine="sklearn",
+        random_state=0,
+        n_jobs=1,
+        progress=False,
+        engine_options={"max_iter": 5},
+    )
     assert result.table["perplexity"].notna().all()
     model = result.model(12, 4)
     assert model.engine == "sklearn" and model.engine_params_["max_iter"] == 5
@@ -197,10 +210,13 @@ def test_palette_arrays_from_the_corpus_give_the_same_documents_and_fits_as_pale
     planted = topics.planted_palettes(200, 4, random_state=11)
     with Corpus(tmp_path / "c.sqlite") as corpus:
         for i, pal in enumerate(planted.palettes):
-            album_id = corpus.add_album({"url": f"u{i}", "store": "s", "album": str(i), "title": "t", "artist": "a"},
-                                        Cover("missing", "-"))
-            corpus.save_palettes([(album_id, [SimpleNamespace(rgb=tuple(int(v) for v in c[:3]), proportion=c[3])
-                                              for c in pal])], "test/1")  # fmt: skip
+            album_id = corpus.add_album(
+                {"url": f"u{i}", "store": "s", "album": str(i), "title": "t", "artist": "a"}, Cover("missing", "-")
+            )
+            corpus.save_palettes(
+                [(album_id, [SimpleNamespace(rgb=tuple(int(v) for v in c[:3]), proportion=c[3]) for c in pal])],
+                "test/1",
+            )
         arrays, albums = corpus.palette_arrays(), corpus.albums()
     _, lists = album_table.album_palettes(albums)
     for bits in (9, 12):
@@ -218,8 +234,16 @@ def test_a_proportion_sweep_fits_area_pseudocounts():
     from bcanalysis.topics.vectorize import vectorize
 
     palettes = topics.planted_palettes(120, 3, random_state=5).palettes
-    result = topics.sweep(palettes, bits=(9,), n_topics=[3], weighting="proportion", n_restarts=1, random_state=2,
-                   n_jobs=1, progress=False)
+    result = topics.sweep(
+        palettes,
+        bits=(9,),
+        n_topics=[3],
+        weighting="proportion",
+        n_restarts=1,
+        random_state=2,
+        n_jobs=1,
+        progress=False,
+    )
     dt = vectorize(palettes, 9)
     train, _ = holdout_split(dt.n_docs, 0.1, 2)
     swept = result.model(9, 3)  # a cell's restart: its parameters are those of the fit it holds

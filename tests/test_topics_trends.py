@@ -22,15 +22,17 @@ demo_catalogue = importlib.import_module("bcanalysis.demo.catalogue")
 def albums_frame(albums) -> pd.DataFrame:
     """The albums DataFrame a corpus would give (the place kept apart from the page tags, in `location`), with each
     cover's planted (true) palette."""
-    return pd.DataFrame({
-        "url": [a.url for a in albums],
-        "tags": [[t for t in a.tags if t not in demo_catalogue.PLACES] for a in albums],
-        "location": [next(t for t in a.tags if t in demo_catalogue.PLACES) for a in albums],
-        "found_under": [list(a.listed_under) for a in albums],
-        "release_date": pd.to_datetime([a.release_date for a in albums]),
-        "colorgram": [[c for c, _ in a.palette()] for a in albums],
-        "proportions": [[w for _, w in a.palette()] for a in albums],
-    })
+    return pd.DataFrame(
+        {
+            "url": [a.url for a in albums],
+            "tags": [[t for t in a.tags if t not in demo_catalogue.PLACES] for a in albums],
+            "location": [next(t for t in a.tags if t in demo_catalogue.PLACES) for a in albums],
+            "found_under": [list(a.listed_under) for a in albums],
+            "release_date": pd.to_datetime([a.release_date for a in albums]),
+            "colorgram": [[c for c, _ in a.palette()] for a in albums],
+            "proportions": [[w for _, w in a.palette()] for a in albums],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,9 @@ def test_topic_prevalence_per_year(drifting):
 
 
 def test_palette_stats_against_scikit_image():
-    albums = pd.DataFrame({"colorgram": [[(0, 0, 0), (255, 255, 255)], [(200, 30, 30)], None],
-                           "proportions": [[0.25, 0.75], [1.0], None]})
+    albums = pd.DataFrame(
+        {"colorgram": [[(0, 0, 0), (255, 255, 255)], [(200, 30, 30)], None], "proportions": [[0.25, 0.75], [1.0], None]}
+    )
     got = palette_stats(albums)
     assert list(got.index) == [0, 1]
     white_l = rgb2lab(np.array([[[1.0, 1.0, 1.0]]]))[0, 0, 0]

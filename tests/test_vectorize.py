@@ -19,8 +19,12 @@ vectorize_module = importlib.import_module("bcanalysis.topics.vectorize")  # the
 def _arrays(palettes: list[np.ndarray]) -> PaletteArrays:
     lengths = [len(p) for p in palettes]
     stacked = np.concatenate(palettes)
-    return PaletteArrays(np.arange(1, len(palettes) + 1), np.concatenate([[0], np.cumsum(lengths)]),
-                         stacked[:, :3].astype(np.uint8), stacked[:, 3])
+    return PaletteArrays(
+        np.arange(1, len(palettes) + 1),
+        np.concatenate([[0], np.cumsum(lengths)]),
+        stacked[:, :3].astype(np.uint8),
+        stacked[:, 3],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +53,11 @@ def test_a_fixed_vocabulary_drops_unknown_words_as_count_vectorizer_does(palette
     documents = [palette_to_document(p, 12) for p in palettes]
     full = vectorize_module.vectorize(palettes, 12)
     some = full.colors[::4]
-    reference = CountVectorizer(token_pattern=r"[0-9a-f]{6}", lowercase=False,
-                                vocabulary=[full.vocabulary[i] for i in range(0, len(full.vocabulary), 4)])
+    reference = CountVectorizer(
+        token_pattern=r"[0-9a-f]{6}",
+        lowercase=False,
+        vocabulary=[full.vocabulary[i] for i in range(0, len(full.vocabulary), 4)],
+    )
     for given in (palettes, _arrays(palettes)):
         dt = vectorize_module.vectorize(given, 12, colors=some)
         assert (dt.counts != reference.transform(documents)).nnz == 0

@@ -14,8 +14,13 @@ import pytest
 import bcanalysis
 
 #: Names 0.1 used for an idea that has one name now.
-RETIRED = {"seed": "random_state", "seeds": "n_restarts", "n_seeds": "n_restarts", "workers": "n_jobs",
-           "depths": "bits"}
+RETIRED = {
+    "seed": "random_state",
+    "seeds": "n_restarts",
+    "n_seeds": "n_restarts",
+    "workers": "n_jobs",
+    "depths": "bits",
+}
 
 
 def _public_callables():
@@ -75,8 +80,9 @@ def test_sweep_bins_in_the_space_it_is_given() -> None:
 
     palettes = topics.planted_palettes(120, 3, random_state=2).palettes
     rgb = topics.sweep(palettes, bits=(9,), n_topics=[3], n_restarts=2, random_state=0, progress=False, n_jobs=1)
-    hls = topics.sweep(palettes, bits=(9,), n_topics=[3], n_restarts=2, random_state=0, progress=False, n_jobs=1,
-                       space="hls")
+    hls = topics.sweep(
+        palettes, bits=(9,), n_topics=[3], n_restarts=2, random_state=0, progress=False, n_jobs=1, space="hls"
+    )
     assert rgb.model(9, 3).space == "rgb" and hls.model(9, 3).space == "hls"
     expected = topics.vectorize(palettes, 9, space="hls").colors
     assert np.array_equal(hls.model(9, 3).colors_, expected)  # the vocabulary of HLS bins, not RGB's

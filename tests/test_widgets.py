@@ -65,9 +65,11 @@ def test_views_and_tables_escape_untrusted_text() -> None:
     page = view._repr_html_() + table_html([[XSS, "rock"]], ["title", XSS])
     assert XSS not in page and page.count("&lt;img src=x onerror=alert(1)&gt;") == 4
     view.html_extra = table_html([[XSS]], ["title"])
-    explorer = widgets.OfflineExplorer("x", [Control("topic", "topic", [0, 1], 0, kind="select",
-                                                             labels=[XSS, "</script><b>"])],
-                                       {(0,): view, (1,): view})  # fmt: skip
+    explorer = widgets.OfflineExplorer(
+        "x",
+        [Control("topic", "topic", [0, 1], 0, kind="select", labels=[XSS, "</script><b>"])],
+        {(0,): view, (1,): view},
+    )
     page = explorer._repr_html_()
     assert XSS not in page and "</script><b>" not in page  # captions, labels and extra HTML in the data escaped too
 

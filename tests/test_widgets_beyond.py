@@ -35,9 +35,13 @@ def model(planted) -> topics.ColorTopics:
 @pytest.fixture(scope="module")
 def albums(planted) -> pd.DataFrame:
     dominant = planted.mixtures.argmax(axis=1)
-    albums = planted_albums(planted, title=lambda i: XSS if i == 0 else f"album {i}",
-                            artist=lambda i: f"artist {i % 7}", cover_file=lambda i: None,
-                            tags=lambda i: [f"tag{dominant[i]}", XSS] if i == 0 else [f"tag{dominant[i]}"])
+    albums = planted_albums(
+        planted,
+        title=lambda i: XSS if i == 0 else f"album {i}",
+        artist=lambda i: f"artist {i % 7}",
+        cover_file=lambda i: None,
+        tags=lambda i: [f"tag{dominant[i]}", XSS] if i == 0 else [f"tag{dominant[i]}"],
+    )
     return albums.set_index(pd.RangeIndex(1, len(albums) + 1, name="id"))
 
 

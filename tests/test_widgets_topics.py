@@ -58,8 +58,9 @@ def test_topic_count_slider_shows_each_model_from_the_sweep(sweep, no_refit) -> 
 def test_every_move_reads_a_reloaded_cache_and_fits_nothing(palettes, tmp_path, monkeypatch) -> None:
     cache = tmp_path / "cache"
     topics.sweep(palettes, bits=(12,), n_topics=[2, 3, 4, 5], random_state=0, cache_dir=cache, progress=False)
-    reloaded = topics.sweep(palettes, bits=(12,), n_topics=[2, 3, 4, 5], random_state=0, cache_dir=cache,
-                            progress=False)  # fmt: skip
+    reloaded = topics.sweep(
+        palettes, bits=(12,), n_topics=[2, 3, 4, 5], random_state=0, cache_dir=cache, progress=False
+    )
     assert reloaded.table["cached"].all()
     monkeypatch.setattr(topics.engines, "fit_engine", lambda *a, **k: pytest.fail("a model was fitted"))
     w = widgets.explore_topic_counts(reloaded, bits=12, n_topics=2)
@@ -105,7 +106,7 @@ def test_topic_grid_is_labelled_like_the_report(sweep, palettes) -> None:
     cells = np.repeat(np.repeat(topic_grid_pixels(topic_grid(model)), 18, axis=0), 18, axis=1)
     for view in (bare, labelled):
         image = _image(view)
-        assert image.shape[0] == cells.shape[0] and (image[:, -cells.shape[1]:] == cells).all()  # colours at right
+        assert image.shape[0] == cells.shape[0] and (image[:, -cells.shape[1] :] == cells).all()  # colours at right
         text = image[:, : image.shape[1] - cells.shape[1]]
         for k in range(3):  # every row has writing (dark pixels) before its colours
             assert (text[k * 18 : (k + 1) * 18] < 100).any()

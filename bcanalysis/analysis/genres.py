@@ -89,8 +89,9 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def permutation_pvalues(theta: np.ndarray, inc: sp.csr_matrix, means: np.ndarray, n_permutations: int,
-                        random_state: int | None) -> np.ndarray:
+def permutation_pvalues(
+    theta: np.ndarray, inc: sp.csr_matrix, means: np.ndarray, n_permutations: int, random_state: int | None
+) -> np.ndarray:
     """Two-sided Monte Carlo permutation p-values of each group's mean topic weights (groups × topics): the share of
     `n_permutations` random draws of as many albums whose mean is at least as far from the corpus mean, counting the
     observed one (p >= 1 / (n_permutations + 1)). Groups of one size share their draws; each draw is the prefix of a
@@ -122,9 +123,18 @@ def permutation_pvalues(theta: np.ndarray, inc: sp.csr_matrix, means: np.ndarray
     return p
 
 
-def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: str = "tag", min_albums: int = 5,
-                      alpha: float = 0.05, palettes: PaletteArrays | None = None,
-                      n_permutations: int = N_PERMUTATIONS, random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
+def group_topic_table(
+    model,
+    albums: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    name: str = "tag",
+    min_albums: int = 5,
+    alpha: float = 0.05,
+    palettes: PaletteArrays | None = None,
+    n_permutations: int = N_PERMUTATIONS,
+    random_state: int | None = RANDOM_STATE,
+) -> pd.DataFrame:
     """Mean topic weight per group (each album in the groups listed for it in `groups`, aligned with `albums`), its
     lift over all albums, and a permutation test (`.attrs['method']`; `n_permutations` draws, seeded by
     `random_state`). The group column is called `name`; `palettes` as in `topic_weights`."""
@@ -147,29 +157,37 @@ def group_topic_table(model, albums: pd.DataFrame, groups: pd.Series, *, name: s
     if small.any():
         p[small] = permutation_pvalues(theta, inc[np.flatnonzero(small)], means[small], n_permutations, random_state)
     labels = model.topic_labels()
-    table = pd.DataFrame({
-        name: np.repeat(np.asarray(names, dtype=object), K),
-        "topic": np.tile(np.arange(K), len(names)),
-        "label": np.tile(labels, len(names)),
-        "n_albums": np.repeat(m.astype(int), K),
-        "mean_weight": means.ravel(),
-        "corpus_weight": np.tile(mu, len(names)),
-        "lift": lift.ravel(),
-        "z": z.ravel(),
-        "test": np.repeat(np.where(normal, "normal", "permutation"), K),
-        "p_value": p.ravel(),
-    })
+    table = pd.DataFrame(
+        {
+            name: np.repeat(np.asarray(names, dtype=object), K),
+            "topic": np.tile(np.arange(K), len(names)),
+            "label": np.tile(labels, len(names)),
+            "n_albums": np.repeat(m.astype(int), K),
+            "mean_weight": means.ravel(),
+            "corpus_weight": np.tile(mu, len(names)),
+            "lift": lift.ravel(),
+            "z": z.ravel(),
+            "test": np.repeat(np.where(normal, "normal", "permutation"), K),
+            "p_value": p.ravel(),
+        }
+    )
     table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy())
     table["significant"] = table["q_value"] < alpha
-    table.attrs["method"] = TEST_METHOD.format(b=n_permutations, b1=n_permutations + 1, floor=floor,
-                                               large=NORMAL_FROM)
+    table.attrs["method"] = TEST_METHOD.format(b=n_permutations, b1=n_permutations + 1, floor=floor, large=NORMAL_FROM)
     table.attrs["group"], table.attrs["alpha"], table.attrs["p_floor"] = name, alpha, floor
     return table
 
 
-def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05,
-                    palettes: PaletteArrays | None = None, n_permutations: int = N_PERMUTATIONS,
-                    random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
+def tag_topic_table(
+    model,
+    albums: pd.DataFrame,
+    *,
+    min_albums: int = 5,
+    alpha: float = 0.05,
+    palettes: PaletteArrays | None = None,
+    n_permutations: int = N_PERMUTATIONS,
+    random_state: int | None = RANDOM_STATE,
+) -> pd.DataFrame:
     """Genre × topic: mean topic weight per genre tag (`tag_column`: never a place), its lift over all albums, and a
     significance test (`.attrs['method']`).
 
@@ -177,26 +195,48 @@ def tag_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: 
     `topic_weights`). Ready for a heatmap:
     `table.pivot(index='tag', columns='topic', values='lift')` or `plots.tag_topic_heatmap(table)`.
     """
-    return group_topic_table(model, albums, tag_column(albums), name="tag", min_albums=min_albums, alpha=alpha,
-                             palettes=palettes, n_permutations=n_permutations, random_state=random_state)
+    return group_topic_table(
+        model,
+        albums,
+        tag_column(albums),
+        name="tag",
+        min_albums=min_albums,
+        alpha=alpha,
+        palettes=palettes,
+        n_permutations=n_permutations,
+        random_state=random_state,
+    )
 
 
-def place_topic_table(model, albums: pd.DataFrame, *, min_albums: int = 5, alpha: float = 0.05,
-                      n_permutations: int = N_PERMUTATIONS, random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
+def place_topic_table(
+    model,
+    albums: pd.DataFrame,
+    *,
+    min_albums: int = 5,
+    alpha: float = 0.05,
+    n_permutations: int = N_PERMUTATIONS,
+    random_state: int | None = RANDOM_STATE,
+) -> pd.DataFrame:
     """Place × topic, as `tag_topic_table` does for genres: which places wear which topics (`places`: the city of
     each album's `location`). Empty (no rows) when no place is known on `min_albums` albums."""
     where = places(albums)
-    table = group_topic_table(model, albums, where.map(lambda p: [p] if p else []), name="place",
-                              min_albums=min_albums, alpha=alpha, n_permutations=n_permutations,
-                              random_state=random_state)
+    table = group_topic_table(
+        model,
+        albums,
+        where.map(lambda p: [p] if p else []),
+        name="place",
+        min_albums=min_albums,
+        alpha=alpha,
+        n_permutations=n_permutations,
+        random_state=random_state,
+    )
     has = with_palette(albums)
     table.attrs["n_placed"] = int(where[has].notna().sum())  # albums with a palette and a known place
     table.attrs["min_albums"] = min_albums
     return table
 
 
-def exemplars(model, albums: pd.DataFrame, k: int, n: int = 10, *, weights: pd.DataFrame | None = None
-              ) -> pd.DataFrame:
+def exemplars(model, albums: pd.DataFrame, k: int, n: int = 10, *, weights: pd.DataFrame | None = None) -> pd.DataFrame:
     """The `n` albums that load most on topic `k` (their `albums` rows plus `weight`), heaviest first.
 
     `weights` (from `topic_weights(model, albums)`) saves transforming every palette again for each topic.
@@ -209,8 +249,9 @@ def exemplars(model, albums: pd.DataFrame, k: int, n: int = 10, *, weights: pd.D
     top = np.argsort(-w, kind="stable")[:n]
     has = np.flatnonzero(with_palette(albums))  # the rows `weights` holds
     if len(has) != len(w):
-        raise ValueError(f"weights has {len(w)} rows but {len(has)} albums have a palette: "
-                         "pass topic_weights(model, albums)")
+        raise ValueError(
+            f"weights has {len(w)} rows but {len(has)} albums have a palette: pass topic_weights(model, albums)"
+        )
     return albums.iloc[has[top]].assign(weight=w[top])
 
 

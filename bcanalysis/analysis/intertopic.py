@@ -61,13 +61,15 @@ def intertopic_map(model: Any, albums: pd.DataFrame | None = None, *, n_colors: 
         prevalence = topic_weights(model, albums).mean(axis=0).to_numpy()
     else:
         prevalence = np.full(model.n_topics, 1 / model.n_topics)
-    return pd.DataFrame({
-        "topic": np.arange(model.n_topics),
-        "x": coords[:, 0],
-        "y": coords[:, 1],
-        "prevalence": prevalence,
-        "radius": bubble_radii(coords[:, 0], coords[:, 1], prevalence),
-        "label": model.topic_labels(3),
-        "colors": [to_words(model.top_colors(k, n_colors)) for k in range(model.n_topics)],
-        "weights": [model.top_weights(k, n_colors).tolist() for k in range(model.n_topics)],
-    }).set_index("topic")
+    return pd.DataFrame(
+        {
+            "topic": np.arange(model.n_topics),
+            "x": coords[:, 0],
+            "y": coords[:, 1],
+            "prevalence": prevalence,
+            "radius": bubble_radii(coords[:, 0], coords[:, 1], prevalence),
+            "label": model.topic_labels(3),
+            "colors": [to_words(model.top_colors(k, n_colors)) for k in range(model.n_topics)],
+            "weights": [model.top_weights(k, n_colors).tolist() for k in range(model.n_topics)],
+        }
+    ).set_index("topic")

@@ -73,8 +73,15 @@ def _query_url(albums: pd.DataFrame, index: pd.Index, query: int | str) -> str:
     raise ValueError(f"query album must be a position (int) or an album URL (str), got {query!r}")
 
 
-def similar_palettes(model: Any, albums: pd.DataFrame, query: int | str = 0, n: int = N_SIMILAR, *,
-                     baseline: int = 50, random_state: int = RANDOM_STATE) -> tuple[pd.Series, pd.DataFrame]:
+def similar_palettes(
+    model: Any,
+    albums: pd.DataFrame,
+    query: int | str = 0,
+    n: int = N_SIMILAR,
+    *,
+    baseline: int = 50,
+    random_state: int = RANDOM_STATE,
+) -> tuple[pd.Series, pd.DataFrame]:
     """The album `query` (position among albums with a palette, or URL) and its `n` nearest albums in topic space,
     each with `distance` (Hellinger, topic mixtures) and `palette_emd` (Earth Mover's Distance in CIELAB, ΔE units,
     `palette.distance`) to the query.

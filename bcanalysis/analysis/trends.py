@@ -31,8 +31,9 @@ def palette_stats(albums: pd.DataFrame) -> pd.DataFrame:
         w = w / w.sum()
         lab = rgb_to_lab(rgb)
         chroma = np.hypot(lab[:, 1], lab[:, 2])
-        rows.append((w @ lab[:, 0], w @ rgb_to_hls(rgb)[:, 2], w @ (lab[:, 0] < 15),
-                     w @ ((lab[:, 0] > 90) & (chroma < 10))))
+        rows.append(
+            (w @ lab[:, 0], w @ rgb_to_hls(rgb)[:, 2], w @ (lab[:, 0] < 15), w @ ((lab[:, 0] > 90) & (chroma < 10)))
+        )
     return pd.DataFrame(rows, index=index, columns=list(STATS), dtype=np.float64)
 
 
@@ -66,20 +67,23 @@ def _groups(albums: pd.DataFrame, group: str | None) -> pd.Series:
         column = albums[group]
     else:
         raise ValueError(f"group must be 'tag', 'place', None or a column of the albums DataFrame, got {group!r}")
-    values = column.map(lambda v: list(dict.fromkeys(v)) if isinstance(v, (list, tuple, np.ndarray))
-                        else ([] if v is None or v != v else [v]))
+    values = column.map(
+        lambda v: (
+            list(dict.fromkeys(v)) if isinstance(v, (list, tuple, np.ndarray)) else ([] if v is None or v != v else [v])
+        )
+    )
     return values.map(lambda v: [ALL, *v])
 
 
 def _long(values: pd.DataFrame, albums: pd.DataFrame, by: str, group: str | None) -> pd.DataFrame:
     """One row per (album, group) with its period and values, albums without a period dropped."""
-    frame = values.assign(period=_periods(albums, by).loc[values.index],
-                          group=_groups(albums, group).loc[values.index])
+    frame = values.assign(period=_periods(albums, by).loc[values.index], group=_groups(albums, group).loc[values.index])
     return frame.dropna(subset=["period"]).explode("group").dropna(subset=["group"])
 
 
-def _bootstrap(frame: pd.DataFrame, columns: list, n_boot: int, level: float, rng: np.random.Generator,
-               min_albums: int) -> pd.DataFrame:
+def _bootstrap(
+    frame: pd.DataFrame, columns: list, n_boot: int, level: float, rng: np.random.Generator, min_albums: int
+) -> pd.DataFrame:
     """Mean and percentile-bootstrap interval of each column per (group, period) cell with ≥ `min_albums` albums."""
     out = []
     tail = (1 - level) / 2 * 100
@@ -94,8 +98,17 @@ def _bootstrap(frame: pd.DataFrame, columns: list, n_boot: int, level: float, rn
     return pd.DataFrame(out, columns=["group", "period", "variable", "mean", "lo", "hi", "n_albums"])
 
 
-def trends(model: Any, albums: pd.DataFrame, by: str = "year", group: str | None = "tag", *, n_boot: int = N_BOOT,
-           level: float = 0.95, min_albums: int = 3, random_state: int | None = RANDOM_STATE) -> pd.DataFrame:
+def trends(
+    model: Any,
+    albums: pd.DataFrame,
+    by: str = "year",
+    group: str | None = "tag",
+    *,
+    n_boot: int = N_BOOT,
+    level: float = 0.95,
+    min_albums: int = 3,
+    random_state: int | None = RANDOM_STATE,
+) -> pd.DataFrame:
     """Topic prevalence and palette statistics per period (release year by default), overall (group "(all)") and
     per tag, each with a percentile-bootstrap confidence band over albums.
 
@@ -119,8 +132,9 @@ def _why_no_test(frame: pd.DataFrame, n_albums: int, min_albums: int) -> str:
     years = sorted(int(y) for y in frame["period"].unique())
     if len(years) == 1:
         return f"every dated album is from {years[0]}: a trend over the years needs more than one year"
-    return (f"no group has {min_albums} or more dated albums (the corpus has {len(frame)}, from {years[0]} to "
-            f"{years[-1]})")
+    return (
+        f"no group has {min_albums} or more dated albums (the corpus has {len(frame)}, from {years[0]} to {years[-1]})"
+    )
 
 
 def _why_no_periods(frame: pd.DataFrame, n_albums: int, by: str, min_albums: int) -> str:
@@ -130,12 +144,21 @@ def _why_no_periods(frame: pd.DataFrame, n_albums: int, by: str, min_albums: int
         return f"none of the {n_albums} albums with a palette has {what}"
     periods = frame["period"].nunique()
     noun = "year" if by == "year" else "period"
-    return (f"no {noun} has {min_albums} or more albums with a palette: {len(frame)} albums over {periods} "
-            f"{noun}{'s' * (periods != 1)}")
+    return (
+        f"no {noun} has {min_albums} or more albums with a palette: {len(frame)} albums over {periods} "
+        f"{noun}{'s' * (periods != 1)}"
+    )
 
 
-def trend_test(albums: pd.DataFrame, variable: str = "lightness", group: str | None = "tag", *, model: Any = None,
-               min_albums: int = 10, alpha: float = 0.05) -> pd.DataFrame:
+def trend_test(
+    albums: pd.DataFrame,
+    variable: str = "lightness",
+    group: str | None = "tag",
+    *,
+    model: Any = None,
+    min_albums: int = 10,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Is there a linear trend over release years? Per group: least-squares slope per decade of an album-level
     variable (a palette statistic, or a topic number with `model`), its 95% interval, the t-test p-value, and
     Benjamini-Hochberg q-values across groups; `significant` = q < alpha."""
@@ -156,7 +179,9 @@ def trend_test(albums: pd.DataFrame, variable: str = "lightness", group: str | N
         table.attrs["note"] = _why_no_test(frame[frame["group"] == ALL], len(values), min_albums)
     table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy()) if len(table) else []
     table["significant"] = table["q_value"] < alpha
-    table.attrs["method"] = ("OLS of the album-level variable on release year, two-sided t-test on the slope; "
-                             "q = Benjamini-Hochberg across groups")
+    table.attrs["method"] = (
+        "OLS of the album-level variable on release year, two-sided t-test on the slope; "
+        "q = Benjamini-Hochberg across groups"
+    )
     table.attrs["variable"], table.attrs["alpha"], table.attrs["min_albums"] = variable, alpha, min_albums
     return table.set_index("group")

@@ -117,8 +117,9 @@ def scan_page(page: str) -> _Page:
             if "data-tralbum" in a and out.tralbum is None:
                 out.tralbum = a["data-tralbum"]
             pos = n if close < 0 else close
-        elif name in ("a", "h2") and ("tag" in a.get("class", "").split() if name == "a" else
-                                       "trackTitle" in a.get("class", "").split()):  # fmt: skip
+        elif name in ("a", "h2") and (
+            "tag" in a.get("class", "").split() if name == "a" else "trackTitle" in a.get("class", "").split()
+        ):
             close = low.find(f"</{name}", pos)
             text = clean(_strip_tags(page[pos : n if close < 0 else close]))
             if name == "a":
@@ -187,9 +188,15 @@ def _countries() -> list[tuple[str, re.Pattern, frozenset[str]]]:
     table = Path(next(iter(spec.submodule_search_locations))) / "country_data.tsv"
     with table.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    return [(row["ISO3"], re.compile(row["regex"], re.IGNORECASE),
-             frozenset(n.casefold() for n in (row["name_short"], row["name_official"]) if n))
-            for row in rows if row.get("ISO3") and row.get("regex")]  # fmt: skip
+    return [
+        (
+            row["ISO3"],
+            re.compile(row["regex"], re.IGNORECASE),
+            frozenset(n.casefold() for n in (row["name_short"], row["name_official"]) if n),
+        )
+        for row in rows
+        if row.get("ISO3") and row.get("regex")
+    ]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -300,8 +307,9 @@ def parse_album_page(text: str, url: str | None = None, *, location: str | None 
         raise BadPage(f"no album data (ld+json or data-tralbum) in the page at {url or '?'}")
     current = _obj(tralbum, "current", "data-tralbum")
     canonical = ld.get("@id") or tralbum.get("url") or page.canonical or url
-    ref = album_ref(canonical, "album page @id") if isinstance(canonical, str) and ".bandcamp.com" in canonical \
-        else None  # fmt: skip
+    ref = (
+        album_ref(canonical, "album page @id") if isinstance(canonical, str) and ".bandcamp.com" in canonical else None
+    )
     image = None if page.missing_art else ld.get("image") or page.meta.get("og:image") or None
     if isinstance(image, list):
         image = image[0] if image else None
@@ -312,12 +320,18 @@ def parse_album_page(text: str, url: str | None = None, *, location: str | None 
         raise BadField(f"ld+json additionalProperty is {kind_of(props)}, not a list")
     art = [p.get("value") for p in props if isinstance(p, dict) and p.get("name") == "art_id"]
     og_title = page.meta.get("og:title", "")
-    title = (text_field(ld, "name", "ld+json", required=False) or text_field(current, "title", "data-tralbum current",
-             required=False) or page.title_h2 or clean(og_title.split(", by ")[0]))  # fmt: skip
+    title = (
+        text_field(ld, "name", "ld+json", required=False)
+        or text_field(current, "title", "data-tralbum current", required=False)
+        or page.title_h2
+        or clean(og_title.split(", by ")[0])
+    )
     by = _obj(ld, "byArtist", "ld+json")
-    artist = (text_field(by, "name", "ld+json byArtist", required=False)
-              or text_field(tralbum, "artist", "data-tralbum", required=False)
-              or clean(og_title.rpartition(", by ")[2]))  # fmt: skip
+    artist = (
+        text_field(by, "name", "ld+json byArtist", required=False)
+        or text_field(tralbum, "artist", "data-tralbum", required=False)
+        or clean(og_title.rpartition(", by ")[2])
+    )
     keywords = ld.get("keywords")
     if isinstance(keywords, str):
         keywords = keywords.split(",")
@@ -333,10 +347,15 @@ def parse_album_page(text: str, url: str | None = None, *, location: str | None 
         "album": ref.slug if ref else None,
         "title": title,
         "artist": artist,
-        "art_id": None if image is None else (
-            check_int(art[0], "ld+json art_id") if art else
-            check_int(tralbum["art_id"], "data-tralbum art_id") if tralbum.get("art_id") is not None else
-            _art_id_from_url(image)),  # fmt: skip
+        "art_id": None
+        if image is None
+        else (
+            check_int(art[0], "ld+json art_id")
+            if art
+            else check_int(tralbum["art_id"], "data-tralbum art_id")
+            if tralbum.get("art_id") is not None
+            else _art_id_from_url(image)
+        ),
         "release_date": parse_date(date, "album page datePublished"),
         "tags": tags,
         "location": home or place,

@@ -61,8 +61,13 @@ class Client:
     With a local `base_url` (the demo server) album pages come from `<base_url>/s/<store>/album/<slug>` and covers
     from `image_base_url`, which then defaults to `base_url`; nothing leaves the machine."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, image_base_url: str | None = None,
-                 politeness: Politeness = POLITENESS):
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        image_base_url: str | None = None,
+        politeness: Politeness = POLITENESS,
+    ):
         if not isinstance(politeness, Politeness):
             raise TypeError(f"politeness must be a bcanalysis.bandcamp.Politeness, got {type(politeness).__name__}")
         self.base_url = base_url.rstrip("/")
@@ -124,11 +129,23 @@ class Client:
             return True
         if also is not None and target.origin == _origin(also) and (not self.local or is_loopback(target.host)):
             return True
-        return self.real and target.port is None and (target.host == "bandcamp.com"
-                                                       or target.host.endswith(".bandcamp.com"))  # fmt: skip
+        return (
+            self.real
+            and target.port is None
+            and (target.host == "bandcamp.com" or target.host.endswith(".bandcamp.com"))
+        )
 
-    def fetch(self, role: str, method: str, url: str, *, json_body: Any = None, cap: int | None = None,
-              retry_500: bool = True, also: str | None = None) -> Answer:  # fmt: skip
+    def fetch(
+        self,
+        role: str,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        cap: int | None = None,
+        retry_500: bool = True,
+        also: str | None = None,
+    ) -> Answer:
         """One answer from an allowed host, within `cap` bytes (default: the page cap): redirects followed by hand
         (≤ `max_redirects`, each checked and rate-limited),
         connection errors and 5xx retried with backoff, 429 waited out; raises ForeignHost, ResponseError (also for
@@ -142,11 +159,14 @@ class Client:
             except ValueError as exc:
                 if redirected_from is None:
                     raise ForeignHost(f"{url[:200]!r} is not a usable URL ({exc}): not fetched") from exc
-                raise ResponseError(f"malformed redirect from {redirected_from[:200]} to {url[:200]!r}: {exc}; "
-                                    "not followed") from exc  # fmt: skip
+                raise ResponseError(
+                    f"malformed redirect from {redirected_from[:200]} to {url[:200]!r}: {exc}; not followed"
+                ) from exc
             if not self._allowed(role, target, also):
-                raise ForeignHost(f"{target.url[:200]} is not on the {'image' if role == 'image' else 'site'} host "
-                                  f"(refused to fetch {target.host!r})")  # fmt: skip
+                raise ForeignHost(
+                    f"{target.url[:200]} is not on the {'image' if role == 'image' else 'site'} host "
+                    f"(refused to fetch {target.host!r})"
+                )
             answer = self._send(role, method, target.url, json_body, cap, retry_500)
             location = answer.headers.get("Location") if answer.status in _REDIRECTS else None
             if not location:
@@ -155,8 +175,9 @@ class Client:
             try:
                 url = urljoin(target.url, location)
             except ValueError as exc:
-                raise ResponseError(f"malformed redirect from {target.url[:200]} to {location[:200]!r}: {exc}; "
-                                    "not followed") from exc  # fmt: skip
+                raise ResponseError(
+                    f"malformed redirect from {target.url[:200]} to {location[:200]!r}: {exc}; not followed"
+                ) from exc
             if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
                 method, json_body = "GET", None
         raise ResponseError(f"more than {most} redirects from {url[:200]}")
@@ -169,12 +190,21 @@ class Client:
             with self._lock:
                 self.sent[role] += 1
             try:
-                response = self._session().request(method, url, json=json_body, timeout=polite.timeout,
-                                                   allow_redirects=False, stream=True)  # fmt: skip
+                response = self._session().request(
+                    method, url, json=json_body, timeout=polite.timeout, allow_redirects=False, stream=True
+                )
                 try:
                     status = response.status_code
-                    body = b"" if status == 429 else read_body(response, cap if status < 400 else min(cap, 1 << 20),
-                                                               time.monotonic() + polite.deadline, url)  # fmt: skip
+                    body = (
+                        b""
+                        if status == 429
+                        else read_body(
+                            response,
+                            cap if status < 400 else min(cap, 1 << 20),
+                            time.monotonic() + polite.deadline,
+                            url,
+                        )
+                    )
                 finally:
                     response.close()
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError):
@@ -199,15 +229,24 @@ class Client:
 
     # --- the discover API -------------------------------------------------------------------------------------
 
-    def discover(self, tag: str, cursor: str | None = "*", size: int = 60, *,
-                 include_tracks: bool = False) -> DiscoverPage:  # fmt: skip
+    def discover(
+        self, tag: str, cursor: str | None = "*", size: int = 60, *, include_tracks: bool = False
+    ) -> DiscoverPage:
         """One discover page for `tag`, with every result checked.
 
         Raises Refused (403, challenge page, not JSON), StaleCursor (500 or error object on a stored cursor),
         ApiError (error object or malformed JSON on the first page) and SchemaDrift (results but none readable)."""
         cursor = cursor or "*"
-        body = {"tag_norm_names": [tag], "slice": "top", "size": size, "include_result_types": ["a"],
-                "category_id": 0, "geoname_id": 0, "time_facet_id": None, "cursor": cursor}  # fmt: skip
+        body = {
+            "tag_norm_names": [tag],
+            "slice": "top",
+            "size": size,
+            "include_result_types": ["a"],
+            "category_id": 0,
+            "geoname_id": 0,
+            "time_facet_id": None,
+            "cursor": cursor,
+        }
         url = self.base_url + DISCOVER_PATH
         answer = self.fetch("site", "POST", url, json_body=body, retry_500=cursor == "*")
         head = answer.body[:2000].lstrip()
@@ -219,8 +258,10 @@ class Client:
         if answer.status != 200:
             raise HttpError(answer.status, url)
         if not head.startswith((b"{", b"[")):
-            raise Refused(f"the discover API answered HTTP 200 that is not JSON for tag {tag!r}: "
-                          f"{head[:60].decode('utf-8', 'replace')!r}")  # fmt: skip
+            raise Refused(
+                f"the discover API answered HTTP 200 that is not JSON for tag {tag!r}: "
+                f"{head[:60].decode('utf-8', 'replace')!r}"
+            )
         try:
             data = json.loads(answer.body)
         except RecursionError as exc:

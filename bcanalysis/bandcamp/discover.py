@@ -111,8 +111,9 @@ def parse_discover_item(item: Any, *, local: bool = False) -> DiscoverItem:
     read = _Reader()
     item_type = item.get("item_type", ref.item_type)
     if item_type not in ("a", "t"):
-        read.problems.append(f"discover result item_type {shown(item_type)} is neither 'a' nor 't' (read from the "
-                             "URL instead)")  # fmt: skip
+        read.problems.append(
+            f"discover result item_type {shown(item_type)} is neither 'a' nor 't' (read from the URL instead)"
+        )
         item_type = ref.item_type
     band_name = read(text_field, item, "band_name", "discover result") or ""
     album_artist = read(text_field, item, "album_artist", "discover result", required=False)
@@ -154,8 +155,10 @@ def read_discover_page(data: Any, tag: str, *, local: bool = False, include_trac
     none can be read (naming the fields that were missing), never a silent 'no more albums'."""
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         shape = type(data).__name__ if not isinstance(data, dict) else f"keys {sorted(map(str, data))[:8]}"
-        raise SchemaDrift(f"the discover answer for tag {tag!r} has no 'results' list ({shape}): Bandcamp may have "
-                          "changed its API; bcanalysis needs an update")  # fmt: skip
+        raise SchemaDrift(
+            f"the discover answer for tag {tag!r} has no 'results' list ({shape}): Bandcamp may have "
+            "changed its API; bcanalysis needs an update"
+        )
     cursor = data.get("cursor")
     if cursor is not None and not (isinstance(cursor, str) and 0 < len(cursor) <= 4096):
         raise SchemaDrift(f"the discover answer for tag {tag!r} has a cursor that is not a short string")
@@ -176,9 +179,11 @@ def read_discover_page(data: Any, tag: str, *, local: bool = False, include_trac
     if page.raw_count and not page.items and len(page.rejected) == page.raw_count:
         missing = Counter(f for r in page.rejected for f in r.missing)
         named = ", ".join(f"{f} ({n} of {page.raw_count})" for f, n in missing.most_common()) or "none missing"
-        raise SchemaDrift(f"the discover answer for tag {tag!r} has {page.raw_count} results but none could be read "
-                          f"(missing fields: {named}; first problem: {page.rejected[0]}). Bandcamp may have changed "
-                          "its API: bcanalysis needs an update. Nothing from this page was stored.")  # fmt: skip
+        raise SchemaDrift(
+            f"the discover answer for tag {tag!r} has {page.raw_count} results but none could be read "
+            f"(missing fields: {named}; first problem: {page.rejected[0]}). Bandcamp may have changed "
+            "its API: bcanalysis needs an update. Nothing from this page was stored."
+        )
     _check_shared_problem(page, tag)
     return page
 
@@ -192,9 +197,11 @@ def _check_shared_problem(page: DiscoverPage, tag: str) -> None:
     shared = set.intersection(*fields) - {None}
     if shared:
         first = next(p for p in page.items[0].problems if _field_of(p) in shared)
-        raise SchemaDrift(f"the discover answer for tag {tag!r} has {len(page.items)} results and the field "
-                          f"{sorted(shared)[0]!r} could not be read in any of them ({first}). Bandcamp may have "
-                          "changed its API: bcanalysis needs an update. Nothing from this page was stored.")
+        raise SchemaDrift(
+            f"the discover answer for tag {tag!r} has {len(page.items)} results and the field "
+            f"{sorted(shared)[0]!r} could not be read in any of them ({first}). Bandcamp may have "
+            "changed its API: bcanalysis needs an update. Nothing from this page was stored."
+        )
 
 
 def _field_of(problem: str) -> str | None:

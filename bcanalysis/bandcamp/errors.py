@@ -15,8 +15,9 @@ class BadField(BandcampError):
 class BadItem(BandcampError):
     """A discover result that cannot be used; `.item_id` if it had a usable one, `.missing` the absent fields."""
 
-    def __init__(self, message: str, item_id: int | None = None, missing: tuple[str, ...] = (),
-                 item_url: str | None = None):  # fmt: skip
+    def __init__(
+        self, message: str, item_id: int | None = None, missing: tuple[str, ...] = (), item_url: str | None = None
+    ):
         super().__init__(message)
         self.item_id = item_id
         self.missing = missing

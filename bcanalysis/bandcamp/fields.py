@@ -160,8 +160,9 @@ def request_target(url: str) -> Target:
     if not host:
         raise ValueError("it has no host")
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
-    rebuilt = urlunsplit((scheme, netloc, quote(parts.path or "/", safe=_PATH_SAFE),
-                          quote(parts.query, safe=_PATH_SAFE + "?"), ""))  # fmt: skip
+    rebuilt = urlunsplit(
+        (scheme, netloc, quote(parts.path or "/", safe=_PATH_SAFE), quote(parts.query, safe=_PATH_SAFE + "?"), "")
+    )
     seen = parse_url(rebuilt)  # the parser requests itself uses must read the same host and port
     if (seen.host or "").strip("[]").lower() != host or seen.port != port:
         raise ValueError("its host reads differently to the HTTP library")
@@ -202,8 +203,13 @@ def is_domain_name(host: str) -> bool:
     except ValueError:
         pass
     labels = host.split(".")
-    return (len(host) <= 253 and len(labels) >= 2 and all(_DNS_LABEL.match(lb) for lb in labels)
-            and not labels[-1].isdigit() and labels[-1] != "localhost")  # fmt: skip
+    return (
+        len(host) <= 253
+        and len(labels) >= 2
+        and all(_DNS_LABEL.match(lb) for lb in labels)
+        and not labels[-1].isdigit()
+        and labels[-1] != "localhost"
+    )
 
 
 def _key(text: str, what: str) -> str:
@@ -252,8 +258,10 @@ def album_ref(url: Any, what: str = "item_url", *, local: bool = False) -> Album
         own = target.host + (f":{target.port}" if target.port is not None else "")
         store = target.host
     else:
-        raise BadField(f"{what} {shown(url)} is not a Bandcamp album URL (https://<store>.bandcamp.com/album/<slug>, "
-                       "or /album/<slug> on a store's own domain)")  # fmt: skip
+        raise BadField(
+            f"{what} {shown(url)} is not a Bandcamp album URL (https://<store>.bandcamp.com/album/<slug>, "
+            "or /album/<slug> on a store's own domain)"
+        )
     if segments[0] not in _KINDS:
         raise BadField(f"{what} {shown(url)} is neither an album nor a track URL")
     slug = _key(segments[1], f"{what} slug")

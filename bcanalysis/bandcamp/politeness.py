@@ -100,8 +100,10 @@ def check_user_agent(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"user_agent must be a string, got {value!r} ({type(value).__name__})")
     if not value.startswith("bcanalysis/") or len(value) > 300 or not all(" " <= ch <= "~" for ch in value):
-        raise ValueError(f"user_agent must be one that names bcanalysis first ('bcanalysis/<version> (+<url>; …)'), "
-                         f"in printable ASCII of at most 300 characters; got {value[:80]!r}")
+        raise ValueError(
+            f"user_agent must be one that names bcanalysis first ('bcanalysis/<version> (+<url>; …)'), "
+            f"in printable ASCII of at most 300 characters; got {value[:80]!r}"
+        )
     return value
 
 

@@ -17,8 +17,14 @@ from bcanalysis.cli.common import CommandError, CommandFailed
 
 #: Each adds one subcommand, in the order `--help` lists them: the pipeline's.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    corpus.add_scrape, corpus.add_import, palettes.add_palettes, palettes.add_extract, sweep.add_sweep,
-    report.add_report, demo.add_demo_server, demo.add_demo,
+    corpus.add_scrape,
+    corpus.add_import,
+    palettes.add_palettes,
+    palettes.add_extract,
+    sweep.add_sweep,
+    report.add_report,
+    demo.add_demo_server,
+    demo.add_demo,
 ]
 #: Exit status when Bandcamp refuses the discover API (2 is bad arguments, 1 other failures).
 EXIT_REFUSED = corpus.EXIT_REFUSED

@@ -22,8 +22,14 @@ class CommandFailed(Exception):
     """A failure while running (not a bad argument): `bcanalysis: error: …`, exit status 1."""
 
 
-def subcommand(sub: argparse._SubParsersAction, name: str, run: Any, *, help: str,  # noqa: A002 - argparse's word
-               description: str) -> argparse.ArgumentParser:
+def subcommand(
+    sub: argparse._SubParsersAction,
+    name: str,
+    run: Any,
+    *,
+    help: str,  # noqa: A002 - argparse's word
+    description: str,
+) -> argparse.ArgumentParser:
     """Add the subcommand `name`, whose `run(args)` does the work; returns its parser, for its arguments."""
     p = sub.add_parser(name, help=help, description=description)
     p.set_defaults(run=run)
@@ -105,8 +111,14 @@ def _politeness_bounds(field: str) -> Bounded:
 
 
 #: The scrape flags that set a field of its `Politeness` (`bcanalysis.bandcamp.Politeness`), by flag.
-POLITENESS_FLAGS = {"--rate": "rate", "--cover-rate": "cover_rate", "--cover-connections": "cover_connections",
-                    "--max-refusals": "max_refusals", "--challenge-wait": "challenge_wait", "--backoff": "backoff"}
+POLITENESS_FLAGS = {
+    "--rate": "rate",
+    "--cover-rate": "cover_rate",
+    "--cover-connections": "cover_connections",
+    "--max-refusals": "max_refusals",
+    "--challenge-wait": "challenge_wait",
+    "--backoff": "backoff",
+}
 
 #: Every numeric flag of every subcommand and the numbers it takes, in one place: enough for any real use, and
 #: nothing the command cannot use (sleeps and intervals that overflow, ints past SQLite's, ports past 65535). A flag
@@ -148,9 +160,14 @@ def add_number(p: argparse.ArgumentParser, flag: str, **kw: Any) -> None:
 
 def add_max_pixels(p: argparse.ArgumentParser) -> None:
     """--max-pixels N (or 50M): the pixel budget of the palette step."""
-    add_number(p, "--max-pixels", default=MAX_PIXELS, metavar="N",
-               help=f"refuse images with more pixels than this before decoding them (default "
-               f"{MAX_PIXELS // 1_000_000}M, the scraper's limit too; a 1200 px cover is 1.44M)")
+    add_number(
+        p,
+        "--max-pixels",
+        default=MAX_PIXELS,
+        metavar="N",
+        help=f"refuse images with more pixels than this before decoding them (default "
+        f"{MAX_PIXELS // 1_000_000}M, the scraper's limit too; a 1200 px cover is 1.44M)",
+    )
 
 
 def open_corpus(path: str, *, existing: bool = False, readonly: bool = False) -> Any:
@@ -192,11 +209,20 @@ def writable_folder(path: str, flag: str) -> Path:
 
 def add_scheduler(p: argparse.ArgumentParser, what: str) -> None:
     """--scheduler ADDRESS and --connect-timeout S: run `what` on a running Dask cluster."""
-    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help=f"run {what} on a Dask cluster: the address of its scheduler, e.g. tcp://10.0.0.5:8786 "
-                   "(needs dask[distributed])")
-    add_number(p, "--connect-timeout", default=10.0, metavar="S",
-               help="seconds to wait for the --scheduler to answer (default 10)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help=f"run {what} on a Dask cluster: the address of its scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(needs dask[distributed])",
+    )
+    add_number(
+        p,
+        "--connect-timeout",
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for the --scheduler to answer (default 10)",
+    )
 
 
 def dask_client(address: str, timeout: float) -> Any:
@@ -237,13 +263,13 @@ def dask_client(address: str, timeout: float) -> Any:
         return client
     within = f"within {timeout:g} s"
     if exc is None:
-        raise CommandFailed(f"cannot reach the Dask scheduler at {address} {within} (it accepted the connection "
-                            "but did not answer)")
+        raise CommandFailed(
+            f"cannot reach the Dask scheduler at {address} {within} (it accepted the connection but did not answer)"
+        )
     if isinstance(exc, (ValueError, TypeError)):
         raise CommandError(f"--scheduler {address}: {exc}") from exc
     if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not ours to rename
         raise exc
     detail = " ".join(str(exc).split())[:200] or "no detail"
     when = f" {within}" if isinstance(exc, (OSError, TimeoutError)) else ""  # a timeout, not a wrong answer
-    raise CommandFailed(f"cannot reach the Dask scheduler at {address}{when} ({type(exc).__name__}: {detail})"
-                        ) from exc
+    raise CommandFailed(f"cannot reach the Dask scheduler at {address}{when} ({type(exc).__name__}: {detail})") from exc

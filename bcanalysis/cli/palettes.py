@@ -14,13 +14,14 @@ from bcanalysis.defaults import N_COLORS
 
 def add_extract(sub: argparse._SubParsersAction) -> None:
     p = common.subcommand(
-        sub, "extract", _run_extract,
+        sub,
+        "extract",
+        _run_extract,
         help="colorgram palettes of image files or folders",
         description="Extract colorgram.py-identical palettes from images (files, or folders searched recursively).",
     )
     p.add_argument("paths", nargs="+", metavar="IMAGE_OR_DIR")
-    common.add_number(p, "--colors", default=N_COLORS,
-                      help=f"colours per palette (default {N_COLORS})")
+    common.add_number(p, "--colors", default=N_COLORS, help=f"colours per palette (default {N_COLORS})")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_const", const="json", dest="format", help="JSON output")
     fmt.add_argument("--csv", action="store_const", const="csv", dest="format", help="CSV output, one colour a row")
@@ -44,8 +45,9 @@ def _run_extract(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read {exc.filename or ' '.join(args.paths)}: {exc.strerror or exc}") from exc
     if not paths:
         raise CommandError(f"no image files found in {' '.join(args.paths)}")
-    results = extract_many(paths, args.colors, progress=not args.no_progress, n_jobs=args.workers,
-                           max_pixels=args.max_pixels)  # fmt: skip
+    results = extract_many(
+        paths, args.colors, progress=not args.no_progress, n_jobs=args.workers, max_pixels=args.max_pixels
+    )
     try:
         _write_extractions(results, args.format, sys.stdout)
         sys.stdout.flush()
@@ -88,7 +90,9 @@ def _extraction_json(r) -> dict:
 
 def add_palettes(sub: argparse._SubParsersAction) -> None:
     p = common.subcommand(
-        sub, "palettes", _run_palettes,
+        sub,
+        "palettes",
+        _run_palettes,
         help="extract 40-colour palettes for every cover in a corpus that has none",
         description="Extract colorgram palettes (40 colours) for every album with a good cover and no palette; "
         "resumable; covers that fail to decode (or are over --max-pixels) are marked failed, cover files missing "
@@ -98,8 +102,11 @@ def add_palettes(sub: argparse._SubParsersAction) -> None:
     common.add_db(p)
     common.add_workers(p)
     common.add_max_pixels(p)
-    p.add_argument("--retry-failed", action="store_true",
-                   help="first give covers whose palette extraction failed before another try")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="first give covers whose palette extraction failed before another try",
+    )
     common.add_scheduler(p, "the extraction (covers are sent to the workers as bytes)")
     common.add_no_progress(p)
 
@@ -113,11 +120,19 @@ def _run_palettes(args: argparse.Namespace) -> int:
     with common.open_corpus(args.db, existing=True) as corpus:
         client = common.dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
         try:
-            summary = extract_palettes(corpus, n_jobs=args.workers, executor=client, progress=not args.no_progress,
-                                       max_pixels=args.max_pixels, retry_failed=args.retry_failed)  # fmt: skip
+            summary = extract_palettes(
+                corpus,
+                n_jobs=args.workers,
+                executor=client,
+                progress=not args.no_progress,
+                max_pixels=args.max_pixels,
+                retry_failed=args.retry_failed,
+            )
         except (CorpusError, sqlite3.Error, OSError) as exc:
-            print(f"bcanalysis: error: palettes stopped: {exc} (palettes stored so far are kept; rerun to continue)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"bcanalysis: error: palettes stopped: {exc} (palettes stored so far are kept; rerun to continue)",
+                file=sys.stderr,
+            )
             return 1
         finally:
             if client is not None:

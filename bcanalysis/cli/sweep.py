@@ -14,7 +14,9 @@ from bcanalysis.defaults import RANDOM_STATE, SPACES, SWEEP_BITS, SWEEP_N
 
 def add_sweep(sub: argparse._SubParsersAction) -> None:
     p = common.subcommand(
-        sub, "sweep", _run_sweep,
+        sub,
+        "sweep",
+        _run_sweep,
         help="fit colour topics for a grid of bit depths × topic counts and recommend n",
         description="Fit LDA colour topics to every palette in a corpus for each --bits and n in --min-n..--max-n "
         "(two seeds each), write the metrics table, the recommendation, a topic grid per depth and the tag × "
@@ -22,17 +24,20 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
     )
     common.add_db(p)
     p.add_argument("--out", required=True, help="folder for sweep.csv, recommend.csv and figures")
-    common.add_number(p, "--bits", action="append", choices=range(3, 25, 3), metavar="BITS",
-                      help=f"colour depth (repeatable; default {', '.join(map(str, SWEEP_BITS))})")
-    common.add_number(p, "--min-n", default=min(SWEEP_N),
-                      help=f"fewest topics (default {min(SWEEP_N)})")
-    common.add_number(p, "--max-n", default=max(SWEEP_N),
-                      help=f"most topics (default {max(SWEEP_N)})")
+    common.add_number(
+        p,
+        "--bits",
+        action="append",
+        choices=range(3, 25, 3),
+        metavar="BITS",
+        help=f"colour depth (repeatable; default {', '.join(map(str, SWEEP_BITS))})",
+    )
+    common.add_number(p, "--min-n", default=min(SWEEP_N), help=f"fewest topics (default {min(SWEEP_N)})")
+    common.add_number(p, "--max-n", default=max(SWEEP_N), help=f"most topics (default {max(SWEEP_N)})")
     p.add_argument("--space", choices=SPACES, default="rgb", help="colour space of the bins (default rgb)")
     p.add_argument("--weighting", default=None, help="count, proportion or tfidf (default: count)")
     p.add_argument("--engine", default=None, help="tomotopy or sklearn (default: tomotopy)")
-    common.add_number(p, "--seed", default=RANDOM_STATE,
-                      help=f"random seed (default {RANDOM_STATE})")
+    common.add_number(p, "--seed", default=RANDOM_STATE, help=f"random seed (default {RANDOM_STATE})")
     p.add_argument("--cache-dir", default=None, help="model cache (default: <out>/models)")
     common.add_workers(p)
     common.add_scheduler(p, "the fits")
@@ -92,9 +97,18 @@ def _sweep(args: argparse.Namespace) -> int:
     client = common.dask_client(args.scheduler, args.connect_timeout) if args.scheduler else None
     try:
         with _cache_warnings_as_lines():
-            result = topics.sweep(palettes, bits=tuple(args.bits or SWEEP_BITS), n_topics=range(args.min_n,
-                                  args.max_n + 1), random_state=args.seed, cache_dir=cache, n_jobs=args.workers,
-                                  progress=not args.no_progress, executor=client, space=args.space, **kw)
+            result = topics.sweep(
+                palettes,
+                bits=tuple(args.bits or SWEEP_BITS),
+                n_topics=range(args.min_n, args.max_n + 1),
+                random_state=args.seed,
+                cache_dir=cache,
+                n_jobs=args.workers,
+                progress=not args.no_progress,
+                executor=client,
+                space=args.space,
+                **kw,
+            )
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     finally:

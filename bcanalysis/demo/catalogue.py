@@ -69,21 +69,65 @@ SUBTAGS: dict[str, tuple[str, ...]] = {
 }
 PLACES = ("Oslo", "Berlin", "Glasgow", "Portland", "Montréal", "Osaka", "Lagos", "São Paulo", "Melbourne", "Detroit")
 #: Where each place is, as Bandcamp's band_location and the page's foundingLocation write it.
-COUNTRIES = dict(zip(PLACES, ("Norway", "Germany", "UK", "Oregon", "Québec", "Japan", "Nigeria", "Brazil", "Australia",
-                              "Michigan"), strict=True))  # fmt: skip
+COUNTRIES = dict(
+    zip(
+        PLACES,
+        ("Norway", "Germany", "UK", "Oregon", "Québec", "Japan", "Nigeria", "Brazil", "Australia", "Michigan"),
+        strict=True,
+    )
+)
 #: The country of each place as album pages' keywords spell it in full ("United Kingdom" where the location says
 #: "UK"); None where the location names a state or province rather than a country.
-COUNTRY_NAMES = {"Norway": "Norway", "Germany": "Germany", "UK": "United Kingdom", "Japan": "Japan",
-                 "Nigeria": "Nigeria", "Brazil": "Brazil", "Australia": "Australia"}  # fmt: skip
+COUNTRY_NAMES = {
+    "Norway": "Norway",
+    "Germany": "Germany",
+    "UK": "United Kingdom",
+    "Japan": "Japan",
+    "Nigeria": "Nigeria",
+    "Brazil": "Brazil",
+    "Australia": "Australia",
+}
 #: Bandcamp genre id (band_genre_id) of each demo tag's artists; see bcanalysis.facts.GENRES.
-TAG_GENRE_IDS = {"chill": 3, "electronic": 10, "alternative": 2, "hip-hop-rap": 14, "pop": 19, "rock": 23,
-                 "experimental": 11, "ambient": 3, "metal": 18, "punk": 20}  # fmt: skip
+TAG_GENRE_IDS = {
+    "chill": 3,
+    "electronic": 10,
+    "alternative": 2,
+    "hip-hop-rap": 14,
+    "pop": 19,
+    "rock": 23,
+    "experimental": 11,
+    "ambient": 3,
+    "metal": 18,
+    "punk": 20,
+}
 LABELS = ("Night Harbour Records", "Static Bloom", "Paper Lantern Tapes", "Velvet Orbit", "Salt & Wire")
 
 _SYLLABLES = ("ka", "lo", "mi", "ra", "sun", "vel", "dor", "an", "ix", "ou", "tem", "bra", "zel", "no", "fa", "qui")
 _WORDS = (
-    "night", "glass", "river", "static", "velvet", "echo", "ghost", "summer", "concrete", "bloom", "signal", "dust",
-    "neon", "harbour", "winter", "fever", "orbit", "salt", "mirror", "honey", "thunder", "paper", "lantern", "wire",
+    "night",
+    "glass",
+    "river",
+    "static",
+    "velvet",
+    "echo",
+    "ghost",
+    "summer",
+    "concrete",
+    "bloom",
+    "signal",
+    "dust",
+    "neon",
+    "harbour",
+    "winter",
+    "fever",
+    "orbit",
+    "salt",
+    "mirror",
+    "honey",
+    "thunder",
+    "paper",
+    "lantern",
+    "wire",
 )
 #: Share of albums also tagged (and listed) under a second main tag, and without any cover art.
 CROSS_LISTED = 0.12
@@ -306,9 +350,14 @@ def tracks(albums: tuple[Album, ...]) -> dict[int, Album]:
     for album in albums:
         if album.index % 6 == 2 and album.item_id + 1 not in taken and album.art_id + 1 not in taken:
             out[album.item_id] = replace(
-                album, item_id=album.item_id + 1, art_id=album.art_id + 1, slug=f"{album.slug}-single",
-                title=f"{album.title} (Single)", item_type="t", listed_under=album.listed_under,
-            )  # fmt: skip
+                album,
+                item_id=album.item_id + 1,
+                art_id=album.art_id + 1,
+                slug=f"{album.slug}-single",
+                title=f"{album.title} (Single)",
+                item_type="t",
+                listed_under=album.listed_under,
+            )
             taken |= {album.item_id + 1, album.art_id + 1}
     return out
 

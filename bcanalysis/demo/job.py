@@ -53,8 +53,9 @@ def run_demo(
         t = time.monotonic()
         with DemoServer(albums_per_tag, random_state, max_cover_px=max_cover_px) as server:
             log(f"demo server on {server.url}: {len(server.albums)} albums under {len(TAGS)} tags")
-            result.scrape = scrape(corpus, list(TAGS), albums_per_tag, base_url=server.url, politeness=politeness,
-                                   progress=progress)
+            result.scrape = scrape(
+                corpus, list(TAGS), albums_per_tag, base_url=server.url, politeness=politeness, progress=progress
+            )
         result.seconds["scrape"] = time.monotonic() - t
         log(result.scrape.report())
         t = time.monotonic()
@@ -79,13 +80,15 @@ def summary_table(albums: pd.DataFrame, bits: int = BITS, top: int = 4) -> pd.Da
             if has_palette(colors):
                 for word, p in zip(palette_to_document(colors, bits).split(), props, strict=True):
                     weights[word] += p
-        rows.append({
-            "tag": tag,
-            "albums": len(group),
-            "covers ok": int((group["cover_status"] == "ok").sum()),
-            "palettes": int(with_palette(group).sum()),
-            f"top {bits}-bit colours": " ".join(f"#{w}" for w, _ in weights.most_common(top)),
-        })  # fmt: skip
+        rows.append(
+            {
+                "tag": tag,
+                "albums": len(group),
+                "covers ok": int((group["cover_status"] == "ok").sum()),
+                "palettes": int(with_palette(group).sum()),
+                f"top {bits}-bit colours": " ".join(f"#{w}" for w, _ in weights.most_common(top)),
+            }
+        )
     return pd.DataFrame(rows).set_index("tag")
 
 

@@ -42,7 +42,12 @@ def keywords(album: Album) -> list[str]:
 
 
 def album_page(
-    album: Album, base_url: str, *, art: bool = True, ldjson: bool = True, image_url: str | None = None,
+    album: Album,
+    base_url: str,
+    *,
+    art: bool = True,
+    ldjson: bool = True,
+    image_url: str | None = None,
     page_url: str | None = None,
 ) -> str:
     """The album's page as Bandcamp serves it (art=False: no cover art; ldjson=False: no ld+json block; page_url:
@@ -58,12 +63,16 @@ def album_page(
         "@type": "MusicAlbum" if album.item_type == "a" else "MusicRecording",
         "name": title,
         "byArtist": {"@type": "MusicGroup", "name": album.artist, "@id": store_url},
-        "publisher": {"@type": "MusicGroup", "name": publisher, "@id": store_url,
-                      "foundingLocation": {"@type": "Place", "name": album.location}},
+        "publisher": {
+            "@type": "MusicGroup",
+            "name": publisher,
+            "@id": store_url,
+            "foundingLocation": {"@type": "Place", "name": album.location},
+        },
         "datePublished": bandcamp_date(album.release_date),
         "keywords": keywords(album),
         "additionalProperty": [{"@type": "PropertyValue", "name": "art_id", "value": album.art_id}],
-    }  # fmt: skip
+    }
     if art:
         ld["image"] = image
     tralbum = {
@@ -91,7 +100,7 @@ def album_page(
     )
     og_image = f'<meta property="og:image" content="{image}">\n' if art else ""
     return (
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)} | {html.escape(album.artist)}</title>\n"
         f'<link rel="canonical" href="{url}">\n'
         f'<meta property="og:title" content="{html.escape(title)}, by {html.escape(album.artist)}">\n'

@@ -57,6 +57,7 @@ _COVER = re.compile(r"^/img/a(\d+)_(\d+)\.jpg$")
 _PAGE = re.compile(r"^/s/([a-z0-9]+)/(album|track)/([a-z0-9-]+)$")
 _OWN_PAGE = re.compile(r"^/(album|track)/([a-z0-9-]+)$")
 
+
 @dataclass(frozen=True)
 class LoggedRequest:
     """One request the server answered: when, method, path (with query), status, User-Agent, discover tag, body."""
@@ -92,8 +93,10 @@ class DemoServer:
         custom_host: str | None = None,
     ):
         if custom_host is not None and (custom_host == "127.0.0.1" or not is_loopback(custom_host)):
-            raise ValueError(f"custom_host must be another name of this machine than 127.0.0.1 (e.g. 'localhost'), "
-                             f"got {custom_host!r}")
+            raise ValueError(
+                f"custom_host must be another name of this machine than 127.0.0.1 (e.g. 'localhost'), "
+                f"got {custom_host!r}"
+            )
         self.custom_host = custom_host
         self.albums = catalogue(albums_per_tag, random_state)
         self.tracks = tracks(self.albums)
@@ -242,13 +245,15 @@ class DemoServer:
         results = self.results[tag]
         page = results[offset : offset + max(1, min(size, 120))]
         nxt = offset + len(page)
-        return _json({
-            "results": [self.item(a) for a in page],
-            "cursor": self.cursor(tag, nxt) if nxt < len(results) else None,
-            "result_count": len(results),
-            "batch_result_count": len(page),
-            "discover_spec_id": 1,
-        })  # fmt: skip
+        return _json(
+            {
+                "results": [self.item(a) for a in page],
+                "cursor": self.cursor(tag, nxt) if nxt < len(results) else None,
+                "result_count": len(results),
+                "batch_result_count": len(page),
+                "discover_spec_id": 1,
+            }
+        )
 
     def item(self, a: Album) -> dict[str, Any]:
         """One discover result in the fields and formats of 2026."""
@@ -303,8 +308,12 @@ class DemoServer:
     @staticmethod
     def _transient(fault: str, n: int) -> tuple[int, str, bytes, dict] | None:
         if fault == "rate_limit" and n == 1:
-            return 429, "text/html", b"<html><body>Too many requests</body></html>", {
-                "Retry-After": str(RETRY_AFTER_SECONDS)}  # fmt: skip
+            return (
+                429,
+                "text/html",
+                b"<html><body>Too many requests</body></html>",
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if fault == "unavailable" and n <= 2:
             return 503, "text/html", b"<html><body>Service unavailable</body></html>", {}
         return None
@@ -361,8 +370,15 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
                 tag = None
             self._answer(*server.discover(body), tag=tag, request_body=body.decode("utf-8", "replace"))
 
-        def _answer(self, status: int, ctype: str, body: bytes, headers: dict, tag: str | None = None,
-                    request_body: str | None = None) -> None:  # fmt: skip
+        def _answer(
+            self,
+            status: int,
+            ctype: str,
+            body: bytes,
+            headers: dict,
+            tag: str | None = None,
+            request_body: str | None = None,
+        ) -> None:
             if server.latency:
                 time.sleep(server.latency)
             self.send_response(status)
@@ -372,8 +388,18 @@ def _handler(server: DemoServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(body)
-            server.log(LoggedRequest(time.time(), self.command, self.path, status, self.headers.get("User-Agent"), tag,
-                                     request_body, self.headers.get("Host")))  # fmt: skip
+            server.log(
+                LoggedRequest(
+                    time.time(),
+                    self.command,
+                    self.path,
+                    status,
+                    self.headers.get("User-Agent"),
+                    tag,
+                    request_body,
+                    self.headers.get("Host"),
+                )
+            )
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr logging
             pass

@@ -19,7 +19,19 @@ from bcanalysis.importer.table import read_metadata
 from bcanalysis.store.unfinished import remove_unfinished
 
 __all__ = [
-    "KNOWN_COLUMNS", "META_SUFFIXES", "ImportInputError", "ImportStopped", "ImportSummary", "Problem", "album_fields",
-    "check_cover", "content_hash", "find_pictures", "import_images", "parse_tags", "read_metadata",
-    "remove_unfinished", "slug",
+    "KNOWN_COLUMNS",
+    "META_SUFFIXES",
+    "ImportInputError",
+    "ImportStopped",
+    "ImportSummary",
+    "Problem",
+    "album_fields",
+    "check_cover",
+    "content_hash",
+    "find_pictures",
+    "import_images",
+    "parse_tags",
+    "read_metadata",
+    "remove_unfinished",
+    "slug",
 ]

@@ -41,8 +41,9 @@ def inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def find_pictures(folder: Path, *, follow_links: bool = False,
-                  skipped: Callable[[str, str], None] | None = None) -> list[tuple[Path, str]]:  # fmt: skip
+def find_pictures(
+    folder: Path, *, follow_links: bool = False, skipped: Callable[[str, str], None] | None = None
+) -> list[tuple[Path, str]]:
     """(path, name) of every image file under `folder`, by name (relative, as text: see `match_key`). What it
     cannot or may not read — a folder without permission, a link out of the folder, a FIFO named .jpg — goes to
     `skipped(name, why)`."""
@@ -56,8 +57,10 @@ def find_pictures(folder: Path, *, follow_links: bool = False,
             with os.scandir(path) as it:
                 entries = list(it)
         except OSError as exc:
-            skip(match_key(prefix, os_name=True) or ".", f"cannot read the folder ({exc.strerror or exc}): its "
-                 "images were not imported")  # fmt: skip
+            skip(
+                match_key(prefix, os_name=True) or ".",
+                f"cannot read the folder ({exc.strerror or exc}): its images were not imported",
+            )
             continue
         for entry in entries:
             relative = prefix + entry.name
@@ -74,8 +77,11 @@ def find_pictures(folder: Path, *, follow_links: bool = False,
             if entry.is_symlink() and not follow_links:
                 target = os.path.realpath(entry.path)
                 if not inside(target, root):
-                    skip(match_key(relative, os_name=True), f"a link to {as_text(target, os_name=True)}, out of the "
-                         "folder: not followed (--follow-links follows links out of the folder)")  # fmt: skip
+                    skip(
+                        match_key(relative, os_name=True),
+                        f"a link to {as_text(target, os_name=True)}, out of the "
+                        "folder: not followed (--follow-links follows links out of the folder)",
+                    )
                     continue
             if folder_entry:
                 if _identity(info) not in seen:  # a folder reached again through a link is read once
@@ -170,13 +176,18 @@ def store_cover(source: Path, digest: str, covers_dir: Path, link: bool) -> Path
         except OSError:
             if is_storable(source.resolve()):
                 return source.resolve()
-    with open_regular(source) as src, unfinished(target, on_error=lambda exc: CoverWriteError(
-            exc.errno, exc.strerror, os.fspath(target))) as (part, out):
+    with (
+        open_regular(source) as src,
+        unfinished(target, on_error=lambda exc: CoverWriteError(exc.errno, exc.strerror, os.fspath(target))) as (
+            part,
+            out,
+        ),
+    ):
         while block := src.read(1 << 20):
             view = memoryview(block)
             try:
                 while view:  # unbuffered: a full disk shows here, not later when the file is closed
-                    view = view[out.write(view):]
+                    view = view[out.write(view) :]
             except OSError as exc:
                 raise CoverWriteError(exc.errno, exc.strerror, os.fspath(target)) from exc
         try:

@@ -66,8 +66,9 @@ def import_images(
     rows = _read_rows(meta, summary)
     corpus.covers_dir.mkdir(exist_ok=True)
     summary.parts_removed = remove_unfinished(corpus.covers_dir)
-    found = find_pictures(folder, follow_links=follow_links,
-                          skipped=lambda name, why: summary.not_read.append(Problem(name, why)))  # fmt: skip
+    found = find_pictures(
+        folder, follow_links=follow_links, skipped=lambda name, why: summary.not_read.append(Problem(name, why))
+    )
     summary.names_not_utf8 = [name for path, name in found if has_surrogates(os.fspath(path.relative_to(folder)))]
     by_name = _match_rows(rows, found, folder, follow_links, summary)
     known = corpus.imported_hashes()
@@ -104,8 +105,9 @@ def _read_rows(meta: str | os.PathLike | None, summary: ImportSummary) -> list[R
     return rows
 
 
-def _match_rows(rows: list[Row], found: list[tuple[Path, str]], folder: Path, follow_links: bool,
-                summary: ImportSummary) -> dict[str, tuple[str, dict]]:  # fmt: skip
+def _match_rows(
+    rows: list[Row], found: list[tuple[Path, str]], folder: Path, follow_links: bool, summary: ImportSummary
+) -> dict[str, tuple[str, dict]]:
     """{image name: (where, row)}: each row given to the image it names — by name, or through a link to the same
     file — under the walk's own rule for links; a row that names no image found is reported with why."""
     names = {name for _, name in found}
@@ -141,11 +143,17 @@ def _match_rows(rows: list[Row], found: list[tuple[Path, str]], folder: Path, fo
         if real in reals and reals[real] not in by_name:  # the same file as an image found under another name
             by_name[reals[real]] = (where, row)
         elif real in reals:
-            summary.bad_values.append(Problem(label, f"the same file as {reals[real]}, which has a row of its own; "
-                                                     "not used"))  # fmt: skip
+            summary.bad_values.append(
+                Problem(label, f"the same file as {reals[real]}, which has a row of its own; not used")
+            )
         elif not inside(real, root) and not follow_links:
-            summary.rows_without_file.append(Problem(label, "leads out of the folder through a link: not followed "
-                                                            "(--follow-links follows links out of the folder)"))
+            summary.rows_without_file.append(
+                Problem(
+                    label,
+                    "leads out of the folder through a link: not followed "
+                    "(--follow-links follows links out of the folder)",
+                )
+            )
         elif not stat.S_ISREG(mode):
             summary.rows_without_file.append(Problem(label, f"not an image file ({file_kind(mode)})"))
         else:
@@ -156,8 +164,9 @@ def _match_rows(rows: list[Row], found: list[tuple[Path, str]], folder: Path, fo
 # --- pictures ---------------------------------------------------------------------------------------------------
 
 
-def _distinct_pictures(found: list[tuple[Path, str]], by_name: dict[str, tuple[str, dict]],
-                       summary: ImportSummary) -> dict[str, tuple[Path, str]]:  # fmt: skip
+def _distinct_pictures(
+    found: list[tuple[Path, str]], by_name: dict[str, tuple[str, dict]], summary: ImportSummary
+) -> dict[str, tuple[Path, str]]:
     """{content hash: (path, name)}, one file per distinct picture: of byte-identical files the first with a
     metadata row (else the first by name) stands for the album; the others are reported as duplicates."""
     groups: dict[str, list[tuple[Path, str]]] = {}
@@ -175,8 +184,15 @@ def _distinct_pictures(found: list[tuple[Path, str]], by_name: dict[str, tuple[s
 
 
 def _import_one(
-    corpus: Corpus, path: Path, name: str, digest: str, row: dict, known: dict[str, int],
-    link: bool, max_pixels: int | None, summary: ImportSummary,
+    corpus: Corpus,
+    path: Path,
+    name: str,
+    digest: str,
+    row: dict,
+    known: dict[str, int],
+    link: bool,
+    max_pixels: int | None,
+    summary: ImportSummary,
 ) -> None:
     """Check, store and record one picture (its outcome goes into `summary`); a known one only gets its fields."""
     fields = album_fields(row, name, summary)
@@ -193,7 +209,8 @@ def _import_one(
         except CoverWriteError as exc:
             raise ImportStopped(
                 f"cannot write the cover of {name} into {corpus.covers_dir}: {exc.strerror or exc}; make room and "
-                f"rerun the same command: the {summary.added} pictures imported before it are kept") from exc
+                f"rerun the same command: the {summary.added} pictures imported before it are kept"
+            ) from exc
         except Exception as exc:  # noqa: BLE001 - PIL raises OSError, SyntaxError, ValueError … for bad files
             summary.failed.append(Problem(name, f"not a usable image: {type(exc).__name__}: {exc}"))
             return

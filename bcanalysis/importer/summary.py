@@ -46,11 +46,15 @@ class ImportSummary:
 
     def report(self, limit: int = 10) -> str:
         """A few human lines for the end of a run; long lists are cut to `limit` examples."""
-        lines = [f"albums: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-                 f"{len(self.failed)} images failed, {len(self.duplicates)} duplicates"]
+        lines = [
+            f"albums: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{len(self.failed)} images failed, {len(self.duplicates)} duplicates"
+        ]
         if self.stored_meanwhile:
-            lines.append(f"{self.stored_meanwhile} new pictures were stored first by another import running at the "
-                         "same time (counted as updated or unchanged)")
+            lines.append(
+                f"{self.stored_meanwhile} new pictures were stored first by another import running at the "
+                "same time (counted as updated or unchanged)"
+            )
         if self.parts_removed:
             lines.append(f"removed {self.parts_removed} unfinished cover copies left by interrupted imports")
 

@@ -51,8 +51,11 @@ def read_metadata(path: str | os.PathLike, report: Report | None = None) -> Iter
     good = 0
     with _open_table(path) as handle:
         lines = _lines(handle, path)
-        rows = _csv_rows(lines, path, "\t" if kind == "tsv" else ",", note) if kind != "jsonl" else \
-            _json_rows(lines, path, note)  # fmt: skip
+        rows = (
+            _csv_rows(lines, path, "\t" if kind == "tsv" else ",", note)
+            if kind != "jsonl"
+            else _json_rows(lines, path, note)
+        )
         for number, row in rows:
             clean = _clean(row, number, note)
             if clean is not None:
@@ -78,11 +81,14 @@ def _open_table(path: Path) -> Iterator[BinaryIO]:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise ImportInputError(f"the metadata file {path} is {file_kind(info.st_mode)}, not a regular file: "
-                                   "give the table itself")
+            raise ImportInputError(
+                f"the metadata file {path} is {file_kind(info.st_mode)}, not a regular file: give the table itself"
+            )
         if info.st_size > META_MAX_BYTES:
-            raise ImportInputError(f"the metadata file {path} is {_size(info.st_size)}, over the limit of "
-                                   f"{_size(META_MAX_BYTES)} for a table (bcanalysis.defaults.META_MAX_BYTES)")
+            raise ImportInputError(
+                f"the metadata file {path} is {_size(info.st_size)}, over the limit of "
+                f"{_size(META_MAX_BYTES)} for a table (bcanalysis.defaults.META_MAX_BYTES)"
+            )
     except BaseException:
         os.close(fd)
         raise
@@ -107,11 +113,13 @@ def _lines(handle: BinaryIO, path: Path) -> Iterator[tuple[int, str | None]]:
             text = None
         else:
             if number == 0 and line.startswith(_BOM):
-                line = line[len(_BOM):]
+                line = line[len(_BOM) :]
             text = line.decode("utf-8", "surrogateescape")
         if total > META_MAX_BYTES:  # it grew while being read
-            raise ImportInputError(f"the metadata file {path} grew past the limit of {_size(META_MAX_BYTES)} for a "
-                                   "table while it was read (bcanalysis.defaults.META_MAX_BYTES)")
+            raise ImportInputError(
+                f"the metadata file {path} grew past the limit of {_size(META_MAX_BYTES)} for a "
+                "table while it was read (bcanalysis.defaults.META_MAX_BYTES)"
+            )
         if text is not None and "\r" in text[:-2]:
             for piece in _LONE_CR.split(line):
                 number += 1
@@ -146,8 +154,9 @@ class _Feed:
         self.first, self.long = 0, False
 
 
-def _csv_rows(lines: Iterator[tuple[int, str | None]], path: Path, delimiter: str,
-              note: Report) -> Iterator[tuple[int, dict[str, Any]]]:  # fmt: skip
+def _csv_rows(
+    lines: Iterator[tuple[int, str | None]], path: Path, delimiter: str, note: Report
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, {column: value}) of each CSV record after the header; a record csv cannot read is reported."""
     feed = _Feed(lines)
     reader = csv.reader(feed, delimiter=delimiter)
@@ -201,8 +210,9 @@ def _next_record(reader: Any) -> list[str]:
         csv.field_size_limit(before)
 
 
-def _json_rows(lines: Iterator[tuple[int, str | None]], path: Path,
-               note: Report) -> Iterator[tuple[int, dict[str, Any]]]:  # fmt: skip
+def _json_rows(
+    lines: Iterator[tuple[int, str | None]], path: Path, note: Report
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) of each JSON-lines row; a file whose first value is not an object is not JSON lines."""
     objects = 0
     for number, line in lines:
@@ -223,7 +233,8 @@ def _json_rows(lines: Iterator[tuple[int, str | None]], path: Path,
             if not objects:
                 raise ImportInputError(
                     f"the metadata file {path} is not JSON lines: line {number} is a JSON {type(row).__name__}, not "
-                    'an object (one object a line: {"file": "a.jpg", "title": "…"})')
+                    'an object (one object a line: {"file": "a.jpg", "title": "…"})'
+                )
             note(number, f"a JSON {type(row).__name__}, not an object: row skipped", True)
             continue
         objects += 1

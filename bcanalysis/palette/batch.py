@@ -252,8 +252,13 @@ def _run(pool: WorkerPool, items: list, batches: list[range], args: tuple, resul
         except Exception as exc:  # noqa: BLE001
             if _worker_died(exc):
                 pool.replace(generation)
-                rows = [(None, f"WorkerDied: the worker process died while extracting this image alone "
-                               f"({_error(exc)}); killed for memory, or a decoder crashed")]
+                rows = [
+                    (
+                        None,
+                        f"WorkerDied: the worker process died while extracting this image alone "
+                        f"({_error(exc)}); killed for memory, or a decoder crashed",
+                    )
+                ]
             else:
                 rows = [(None, _error(exc))]
         _store(results, range(i, i + 1), rows, bar)

@@ -72,8 +72,9 @@ def distance(p: Any, q: Any) -> float:
     n, m = cost.shape
     rows = np.kron(np.eye(n), np.ones(m))  # each colour of p sends out its weight
     cols = np.kron(np.ones(n), np.eye(m))  # each colour of q receives its weight
-    res = linprog(cost.ravel(), A_eq=np.vstack([rows, cols]), b_eq=np.concatenate([wa, wb]), bounds=(0, None),
-                  method="highs")
+    res = linprog(
+        cost.ravel(), A_eq=np.vstack([rows, cols]), b_eq=np.concatenate([wa, wb]), bounds=(0, None), method="highs"
+    )
     if not res.success:  # pragma: no cover - a balanced transport problem is always feasible
         raise RuntimeError(f"palette distance failed: {res.message}")
     return float(max(res.fun, 0.0))

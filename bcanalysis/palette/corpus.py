@@ -116,8 +116,9 @@ def extract_palettes(
             for i in range(0, len(todo), batch):
                 chunk = todo[i : i + batch]
                 inputs = [_read(p) if send_bytes else str(p) for _, p in chunk]
-                results = extract_many(inputs, number_of_colors, pool, progress=False, n_jobs=n_jobs,
-                                       max_pixels=max_pixels)  # fmt: skip
+                results = extract_many(
+                    inputs, number_of_colors, pool, progress=False, n_jobs=n_jobs, max_pixels=max_pixels
+                )
                 good = [(aid, r.colors) for (aid, _), r in zip(chunk, results, strict=True) if r.ok]
                 bad = [(aid, r.error) for (aid, _), r in zip(chunk, results, strict=True) if not r.ok]
                 _record(corpus, good, bad, summary)

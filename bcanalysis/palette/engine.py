@@ -320,19 +320,30 @@ def _open(f: ImageLike, max_pixels: int | None) -> Image.Image:
     return image
 
 
-def check_pixels(width: int, height: int, max_pixels: int | None,
-                 hint: str = "not decoded; raise the budget with max_pixels= or --max-pixels") -> None:
+def check_pixels(
+    width: int,
+    height: int,
+    max_pixels: int | None,
+    hint: str = "not decoded; raise the budget with max_pixels= or --max-pixels",
+) -> None:
     """Refuse an image of `width` × `height` over `max_pixels` (None: no budget) with ImageTooLarge: the one message
     for the one limit (`defaults.MAX_PIXELS`) of everything that reads covers — palettes, extract, import, scrape."""
     if max_pixels is not None and width * height > max_pixels:
-        raise ImageTooLarge(f"{width}×{height} = {width * height / 1e6:.1f} Mpx is over the pixel budget of "
-                            f"{max_pixels / 1e6:g} Mpx ({hint})")
+        raise ImageTooLarge(
+            f"{width}×{height} = {width * height / 1e6:.1f} Mpx is over the pixel budget of "
+            f"{max_pixels / 1e6:g} Mpx ({hint})"
+        )
 
 
 def file_kind(mode: int) -> str:
     """What a file that is not a regular one is, from its `st_mode` ('a FIFO', 'a folder', …), for error messages."""
-    kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ]
     return next((name for test, name in kinds if test(mode)), "not a file")
 
 

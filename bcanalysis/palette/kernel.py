@@ -43,9 +43,7 @@ def bin_sums(codes, table, out):  # pragma: no cover - compiled; tested through 
             c0, c1 = np.uint64(codes[i]), np.uint64(codes[i + 1])
             c2, c3 = np.uint64(codes[i + 2]), np.uint64(codes[i + 3])
             acc[table[c0 & low24]] += (c0 & r_mask) | ((c0 & g_mask) << g_shift) | ((c0 & b_mask) << b_shift) | one
-            acc[64 + table[c1 & low24]] += (
-                (c1 & r_mask) | ((c1 & g_mask) << g_shift) | ((c1 & b_mask) << b_shift) | one
-            )
+            acc[64 + table[c1 & low24]] += (c1 & r_mask) | ((c1 & g_mask) << g_shift) | ((c1 & b_mask) << b_shift) | one
             acc[128 + table[c2 & low24]] += (
                 (c2 & r_mask) | ((c2 & g_mask) << g_shift) | ((c2 & b_mask) << b_shift) | one
             )

@@ -37,8 +37,7 @@ def same_palette(ours: Iterable[Any], theirs: Iterable[Any]) -> bool:
     return [(tuple(c.rgb), c.proportion) for c in ours] == [(tuple(c.rgb), c.proportion) for c in theirs]
 
 
-def against_colorgram(images: Iterable[str | os.PathLike], number_of_colors: int = N_COLORS, *,
-                      repeat: int = 3) -> Any:
+def against_colorgram(images: Iterable[str | os.PathLike], number_of_colors: int = N_COLORS, *, repeat: int = 3) -> Any:
     """Per cover: pixels, seconds for `extract` and for colorgram.py on the same decoded image (best of `repeat`;
     colorgram.py once, it takes a second; three significant digits), the speed-up (a whole number) and whether
     the palettes are identical. A DataFrame."""

@@ -48,10 +48,12 @@ def to_html(ipynb: Path, dst: Path, *, code: str = "show", title: str | None = N
     if code not in CODE_MODES:
         raise HTMLExportError(f"code must be one of {', '.join(CODE_MODES)}, got {code!r}")
     exporter = HTMLExporter(
-        template_name="lab", embed_images=True, exclude_input=code == "none",
+        template_name="lab",
+        embed_images=True,
+        exclude_input=code == "none",
         extra_loaders=[jinja2.DictLoader({"bcanalysis_offline.html.j2": _OFFLINE_TEMPLATE})],
         template_file="bcanalysis_offline.html.j2",
-    )  # fmt: skip
+    )
     exporter.exclude_input_prompt = code == "none"
     nb = nbformat.read(str(ipynb), as_version=4)
     if title:

@@ -22,9 +22,19 @@ from bcanalysis.defaults import PROJ_ROOT
 
 #: Distributions whose versions the index lists.
 VERSIONED = (
-    "bcanalysis", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "pillow",
-    "tomotopy", "papermill", "nbconvert", "ipykernel", "ipywidgets",
-)  # fmt: skip
+    "bcanalysis",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "matplotlib",
+    "pillow",
+    "tomotopy",
+    "papermill",
+    "nbconvert",
+    "ipykernel",
+    "ipywidgets",
+)
 
 
 def package_versions(names: Sequence[str] = VERSIONED) -> dict[str, str]:
@@ -45,9 +55,12 @@ def git_commit(root: Path = PROJ_ROOT) -> str:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
             timeout=10,
-        ).stdout.strip()  # fmt: skip
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return sha + ("+dirty" if dirty else "")
@@ -89,8 +102,11 @@ def corpus_genres(db: Any, most: int = 10) -> str:
 #: Parameters that only steer scraping (notebook 01): left out of the index of a run that scrapes nothing.
 SCRAPE_ONLY = ("tags", "albums_per_tag")
 #: How the index names each source.
-SOURCE_WORDS = {"demo": "the offline demo catalogue (synthetic covers, served on 127.0.0.1)",
-                "bandcamp": "albums scraped from Bandcamp by genre tag", "corpus": "a corpus you made"}
+SOURCE_WORDS = {
+    "demo": "the offline demo catalogue (synthetic covers, served on 127.0.0.1)",
+    "bandcamp": "albums scraped from Bandcamp by genre tag",
+    "corpus": "a corpus you made",
+}
 
 
 def _e(value: Any) -> str:
@@ -129,12 +145,25 @@ class IndexPage:
         return str(self.parameters.get("source", ""))
 
 
-def index_data(runs: Sequence[IndexRun], parameters: Mapping[str, Any], defaults: Mapping[str, Any], *,
-               started: datetime | None = None) -> IndexPage:
+def index_data(
+    runs: Sequence[IndexRun],
+    parameters: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    *,
+    started: datetime | None = None,
+) -> IndexPage:
     """The index's data for these runs: the corpus read at `parameters["db"]`, versions and commit looked up now."""
     db = parameters.get("db")
-    return IndexPage(list(runs), dict(parameters), dict(defaults), corpus_size(db), corpus_genres(db), git_commit(),
-                     started or datetime.now(timezone.utc), package_versions())  # fmt: skip
+    return IndexPage(
+        list(runs),
+        dict(parameters),
+        dict(defaults),
+        corpus_size(db),
+        corpus_genres(db),
+        git_commit(),
+        started or datetime.now(timezone.utc),
+        package_versions(),
+    )
 
 
 def write_index(page: IndexPage, path: Path) -> Path:
@@ -155,18 +184,24 @@ def write_index(page: IndexPage, path: Path) -> Path:
         effective = {k: v for k, v in effective.items() if k not in SCRAPE_ONLY}
     params = "".join(
         f"<tr><th>{_e(k)}</th><td><code>{_e(json.dumps(v, default=str))}</code></td>"
-        f"<td class=\"meta\">{'injected' if k in page.parameters else 'notebook default'}</td></tr>"
+        f'<td class="meta">{"injected" if k in page.parameters else "notebook default"}</td></tr>'
         for k, v in effective.items()
     )
     versions = " · ".join(f"{_e(k)} {_e(v)}" for k, v in page.versions.items())
     total = sum(r.seconds for r in page.runs)
     when = page.started.strftime("%Y-%m-%d %H:%M UTC")
     html_page = _INDEX.format(
-        rows="\n".join(rows), params=params, versions=versions, total=f"{total:.1f}",
-        corpus=_e(page.corpus), commit=_e(page.commit), when=_e(when),
-        source=_e(page.source), source_words=_e(SOURCE_WORDS.get(page.source, page.source)),
+        rows="\n".join(rows),
+        params=params,
+        versions=versions,
+        total=f"{total:.1f}",
+        corpus=_e(page.corpus),
+        commit=_e(page.commit),
+        when=_e(when),
+        source=_e(page.source),
+        source_words=_e(SOURCE_WORDS.get(page.source, page.source)),
         genres=_e(page.genres),
-    )  # fmt: skip
+    )
     path = Path(path)
     path.write_text(html_page, encoding="utf-8")
     return path

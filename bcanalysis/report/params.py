@@ -56,24 +56,29 @@ class Rule:
 
 _DEPTHS = ", ".join(map(str, DEPTHS))
 RULES: dict[str, Rule] = {
-    "db": Rule(_text, "a path to the corpus file (a string)", '-p db data/mine/corpus.sqlite'),
+    "db": Rule(_text, "a path to the corpus file (a string)", "-p db data/mine/corpus.sqlite"),
     "cache_dir": Rule(_text, "a folder for fitted models (a string)", "-p cache_dir data/mine/cache"),
     "tags": Rule(_list_of(_text), "a list of distinct genre tags", "-p tags \"['rock', 'pop']\""),
     "albums_per_tag": Rule(_positive, "a whole number of albums per tag, at least 1", "-p albums_per_tag 50"),
     "bits": Rule(_depth, f"a total colour depth, a multiple of 3 from 3 to 24 ({_DEPTHS})", "-p bits 12"),
     "n_topics": Rule(_positive, "a whole number of topics, at least 1", "-p n_topics 18"),
-    "sweep_bits": Rule(_list_of(_depth), f"a list of distinct colour depths from {_DEPTHS}",
-                       "-p sweep_bits \"[9, 12, 15]\""),
-    "sweep_n": Rule(_list_of(_positive), "a list of distinct topic counts, each at least 1",
-                    "-p sweep_n \"[2, 4, 8, 16]\""),
-    "random_state": Rule(lambda v: _whole(v) and 0 <= v < 2**32, "a seed: a whole number from 0 to 2**32 - 1",
-                         "-p random_state 0"),
-    "query_album": Rule(lambda v: (_whole(v) and v >= 0) or _text(v),
-                        "a position among the albums with a palette (0, 1, …) or an album URL", "-p query_album 0"),
+    "sweep_bits": Rule(
+        _list_of(_depth), f"a list of distinct colour depths from {_DEPTHS}", '-p sweep_bits "[9, 12, 15]"'
+    ),
+    "sweep_n": Rule(
+        _list_of(_positive), "a list of distinct topic counts, each at least 1", '-p sweep_n "[2, 4, 8, 16]"'
+    ),
+    "random_state": Rule(
+        lambda v: _whole(v) and 0 <= v < 2**32, "a seed: a whole number from 0 to 2**32 - 1", "-p random_state 0"
+    ),
+    "query_album": Rule(
+        lambda v: (_whole(v) and v >= 0) or _text(v),
+        "a position among the albums with a palette (0, 1, …) or an album URL",
+        "-p query_album 0",
+    ),
     "n_similar": Rule(_positive, "a whole number of neighbours, at least 1", "-p n_similar 8"),
     "n_boot": Rule(_positive, "a whole number of bootstrap resamples, at least 1", "-p n_boot 200"),
-    "space_bits": Rule(_list_of(_depth), f"a list of distinct colour depths from {_DEPTHS}",
-                       "-p space_bits \"[9, 12]\""),
+    "space_bits": Rule(_list_of(_depth), f"a list of distinct colour depths from {_DEPTHS}", '-p space_bits "[9, 12]"'),
     "space_restarts": Rule(_positive, "a whole number of fits per cell, at least 1", "-p space_restarts 2"),
 }
 
@@ -131,8 +136,10 @@ def check_name(name: str, takes: Mapping[str, list[str]], elsewhere: Mapping[str
         return
     if elsewhere and name in elsewhere:
         first = elsewhere[name][0]
-        raise ParameterError(f"parameter {name} is taken only by {', '.join(elsewhere[name])}, which this run leaves "
-                             f"out (add --only {first[:2]}, or leave the parameter out)")
+        raise ParameterError(
+            f"parameter {name} is taken only by {', '.join(elsewhere[name])}, which this run leaves "
+            f"out (add --only {first[:2]}, or leave the parameter out)"
+        )
     guess = closest(name, sorted({*takes, *(elsewhere or {})}))
     hint = f" (did you mean {guess}?)" if guess else ""
     listed = ", ".join(n for n in sorted(takes) if n not in SET_BY_REPORT)
@@ -159,8 +166,11 @@ def _by_name(defaults: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, list[
     return takes, first
 
 
-def check_against_notebooks(overrides: Mapping[str, Any], defaults: Mapping[str, Mapping[str, Any]],
-                            others: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+def check_against_notebooks(
+    overrides: Mapping[str, Any],
+    defaults: Mapping[str, Mapping[str, Any]],
+    others: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
     """Check every override against the run's notebooks before any runs: `defaults` maps each notebook of the run
     to its parameters cell's values (`others`: the same for the folder's notebooks outside the run). Raises
     ParameterError (one line) for the first bad name or value."""
@@ -185,7 +195,7 @@ def for_source(nb: Any, source: str) -> Any:
     import copy
 
     def shown(cell: Any) -> bool:
-        wanted = [t[len(SOURCE_TAG):] for t in cell.metadata.get("tags", []) if t.startswith(SOURCE_TAG)]
+        wanted = [t[len(SOURCE_TAG) :] for t in cell.metadata.get("tags", []) if t.startswith(SOURCE_TAG)]
         return not wanted or source in wanted
 
     out = copy.deepcopy(nb)

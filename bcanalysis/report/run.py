@@ -47,12 +47,19 @@ KERNEL_DISPLAY_NAME = "Python (bcanalysis)"
 #: Parameters injected for each source unless the caller overrides them. Paths are relative to the project root.
 SOURCE_DEFAULTS: dict[str, dict[str, Any]] = {
     "demo": {"db": DEMO_DB, "cache_dir": DEMO_CACHE, "albums_per_tag": DEMO_REPORT_ALBUMS_PER_TAG},
-    "bandcamp": {"db": BANDCAMP_DB, "cache_dir": BANDCAMP_CACHE, "albums_per_tag": BANDCAMP_ALBUMS_PER_TAG,
-                 "sweep_n": list(SWEEP_N), "sweep_bits": list(SWEEP_BITS)},
+    "bandcamp": {
+        "db": BANDCAMP_DB,
+        "cache_dir": BANDCAMP_CACHE,
+        "albums_per_tag": BANDCAMP_ALBUMS_PER_TAG,
+        "sweep_n": list(SWEEP_N),
+        "sweep_bits": list(SWEEP_BITS),
+    },
     "corpus": {},  # a corpus you made (`bcanalysis import`, or a scrape): -p db PATH; the cache goes beside it
 }
 #: Parameters that name files or folders: given relative to the caller's working directory, injected absolute.
 PATH_PARAMETERS = ("db", "cache_dir")
+
+
 class ReportError(RuntimeError):
     """A report run that could not start or finish: the message names the bad value, or the notebook and cell."""
 
@@ -170,8 +177,9 @@ def check_parameters(parameters: Mapping[str, Any]) -> None:
             )
 
 
-def check_names_and_values(overrides: Mapping[str, Any], takes: Mapping[str, Mapping[str, Any]],
-                           notebooks_dir: Path = NOTEBOOKS_DIR) -> None:
+def check_names_and_values(
+    overrides: Mapping[str, Any], takes: Mapping[str, Mapping[str, Any]], notebooks_dir: Path = NOTEBOOKS_DIR
+) -> None:
     """Refuse, before anything runs, an override no notebook of the run takes (with the closest name it does take,
     and which other notebook takes it) or whose value has the wrong type or range (`bcanalysis.report.params`)."""
     from bcanalysis.report.params import ParameterError, check_against_notebooks
@@ -289,8 +297,9 @@ def _kernel_manager_class(socket_dir: str) -> type | None:
     return IPCKernelManager
 
 
-def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str, cwd: Path,
-            notebook: Any = None) -> None:
+def execute(
+    src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str, cwd: Path, notebook: Any = None
+) -> None:
     """Run one notebook with papermill (`notebook`, a node read from `src`, if given; else the file `src`), writing
     the executed copy to `dst`; raises NotebookFailed naming the cell."""
     import papermill as pm
@@ -301,10 +310,16 @@ def execute(src: Path, dst: Path, parameters: Mapping[str, Any], *, kernel: str,
         extra = {} if manager is None else {"kernel_manager_class": manager}
         try:
             pm.execute_notebook(
-                str(src) if notebook is None else notebook, str(dst), parameters=dict(parameters), kernel_name=kernel,
+                str(src) if notebook is None else notebook,
+                str(dst),
+                parameters=dict(parameters),
+                kernel_name=kernel,
                 cwd=str(cwd),
-                progress_bar=False, log_output=False, report_mode=False, **extra,
-            )  # fmt: skip
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+                **extra,
+            )
         except PapermillExecutionError as exc:
             cell = f"cell {exc.cell_index}" + (f" (In [{exc.exec_count}])" if exc.exec_count else "")
             source = " ".join(str(exc.source).strip().splitlines()[:2])[:160]
@@ -374,8 +389,15 @@ def run_report(
 
 def write_report_index(report: Report, started: datetime) -> Path:
     """The run's index page (`index_page.write_index`), from the report's runs and parameters as plain data."""
-    runs = [IndexRun(r.name, r.html.name if r.html else None, r.ipynb.name if r.ipynb.exists() else None, r.seconds,
-                     r.error, r.html.stat().st_size if r.html and r.html.exists() else None)
-            for r in report.runs]  # fmt: skip
+    runs = [
+        IndexRun(
+            r.name,
+            r.html.name if r.html else None,
+            r.ipynb.name if r.ipynb.exists() else None,
+            r.seconds,
+            r.error,
+            r.html.stat().st_size if r.html and r.html.exists() else None,
+        )
+        for r in report.runs
+    ]
     return write_index(index_data(runs, report.parameters, report.defaults, started=started), report.index)
-

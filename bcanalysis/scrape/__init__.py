@@ -16,5 +16,14 @@ from bcanalysis.scrape.listing import discover
 from bcanalysis.scrape.pages import read_pages
 from bcanalysis.scrape.summary import ScrapeAborted, ScrapeSummary, UnknownTag
 
-__all__ = ["ScrapeAborted", "ScrapeSummary", "UnknownTag", "discover", "fetch_cover", "read_pages",
-           "refetch_missing_covers", "scrape", "store_albums"]
+__all__ = [
+    "ScrapeAborted",
+    "ScrapeSummary",
+    "UnknownTag",
+    "discover",
+    "fetch_cover",
+    "read_pages",
+    "refetch_missing_covers",
+    "scrape",
+    "store_albums",
+]

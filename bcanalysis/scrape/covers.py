@@ -53,7 +53,7 @@ def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -
         with unfinished(path) as (part, out):
             view = memoryview(data)
             while view:  # unbuffered: a full disk shows here (and the unfinished file goes), not at close
-                view = view[out.write(view):]
+                view = view[out.write(view) :]
             os.replace(part, path)
     except OSError as exc:  # a full disk, a read-only folder: the run stops with one line naming the cover
         if exc.filename is not None:
@@ -62,8 +62,9 @@ def fetch_cover(corpus: Corpus, client: Client, art_id: int | None, size: int) -
     return Cover("ok", file=path, size=size, width=width, height=height), False
 
 
-def fetch_covers(corpus: Corpus, client: Client,
-                 jobs: Iterable[tuple[Any, int | None, int]]) -> Iterator[tuple[Any, Cover]]:
+def fetch_covers(
+    corpus: Corpus, client: Client, jobs: Iterable[tuple[Any, int | None, int]]
+) -> Iterator[tuple[Any, Cover]]:
     """(job, cover) for each (job, art_id, size), fetched over the politeness's `cover_connections`, in order of
     completion; ScrapeAborted after its `max_connection_failures` in a row (covers already yielded are kept)."""
     jobs, failures = iter(jobs), 0
@@ -98,8 +99,11 @@ def fetch_covers(corpus: Corpus, client: Client,
 def refetch_missing_covers(corpus: Corpus, client: Client, summary: ScrapeSummary, *, progress: bool = True) -> None:
     """Fetch again, from its art id at its stored size, every 'ok' cover whose file is no longer on disk."""
     rows = corpus.covers_missing_on_disk()
-    jobs = [(r["id"], r["art_id"], r["cover_size"]) for r in rows if r["art_id"] is not None and r["cover_size"]
-            in SIZE_CODES]  # fmt: skip
+    jobs = [
+        (r["id"], r["art_id"], r["cover_size"])
+        for r in rows
+        if r["art_id"] is not None and r["cover_size"] in SIZE_CODES
+    ]
     for r in rows:
         if r["art_id"] is None or r["cover_size"] not in SIZE_CODES:
             corpus.set_cover(r["id"], Cover("failed", "cover file missing on disk and no art id to fetch it again"))
@@ -120,13 +124,35 @@ def progress_bar(total: int, desc: str, progress: bool, unit: str = "album"):
 
 def _album(row: Any) -> dict[str, Any]:
     """An album as stored from its listing's discover data (no page tags yet)."""
-    keys = ("url", "store", "album", "title", "artist", "art_id", "release_date", "item_id", "band_id", "item_url",
-            "label", "location", "genre_id", "item_type")  # fmt: skip
+    keys = (
+        "url",
+        "store",
+        "album",
+        "title",
+        "artist",
+        "art_id",
+        "release_date",
+        "item_id",
+        "band_id",
+        "item_url",
+        "label",
+        "location",
+        "genre_id",
+        "item_type",
+    )
     return {**{k: row[k] for k in keys}, "tags": None, "page_status": None}
 
 
-def store_albums(corpus: Corpus, client: Client, tags: list[str], albums_per_tag: int, size: int,
-                 summary: ScrapeSummary, *, progress: bool = True) -> None:  # fmt: skip
+def store_albums(
+    corpus: Corpus,
+    client: Client,
+    tags: list[str],
+    albums_per_tag: int,
+    size: int,
+    summary: ScrapeSummary,
+    *,
+    progress: bool = True,
+) -> None:
     """Store every pending listing's album from its discover data, with its cover from the image host. An album is
     one album by its discover item id, or by its canonical URL (spellings of one URL are one album)."""
     groups: dict[str, list[Any]] = {}
@@ -162,4 +188,3 @@ def store_albums(corpus: Corpus, client: Client, tags: list[str], albums_per_tag
             summary.covers[cover.status] += 1
             bar.update(1)
             bar.set_postfix(new=summary.new, had=summary.already_had)
-

@@ -52,8 +52,11 @@ def scrape(
     make_covers_dir(corpus)
     own = client is None
     if own:
-        client = Client(base_url or DEFAULT_BASE_URL, image_base_url=image_base_url,
-                        politeness=POLITENESS if politeness is None else politeness)
+        client = Client(
+            base_url or DEFAULT_BASE_URL,
+            image_base_url=image_base_url,
+            politeness=POLITENESS if politeness is None else politeness,
+        )
     summary = ScrapeSummary()
     summary.parts_removed = remove_unfinished(corpus.covers_dir)  # left by killed runs; a live run's are kept
     start = time.monotonic()
@@ -63,8 +66,9 @@ def scrape(
         summary.known_failures = corpus.failed_item_ids(tags)
         refetch_missing_covers(corpus, client, summary, progress=progress)
         for tag in tags:
-            discover(corpus, client, tag, albums_per_tag, page_size=page_size, include_tracks=include_tracks,
-                     summary=summary)
+            discover(
+                corpus, client, tag, albums_per_tag, page_size=page_size, include_tracks=include_tracks, summary=summary
+            )
             summary.listed[tag] = min(albums_per_tag, (corpus.progress(tag) or {}).get("items_seen", 0))
         store_albums(corpus, client, tags, albums_per_tag, size, summary, progress=progress)
         if album_pages:

@@ -23,9 +23,15 @@ from bcanalysis.store import Corpus
 
 
 def discover(
-    corpus: Corpus, client: Client, tag: str, albums_per_tag: int, *, page_size: int = 60,
-    include_tracks: bool = False, summary: ScrapeSummary | None = None,
-) -> None:  # fmt: skip
+    corpus: Corpus,
+    client: Client,
+    tag: str,
+    albums_per_tag: int,
+    *,
+    page_size: int = 60,
+    include_tracks: bool = False,
+    summary: ScrapeSummary | None = None,
+) -> None:
     """Page the discover API for `tag` until `albums_per_tag` listings are stored or the results end, from the saved
     cursor.
 
@@ -74,20 +80,24 @@ def discover(
         if seen >= albums_per_tag or ended:
             return
         if added == 0 and (page.cursor == cursor or page.cursor in visited):
-            summary.notes.append(f"{tag}: the discover API repeated a cursor without new results; the listing "
-                                 f"ends at {seen} for this run")  # fmt: skip
+            summary.notes.append(
+                f"{tag}: the discover API repeated a cursor without new results; the listing "
+                f"ends at {seen} for this run"
+            )
             return
         dry = 0 if added else dry + 1
         if dry > allowed_dry:
-            summary.notes.append(f"{tag}: {dry} discover pages in a row brought nothing new; the listing ends at "
-                                 f"{seen} for this run")  # fmt: skip
+            summary.notes.append(
+                f"{tag}: {dry} discover pages in a row brought nothing new; the listing ends at {seen} for this run"
+            )
             return
         visited.add(cursor)
         cursor = page.cursor
 
 
-def _discover_page(client: Client, tag: str, cursor: str, page_size: int, include_tracks: bool,
-                   summary: ScrapeSummary) -> DiscoverPage | None:  # fmt: skip
+def _discover_page(
+    client: Client, tag: str, cursor: str, page_size: int, include_tracks: bool, summary: ScrapeSummary
+) -> DiscoverPage | None:
     """One discover page, an API error or malformed JSON retried with backoff; None (noted) after the politeness's
     `discover_tries`."""
     tries, backoff = client.politeness.discover_tries, client.politeness.backoff

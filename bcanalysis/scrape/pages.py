@@ -29,9 +29,15 @@ from bcanalysis.store import Corpus
 
 
 def read_pages(
-    corpus: Corpus, client: Client, tags: list[str], albums_per_tag: int, summary: ScrapeSummary, *,
-    progress: bool = True, sleep: Callable[[float], None] = time.sleep,
-) -> None:  # fmt: skip
+    corpus: Corpus,
+    client: Client,
+    tags: list[str],
+    albums_per_tag: int,
+    summary: ScrapeSummary,
+    *,
+    progress: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Read the album page of every stored album (of these tags) not read yet, for its full tag list and place
     (an album on its store's own domain from that domain only, through the same limiter, caps and refusal count).
 
@@ -77,8 +83,10 @@ def read_pages(
                 corpus.fail_page(row["id"], f"{type(exc).__name__}: {exc}")
                 connection_failures += 1
                 if connection_failures >= most:
-                    raise ScrapeAborted(f"{client.base_url} stopped answering ({most} connection failures in a row; "
-                                        f"last: {exc}); rerun the same command to resume") from exc  # fmt: skip
+                    raise ScrapeAborted(
+                        f"{client.base_url} stopped answering ({most} connection failures in a row; "
+                        f"last: {exc}); rerun the same command to resume"
+                    ) from exc
                 _count_page(summary, bar, f"connection: {type(exc).__name__} (left for a rerun)")
                 continue
             else:

@@ -87,13 +87,17 @@ class ScrapeSummary:
         if self.parts_removed:
             lines.append(f"removed {self.parts_removed} unfinished cover files left by interrupted runs")
         if self.refetched:
-            lines.append("covers missing on disk, fetched again: "
-                         + ", ".join(f"{k} {v}" for k, v in sorted(self.refetched.items())))  # fmt: skip
+            lines.append(
+                "covers missing on disk, fetched again: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.refetched.items()))
+            )
         if self.pages:
             lines.append("album pages: " + ", ".join(f"{k} {v}" for k, v in self.pages.most_common()))
         if self.new_failures or known:
-            lines.append(f"failures: {self.new_failures} new this run, {known} known from earlier runs"
-                         + (" (--retry-failed tries them again)" if known else ""))
+            lines.append(
+                f"failures: {self.new_failures} new this run, {known} known from earlier runs"
+                + (" (--retry-failed tries them again)" if known else "")
+            )
         lines += [f"  failed: {n} × {reason}" for reason, n in self.failed.most_common()]
         lines += [f"  stored with an unreadable field: {n} × {reason}" for reason, n in self.partial.most_common()]
         lines += [f"  unusable discover results: {n} × {reason}" for reason, n in self.unusable.most_common()]

@@ -21,6 +21,15 @@ from bcanalysis.store.schema import COVER_STATUSES, MIGRATIONS, SCHEMA_VERSION, 
 from bcanalysis.store.tables import FORMULA_STARTS
 
 __all__ = [
-    "COVER_STATUSES", "FORMULA_STARTS", "MIGRATIONS", "SCHEMA_VERSION", "Corpus", "CorpusError", "Cover",
-    "PaletteArrays", "Upgrade", "UpgradeWarning", "now",
+    "COVER_STATUSES",
+    "FORMULA_STARTS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Corpus",
+    "CorpusError",
+    "Cover",
+    "PaletteArrays",
+    "Upgrade",
+    "UpgradeWarning",
+    "now",
 ]

@@ -20,9 +20,13 @@ class AlbumsMixin:
     """`Corpus` methods for albums, album pages, covers and imported pictures."""
 
     def add_album(
-        self, album: dict[str, Any], cover: Cover, *, listing: tuple[str, int] | None = None,
+        self,
+        album: dict[str, Any],
+        cover: Cover,
+        *,
+        listing: tuple[str, int] | None = None,
         listings: Iterable[tuple[str, int]] = (),
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Store an album, its page tags (if any) and cover outcome, and finish its listings: one transaction.
 
         An album already stored (the same discover item id, or the same canonical URL) is not duplicated: the
@@ -30,9 +34,10 @@ class AlbumsMixin:
         """
         done = [listing, *listings] if listing is not None else list(listings)
         with self.transaction() as db:
-            row = (album.get("item_id") is not None and db.execute(
-                "SELECT id FROM albums WHERE item_id = ?", (album["item_id"],)).fetchone()) or db.execute(
-                "SELECT id FROM albums WHERE url = ?", (album["url"],)).fetchone()  # fmt: skip
+            row = (
+                album.get("item_id") is not None
+                and db.execute("SELECT id FROM albums WHERE item_id = ?", (album["item_id"],)).fetchone()
+            ) or db.execute("SELECT id FROM albums WHERE url = ?", (album["url"],)).fetchone()
             album_id = row[0] if row is not None else self._insert_album(db, album, cover)
             db.executemany(
                 "UPDATE listings SET status = 'done', album_id = ?, reason = NULL WHERE tag = ? AND item_id = ?",
@@ -54,10 +59,27 @@ class AlbumsMixin:
             " label, location, genre_id, item_type, page_status, band_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                album["url"], album["store"], album["album"], album["title"], album["artist"], album.get("art_id"),
-                album.get("release_date"), item_id, album.get("item_url"), cover.status, cover.reason,
-                self._relative(cover.file), cover.size, cover.width, cover.height, now(), album.get("label"),
-                album.get("location"), album.get("genre_id"), album.get("item_type"), page_status,
+                album["url"],
+                album["store"],
+                album["album"],
+                album["title"],
+                album["artist"],
+                album.get("art_id"),
+                album.get("release_date"),
+                item_id,
+                album.get("item_url"),
+                cover.status,
+                cover.reason,
+                self._relative(cover.file),
+                cover.size,
+                cover.width,
+                cover.height,
+                now(),
+                album.get("label"),
+                album.get("location"),
+                album.get("genre_id"),
+                album.get("item_type"),
+                page_status,
                 album.get("band_id"),
             ),
         )
@@ -88,8 +110,10 @@ class AlbumsMixin:
         """Store an album page's tags (replacing any) and its place if the album had none: one transaction."""
         with self.transaction() as db:
             db.execute("DELETE FROM album_tags WHERE album_id = ?", (album_id,))
-            db.executemany("INSERT INTO album_tags (album_id, position, tag) VALUES (?, ?, ?)",
-                           [(album_id, i, t) for i, t in enumerate(tags)])  # fmt: skip
+            db.executemany(
+                "INSERT INTO album_tags (album_id, position, tag) VALUES (?, ?, ?)",
+                [(album_id, i, t) for i, t in enumerate(tags)],
+            )
             db.execute(
                 "UPDATE albums SET page_status = 'ok', page_reason = NULL, page_attempts = page_attempts + 1,"
                 " location = COALESCE(location, ?) WHERE id = ?",
@@ -99,8 +123,9 @@ class AlbumsMixin:
     def fail_page(self, album_id: int, reason: str, *, final: bool = False, max_attempts: int | None = None) -> bool:
         """Count a failed attempt at an album page; it fails for good if `final` or at `max_attempts`. True if so."""
         with self.transaction() as db:
-            db.execute("UPDATE albums SET page_attempts = page_attempts + 1, page_reason = ? WHERE id = ?",
-                       (reason, album_id))  # fmt: skip
+            db.execute(
+                "UPDATE albums SET page_attempts = page_attempts + 1, page_reason = ? WHERE id = ?", (reason, album_id)
+            )
             (attempts,) = db.execute("SELECT page_attempts FROM albums WHERE id = ?", (album_id,)).fetchone()
             final = final or (max_attempts is not None and attempts >= max_attempts)
             if final:
@@ -111,8 +136,11 @@ class AlbumsMixin:
         """Listings and album pages of `tags` that failed for good become pending again (`--retry-failed`)."""
         marks = ",".join("?" * len(tags))
         with self.transaction() as db:
-            db.execute("UPDATE listings SET status = 'pending', attempts = 0, reason = NULL WHERE status = 'failed'"
-                       f" AND url IS NOT NULL AND tag IN ({marks})", tags)  # fmt: skip
+            db.execute(
+                "UPDATE listings SET status = 'pending', attempts = 0, reason = NULL WHERE status = 'failed'"
+                f" AND url IS NOT NULL AND tag IN ({marks})",
+                tags,
+            )
             db.execute(
                 "UPDATE albums SET page_status = NULL, page_attempts = 0 WHERE page_status = 'failed' AND id IN"
                 f" (SELECT album_id FROM listings WHERE tag IN ({marks}))",
@@ -134,9 +162,16 @@ class AlbumsMixin:
             db.execute(
                 "UPDATE albums SET cover_status = ?, cover_reason = ?, cover_file = ?, cover_size = ?,"
                 " cover_width = ?, cover_height = ? WHERE id = ?",
-                (cover.status, cover.reason, self._relative(cover.file), cover.size, cover.width, cover.height,
-                 album_id),
-            )  # fmt: skip
+                (
+                    cover.status,
+                    cover.reason,
+                    self._relative(cover.file),
+                    cover.size,
+                    cover.width,
+                    cover.height,
+                    album_id,
+                ),
+            )
 
     def _relative(self, file: Path | None) -> str | None:
         if file is None:
@@ -174,10 +209,16 @@ class AlbumsMixin:
                 return row["id"], False, row["url"]
             url = _free_url(db, fields.get("url"), digest, None)
             album = {
-                "url": url, "store": "", "album": fields["album"], "title": fields["title"],
-                "artist": fields["artist"], "release_date": fields.get("release_date"),
-                "location": fields.get("location"), "tags": fields.get("tags") or [], "page_status": None,
-            }  # fmt: skip
+                "url": url,
+                "store": "",
+                "album": fields["album"],
+                "title": fields["title"],
+                "artist": fields["artist"],
+                "release_date": fields.get("release_date"),
+                "location": fields.get("location"),
+                "tags": fields.get("tags") or [],
+                "page_status": None,
+            }
             album_id = self._insert_album(db, album, cover)
             db.execute(
                 "UPDATE albums SET genre = ?, content_hash = ?, source_file = ?, extra = ? WHERE id = ?",
@@ -190,16 +231,23 @@ class AlbumsMixin:
         stored). A url another album holds is not taken (the album keeps or gets its content URN)."""
         row = self._db.execute(
             "SELECT url, title, artist, release_date, location, genre, source_file, extra, content_hash"
-            " FROM albums WHERE id = ?", (album_id,)
-        ).fetchone()  # fmt: skip
-        tags = [t for (t,) in self._db.execute(
-            "SELECT tag FROM album_tags WHERE album_id = ? ORDER BY position", (album_id,))]  # fmt: skip
+            " FROM albums WHERE id = ?",
+            (album_id,),
+        ).fetchone()
+        tags = [
+            t
+            for (t,) in self._db.execute("SELECT tag FROM album_tags WHERE album_id = ? ORDER BY position", (album_id,))
+        ]
         new = {
             "url": fields.get("url") or _urn(row["content_hash"]),
-            "title": fields["title"], "artist": fields["artist"], "release_date": fields.get("release_date"),
-            "location": fields.get("location"), "genre": fields.get("genre"),
-            "source_file": fields.get("source_file"), "extra": _extra_json(fields),
-        }  # fmt: skip
+            "title": fields["title"],
+            "artist": fields["artist"],
+            "release_date": fields.get("release_date"),
+            "location": fields.get("location"),
+            "genre": fields.get("genre"),
+            "source_file": fields.get("source_file"),
+            "extra": _extra_json(fields),
+        }
         if all(row[k] == v for k, v in new.items()) and tags == list(fields.get("tags") or []):
             return False, row["url"]
         with self.transaction() as db:

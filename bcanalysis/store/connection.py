@@ -28,11 +28,15 @@ def explain(path: Path, exc: Exception) -> str:
     text = str(exc)
     low = text.lower()
     if "disk is full" in low or "disk i/o error" in low:
-        return (f"cannot write the corpus {path}: the disk is full or failing ({text}); free some space and rerun "
-                "the same command: everything stored before this write is kept")
+        return (
+            f"cannot write the corpus {path}: the disk is full or failing ({text}); free some space and rerun "
+            "the same command: everything stored before this write is kept"
+        )
     if "malformed" in low or "not a database" in low or "corrupt" in low:
-        return (f"the corpus {path} is damaged ({text}); restore it from a copy, or salvage what is readable with "
-                f"`sqlite3 {path} .recover | sqlite3 recovered.sqlite`")
+        return (
+            f"the corpus {path} is damaged ({text}); restore it from a copy, or salvage what is readable with "
+            f"`sqlite3 {path} .recover | sqlite3 recovered.sqlite`"
+        )
     if "readonly" in low or "read-only" in low:
         return f"cannot write the corpus {path}: the file or its folder is read-only ({text})"
     if "locked" in low or "busy" in low:
@@ -61,8 +65,12 @@ def guard(method: Callable) -> Callable:
 def guard_public_methods(cls: type) -> type:
     """Guard every public method of `cls` and of the classes it is made of, so no caller ever sees a raw sqlite3
     error from the corpus."""
-    names = {name for klass in cls.__mro__[:-1] for name, value in vars(klass).items()
-             if callable(value) and not name.startswith("_") and name != "transaction"}
+    names = {
+        name
+        for klass in cls.__mro__[:-1]
+        for name, value in vars(klass).items()
+        if callable(value) and not name.startswith("_") and name != "transaction"
+    }
     for name in sorted(names):
         setattr(cls, name, guard(getattr(cls, name)))
     return cls

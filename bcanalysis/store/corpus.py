@@ -39,6 +39,7 @@ class Corpus(ListingsMixin, AlbumsMixin, PalettesMixin, TablesMixin):
     >>> corpus = Corpus("data/corpus.sqlite")   # doctest: +SKIP
     >>> corpus.albums()                          # one row per album, the analysis's columns and more
     """
+
     def __init__(self, path: str | os.PathLike, *, create: bool = True, readonly: bool = False):
         self.path = Path(path)
         self.readonly = readonly
@@ -55,7 +56,8 @@ class Corpus(ListingsMixin, AlbumsMixin, PalettesMixin, TablesMixin):
                     raise CorpusError(
                         f"{self.path} was written by an older bcanalysis and must be upgraded once, but it is "
                         "read-only: run any bcanalysis command on a writable copy of it, e.g. `bcanalysis palettes "
-                        "--db COPY`")
+                        "--db COPY`"
+                    )
                 self.readonly, self._db = False, connect(self.path)
             self.upgrade = schema.migrate(self._db, self.path)
         except BaseException:

@@ -11,8 +11,21 @@ from typing import Any
 from bcanalysis.store.records import now
 
 #: Discover data a listing keeps (beside tag, item_id, item_url, position): what an album is built from.
-LISTING_DATA = ("url", "store", "album", "title", "artist", "band_name", "label", "location", "genre_id",
-                 "item_type", "release_date", "art_id", "band_id")
+LISTING_DATA = (
+    "url",
+    "store",
+    "album",
+    "title",
+    "artist",
+    "band_name",
+    "label",
+    "location",
+    "genre_id",
+    "item_type",
+    "release_date",
+    "art_id",
+    "band_id",
+)
 
 
 class ListingsMixin:
@@ -29,9 +42,13 @@ class ListingsMixin:
         return out
 
     def record_listings(
-        self, tag: str, items: Iterable[Any], cursor: Any, exhausted: bool,
+        self,
+        tag: str,
+        items: Iterable[Any],
+        cursor: Any,
+        exhausted: bool,
         failed: Iterable[tuple[int, str, str]] = (),
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Store one discover page for `tag` and the cursor after it, in one transaction; returns new listings.
 
         `items` are checked discover results (`DiscoverItem`, or dicts with at least item_id and item_url); an item
@@ -53,10 +70,14 @@ class ListingsMixin:
                         (*values, *key),
                     )
                     if row.get("band_id") is not None:  # listed before schema 5 kept band ids: fill them in
-                        db.execute("UPDATE listings SET band_id = ? WHERE tag = ? AND item_id = ? AND band_id IS NULL",
-                                   (row["band_id"], *key))  # fmt: skip
-                        db.execute("UPDATE albums SET band_id = ? WHERE item_id = ? AND band_id IS NULL",
-                                   (row["band_id"], row["item_id"]))  # fmt: skip
+                        db.execute(
+                            "UPDATE listings SET band_id = ? WHERE tag = ? AND item_id = ? AND band_id IS NULL",
+                            (row["band_id"], *key),
+                        )
+                        db.execute(
+                            "UPDATE albums SET band_id = ? WHERE item_id = ? AND band_id IS NULL",
+                            (row["band_id"], row["item_id"]),
+                        )
                     continue
                 problems = "; ".join(row.get("problems") or ()) or None  # unreadable fields, until the album is stored
                 db.execute(
@@ -97,8 +118,7 @@ class ListingsMixin:
             (tag, albums_per_tag),
         ).fetchone()[0]
 
-    def listings(self, tags: Sequence[str] | None = None, status: str | None = None,
-                 albums_per_tag: int | None = None):
+    def listings(self, tags: Sequence[str] | None = None, status: str | None = None, albums_per_tag: int | None = None):
         """Discover listings (optionally of some tags / one status), each tag's first `albums_per_tag` by rank."""
         sql = "SELECT * FROM listings WHERE 1"
         params: list[Any] = []
@@ -144,8 +164,9 @@ class ListingsMixin:
         """Count a failed attempt at a listing; it fails for good if `final` or at `max_attempts`. True if so."""
         with self.transaction() as db:
             key = (tag, item_id)
-            db.execute("UPDATE listings SET attempts = attempts + 1, reason = ? WHERE tag = ? AND item_id = ?",
-                       (reason, *key))
+            db.execute(
+                "UPDATE listings SET attempts = attempts + 1, reason = ? WHERE tag = ? AND item_id = ?", (reason, *key)
+            )
             (attempts,) = db.execute("SELECT attempts FROM listings WHERE tag = ? AND item_id = ?", key).fetchone()
             final = final or (max_attempts is not None and attempts >= max_attempts)
             if final:
@@ -155,8 +176,9 @@ class ListingsMixin:
     def failed_item_ids(self, tags: Sequence[str]) -> set[int]:
         """Discover item ids listed as failed under any of `tags`: the failures a new run already knows about."""
         marks = ",".join("?" * len(tags))
-        rows = self._db.execute(f"SELECT DISTINCT item_id FROM listings WHERE status = 'failed' AND tag IN ({marks})",
-                                list(tags))  # fmt: skip
+        rows = self._db.execute(
+            f"SELECT DISTINCT item_id FROM listings WHERE status = 'failed' AND tag IN ({marks})", list(tags)
+        )
         return {item_id for (item_id,) in rows}
 
     def pending(self, tags: Sequence[str], albums_per_tag: int) -> list[sqlite3.Row]:

@@ -93,8 +93,16 @@ class PalettesMixin:
         """Store many palettes at once from arrays (a bulk load, e.g. of planted palettes); returns the count."""
         rgb, props = np.ascontiguousarray(arrays.rgb, np.uint8), np.ascontiguousarray(arrays.proportions, "<f8")
         o = arrays.offsets
-        rows = ((int(a), int(o[i + 1] - o[i]), rgb[o[i]:o[i + 1]].tobytes(), props[o[i]:o[i + 1]].tobytes(),
-                 extractor_version) for i, a in enumerate(arrays.album_ids))  # fmt: skip
+        rows = (
+            (
+                int(a),
+                int(o[i + 1] - o[i]),
+                rgb[o[i] : o[i + 1]].tobytes(),
+                props[o[i] : o[i + 1]].tobytes(),
+                extractor_version,
+            )
+            for i, a in enumerate(arrays.album_ids)
+        )
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO palette_arrays VALUES (?, ?, ?, ?, ?)", rows)
             db.executemany("DELETE FROM palette_problems WHERE album_id = ?", [(int(a),) for a in arrays.album_ids])
@@ -103,8 +111,9 @@ class PalettesMixin:
     def palette_arrays(self, *, batch: int = 100_000) -> PaletteArrays:
         """Every stored palette as arrays, by album id: the fast way into `ColorTopics.fit` and `topics.sweep` (a
         million palettes in seconds and a few hundred MB; `albums()` builds a Python tuple per colour)."""
-        albums, colours = self._db.execute("SELECT COUNT(*), COALESCE(SUM(n), 0) FROM palette_arrays WHERE n > 0"
-                                           ).fetchone()  # fmt: skip
+        albums, colours = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM palette_arrays WHERE n > 0"
+        ).fetchone()
         ids, offsets = np.empty(albums, np.int64), np.zeros(albums + 1, np.int64)
         rgb, props = np.empty((colours, 3), np.uint8), np.empty(colours, np.float64)
         cur = self._db.execute("SELECT album_id, n, rgb, proportions FROM palette_arrays WHERE n > 0 ORDER BY album_id")
@@ -114,12 +123,12 @@ class PalettesMixin:
             k, m = len(a), int(sum(n))
             if i + k > albums or at + m > colours:
                 raise RuntimeError("the corpus changed while its palettes were read; read them again")
-            ids[i:i + k] = a
-            offsets[i + 1:i + k + 1] = at + np.cumsum(n)
-            rgb[at:at + m] = np.frombuffer(b"".join(c), np.uint8).reshape(-1, 3)
-            props[at:at + m] = np.frombuffer(b"".join(p), "<f8")
+            ids[i : i + k] = a
+            offsets[i + 1 : i + k + 1] = at + np.cumsum(n)
+            rgb[at : at + m] = np.frombuffer(b"".join(c), np.uint8).reshape(-1, 3)
+            props[at : at + m] = np.frombuffer(b"".join(p), "<f8")
             i, at = i + k, at + m
-        return PaletteArrays(ids[:i], offsets[:i + 1], rgb[:at], props[:at])
+        return PaletteArrays(ids[:i], offsets[: i + 1], rgb[:at], props[:at])
 
     def mark_cover_failed(self, failures: Iterable[tuple[int, str]]) -> None:
         """Record covers that could not be read [(album id, reason)] as failed, in one transaction."""

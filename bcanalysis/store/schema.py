@@ -151,7 +151,8 @@ def pack_palettes(db: sqlite3.Connection) -> list[tuple[Any, str]]:
     db.execute(PALETTE_PROBLEMS_TABLE)
     rows = db.execute(
         "SELECT p.album_id, p.r, p.g, p.b, p.proportion, p.extractor_version, a.id IS NOT NULL"
-        " FROM palettes p LEFT JOIN albums a ON a.id = p.album_id ORDER BY p.album_id, p.rank")
+        " FROM palettes p LEFT JOIN albums a ON a.id = p.album_id ORDER BY p.album_id, p.rank"
+    )
     skipped: list[tuple[Any, str]] = []
     marker = object()  # before the first row (an album id may be anything in a damaged file, even NULL)
     album, colours, known = marker, [], True
@@ -161,13 +162,21 @@ def pack_palettes(db: sqlite3.Connection) -> list[tuple[Any, str]]:
             return
         reason = f"its album (id {album!r}) is not in the corpus" if not known else palette_damage(colours)
         if reason is None:
-            db.execute("INSERT INTO palette_arrays VALUES (?, ?, ?, ?, ?)",
-                       (album, len(colours), np.asarray([c[:3] for c in colours], np.uint8).tobytes(),
-                        np.asarray([c[3] for c in colours], "<f8").tobytes(), colours[-1][4]))  # fmt: skip
+            db.execute(
+                "INSERT INTO palette_arrays VALUES (?, ?, ?, ?, ?)",
+                (
+                    album,
+                    len(colours),
+                    np.asarray([c[:3] for c in colours], np.uint8).tobytes(),
+                    np.asarray([c[3] for c in colours], "<f8").tobytes(),
+                    colours[-1][4],
+                ),
+            )
             return
-        db.execute("INSERT OR REPLACE INTO palette_problems VALUES (?, ?, ?, ?)",
-                   (album if type(album) is int else None, reason, json.dumps(colours, default=repr),
-                    now()))  # fmt: skip
+        db.execute(
+            "INSERT OR REPLACE INTO palette_problems VALUES (?, ?, ?, ?)",
+            (album if type(album) is int else None, reason, json.dumps(colours, default=repr), now()),
+        )
         skipped.append((album, reason))
 
     for album_id, r, g, b, p, v, exists in rows:  # streamed: a large corpus never sits in memory as rows
@@ -221,9 +230,11 @@ class Upgrade:
             return text
         shown = "; ".join(f"album {a}: {reason}" for a, reason in self.skipped[:3])
         more = f"; and {len(self.skipped) - 3} more" if len(self.skipped) > 3 else ""
-        return (f"{text}; {len(self.skipped)} damaged palette{'s' * (len(self.skipped) != 1)} left out ({shown}"
-                f"{more}): `bcanalysis palettes --db {self.path}` extracts them again from their covers, "
-                "Corpus.failures() lists them")
+        return (
+            f"{text}; {len(self.skipped)} damaged palette{'s' * (len(self.skipped) != 1)} left out ({shown}"
+            f"{more}): `bcanalysis palettes --db {self.path}` extracts them again from their covers, "
+            "Corpus.failures() lists them"
+        )
 
 
 class UpgradeWarning(UserWarning):
@@ -288,8 +299,11 @@ def migrate(db: sqlite3.Connection, path: Path) -> Upgrade | None:
             db.execute("ROLLBACK")
         if isinstance(exc, CorpusError) or not isinstance(exc, Exception):
             raise
-        text = explain(path, exc) if isinstance(exc, sqlite3.DatabaseError) else (
-            f"cannot upgrade the corpus {path} ({type(exc).__name__}: {exc})")  # fmt: skip
+        text = (
+            explain(path, exc)
+            if isinstance(exc, sqlite3.DatabaseError)
+            else (f"cannot upgrade the corpus {path} ({type(exc).__name__}: {exc})")
+        )
         if version:
             text += f"; the upgrade from schema {version} to {SCHEMA_VERSION} was rolled back, the file is as it was"
         raise CorpusError(text) from exc

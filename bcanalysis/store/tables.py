@@ -43,8 +43,10 @@ class TablesMixin:
         df["art_id"] = df["art_id"].astype("Int64")
         df["genre_id"] = df["genre_id"].astype("Int64")
         df["band_id"] = df["band_id"].astype("Int64")
-        df["genre"] = [g if isinstance(g, str) else genre_name(i) for g, i in zip(df["genre"], df["genre_id"].tolist(),
-                                                                                strict=True)]
+        df["genre"] = [
+            g if isinstance(g, str) else genre_name(i)
+            for g, i in zip(df["genre"], df["genre_id"].tolist(), strict=True)
+        ]
         df["release_date"] = pd.to_datetime(df["release_date"], errors="coerce")
         df["tags"] = self._lists(df["id"], "SELECT album_id, tag FROM album_tags ORDER BY album_id, position")
         df["found_under"] = self._lists(
@@ -68,8 +70,8 @@ class TablesMixin:
         versions = dict(self._db.execute("SELECT album_id, extractor_version FROM palette_arrays"))
         at = {int(a): i for i, a in enumerate(arrays.album_ids)}
         rgb, props, o = arrays.rgb.tolist(), arrays.proportions.tolist(), arrays.offsets
-        colors = [None if (i := at.get(a)) is None else [tuple(c) for c in rgb[o[i]:o[i + 1]]] for a in ids]
-        fractions = [None if (i := at.get(a)) is None else props[o[i]:o[i + 1]] for a in ids]
+        colors = [None if (i := at.get(a)) is None else [tuple(c) for c in rgb[o[i] : o[i + 1]]] for a in ids]
+        fractions = [None if (i := at.get(a)) is None else props[o[i] : o[i + 1]] for a in ids]
         return colors, fractions, [versions.get(a) for a in ids]
 
     def palette_table(self) -> pd.DataFrame:
@@ -77,14 +79,17 @@ class TablesMixin:
         arrays = self.palette_arrays()
         versions = dict(self._db.execute("SELECT album_id, extractor_version FROM palette_arrays"))
         album = np.repeat(arrays.album_ids, arrays.lengths)
-        return pd.DataFrame({
-            "album_id": album,
-            "rank": np.arange(len(album)) - np.repeat(arrays.offsets[:-1], arrays.lengths),
-            "r": arrays.rgb[:, 0].astype(np.int64), "g": arrays.rgb[:, 1].astype(np.int64),
-            "b": arrays.rgb[:, 2].astype(np.int64),
-            "proportion": arrays.proportions,
-            "extractor_version": [versions[a] for a in album.tolist()],
-        })  # fmt: skip
+        return pd.DataFrame(
+            {
+                "album_id": album,
+                "rank": np.arange(len(album)) - np.repeat(arrays.offsets[:-1], arrays.lengths),
+                "r": arrays.rgb[:, 0].astype(np.int64),
+                "g": arrays.rgb[:, 1].astype(np.int64),
+                "b": arrays.rgb[:, 2].astype(np.int64),
+                "proportion": arrays.proportions,
+                "extractor_version": [versions[a] for a in album.tolist()],
+            }
+        )
 
     def failures(self) -> pd.DataFrame:
         """What could not be used, with the reason: discover listings that failed for good (`source` 'discover':
@@ -118,18 +123,22 @@ class TablesMixin:
         counts = self.counts()
         first, last = q("SELECT MIN(release_date), MAX(release_date) FROM albums").fetchone()
         genres = q("SELECT COUNT(DISTINCT COALESCE(genre, genre_id)) FROM albums").fetchone()[0]
-        return pd.Series({
-            "albums": counts["albums"],
-            "covers ok": counts["cover_ok"],
-            "covers missing": counts["cover_missing"],
-            "covers failed": counts["cover_failed"],
-            "palettes": counts["palettes"],
-            "distinct tags": q("SELECT COUNT(DISTINCT tag) FROM album_tags").fetchone()[0],
-            "genres": genres,
-            "places": q("SELECT COUNT(DISTINCT location) FROM albums").fetchone()[0],
-            "first release": first,
-            "last release": last,
-        }, dtype=object, name=self.path.name)  # fmt: skip
+        return pd.Series(
+            {
+                "albums": counts["albums"],
+                "covers ok": counts["cover_ok"],
+                "covers missing": counts["cover_missing"],
+                "covers failed": counts["cover_failed"],
+                "palettes": counts["palettes"],
+                "distinct tags": q("SELECT COUNT(DISTINCT tag) FROM album_tags").fetchone()[0],
+                "genres": genres,
+                "places": q("SELECT COUNT(DISTINCT location) FROM albums").fetchone()[0],
+                "first release": first,
+                "last release": last,
+            },
+            dtype=object,
+            name=self.path.name,
+        )
 
     # --- export ---------------------------------------------------------------------------------------------
 
@@ -174,16 +183,22 @@ def _with_extra_columns(df: pd.DataFrame) -> pd.DataFrame:
             unreadable.append(album_id)
         parsed.append(own or {})
     if unreadable:
-        warnings.warn(f"{len(unreadable)} album{'s' * (len(unreadable) != 1)} of the corpus have own columns that "
-                      f"are not a JSON object (album ids {unreadable[:5]}{' …' if len(unreadable) > 5 else ''}): "
-                      "left out of albums()", stacklevel=4)  # fmt: skip
+        warnings.warn(
+            f"{len(unreadable)} album{'s' * (len(unreadable) != 1)} of the corpus have own columns that "
+            f"are not a JSON object (album ids {unreadable[:5]}{' …' if len(unreadable) > 5 else ''}): "
+            "left out of albums()",
+            stacklevel=4,
+        )
     names = list(dict.fromkeys(k for d in parsed for k in d))
     if not names:
         return df
     if len(names) > OWN_COLUMNS_MAX:
-        warnings.warn(f"the corpus has {len(names)} own metadata columns, more than the {OWN_COLUMNS_MAX} albums() "
-                      "spreads into columns: they are in one column `extra`, a dict per album (spread them with "
-                      "pandas.DataFrame(list(albums['extra']), index=albums.index))", stacklevel=4)  # fmt: skip
+        warnings.warn(
+            f"the corpus has {len(names)} own metadata columns, more than the {OWN_COLUMNS_MAX} albums() "
+            "spreads into columns: they are in one column `extra`, a dict per album (spread them with "
+            "pandas.DataFrame(list(albums['extra']), index=albums.index))",
+            stacklevel=4,
+        )
         df["extra"] = [d or None for d in parsed]
         return df
     taken = set(df.columns)
@@ -216,6 +231,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula, prefixed with `'` so they stay text."""
+
     def defuse(values: Iterable[Any]) -> list[Any]:
         return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
 

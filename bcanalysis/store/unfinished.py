@@ -24,8 +24,9 @@ PART = ".part"
 
 
 @contextmanager
-def unfinished(target: Path, on_error: Callable[[OSError], BaseException] | None = None
-               ) -> Iterator[tuple[str, BinaryIO]]:
+def unfinished(
+    target: Path, on_error: Callable[[OSError], BaseException] | None = None
+) -> Iterator[tuple[str, BinaryIO]]:
     """(path, unbuffered file) of a new unfinished copy of `target`, locked while it is written; removed if writing
     fails. The caller renames it onto `target` inside the block (under the lock, so no cleaner removes it first).
     A failure to create it is `on_error(exc)` when given (the caller's own error), else the OSError itself."""

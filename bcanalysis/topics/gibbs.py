@@ -28,8 +28,14 @@ from bcanalysis.topics.merge import merge_topics, refine_groups
 #: α = 0.5: between the sparse mixtures of LDA's own generative story (planted corpora, where a flat α = 1 made the
 #: likelihood prefer merged topics once topics overlap) and the demo catalogue's palettes, which hold every colour
 #: of two to four themes (where α = 1/K recovered 0.61 against 0.82 for 0.5 and 0.87 for 1, measured when set).
-DEFAULTS: dict[str, Any] = {"alpha": 0.5, "eta": 0.01, "min_iter": 20, "max_iter": 500, "tol": 5e-3,
-                            "init": "overcomplete"}
+DEFAULTS: dict[str, Any] = {
+    "alpha": 0.5,
+    "eta": 0.01,
+    "min_iter": 20,
+    "max_iter": 500,
+    "tol": 5e-3,
+    "init": "overcomplete",
+}
 INITS = ("overcomplete", "random")
 PRIOR_RANGE = (1e-30, 1e30)  # α and η: positive, and representable in single precision after scaling
 REVISION = 2  # part of sweep cache keys: bump when the same options give other fits
@@ -45,8 +51,12 @@ BUILD_ROWS = 50_000  # documents handed to or read from tomotopy per chunk (boun
 #: The declared constraint on each option (`checks.check_params`). The priors have a floor and a ceiling: tomotopy
 #: computes in single precision, where 1e-300 is 0 and aborts the process.
 OPTION_CONSTRAINTS = {
-    "min_iter": Interval(int, 1), "max_iter": Interval(int, 1), "alpha": Interval(float, *PRIOR_RANGE),
-    "eta": Interval(float, *PRIOR_RANGE), "tol": Interval(float, 0), "init": OneOf(INITS),
+    "min_iter": Interval(int, 1),
+    "max_iter": Interval(int, 1),
+    "alpha": Interval(float, *PRIOR_RANGE),
+    "eta": Interval(float, *PRIOR_RANGE),
+    "tol": Interval(float, 0),
+    "init": OneOf(INITS),
 }
 
 
@@ -60,8 +70,9 @@ def check_options(kw: dict[str, Any]) -> dict[str, Any]:
     return check_params(opts, OPTION_CONSTRAINTS)
 
 
-def fit(X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any
-        ) -> tuple[np.ndarray, dict[str, Any], int, float]:
+def fit(
+    X: sp.csr_matrix, n_topics: int, random_state: int | None, **kw: Any
+) -> tuple[np.ndarray, dict[str, Any], int, float]:
     """Fit K topics to integer counts: (K × V topics, resolved options, sweeps of the final fit, log p(w, z))."""
     opts = check_options(kw)
     if X.data.dtype.kind == "f" and X.data.size and (X.data != np.round(X.data)).any():
@@ -173,7 +184,7 @@ def _state(model, n_words: int) -> tuple[np.ndarray, np.ndarray]:
         if len(zs) == BUILD_ROWS or i == n_docs - 1:
             z = np.concatenate(zs).astype(np.int64)
             doc = np.repeat(np.arange(len(zs)), [len(x) for x in zs])
-            ndk[start:start + len(zs)] = np.bincount(doc * k + z, minlength=len(zs) * k).reshape(len(zs), k)
+            ndk[start : start + len(zs)] = np.bincount(doc * k + z, minlength=len(zs) * k).reshape(len(zs), k)
             nkw += np.bincount(z * n_words + cols[np.concatenate(ws)], minlength=k * n_words).reshape(k, n_words)
             start += len(zs)
             zs, ws = [], []

@@ -38,19 +38,27 @@ class _Part:
 
 def _own(words: np.ndarray, docs: np.ndarray, n: np.ndarray, V: int, alpha: float, eta: float) -> np.ndarray:
     """f of topics given as rows of (restricted) word and palette counts with their full totals `n`."""
-    return ((gammaln(words + eta) - gammaln(eta)).sum(axis=-1) + (gammaln(docs + alpha) - gammaln(alpha)).sum(axis=-1)
-            - gammaln(n + V * eta) + gammaln(V * eta))
+    return (
+        (gammaln(words + eta) - gammaln(eta)).sum(axis=-1)
+        + (gammaln(docs + alpha) - gammaln(alpha)).sum(axis=-1)
+        - gammaln(n + V * eta)
+        + gammaln(V * eta)
+    )
 
 
-def _gain_add(W: np.ndarray, D: np.ndarray, n: np.ndarray, rows: np.ndarray, u: tuple, alpha: float,
-              eta: float) -> np.ndarray:
+def _gain_add(
+    W: np.ndarray, D: np.ndarray, n: np.ndarray, rows: np.ndarray, u: tuple, alpha: float, eta: float
+) -> np.ndarray:
     """f(G + u) − f(G) for the groups G in `rows` (u from `_Part.scaled`; a negative u removes it)."""
     w_idx, w, d_idx, d, m = u
     Wc, Dc = W[np.ix_(rows, w_idx)], D[np.ix_(rows, d_idx)]
     V = W.shape[1]
-    return ((gammaln(Wc + w + eta) - gammaln(Wc + eta)).sum(axis=1)
-            + (gammaln(Dc + d + alpha) - gammaln(Dc + alpha)).sum(axis=1)
-            - gammaln(n[rows] + m + V * eta) + gammaln(n[rows] + V * eta))
+    return (
+        (gammaln(Wc + w + eta) - gammaln(Wc + eta)).sum(axis=1)
+        + (gammaln(Dc + d + alpha) - gammaln(Dc + alpha)).sum(axis=1)
+        - gammaln(n[rows] + m + V * eta)
+        + gammaln(n[rows] + V * eta)
+    )
 
 
 def merge_topics(ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, eta: float) -> np.ndarray:
@@ -81,8 +89,9 @@ def merge_topics(ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, 
     return np.unique(group, return_inverse=True)[1]
 
 
-def refine_groups(group: np.ndarray, ndk: np.ndarray, nkw: np.ndarray, alpha: float, eta: float,
-                  max_moves: int | None = None) -> np.ndarray:
+def refine_groups(
+    group: np.ndarray, ndk: np.ndarray, nkw: np.ndarray, alpha: float, eta: float, max_moves: int | None = None
+) -> np.ndarray:
     """Local search on the grouping, each step the move that raises the collapsed likelihood most (> 1 nat).
 
     Moves: one topic to another group; or free a group (merge it into another, or send its members one by one to
@@ -125,8 +134,17 @@ def refine_groups(group: np.ndarray, ndk: np.ndarray, nkw: np.ndarray, alpha: fl
     return group
 
 
-def _free_group(x: int, group: np.ndarray, W: np.ndarray, D: np.ndarray, n: np.ndarray, F: np.ndarray,
-                parts: list[_Part], alpha: float, eta: float) -> Iterator[tuple[np.ndarray, set[int], float]]:
+def _free_group(
+    x: int,
+    group: np.ndarray,
+    W: np.ndarray,
+    D: np.ndarray,
+    n: np.ndarray,
+    F: np.ndarray,
+    parts: list[_Part],
+    alpha: float,
+    eta: float,
+) -> Iterator[tuple[np.ndarray, set[int], float]]:
     """Ways to empty group x, each as (new grouping, groups that changed, likelihood gain): merged whole into its
     best partner, and dissolved member by member into their best groups."""
     others = np.flatnonzero(np.arange(len(W)) != x)
@@ -157,8 +175,9 @@ def _add(W: np.ndarray, D: np.ndarray, n: np.ndarray, row: int, part: _Part, sig
     n[row] += sign * part.n
 
 
-def _best_split(members: np.ndarray, Ws: np.ndarray, Ds: np.ndarray, V: int, alpha: float,
-                eta: float) -> tuple[np.ndarray | None, float]:
+def _best_split(
+    members: np.ndarray, Ws: np.ndarray, Ds: np.ndarray, V: int, alpha: float, eta: float
+) -> tuple[np.ndarray | None, float]:
     """The bipartition of a group that raises the likelihood most: (members split off, gain), or (None, -inf)."""
     m = len(members)
     if m < 2:
@@ -175,7 +194,10 @@ def _best_split(members: np.ndarray, Ws: np.ndarray, Ds: np.ndarray, V: int, alp
     sizes = W.sum(axis=1)
     off_w, off_d, off_n = masks @ W, masks @ D, masks @ sizes
     whole = _own(total_w, total_d, sizes.sum(), V, alpha, eta)
-    gain = (_own(off_w, off_d, off_n, V, alpha, eta)
-            + _own(total_w - off_w, total_d - off_d, sizes.sum() - off_n, V, alpha, eta) - whole)
+    gain = (
+        _own(off_w, off_d, off_n, V, alpha, eta)
+        + _own(total_w - off_w, total_d - off_d, sizes.sum() - off_n, V, alpha, eta)
+        - whole
+    )
     i = int(np.argmax(gain))
     return members[masks[i]], float(gain[i])

@@ -35,8 +35,9 @@ def _cooccurrence(presence: sp.csc_matrix, words: np.ndarray) -> tuple[np.ndarra
     return np.diag(both).copy(), both, presence.shape[0]
 
 
-def coherence_npmi(components: np.ndarray, counts: sp.spmatrix, n: int = 10, *,
-                   presence: sp.csc_matrix | None = None) -> np.ndarray:
+def coherence_npmi(
+    components: np.ndarray, counts: sp.spmatrix, n: int = 10, *, presence: sp.csc_matrix | None = None
+) -> np.ndarray:
     """Mean NPMI over pairs of each topic's top-`n` colours (−1 never together … 1 always together), per topic.
     `presence`: `word_presence(counts)` if the caller has it already."""
     out = np.empty(components.shape[0])
@@ -55,8 +56,9 @@ def coherence_npmi(components: np.ndarray, counts: sp.spmatrix, n: int = 10, *,
     return out
 
 
-def coherence_umass(components: np.ndarray, counts: sp.spmatrix, n: int = 10, *,
-                    presence: sp.csc_matrix | None = None) -> np.ndarray:
+def coherence_umass(
+    components: np.ndarray, counts: sp.spmatrix, n: int = 10, *, presence: sp.csc_matrix | None = None
+) -> np.ndarray:
     """UMass coherence per topic: mean log((D(wi, wj) + 1) / D(wj)) over top-`n` pairs (nearer 0 is better).
     `presence`: `word_presence(counts)` if the caller has it already."""
     out = np.empty(components.shape[0])
@@ -100,7 +102,6 @@ def align_to_colors(components: np.ndarray, colors: np.ndarray, target_colors: n
     src = [i for i, c in enumerate(codes.tolist()) if c in pos]
     out[:, [pos[c] for c in codes[src].tolist()]] = components[:, src]
     return out
-
 
 
 def recovery(true_topics: np.ndarray, true_colors: np.ndarray, model) -> float:

@@ -70,9 +70,18 @@ class ColorTopics(BaseEstimator):
         "random_state": Interval(int, 0, none=True),
     }
 
-    def __init__(self, bits: int = BITS, n_topics: int = N_TOPICS, *, space: str = "rgb",
-                 weighting: str = DEFAULT_WEIGHTING, engine: str = DEFAULT_ENGINE, n_restarts: int = 1,
-                 random_state: int | None = None, engine_options: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        bits: int = BITS,
+        n_topics: int = N_TOPICS,
+        *,
+        space: str = "rgb",
+        weighting: str = DEFAULT_WEIGHTING,
+        engine: str = DEFAULT_ENGINE,
+        n_restarts: int = 1,
+        random_state: int | None = None,
+        engine_options: dict[str, Any] | None = None,
+    ):
         self.bits = bits
         self.n_topics = n_topics
         self.space = space
@@ -89,8 +98,9 @@ class ColorTopics(BaseEstimator):
         sklearn engine; the engine options must be ones the engine takes): what `fit` runs first."""
         params = check_params(self.get_params(), self._parameter_constraints)
         if params["weighting"] == "tfidf" and params["engine"] != "sklearn":
-            raise ValueError(f"weighting='tfidf' is real-valued: it needs engine='sklearn', got "
-                             f"engine={params['engine']!r}")
+            raise ValueError(
+                f"weighting='tfidf' is real-valued: it needs engine='sklearn', got engine={params['engine']!r}"
+            )
         options = params["engine_options"]
         if options is not None and not isinstance(options, dict):
             raise TypeError(f"engine_options must be a dict or None, got {options!r}")
@@ -114,8 +124,10 @@ class ColorTopics(BaseEstimator):
         swept). Returns self."""
         params = self.checked_params()
         if (doc_term.bits, doc_term.space) != (params["bits"], params["space"]):
-            raise ValueError(f"the palettes were vectorised at {doc_term.bits} bit in {doc_term.space!r}, the model "
-                             f"fits {params['bits']} bit in {params['space']!r}")
+            raise ValueError(
+                f"the palettes were vectorised at {doc_term.bits} bit in {doc_term.space!r}, the model "
+                f"fits {params['bits']} bit in {params['space']!r}"
+            )
         self._fit(doc_term, params)
         return self
 
@@ -133,9 +145,15 @@ class ColorTopics(BaseEstimator):
         best["meta"]["restart_log_likelihoods"] = [float(v) for v in lls]
         self._set_fitted(**best)
 
-    def _set_fitted(self, components: np.ndarray, colors: np.ndarray, doc_topic_prior: float,
-                    engine_params: dict[str, Any] | None = None, state: dict[str, np.ndarray] | None = None,
-                    meta: dict[str, Any] | None = None) -> None:
+    def _set_fitted(
+        self,
+        components: np.ndarray,
+        colors: np.ndarray,
+        doc_topic_prior: float,
+        engine_params: dict[str, Any] | None = None,
+        state: dict[str, np.ndarray] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         self.components_ = np.asarray(components, dtype=np.float64)
         self.colors_ = np.asarray(colors, dtype=np.uint8)
         self.doc_topic_prior_ = float(doc_topic_prior)
@@ -145,16 +163,34 @@ class ColorTopics(BaseEstimator):
         self._sklearn = None
 
     @classmethod
-    def from_topics(cls, components: np.ndarray, colors: np.ndarray, *, bits: int, weighting: str, engine: str,
-                    doc_topic_prior: float, space: str = "rgb", engine_params: dict[str, Any] | None = None,
-                    state: dict[str, np.ndarray] | None = None, meta: dict[str, Any] | None = None) -> ColorTopics:
+    def from_topics(
+        cls,
+        components: np.ndarray,
+        colors: np.ndarray,
+        *,
+        bits: int,
+        weighting: str,
+        engine: str,
+        doc_topic_prior: float,
+        space: str = "rgb",
+        engine_params: dict[str, Any] | None = None,
+        state: dict[str, np.ndarray] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> ColorTopics:
         """A fitted estimator holding these topics over these colours (a model file's contents, or topics made by
         hand). Its parameters describe the fit it holds: `n_topics` its rows, `random_state` the seed of that fit
         (`meta["random_state"]`), one restart, and as `engine_options` the engine parameters that differ from the
         engine's defaults, so `clone(model).fit(the same palettes)` fits it again."""
         meta = dict(meta or {})
-        model = cls(bits, int(np.shape(components)[0]), space=space, weighting=weighting, engine=engine,
-                    random_state=meta.get("random_state"), engine_options=options_of(engine, engine_params or {}))
+        model = cls(
+            bits,
+            int(np.shape(components)[0]),
+            space=space,
+            weighting=weighting,
+            engine=engine,
+            random_state=meta.get("random_state"),
+            engine_options=options_of(engine, engine_params or {}),
+        )
         model._set_fitted(components, colors, doc_topic_prior, engine_params, state, meta)
         return model
 
@@ -203,8 +239,7 @@ class ColorTopics(BaseEstimator):
         meta = dict(self.meta_)
         meta["engine_topics"] = [int(i) for i in np.asarray(meta.get("engine_topics", range(k)))[order]]
         meta.pop("topic_shares", None)
-        self._set_fitted(self.components_[order], self.colors_, self.doc_topic_prior_, self.engine_params_, state,
-                         meta)
+        self._set_fitted(self.components_[order], self.colors_, self.doc_topic_prior_, self.engine_params_, state, meta)
 
     def by_share(self, palettes: Sequence[Any]) -> ColorTopics:
         """This model with its topics numbered by their share of `palettes` (the mean of the palettes' topic
@@ -312,8 +347,14 @@ def _fit_once(doc_term: DocTerm, params: dict[str, Any], random_state: int | Non
     meta = {"random_state": random_state, "n_iter": res.n_iter, "n_documents": doc_term.n_docs}
     if res.log_likelihood is not None:
         meta["log_likelihood"] = res.log_likelihood
-    return {"components": res.components, "colors": doc_term.colors, "doc_topic_prior": res.doc_topic_prior,
-            "engine_params": res.params, "state": {**state, **res.state}, "meta": meta}
+    return {
+        "components": res.components,
+        "colors": doc_term.colors,
+        "doc_topic_prior": res.doc_topic_prior,
+        "engine_params": res.params,
+        "state": {**state, **res.state},
+        "meta": meta,
+    }
 
 
 def _tfidf(idf: np.ndarray | None = None):
@@ -329,8 +370,9 @@ def _tfidf(idf: np.ndarray | None = None):
 # --- inference helpers -------------------------------------------------------------------------------------
 
 
-def fold_in(X: sp.csr_matrix, components: np.ndarray, alpha: float, n_iter: int = 100, tol: float = 1e-4,
-            chunk: int = 4096) -> np.ndarray:
+def fold_in(
+    X: sp.csr_matrix, components: np.ndarray, alpha: float, n_iter: int = 100, tol: float = 1e-4, chunk: int = 4096
+) -> np.ndarray:
     """Topic mixtures of documents under fixed topics (EM fold-in with α pseudo-counts), chunked: flat memory."""
     X = sp.csr_matrix(X, dtype=np.float64)
     phi_t = np.ascontiguousarray(components.T)
@@ -368,8 +410,9 @@ def split_tokens(X: sp.csr_matrix, random_state: int) -> tuple[sp.csr_matrix, sp
     return a, b
 
 
-def completion_loglik(model: ColorTopics, counts: sp.csr_matrix, random_state: int = 0,
-                      chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def completion_loglik(
+    model: ColorTopics, counts: sp.csr_matrix, random_state: int = 0, chunk: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
     """Per document: the log-likelihood of its second half of tokens given the mixture inferred from its first
     half, and that half's number of tokens (document completion; two arrays, one entry per row of `counts`)."""
     observed, held = split_tokens(counts, random_state)
@@ -386,8 +429,7 @@ def completion_loglik(model: ColorTopics, counts: sp.csr_matrix, random_state: i
     return loglik, words
 
 
-def completion_perplexity(model: ColorTopics, counts: sp.csr_matrix, random_state: int = 0,
-                          chunk: int = 4096) -> float:
+def completion_perplexity(model: ColorTopics, counts: sp.csr_matrix, random_state: int = 0, chunk: int = 4096) -> float:
     """exp(−log-likelihood per word) of each document's second half, given the mixture inferred from its first."""
     loglik, words = completion_loglik(model, counts, random_state, chunk)
     if words.sum() == 0:

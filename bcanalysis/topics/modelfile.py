@@ -28,6 +28,7 @@ FORMAT_VERSION = 1
 #: files keep loading).
 FORMAT = "bcanalysis.ColorTopicModel"
 
+
 class ModelFileError(ValueError):
     """A model file that cannot be read as a bcanalysis colour-topic model (the message names file and fault)."""
 
@@ -91,9 +92,16 @@ def read(path: str | Path) -> dict[str, Any]:
     _check_arrays(arrays, meta, json_path)
     state = {k.removeprefix("state."): v for k, v in arrays.items() if k.startswith("state.")}
     return {
-        "components": arrays["components"], "colors": arrays["colors"].astype(np.uint8), "bits": meta["bits"],
-        "weighting": meta["weighting"], "engine": meta["engine"], "doc_topic_prior": meta["doc_topic_prior"],
-        "engine_params": meta["params"], "state": state, "meta": meta["meta"], "space": meta.get("space", "rgb"),
+        "components": arrays["components"],
+        "colors": arrays["colors"].astype(np.uint8),
+        "bits": meta["bits"],
+        "weighting": meta["weighting"],
+        "engine": meta["engine"],
+        "doc_topic_prior": meta["doc_topic_prior"],
+        "engine_params": meta["params"],
+        "state": state,
+        "meta": meta["meta"],
+        "space": meta.get("space", "rgb"),
     }
 
 
@@ -141,9 +149,13 @@ def _check_meta(meta: Any, where: Path) -> dict[str, Any]:
     if meta.get("space", "rgb") not in SPACES:
         raise ModelFileError(f"{where}: bad 'space' in the model file: {meta['space']!r}")
     specs = meta.get("array_specs")  # files written before it lack it; their arrays are still checked below
-    if specs is not None and not (isinstance(specs, dict) and all(
+    if specs is not None and not (
+        isinstance(specs, dict)
+        and all(
             isinstance(s, dict) and isinstance(s.get("dtype"), str) and isinstance(s.get("shape"), list)
-            for s in specs.values())):
+            for s in specs.values()
+        )
+    ):
         raise ModelFileError(f"{where}: bad 'array_specs' in the model file")
     _check_params(meta, where)
     return meta
@@ -191,19 +203,25 @@ def _check_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any], where: Pa
     specs = meta.get("array_specs")
     if specs is not None:
         if set(specs) != set(arrays):
-            raise ModelFileError(f"{where}: the arrays {sorted(arrays)} are not the ones the JSON lists "
-                                 f"{sorted(specs)}")
+            raise ModelFileError(
+                f"{where}: the arrays {sorted(arrays)} are not the ones the JSON lists {sorted(specs)}"
+            )
         for k, a in arrays.items():
             if str(a.dtype) != specs[k]["dtype"] or list(a.shape) != specs[k]["shape"]:
-                raise ModelFileError(f"{where}: array {k!r} is {a.dtype} {list(a.shape)}, the JSON says "
-                                     f"{specs[k]['dtype']} {specs[k]['shape']}")
+                raise ModelFileError(
+                    f"{where}: array {k!r} is {a.dtype} {list(a.shape)}, the JSON says "
+                    f"{specs[k]['dtype']} {specs[k]['shape']}"
+                )
     comp, colors = arrays["components"], arrays["colors"]
     if comp.dtype.kind != "f" or comp.ndim != 2 or comp.shape[0] < 1 or comp.shape[1] < 1:
-        raise ModelFileError(f"{where}: 'components' must be a non-empty float matrix, got {comp.dtype} "
-                             f"{list(comp.shape)}")
+        raise ModelFileError(
+            f"{where}: 'components' must be a non-empty float matrix, got {comp.dtype} {list(comp.shape)}"
+        )
     if colors.dtype.kind not in "iu" or colors.shape != (comp.shape[1], 3):
-        raise ModelFileError(f"{where}: 'colors' must be {comp.shape[1]} × 3 integers (one per column of "
-                             f"'components'), got {colors.dtype} {list(colors.shape)}")
+        raise ModelFileError(
+            f"{where}: 'colors' must be {comp.shape[1]} × 3 integers (one per column of "
+            f"'components'), got {colors.dtype} {list(colors.shape)}"
+        )
     if colors.size and (colors.min() < 0 or colors.max() > 255):
         raise ModelFileError(f"{where}: colours outside 0..255 (from {colors.min()} to {colors.max()})")
     codes = pack_rgb(colors)

@@ -27,8 +27,14 @@ def color_grid(bits: int) -> np.ndarray:
     return np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3).astype(np.uint8)
 
 
-def _topic(rng: np.random.Generator, grid: np.ndarray, centres: int, spread: float,
-           pool: np.ndarray | None = None, overlap: float = 0.0) -> np.ndarray:
+def _topic(
+    rng: np.random.Generator,
+    grid: np.ndarray,
+    centres: int,
+    spread: float,
+    pool: np.ndarray | None = None,
+    overlap: float = 0.0,
+) -> np.ndarray:
     """A topic: a few colour clusters (Gaussian in RGB around random centres) with random weights; with a `pool`,
     each centre is one of the pool's (shared with other topics) with probability `overlap`."""
     g = grid.astype(np.float64)
@@ -64,8 +70,9 @@ def planted_palettes(
     get random areas (proportions, largest first, as colorgram orders them).
     """
     if n_palettes < 1 or n_topics < 1 or colors_per_palette < 1:
-        raise ValueError(f"need n_palettes, n_topics, colors_per_palette >= 1, got {n_palettes}, {n_topics}, "
-                         f"{colors_per_palette}")
+        raise ValueError(
+            f"need n_palettes, n_topics, colors_per_palette >= 1, got {n_palettes}, {n_topics}, {colors_per_palette}"
+        )
     if not 0 <= overlap <= 1:
         raise ValueError(f"overlap must be between 0 and 1, got {overlap!r}")
     rng = np.random.default_rng(random_state)
@@ -78,8 +85,14 @@ def planted_palettes(
     return PlantedPalettes(palettes, topics, grid, mixtures, bits)
 
 
-def draw_palettes(rng: np.random.Generator, topics: np.ndarray, grid: np.ndarray, mixtures: np.ndarray,
-                  colors_per_palette: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+def draw_palettes(
+    rng: np.random.Generator,
+    topics: np.ndarray,
+    grid: np.ndarray,
+    mixtures: np.ndarray,
+    colors_per_palette: int,
+    bits: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Palettes drawn from planted `topics` for these `mixtures`: (N × n × 3 uint8 colours, N × n proportions,
     largest first). Called chunk by chunk with one `rng`, it draws a corpus of any size in bounded memory."""
     n_palettes, n_topics = mixtures.shape

@@ -23,8 +23,10 @@ MIN_PALETTES_PER_TOPIC = 20
 #: Seed stability (matched cosine between seeds) below this, and topics differ between seeds.
 MIN_STABILITY = 0.8
 
-RULE = ("per depth, the smallest n whose held-out perplexity is within one standard error (of its difference from "
-        "the lowest, over held-out palettes and seeds) of the lowest: the one-standard-error rule")
+RULE = (
+    "per depth, the smallest n whose held-out perplexity is within one standard error (of its difference from "
+    "the lowest, over held-out palettes and seeds) of the lowest: the one-standard-error rule"
+)
 COLUMNS = ("perplexity", "excess", "excess_se", "stability", "diversity", "coherence_npmi", "n_documents")
 
 
@@ -75,13 +77,22 @@ def depth(t: pd.DataFrame) -> dict[str, Any]:
     }
     supported = measured and ic > 0 and not flags["too_many"]
     out = {
-        "bits": bits, "n_topics": int(n[ic]), "perplexity": float(row["perplexity"]),
-        "excess": float(excess[ic]), "excess_se": float(se[ic]),
-        "best_n": int(n[ib]), "best_perplexity": float(t["perplexity"].iloc[ib]),
-        "stability": float(row["stability"]), "diversity": float(row["diversity"]),
-        "coherence_npmi": float(row["coherence_npmi"]), "n_documents": docs, "palettes_per_topic": per_topic,
+        "bits": bits,
+        "n_topics": int(n[ic]),
+        "perplexity": float(row["perplexity"]),
+        "excess": float(excess[ic]),
+        "excess_se": float(se[ic]),
+        "best_n": int(n[ib]),
+        "best_perplexity": float(t["perplexity"].iloc[ib]),
+        "stability": float(row["stability"]),
+        "diversity": float(row["diversity"]),
+        "coherence_npmi": float(row["coherence_npmi"]),
+        "n_documents": docs,
+        "palettes_per_topic": per_topic,
         "max_topics": docs // MIN_PALETTES_PER_TOPIC,
-        "supported": bool(supported), "note": _note(flags), **flags,
+        "supported": bool(supported),
+        "note": _note(flags),
+        **flags,
     }
     out["reason"] = _reason(t, out, ib, ic)
     return out
@@ -89,11 +100,17 @@ def depth(t: pd.DataFrame) -> dict[str, Any]:
 
 def _note(flags: dict[str, bool]) -> str:
     """The flags in a few words, for the table ("" when the count is supported and nothing else is wrong)."""
-    notes = [text for key, text in (("flat", "flat curve: no count supported"),
-                                    ("rising", "perplexity only rises: no count supported"),
-                                    ("widen_up", "lowest at the grid's top: widen the grid"),
-                                    ("widen_down", "at the grid's bottom: widen the grid"),
-                                    ("too_many", "too many topics for the corpus")) if flags[key]]  # fmt: skip
+    notes = [
+        text
+        for key, text in (
+            ("flat", "flat curve: no count supported"),
+            ("rising", "perplexity only rises: no count supported"),
+            ("widen_up", "lowest at the grid's top: widen the grid"),
+            ("widen_down", "at the grid's bottom: widen the grid"),
+            ("too_many", "too many topics for the corpus"),
+        )
+        if flags[key]
+    ]
     if not flags["measured"]:
         notes.insert(0, "uncertainty not measurable: no count supported")
     if flags["single"]:
@@ -108,46 +125,64 @@ def _reason(t: pd.DataFrame, r: dict[str, Any], ib: int, ic: int) -> str:
     chosen, best = int(n[ic]), int(n[ib])
     text = f"{r['bits']} bit: n = {chosen}. Held-out perplexity is lowest at n = {best} ({number(p[ib], 1)})"
     if not r["measured"]:
-        text += (", but the uncertainty of the differences cannot be measured (fewer than two held-out palettes "
-                 "with colours to score), so no count is supported; the smallest n swept is shown.")
+        text += (
+            ", but the uncertainty of the differences cannot be measured (fewer than two held-out palettes "
+            "with colours to score), so no count is supported; the smallest n swept is shown."
+        )
     else:
         if ic != ib:
             e, s = percents(excess[ic], se[ic])
-            text += (f"; the smallest n within one standard error of it is n = {chosen} ({number(p[ic], 1)}, {e} "
-                     f"higher; standard error of the difference over held-out palettes and seeds {s})")
+            text += (
+                f"; the smallest n within one standard error of it is n = {chosen} ({number(p[ic], 1)}, {e} "
+                f"higher; standard error of the difference over held-out palettes and seeds {s})"
+            )
         elif ic > 0:
             text += "; no smaller n is within one standard error of it"
         if ic > 0:
             e, s = percents(excess[ic - 1], se[ic - 1])
             text += f", while n = {int(n[ic - 1])} is {e} higher (standard error {s})"
         text += "."
-    best_npmi = t.iloc[int(np.nanargmax(t["coherence_npmi"].to_numpy(dtype=float)))] \
-        if t["coherence_npmi"].notna().any() else None
-    text += (f" At n = {chosen}: seed stability {_two(r['stability'], MIN_STABILITY)}, diversity "
-             f"{number(r['diversity'], 2)}, NPMI {number(r['coherence_npmi'], 2)}")
+    best_npmi = (
+        t.iloc[int(np.nanargmax(t["coherence_npmi"].to_numpy(dtype=float)))]
+        if t["coherence_npmi"].notna().any()
+        else None
+    )
+    text += (
+        f" At n = {chosen}: seed stability {_two(r['stability'], MIN_STABILITY)}, diversity "
+        f"{number(r['diversity'], 2)}, NPMI {number(r['coherence_npmi'], 2)}"
+    )
     if best_npmi is not None:
-        text += (f" (highest NPMI {number(best_npmi['coherence_npmi'], 2)} at n = {int(best_npmi['n_topics'])})")
+        text += f" (highest NPMI {number(best_npmi['coherence_npmi'], 2)} at n = {int(best_npmi['n_topics'])})"
     text += "."
     if r["flat"]:
-        text += (f" The curve is flat: the smallest n swept, n = {chosen}, is already within one standard error of "
-                 f"the lowest, so held-out likelihood supports no count above it"
-                 + (" (one topic predicts held-out colours as well as any number of topics)." if chosen == 1
-                    else "."))
+        text += (
+            f" The curve is flat: the smallest n swept, n = {chosen}, is already within one standard error of "
+            f"the lowest, so held-out likelihood supports no count above it"
+            + (" (one topic predicts held-out colours as well as any number of topics)." if chosen == 1 else ".")
+        )
     if r["rising"]:
-        text += (f" Held-out perplexity is lowest at the smallest n swept, n = {chosen}: the sweep supports no "
-                 f"count above it.")
+        text += (
+            f" Held-out perplexity is lowest at the smallest n swept, n = {chosen}: the sweep supports no "
+            f"count above it."
+        )
     if r["widen_up"]:
-        text += (f" The lowest perplexity is at the largest n swept (n = {best}): more topics might do better "
-                 f"still; widen the grid (sweep_n) upward before relying on this choice.")
+        text += (
+            f" The lowest perplexity is at the largest n swept (n = {best}): more topics might do better "
+            f"still; widen the grid (sweep_n) upward before relying on this choice."
+        )
     if r["widen_down"]:
-        text += (f" The choice is the smallest n swept (n = {chosen}): fewer topics might do as well; widen the grid "
-                 f"(sweep_n) downward.")
+        text += (
+            f" The choice is the smallest n swept (n = {chosen}): fewer topics might do as well; widen the grid "
+            f"(sweep_n) downward."
+        )
     if r["too_many"]:
-        text += (f" {chosen} topics over {r['n_documents']:,} palettes is {number(r['palettes_per_topic'], 1)} "
-                 f"palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}: too many topics for this corpus "
-                 f"(it allows at most {r['max_topics']}).")
+        text += (
+            f" {chosen} topics over {r['n_documents']:,} palettes is {number(r['palettes_per_topic'], 1)} "
+            f"palettes a topic, fewer than {MIN_PALETTES_PER_TOPIC}: too many topics for this corpus "
+            f"(it allows at most {r['max_topics']})."
+        )
     if np.isfinite(r["stability"]) and r["stability"] < MIN_STABILITY:
-        text += (f" Seed stability below {MIN_STABILITY}: topics differ between seeds, read them with care.")
+        text += f" Seed stability below {MIN_STABILITY}: topics differ between seeds, read them with care."
     return text
 
 

@@ -122,12 +122,20 @@ def _versions(engine: str) -> dict[str, str]:
     return out
 
 
-def cache_key(fingerprint: str, bits: int, n_topics: int, weighting: str, engine: str, random_state: int,
-              options: dict[str, Any]) -> str:
+def cache_key(
+    fingerprint: str, bits: int, n_topics: int, weighting: str, engine: str, random_state: int, options: dict[str, Any]
+) -> str:
     """The file stem a fitted model is cached under: a hash of everything that determines the fit."""
     spec = {
-        "data": fingerprint, "bits": bits, "n_topics": n_topics, "weighting": weighting, "engine": engine,
-        "seed": random_state, "options": options, "format": FORMAT_VERSION, "versions": _versions(engine),
+        "data": fingerprint,
+        "bits": bits,
+        "n_topics": n_topics,
+        "weighting": weighting,
+        "engine": engine,
+        "seed": random_state,
+        "options": options,
+        "format": FORMAT_VERSION,
+        "versions": _versions(engine),
     }
     if engine == "tomotopy":  # models of the random-start sampler are not reused
         spec["algorithm"] = GIBBS_REVISION
@@ -154,8 +162,11 @@ def _cached(cache_dir: Path | None, key: str) -> ColorTopics | None:
         return None
     own = model.meta_.get(CACHE_KEY)
     if own != key:
-        why = (f"holds the model of key {own}, not {key}" if isinstance(own, str) else
-               "names no key (written by an older bcanalysis)")
+        why = (
+            f"holds the model of key {own}, not {key}"
+            if isinstance(own, str)
+            else "names no key (written by an older bcanalysis)"
+        )
         warnings.warn(f"sweep cache entry {path} not used, refitting it: it {why}", CacheWarning, stacklevel=3)
         return None
     return model
@@ -196,8 +207,10 @@ class SweepPlan:
         """The cell's restarts: one estimator per seed (each fitted once), seeds drawn from `random_state` and the
         cell, so adding a cell to the grid changes no other cell's fits."""
         cell = self.cell(bits, n_topics)
-        return [clone(cell).set_params(random_state=seed, n_restarts=1)
-                for seed in restart_seeds(self.random_state, self.n_restarts, bits, n_topics)]
+        return [
+            clone(cell).set_params(random_state=seed, n_restarts=1)
+            for seed in restart_seeds(self.random_state, self.n_restarts, bits, n_topics)
+        ]
 
 
 @dataclass(frozen=True)
@@ -267,10 +280,24 @@ def sweep(
     local sweep with the same `random_state`. `random_state=None` draws a seed (kept in `.random_state`); only a
     fixed `random_state` can hit the cache.
     """
-    estimator = ColorTopics(space=space, weighting=weighting, engine=engine, n_restarts=n_restarts,
-                            random_state=random_state, engine_options=engine_options)
-    plan = _plan(estimator, bits=bits, n_topics=n_topics, heldout=heldout, cache_dir=cache_dir, n_jobs=n_jobs,
-                 progress=progress, executor=executor)
+    estimator = ColorTopics(
+        space=space,
+        weighting=weighting,
+        engine=engine,
+        n_restarts=n_restarts,
+        random_state=random_state,
+        engine_options=engine_options,
+    )
+    plan = _plan(
+        estimator,
+        bits=bits,
+        n_topics=n_topics,
+        heldout=heldout,
+        cache_dir=cache_dir,
+        n_jobs=n_jobs,
+        progress=progress,
+        executor=executor,
+    )
     if plan.cache is not None:
         plan.cache.mkdir(parents=True, exist_ok=True)
     options = dict(plan.estimator.engine_options or {})
@@ -297,8 +324,17 @@ def sweep(
     return _assemble(plan, splits, fitted, palettes)
 
 
-def _plan(estimator: ColorTopics, *, bits: Any, n_topics: Any, heldout: Any, cache_dir: Any, n_jobs: Any,
-          progress: bool, executor: Any) -> SweepPlan:
+def _plan(
+    estimator: ColorTopics,
+    *,
+    bits: Any,
+    n_topics: Any,
+    heldout: Any,
+    cache_dir: Any,
+    n_jobs: Any,
+    progress: bool,
+    executor: Any,
+) -> SweepPlan:
     """The sweep's arguments checked (the estimator's against its own constraints) and gathered into a plan; a
     `random_state` of None becomes a seed drawn here."""
     params = estimator.checked_params()
@@ -312,7 +348,8 @@ def _plan(estimator: ColorTopics, *, bits: Any, n_topics: Any, heldout: Any, cac
         n_topics=tuple(check_scalar(k, "n_topics", int, low=1) for k in _int_list(n_topics, "n_topics")),
         heldout=check_scalar(heldout, "heldout", float, low=0, high=1, closed="neither"),
         cache=None if cache_dir is None else Path(cache_dir),
-        n_jobs=n_jobs, progress=progress,
+        n_jobs=n_jobs,
+        progress=progress,
         executor=None if executor is None else check_executor(executor),  # a dask Client is kept: it scatters data
     )
 
@@ -363,8 +400,10 @@ def _fit_on(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) ->
             except Exception as exc:
                 for f in futures:
                     f.cancel()
-                raise RuntimeError(f"fit bits={job.bits} n_topics={job.n_topics} seed={job.seed} failed on the "
-                                   f"executor ({type(exc).__name__}: {exc}); fits already done are cached") from exc
+                raise RuntimeError(
+                    f"fit bits={job.bits} n_topics={job.n_topics} seed={job.seed} failed on the "
+                    f"executor ({type(exc).__name__}: {exc}); fits already done are cached"
+                ) from exc
             _keep(out, job, model, plan.cache)
             bar.update()
     return out
@@ -413,8 +452,12 @@ def compare_heldout(scores: dict[int, dict[str, Any]]) -> dict[int, dict[str, fl
             doc_var = m / (m - 1) * float(np.sum(resid**2)) / w.sum() ** 2
             se = float(np.sqrt(doc_var + _seed_var(v["logp"]) + _seed_var(scores[best]["logp"])))
         ratio = float(np.exp(gap))
-        out[k] = {"perplexity": float(np.exp(logp[k])), "excess": ratio - 1, "excess_se": ratio * se,
-                  "perplexity_spread": float(np.exp(v["logp"].max()) - np.exp(v["logp"].min()))}
+        out[k] = {
+            "perplexity": float(np.exp(logp[k])),
+            "excess": ratio - 1,
+            "excess_se": ratio * se,
+            "perplexity_spread": float(np.exp(v["logp"].max()) - np.exp(v["logp"].min())),
+        }
     return out
 
 
@@ -432,27 +475,37 @@ def _assemble(plan: SweepPlan, splits: dict, fitted: dict, palettes: Any) -> Swe
             scores[k] = _heldout(models, held_counts)
             lls = [x.meta_.get("log_likelihood") for x in models]
             # the best restart: highest training log-likelihood (held-out perplexity missed merged topics)
-            i = int(np.argmax(lls)) if None not in lls else int(np.argmin([x.meta_["heldout_perplexity"]
-                                                                           for x in models]))
+            i = (
+                int(np.argmax(lls))
+                if None not in lls
+                else int(np.argmin([x.meta_["heldout_perplexity"] for x in models]))
+            )
             m = models[i]
             pairs = [(x, y) for x in range(n_restarts) for y in range(x + 1, n_restarts)]
-            stab = np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs]
-                           ) if pairs else np.nan  # one restart: no stability to measure
-            rows.append({
-                "bits": b, "n_topics": k,
-                "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts, presence=present))),
-                "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts, presence=present))),
-                "diversity": topic_diversity(m.components_),
-                "stability": float(stab),
-                "fit_seconds": float(sum(x.meta_.get("fit_seconds", np.nan) for x in models)),
-                "n_iter": int(m.meta_.get("n_iter", 0)),
-                "cached": all(x.meta_.get("cached", False) for x in models),
-                "vocabulary": len(dt.colors),
-                "n_documents": dt.n_docs, "n_heldout": len(held),
-            })
+            stab = (
+                np.mean([matched_similarity(models[x].components_, models[y].components_) for x, y in pairs])
+                if pairs
+                else np.nan
+            )  # one restart: no stability to measure
+            rows.append(
+                {
+                    "bits": b,
+                    "n_topics": k,
+                    "coherence_npmi": float(np.nanmean(coherence_npmi(m.components_, dt.counts, presence=present))),
+                    "coherence_umass": float(np.nanmean(coherence_umass(m.components_, dt.counts, presence=present))),
+                    "diversity": topic_diversity(m.components_),
+                    "stability": float(stab),
+                    "fit_seconds": float(sum(x.meta_.get("fit_seconds", np.nan) for x in models)),
+                    "n_iter": int(m.meta_.get("n_iter", 0)),
+                    "cached": all(x.meta_.get("cached", False) for x in models),
+                    "vocabulary": len(dt.colors),
+                    "n_documents": dt.n_docs,
+                    "n_heldout": len(held),
+                }
+            )
             best[(b, k)], seeds[(b, k)] = m, models
         compared = compare_heldout(scores)
-        for row in rows[-len(ks):]:
+        for row in rows[-len(ks) :]:
             row.update(compared[row["n_topics"]])
     table = pd.DataFrame(rows)
     first = ["bits", "n_topics", "perplexity", "excess", "excess_se", "perplexity_spread"]

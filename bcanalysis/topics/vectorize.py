@@ -68,7 +68,7 @@ class DocTerm:
                 h.update(np.ascontiguousarray(m.indptr).tobytes())
                 h.update(np.ascontiguousarray(m.indices).tobytes())
                 for lo in range(0, len(m.data), HASH_CHUNK):  # hashed as int64, as the counts once were stored:
-                    h.update(m.data[lo:lo + HASH_CHUNK].astype(np.int64).tobytes())  # caches stay valid
+                    h.update(m.data[lo : lo + HASH_CHUNK].astype(np.int64).tobytes())  # caches stay valid
             h.update(b"|")
         h.update(self.colors.tobytes())
         h.update(str(self.bits).encode())
@@ -153,8 +153,9 @@ def vectorize(palettes: Sequence[Any], bits: int, colors: np.ndarray | None = No
     return DocTerm(counts, pmat, unpack_rgb(vocab), bits, first_seen, space)
 
 
-def _csr(offsets: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: np.ndarray | None,
-         shape: tuple[int, int]) -> sp.csr_matrix:
+def _csr(
+    offsets: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: np.ndarray | None, shape: tuple[int, int]
+) -> sp.csr_matrix:
     """Rows are the palettes (`offsets`), so the matrix is built as CSR directly; words a palette repeats are
     summed and each row's columns sorted (SciPy's canonical form)."""
     if keep is not None:

@@ -48,8 +48,15 @@ class IntertopicViews:
     panel costs.
     """
 
-    def __init__(self, model: Any, albums: Any, corpus: Any, lift: Any = None, n_covers: int = 6,
-                 prepared: IntertopicMap | None = None):  # fmt: skip
+    def __init__(
+        self,
+        model: Any,
+        albums: Any,
+        corpus: Any,
+        lift: Any = None,
+        n_covers: int = 6,
+        prepared: IntertopicMap | None = None,
+    ):
         self.model = model
         self.map = intertopic_map(model, albums) if prepared is None else prepared
         self.topics = TopicViews(model, albums, corpus, lift, n_covers)
@@ -69,8 +76,10 @@ class IntertopicViews:
     def _draw(self, k: int) -> View:
         panel = self.topics.view(k)
         i = int(np.flatnonzero(self.map.topics == k)[0])
-        caption = (f"topic {k}: {self.model.topic_label(k)} · prevalence {self.map.prevalence[i]:.1%} · "
-                   f"map position ({self.map.x[i]:.3f}, {self.map.y[i]:.3f})")  # fmt: skip
+        caption = (
+            f"topic {k}: {self.model.topic_label(k)} · prevalence {self.map.prevalence[i]:.1%} · "
+            f"map position ({self.map.x[i]:.3f}, {self.map.y[i]:.3f})"
+        )
         panel = View(panel.png, panel.caption, html_extra=panel.html_extra)  # no render marker of its own
         extra = f'<div class="bc-topic-panel">{panel._repr_html_()}</div>'
         return View(self.map_png(k), caption, html_extra=extra, info={"topic": k})
@@ -83,8 +92,16 @@ class IntertopicViews:
         return replace(view, cached=hit, info=dict(view.info))
 
 
-def explore_intertopic(model: Any, albums: Any, corpus: Any, *, lift: Any = None, topic: int = 0,
-                       prepared: IntertopicMap | None = None, live: bool = True):  # fmt: skip
+def explore_intertopic(
+    model: Any,
+    albums: Any,
+    corpus: Any,
+    *,
+    lift: Any = None,
+    topic: int = 0,
+    prepared: IntertopicMap | None = None,
+    live: bool = True,
+):
     """Pick a topic from a dropdown: the intertopic map with that topic ringed in black, then its palette, the tags
     with the highest lift for it and the covers loading most on it (the topic explorer's panel).
 

@@ -105,8 +105,9 @@ class BitDepthData:
         self.n_palettes = len(arrays)
         self.samples = arrays[:samples]
         names = list(labels) if labels is not None else []
-        self.labels = [_short(names[i]) if i < len(names) else f"palette {n + 1}"
-                       for n, (_, i) in enumerate(kept[:samples])]
+        self.labels = [
+            _short(names[i]) if i < len(names) else f"palette {n + 1}" for n, (_, i) in enumerate(kept[:samples])
+        ]
         self.unique_24 = count_colors(self.colors)
 
     def view(self, bits: int) -> View:
@@ -134,8 +135,14 @@ def _short(text: Any, most: int = 32) -> str:
     return line if len(line) <= most else line[: most - 1] + "…"
 
 
-def explore_bit_depth(palettes: Sequence[Any], *, bits: int = BITS, samples: int = 8,
-                      labels: Sequence[str] | None = None, live: bool = True):
+def explore_bit_depth(
+    palettes: Sequence[Any],
+    *,
+    bits: int = BITS,
+    samples: int = 8,
+    labels: Sequence[str] | None = None,
+    live: bool = True,
+):
     """A bit-depth slider (3..24, step 3) over `palettes`: sample strips before/after and vocabulary size.
 
     `labels` name the palettes (e.g. album titles) on the sample rows. `live=False` returns an `OfflineExplorer`
@@ -153,8 +160,9 @@ def explore_bit_depth(palettes: Sequence[Any], *, bits: int = BITS, samples: int
         return OfflineExplorer("bit-depth", [control], {(b,): data.view(b) for b in depths})
     from ipywidgets import IntSlider
 
-    slider = IntSlider(value=bits, min=min(ALLOWED_BITS), max=max(ALLOWED_BITS), step=3, description="bits",
-                       continuous_update=False)  # fmt: skip
+    slider = IntSlider(
+        value=bits, min=min(ALLOWED_BITS), max=max(ALLOWED_BITS), step=3, description="bits", continuous_update=False
+    )
     return _live(show, bits=slider)
 
 
@@ -200,14 +208,17 @@ class TopicCountViews:
         """Every grid of the sweep behind a topic-count slider and a depth selector, (bits, n_topics) shown first."""
         counts = sorted({n for ns in self.grid.values() for n in ns})
         depths = list(self.grid)
-        controls = [Control("topic-count", "topics", counts, n_topics),
-                    Control("depth", "depth", depths, bits, kind="select", labels=[f"{b}-bit" for b in depths])]
+        controls = [
+            Control("topic-count", "topics", counts, n_topics),
+            Control("depth", "depth", depths, bits, kind="select", labels=[f"{b}-bit" for b in depths]),
+        ]
         views = {(n, b): self.view(b, n) for b in depths for n in self.grid[b]}
         return OfflineExplorer("topic-count", controls, views)
 
 
-def explore_topic_counts(sweep: Any, *, bits: int = BITS, n_topics: int = N_TOPICS,
-                         palettes: Sequence[Any] | None = None, live: bool = True):
+def explore_topic_counts(
+    sweep: Any, *, bits: int = BITS, n_topics: int = N_TOPICS, palettes: Sequence[Any] | None = None, live: bool = True
+):
     """A topic-count slider with a bit-depth selector over a sweep: each move shows that model's topic grid, each
     row labelled with the topic's number and colour names (and, given `palettes`, its share of them).
 
@@ -275,15 +286,20 @@ class TopicViews:
         from bcanalysis import analysis
 
         palette = strips_image([self.grid.colors[k]])
-        covers = album_rows(self.albums, analysis.exemplars(self.model, self.albums, k, self.n_covers,
-                                                           weights=self.weights))
+        covers = album_rows(
+            self.albums, analysis.exemplars(self.model, self.albums, k, self.n_covers, weights=self.weights)
+        )
         grid = cover_grid(self.corpus, covers, px=110, columns=self.n_covers)
         rows, header = topic_lift_rows(self.lift, k)
-        extra = (f"<h4>Genres that wear topic {k}</h4>" + table_html(rows[:12], header)
-                 + f'<h4>Covers loading most on it</h4><img alt="exemplar covers" src="{grid.src}"/>'
-                 + grid.html_extra)  # fmt: skip
-        return View(png(palette, (40, 28)), f"topic {k}: {self.model.topic_label(k)}", html_extra=extra,
-                    info={"topic": k})  # fmt: skip
+        extra = (
+            f"<h4>Genres that wear topic {k}</h4>"
+            + table_html(rows[:12], header)
+            + f'<h4>Covers loading most on it</h4><img alt="exemplar covers" src="{grid.src}"/>'
+            + grid.html_extra
+        )
+        return View(
+            png(palette, (40, 28)), f"topic {k}: {self.model.topic_label(k)}", html_extra=extra, info={"topic": k}
+        )
 
     def view(self, k: int) -> View:
         """Topic `k`'s view; `cached` tells whether it was drawn before."""
@@ -306,8 +322,14 @@ def topic_picker(views: Any, model: Any, *, topic: int = 0, live: bool = True):
 
     if not live:
         ks = list(range(model.n_topics))
-        control = Control("topic", "topic", ks, topic, kind="select",
-                          labels=[f"{k}: {label}" for k, label in zip(ks, model.topic_labels(), strict=True)])
+        control = Control(
+            "topic",
+            "topic",
+            ks,
+            topic,
+            kind="select",
+            labels=[f"{k}: {label}" for k, label in zip(ks, model.topic_labels(), strict=True)],
+        )
         return OfflineExplorer("topic", [control], {(k,): views.view(k) for k in ks})
     from ipywidgets import Dropdown
 

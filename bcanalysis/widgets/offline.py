@@ -75,8 +75,13 @@ class Control:
 
     def spec(self) -> dict[str, Any]:
         """What the script needs: kind, values (as strings, the keys of the views), labels, index mode."""
-        return {"name": self.name, "kind": self.kind, "values": [str(v) for v in self.values],
-                "labels": self.labels, "index": self.kind == "range" and self.step is None}  # fmt: skip
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "values": [str(v) for v in self.values],
+            "labels": self.labels,
+            "index": self.kind == "range" and self.step is None,
+        }
 
 
 _SCRIPT = """(function () {
@@ -166,8 +171,9 @@ class OfflineExplorer:
 
     def _repr_html_(self) -> str:
         uid = "bc-" + uuid.uuid4().hex[:12]
-        views = {self._key(k): {"src": v.src, "caption": v.caption, "extra": v.html_extra}
-                 for k, v in self.views.items()}  # fmt: skip
+        views = {
+            self._key(k): {"src": v.src, "caption": v.caption, "extra": v.html_extra} for k, v in self.views.items()
+        }
         data = {"controls": [c.spec() for c in self.controls], "views": views}
         caption = html.escape(self.view.caption)
         controls = "".join(f"<span>{c.html(uid)}</span>" for c in self.controls)
@@ -180,5 +186,5 @@ class OfflineExplorer:
             f'src="{self.view.src}"/>'
             f'<div data-bcanalysis="extra">{self.view.html_extra}</div>'
             f'<script type="application/json">{_json_for_script(data)}</script>'
-            f'<script>{_SCRIPT.replace("__ID__", uid)}</script></div>'
+            f"<script>{_SCRIPT.replace('__ID__', uid)}</script></div>"
         )

@@ -120,8 +120,12 @@ def cover_grid(corpus: Any, albums: Any, *, px: int = 120, columns: int = 6, cap
     pixels = _tile([_thumb(p, px) for p in paths], px, min(columns, max(1, len(paths))))
     rows = [(i + 1, r.title, r.artist, ", ".join(r.tags or [])) for i, r in enumerate(albums.itertuples())]
     table = table_html(rows, ["#", "title", "artist", "tags"])
-    return View(jpeg(pixels), caption or f"{len(paths)} covers, left to right, top to bottom", html_extra=table,
-                mime="image/jpeg")
+    return View(
+        jpeg(pixels),
+        caption or f"{len(paths)} covers, left to right, top to bottom",
+        html_extra=table,
+        mime="image/jpeg",
+    )
 
 
 def palette_view(strips: PaletteStrips, *, width: int = 400, height: int = 22) -> View:
@@ -130,8 +134,11 @@ def palette_view(strips: PaletteStrips, *, width: int = 400, height: int = 22) -
     pixels = strips_image(list(strips.pixels(width)), width, gap=True)[:-1]
     names = strips.labels or [""] * len(strips.colors)
     legend = [(i + 1, name, len(c)) for i, (name, c) in enumerate(zip(names, strips.colors, strict=True))]
-    return View(png(pixels, (height, 1)), "palettes, colours as wide as their share of the cover",
-                html_extra=table_html(legend, ["row", "album", "colours"]))
+    return View(
+        png(pixels, (height, 1)),
+        "palettes, colours as wide as their share of the cover",
+        html_extra=table_html(legend, ["row", "album", "colours"]),
+    )
 
 
 def topic_grid_pixels(grid: TopicGrid, width: int | None = None) -> np.ndarray:
@@ -153,8 +160,9 @@ def _font(size: int) -> Any:
         return ImageFont.load_default()
 
 
-def labelled_rows(pixels: np.ndarray, labels: Sequence[str], right: Sequence[str] = (), *,
-                  cell: int = 18) -> np.ndarray:
+def labelled_rows(
+    pixels: np.ndarray, labels: Sequence[str], right: Sequence[str] = (), *, cell: int = 18
+) -> np.ndarray:
     """Colour rows (one pixel per colour) scaled to `cell`-pixel squares, each with its label written on the left
     and, if given, a right-aligned note (a share) between the label and the colours."""
     from PIL import Image, ImageDraw
@@ -209,8 +217,12 @@ def exemplar_grid(model: Any, albums: Any, corpus: Any, *, n: int = 6, px: int =
         rows += [strip, *[_thumb(f, px) for f in files], *[_thumb(None, px)] * (n - len(files))]
     pixels = _tile(rows, px, n + 1)
     labels = [(k, model.topic_label(k)) for k in range(model.n_topics)]
-    return View(jpeg(pixels), f"the {n} covers loading most on each topic (rows: topics 0..{model.n_topics - 1})",
-                html_extra=table_html(labels, ["topic", "colours"]), mime="image/jpeg")  # fmt: skip
+    return View(
+        jpeg(pixels),
+        f"the {n} covers loading most on each topic (rows: topics 0..{model.n_topics - 1})",
+        html_extra=table_html(labels, ["topic", "colours"]),
+        mime="image/jpeg",
+    )
 
 
 def topic_lift_rows(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
@@ -232,7 +244,9 @@ def topic_lift_rows(lift: Any, k: int) -> tuple[list[tuple], list[str]]:
     df = df[keep or list(df.columns)]
     rows = []
     for (_, row), bound in zip(df.iterrows(), at_floor, strict=True):
-        cells = {c: (q_text(v, alpha, at_floor=bool(bound)).removeprefix("= ") if c == "q_value" else v)
-                 for c, v in row.items()}  # fmt: skip
+        cells = {
+            c: (q_text(v, alpha, at_floor=bool(bound)).removeprefix("= ") if c == "q_value" else v)
+            for c, v in row.items()
+        }
         rows.append(tuple(f"{v:.3g}" if isinstance(v, float) else v for v in cells.values()))
     return rows, [str(c) for c in df.columns]
