@@ -84,3 +84,20 @@ def trickle(data: bytes, every: float) -> Iterable[bytes]:
     for i in range(len(data)):
         time.sleep(every)
         yield data[i : i + 1]
+
+
+def discover_item(i: int, **change: Any) -> dict:
+    """A discover result in today's shape for album `i` (store s{i}, art id 1000 + i, place Oslo), with `change`
+    applied: the one item every scrape test scripts its answers from (None drops a field)."""
+    item = {
+        "result_type": "a",
+        "item_id": i,
+        "item_type": "a",
+        "title": f"T{i}",
+        "band_name": f"B{i}",
+        "primary_image": {"image_id": 1000 + i},
+        "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
+        "band_location": "Oslo, Norway",
+        **change,
+    }
+    return {k: v for k, v in item.items() if v is not None}

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from _hostile import HostileServer, json_reply
+from _hostile import HostileServer, discover_item, json_reply
 from PIL import Image
 
 from bcanalysis.cli import build_parser, main
@@ -368,18 +368,7 @@ def test_one_pixel_limit_a_cover_over_it_is_refused_when_scraped_as_palettes_wou
     width, height = 7500, 7334  # 55.0 Mpx
     assert MAX_PIXELS < width * height < 64_000_000
     big, small = _jpeg((width, height)), _jpeg((8, 8), "RGB")
-    items = [
-        {
-            "result_type": "a",
-            "item_id": i,
-            "item_type": "a",
-            "title": f"T{i}",
-            "band_name": f"B{i}",
-            "primary_image": {"image_id": 1000 + i},
-            "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-        }
-        for i in (1, 2)
-    ]
+    items = [discover_item(i, band_location=None) for i in (1, 2)]
 
     def answer(method, path, body):
         if method == "POST":

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from _hostile import HostileServer, json_reply
+from _hostile import HostileServer, discover_item, json_reply
 from PIL import Image
 
 from bcanalysis import bandcamp
@@ -170,18 +170,7 @@ def _site(hold: float, inflight: list[int]) -> HostileServer:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (30, 30, 200)).save(out, "JPEG")
     lock, jpeg = threading.Lock(), out.getvalue()
-    results = [
-        {
-            "result_type": "a",
-            "item_id": i,
-            "item_type": "a",
-            "title": f"T{i}",
-            "band_name": f"B{i}",
-            "primary_image": {"image_id": 1000 + i},
-            "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-        }
-        for i in range(1, 7)
-    ]
+    results = [discover_item(i, band_location=None) for i in range(1, 7)]
 
     def answer(method, path, body):
         if method == "POST":

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _hostile import HostileServer, json_reply
+from _hostile import HostileServer, discover_item, json_reply
 from PIL import Image
 
 from bcanalysis.bandcamp import Client, Politeness
@@ -193,20 +193,6 @@ def _jpeg(px: int = 8) -> bytes:
     return out.getvalue()
 
 
-def _item(i: int, **change) -> dict:
-    return {
-        "result_type": "a",
-        "item_id": i,
-        "item_type": "a",
-        "title": f"T{i}",
-        "band_name": f"B{i}",
-        "primary_image": {"image_id": 1000 + i},
-        "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-        "band_location": "Oslo, Norway",
-        **change,
-    }
-
-
 def _site(pages: dict, *, log_covers: list | None = None):
     """A fake Bandcamp: `pages` maps a request cursor to a discover answer (a dict, or a Reply); covers at /img/."""
     jpeg = _jpeg()
@@ -224,16 +210,18 @@ def _site(pages: dict, *, log_covers: list | None = None):
 
 def test_hostile_discover_results_fail_alone_and_steer_nothing(tmp_path):
     bad = [
-        _item(1, item_url="https://evil.example.com/album/x"),  # a store's own domain: stored, its page never read
-        _item(2, item_url="http://169.254.169.254/latest/meta-data/"),
-        _item(3, item_url="http://127.0.0.1:1/admin"),
-        *[_item(i, item_url=f"file:///etc/passwd{i}") for i in range(4, 9)],  # five file:// URLs in a row
-        _item(9, title=["not", "a", "string"]),  # one unreadable field: stored without it
-        _item(10, primary_image={"image_id": 10**30}),  # stored, cover missing with the reason
+        discover_item(
+            1, item_url="https://evil.example.com/album/x"
+        ),  # a store's own domain: stored, its page never read
+        discover_item(2, item_url="http://169.254.169.254/latest/meta-data/"),
+        discover_item(3, item_url="http://127.0.0.1:1/admin"),
+        *[discover_item(i, item_url=f"file:///etc/passwd{i}") for i in range(4, 9)],  # five file:// URLs in a row
+        discover_item(9, title=["not", "a", "string"]),  # one unreadable field: stored without it
+        discover_item(10, primary_image={"image_id": 10**30}),  # stored, cover missing with the reason
         "a string where a result should be",
-        _item(11, item_type="t"),
+        discover_item(11, item_type="t"),
     ]
-    good = [_item(20), _item(21)]
+    good = [discover_item(20), discover_item(21)]
     with _site({"*": {"results": bad + good, "cursor": None}}) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             summary = scrape(corpus, ["rock"], 50, base_url=server.url, **FAST)
@@ -255,9 +243,9 @@ def test_hostile_discover_results_fail_alone_and_steer_nothing(tmp_path):
 
 def test_spellings_of_one_store_and_slug_are_one_album(tmp_path):
     items = [
-        _item(1, item_url="https://café.bandcamp.com/album/crème"),
-        _item(2, item_url="https://cafe\u0301.bandcamp.com/album/cre\u0300me"),
-        _item(3, item_url="https://CAFÉ.bandcamp.com/album/CRÈME"),
+        discover_item(1, item_url="https://café.bandcamp.com/album/crème"),
+        discover_item(2, item_url="https://cafe\u0301.bandcamp.com/album/cre\u0300me"),
+        discover_item(3, item_url="https://CAFÉ.bandcamp.com/album/CRÈME"),
     ]
     with _site({"*": {"results": items, "cursor": None}}) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
@@ -284,7 +272,7 @@ def test_a_stale_cursor_restarts_the_tag_once_from_the_start_and_fetches_nothing
 
 
 def test_a_cursor_stale_again_after_the_restart_ends_the_tag_with_a_note(tmp_path):
-    items = [_item(i) for i in range(1, 4)]
+    items = [discover_item(i) for i in range(1, 4)]
     with _site({"*": {"results": items, "cursor": "c1"}}) as server:  # 'c1' always answers 500 {}
         with Corpus(tmp_path / "c.sqlite") as corpus:
             summary = scrape(corpus, ["rock"], 10, base_url=server.url, **FAST)
@@ -294,7 +282,10 @@ def test_a_cursor_stale_again_after_the_restart_ends_the_tag_with_a_note(tmp_pat
 
 def test_a_repeating_cursor_ends_the_tag_with_a_note_never_a_loop(tmp_path):
     with _site(
-        {"*": {"results": [_item(1)], "cursor": "same"}, "same": {"results": [_item(1)], "cursor": "same"}}
+        {
+            "*": {"results": [discover_item(1)], "cursor": "same"},
+            "same": {"results": [discover_item(1)], "cursor": "same"},
+        }
     ) as server:
         with Corpus(tmp_path / "c.sqlite") as corpus:
             summary = scrape(corpus, ["rock"], 100, base_url=server.url, **FAST)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 import requests
-from _hostile import HostileServer, json_reply
+from _hostile import HostileServer, discover_item, json_reply
 from PIL import Image
 
 from bcanalysis.bandcamp import Client, ForeignHost, Politeness, ResponseError, album_ref
@@ -165,19 +165,7 @@ def test_the_request_goes_exactly_where_the_check_looked():
 def _album_site(bad_cover: int, bad_page: str, location: str) -> HostileServer:
     """A fake Bandcamp of three albums whose cover `bad_cover` and page `bad_page` redirect to `location`."""
     jpeg = _jpeg()
-    items = [
-        {
-            "result_type": "a",
-            "item_id": i,
-            "item_type": "a",
-            "title": f"T{i}",
-            "band_name": f"B{i}",
-            "primary_image": {"image_id": 1000 + i},
-            "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-            "band_location": "Oslo, Norway",
-        }
-        for i in (1, 2, 3)
-    ]
+    items = [discover_item(i) for i in (1, 2, 3)]
 
     def answer(method, path, body):
         if method == "POST":

@@ -10,7 +10,7 @@ import json
 
 import pandas as pd
 import pytest
-from _hostile import HostileServer, json_reply
+from _hostile import HostileServer, discover_item, json_reply
 from PIL import Image
 
 from bcanalysis.bandcamp import Politeness, SchemaDrift
@@ -24,18 +24,7 @@ FAST = {"politeness": QUICK, "progress": False}
 
 
 def _item(i: int, **change) -> dict:
-    return {
-        "result_type": "a",
-        "item_id": i,
-        "item_type": "a",
-        "title": f"T{i}",
-        "band_name": f"B{i}",
-        "primary_image": {"image_id": 1000 + i},
-        "item_url": f"https://s{i}.bandcamp.com/album/t{i}",
-        "band_location": "Oslo, Norway",
-        "release_date": "2026-08-03 00:00:00 UTC",
-        **change,
-    }
+    return discover_item(i, **{"release_date": "2026-08-03 00:00:00 UTC", **change})
 
 
 def _site(pages: dict) -> HostileServer:
