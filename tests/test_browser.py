@@ -363,6 +363,17 @@ def _swatches(widget) -> list[str]:
     )
 
 
+def _numbers_apart(widget) -> None:
+    """No two topic numbers on the map overlap, as Chromium lays them out."""
+    boxes = widget.locator('[data-bcanalysis="map"] text[data-label]').evaluate_all(
+        "ts => ts.map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+    )
+    assert len(boxes) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[:i]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), f"numbers overlap: {a} {b}"
+
+
 def _ranked(the_map, k: int, lam: float) -> list[str]:
     from bcanalysis.colorspace import to_words
     from bcanalysis.widgets.topicsmap import N_SWATCHES
@@ -387,6 +398,7 @@ def test_offline_topics_map_bubble_lambda_colour(browser, topics_map_page, offli
     slider = widget.locator('[data-bcanalysis="lambda"]')
     lam0 = float(slider.input_value())
     assert _swatches(widget) == _ranked(the_map, 0, lam0)
+    _numbers_apart(widget)
     # a bubble: topic 2, clicked on its number (numbers never overlap; bubbles may)
     widget.locator('[data-bcanalysis="map"] text[data-label="2"]').click()
     assert widget.get_attribute("data-bcanalysis-topic") == "2"
@@ -432,6 +444,7 @@ def test_offline_topics_map_in_report_06(browser, offline_reports, offline_page)
     before = _swatches(widget)
     numbers = widget.locator('[data-bcanalysis="map"] text[data-label]')
     assert numbers.count() >= 3 and before
+    _numbers_apart(widget)
     other = numbers.last.get_attribute("data-label")
     numbers.last.click()
     assert widget.get_attribute("data-bcanalysis-topic") == other and _swatches(widget) != before

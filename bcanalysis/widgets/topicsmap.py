@@ -94,16 +94,15 @@ class TopicsMap:
     # --- the map as SVG ----------------------------------------------------------------------------------------
 
     def _layout(self) -> list[dict[str, Any]]:
-        """Each bubble's centre and radius in SVG units (aspect kept, 12% margin as the figure) and its number's
+        """Each bubble's centre and radius in SVG units (aspect kept, 12% margin as the figure, centred), its number's
         place (`place_labels`, largest bubbles first)."""
         m = self.map
         x, y, r = m.x, m.y, m.radius
         span = max(np.ptp(x), np.ptp(y), 1e-9)
         pad = 0.12 * span
-        lo_x, hi_y = x.min() - pad, y.max() + pad
         scale = min(WIDTH / (np.ptp(x) + 2 * pad), HEIGHT / (np.ptp(y) + 2 * pad))
-        cx = (x - lo_x) * scale
-        cy = (hi_y - y) * scale
+        cx = WIDTH / 2 + (x - (x.min() + x.max()) / 2) * scale  # centred: a map flat along one axis sits mid-height
+        cy = HEIGHT / 2 - (y - (y.min() + y.max()) / 2) * scale
         cr = np.maximum(r * scale, 3.0)
         sizes = [(0.62 * FONT_PX * len(str(k)) + 4, FONT_PX + 4) for k in self.topics]
         order = [int(i) for i in np.argsort(-m.prevalence, kind="stable")]
