@@ -448,5 +448,9 @@ def test_offline_topics_map_in_report_06(browser, offline_reports, offline_page)
     other = numbers.last.get_attribute("data-label")
     numbers.last.click()
     assert widget.get_attribute("data-bcanalysis-topic") == other and _swatches(widget) != before
-    _shot(page, "report_06_topics_map.png")
+    widget.locator('[data-bcanalysis="relevance"] button').first.click()  # its top colour, searched
+    assert widget.locator('input[data-bcanalysis="colour"]').input_value() == _swatches(widget)[0]
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        widget.screenshot(path=str(Path(SCREENSHOTS) / "report_06_topics_map.png"))
     _only_local(requests, errors)
