@@ -182,7 +182,7 @@ class TopicsMap:
         rule's threshold."""
         terms: dict[str, list] = {str(k): [] for k in self.topics}
         for k, w, p, lift in zip(self.map.term_topic, self.words, self.map.term_p, self.map.term_lift, strict=True):
-            terms[str(int(k))].append([w, float(f"{p:.6g}"), float(f"{lift:.6g}")])
+            terms[str(int(k))].append([w, float(p), float(lift)])  # full precision: the same ranking as numpy
         return {
             "topics": [
                 {"k": k, "label": lab, "share": round(float(s), 6)}
