@@ -187,6 +187,38 @@ def test_topic_count_slider_in_a_real_browser(browser, tmp_path: Path) -> None:
         page.close()
 
 
+def test_live_topics_map_in_a_real_browser(browser, tmp_path: Path) -> None:
+    """The live topic map under Voilà: picking another topic in the menu lists that topic's colours (the kernel's
+    ranking), and a click on a swatch puts its colour in the search box."""
+    nb = _notebook(
+        tmp_path / "topics_map.ipynb",
+        "from bcanalysis import prepare, topics, widgets\n"
+        "planted = topics.planted_palettes(160, 4, random_state=5)\n"
+        "model = topics.ColorTopics(n_topics=4, random_state=0).fit(planted.palettes)\n"
+        "the_map = prepare.intertopic_map(model)",
+        "widgets.explore_topics_map(the_map)",
+    )
+    for url in voila(nb, tmp_path):
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(url, timeout=60_000)
+        page.wait_for_selector('svg[data-bcanalysis="map"]', timeout=90_000)
+        swatches = page.locator(".widget-button")
+        first = [t.strip() for t in swatches.all_inner_texts()]
+        assert len(first) >= 5
+        page.locator("select").first.select_option(index=2)
+        page.wait_for_function(
+            "n => document.querySelectorAll('.widget-button')[0].innerText.trim() !== n", arg=first[0]
+        )
+        second = [t.strip() for t in swatches.all_inner_texts()]
+        assert second != first
+        swatches.first.click()
+        page.wait_for_function(
+            "w => [...document.querySelectorAll('input[type=text]')].some(i => i.value === w)", arg=second[0]
+        )
+        _shot(page, "live_topics_map.png")
+        page.close()
+
+
 # --- the HTML reports, offline: no kernel, no network ---------------------------------------------------------------
 
 
