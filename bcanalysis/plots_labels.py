@@ -60,6 +60,36 @@ def _label_spots(cx: float, cy: float, r: float, step: float) -> list[tuple[floa
     return spots
 
 
+def place_labels(
+    centres: Sequence[tuple[float, float]],
+    radii: Sequence[float],
+    sizes: Sequence[tuple[float, float]],
+    order: Sequence[int],
+    frame: tuple[float, float, float, float],
+) -> dict[int, tuple[float, float]]:
+    """Where each bubble's label goes (display units, any axis direction): its centre if free, else the nearest free
+    spot around it inside `frame` (x0, y0, x1, y1). `sizes` are the labels' (width, height) with their margin; labels
+    are placed in `order` (first placed keep their centres). The intertopic figure and the HTML explorer share it."""
+    placed: list[np.ndarray] = []
+    out: dict[int, tuple[float, float]] = {}
+    x0, y0, x1, y1 = frame
+    for i in order:
+        (cx, cy), r, (w, h) = centres[i], radii[i], sizes[i]
+        spots = _label_spots(cx, cy, r, max(w, h) * 0.8)
+        inside = [(x, y) for x, y in spots if x0 + w / 2 <= x <= x1 - w / 2 and y0 + h / 2 <= y <= y1 - h / 2] or spots
+        x, y = next(
+            (
+                (x, y)
+                for x, y in inside
+                if not _overlaps(np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2]), placed)
+            ),
+            inside[-1],
+        )
+        placed.append(np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2]))
+        out[int(i)] = (float(x), float(y))
+    return out
+
+
 def label_bubbles(
     ax,
     centres: np.ndarray,
@@ -83,10 +113,16 @@ def label_bubbles(
     frame = ax.get_window_extent(renderer)
     to_px = ax.transData.transform
     outline = [pe.withStroke(linewidth=2.5, foreground="white")]
-    placed: list[np.ndarray] = []
-    made: dict[int, Any] = {}
-    for i in order:
+    texts_made: dict[int, Any] = {}
+    px_centres, px_radii, sizes = [], [], []
+    gap = renderer.points_to_pixels(3.0)  # white space kept around every label
+    for i in range(len(texts)):
         (cx, cy), (ex, _) = to_px([centres[i], centres[i] + [radii[i], 0]])
+        px_centres.append((cx, cy))
+        px_radii.append(ex - cx)
+        if i not in order:
+            sizes.append((0.0, 0.0))
+            continue
         weight = "bold" if i < len(bold) and bold[i] else "normal"
         text = ax.text(
             0,
@@ -101,26 +137,16 @@ def label_bubbles(
         )
         text.set_in_layout(False)
         box = text.get_window_extent(renderer)
-        gap = renderer.points_to_pixels(3.0)  # white space kept around every label
-        w, h = box.width + gap, box.height + gap
-        spots = _label_spots(cx, cy, ex - cx, max(w, h) * 0.8)
-        inside = [
-            (x, y)
-            for x, y in spots
-            if frame.x0 + w / 2 <= x <= frame.x1 - w / 2 and frame.y0 + h / 2 <= y <= frame.y1 - h / 2
-        ] or spots
-        x, y = next(
-            (
-                (x, y)
-                for x, y in inside
-                if not _overlaps(np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2]), placed)
-            ),
-            inside[-1],
-        )
-        placed.append(np.array([x - w / 2, y - h / 2, x + w / 2, y + h / 2]))
+        sizes.append((box.width + gap, box.height + gap))
+        texts_made[i] = text
+    spots = place_labels(px_centres, px_radii, sizes, order, (frame.x0, frame.y0, frame.x1, frame.y1))
+    made: dict[int, Any] = {}
+    for i in order:
+        x, y = spots[i]
+        text = texts_made[i]
         data_xy = ax.transData.inverted().transform((x, y))
         text.set_position(data_xy)
-        if (x, y) != (cx, cy):
+        if (x, y) != px_centres[i]:
             ax.plot([centres[i][0], data_xy[0]], [centres[i][1], data_xy[1]], color="0.35", lw=0.6, zorder=4)
         made[i] = text
     return [made[i] for i in range(len(texts)) if i in made]

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -186,6 +187,38 @@ def test_topic_count_slider_in_a_real_browser(browser, tmp_path: Path) -> None:
         page.close()
 
 
+def test_live_topics_map_in_a_real_browser(browser, tmp_path: Path) -> None:
+    """The live topic map under Voilà: picking another topic in the menu lists that topic's colours (the kernel's
+    ranking), and a click on a swatch puts its colour in the search box."""
+    nb = _notebook(
+        tmp_path / "topics_map.ipynb",
+        "from bcanalysis import prepare, topics, widgets\n"
+        "planted = topics.planted_palettes(160, 4, random_state=5)\n"
+        "model = topics.ColorTopics(n_topics=4, random_state=0).fit(planted.palettes)\n"
+        "the_map = prepare.intertopic_map(model)",
+        "widgets.explore_topics_map(the_map)",
+    )
+    for url in voila(nb, tmp_path):
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(url, timeout=60_000)
+        page.wait_for_selector('svg[data-bcanalysis="map"]', timeout=90_000)
+        swatches = page.locator(".widget-button")
+        first = [t.strip() for t in swatches.all_inner_texts()]
+        assert len(first) >= 5
+        page.locator("select").first.select_option(index=2)
+        page.wait_for_function(
+            "n => document.querySelectorAll('.widget-button')[0].innerText.trim() !== n", arg=first[0]
+        )
+        second = [t.strip() for t in swatches.all_inner_texts()]
+        assert second != first
+        swatches.first.click()
+        page.wait_for_function(
+            "w => [...document.querySelectorAll('input[type=text]')].some(i => i.value === w)", arg=second[0]
+        )
+        _shot(page, "live_topics_map.png")
+        page.close()
+
+
 # --- the HTML reports, offline: no kernel, no network ---------------------------------------------------------------
 
 
@@ -325,4 +358,131 @@ def test_offline_report_figures_are_shown(browser, offline_reports, offline_page
             if SCREENSHOTS:
                 Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
                 image.screenshot(path=str(Path(SCREENSHOTS) / shot))
+    _only_local(requests, errors)
+
+
+# --- the pyLDAvis-style explorer (widgets.explore_topics_map), offline ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def topics_map_page(tmp_path_factory) -> tuple[Path, object]:
+    """A page holding only `explore_topics_map(..., live=False)` of a planted model whose topic 1 has a hostile
+    label, and the prepared map it was drawn from (the test's reference)."""
+    from dataclasses import replace
+
+    from _planted import planted_albums
+
+    from bcanalysis import prepare, topics, widgets
+
+    planted = topics.planted_palettes(160, 4, random_state=5)
+    model = topics.ColorTopics(n_topics=4, random_state=0).fit(planted.palettes)
+    albums = planted_albums(planted, title=str, artist=str, cover_file=lambda i: None, tags=lambda i: ["t"])
+    the_map = prepare.intertopic_map(model, albums)
+    labels = [XSS_LABEL if k == 1 else lab for k, lab in zip(the_map.topics, the_map.labels, strict=True)]
+    the_map = replace(the_map, table=the_map.table.assign(label=labels))
+    page = tmp_path_factory.mktemp("topics-map") / "topics_map.html"
+    html_ = widgets.explore_topics_map(the_map, live=False)._repr_html_()
+    page.write_text(f"<!doctype html><html><head><meta charset=utf-8></head><body>{html_}</body></html>", "utf-8")
+    return page, the_map
+
+
+XSS_LABEL = '</script><img src=x onerror="window.bcPwned=1"><script>window.bcPwned=2</script>'
+
+
+def _swatches(widget) -> list[str]:
+    return widget.locator('[data-bcanalysis="relevance"] button').evaluate_all(
+        "bs => bs.map(b => b.getAttribute('data-colour'))"
+    )
+
+
+def _numbers_apart(widget) -> None:
+    """No two topic numbers on the map overlap, as Chromium lays them out."""
+    boxes = widget.locator('[data-bcanalysis="map"] text[data-label]').evaluate_all(
+        "ts => ts.map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+    )
+    assert len(boxes) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[:i]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), f"numbers overlap: {a} {b}"
+
+
+def _ranked(the_map, k: int, lam: float) -> list[str]:
+    from bcanalysis.colorspace import to_words
+    from bcanalysis.widgets.topicsmap import N_SWATCHES
+
+    return to_words(the_map.term_colors[the_map.top_terms(k, lam, N_SWATCHES)])
+
+
+def test_offline_topics_map_bubble_lambda_colour(browser, topics_map_page, offline_page) -> None:
+    """Click a bubble: its colours are listed, ranked as `IntertopicMap.top_terms` ranks them; move λ: the order
+    changes as the prepared data says; type a colour, or click a swatch: exactly the topics whose p(colour | topic)
+    is ≥ 1% are ringed. All from file:// with every request that is not a local file aborted (and none made)."""
+    from bcanalysis.colorspace import to_words
+    from bcanalysis.widgets.topicsmap import USES_AT
+
+    path, the_map = topics_map_page
+    page, requests, errors = offline_page
+    page.goto(path.as_uri(), wait_until="load")
+    widget = page.locator('[data-bcanalysis-widget="topics-map"]')
+    assert widget.count() == 1
+    for hook in ("map", "relevance", "colour", "lambda"):
+        assert widget.locator(f'[data-bcanalysis="{hook}"]').count() == 1, hook
+    slider = widget.locator('[data-bcanalysis="lambda"]')
+    lam0 = float(slider.input_value())
+    assert _swatches(widget) == _ranked(the_map, 0, lam0)
+    _numbers_apart(widget)
+    # a bubble: topic 2, clicked on its number (numbers never overlap; bubbles may)
+    widget.locator('[data-bcanalysis="map"] text[data-label="2"]').click()
+    assert widget.get_attribute("data-bcanalysis-topic") == "2"
+    assert _swatches(widget) == _ranked(the_map, 2, lam0) != _ranked(the_map, 0, lam0)
+    assert widget.locator('[data-bcanalysis="caption"]').inner_text().startswith("topic 2: ")
+    ring = widget.locator('.bc-bubble[data-topic="2"] .bc-ring').get_attribute("stroke-width")
+    assert float(ring) > 0
+    # λ: a pair of slider steps whose rankings differ, found in the prepared data
+    grid = [round(x, 2) for x in np.linspace(0, 1, 101)]
+    lam1 = next(x for x in grid if _ranked(the_map, 2, x) != _ranked(the_map, 2, lam0))
+    slider.fill(str(lam1))  # sets the value and fires input
+    assert _swatches(widget) == _ranked(the_map, 2, lam1) != _ranked(the_map, 2, lam0)
+    assert widget.locator('[data-bcanalysis-readout="lambda"]').inner_text() == f"{lam1:.2f}"
+    # a colour: one worn at ≥ 1% by some topics and not others, typed as a short word when it has one
+    words = np.array(to_words(the_map.term_colors))
+    counts = {w: int(((words == w) & (the_map.term_p >= USES_AT)).sum()) for w in set(words)}
+    word = max(counts, key=lambda w: (0 < counts[w] < len(the_map.topics), counts[w], w))
+    expected = {str(k) for k in the_map.term_topic[(words == word) & (the_map.term_p >= USES_AT)]}
+    short = word[::2] if word[::2] == word[1::2] else word
+    search = widget.locator('input[data-bcanalysis="colour"]')
+    search.fill(short)
+    used = widget.locator('.bc-bubble[data-uses="1"]').evaluate_all("gs => gs.map(g => g.getAttribute('data-topic'))")
+    assert set(used) == expected and expected
+    assert widget.locator('[data-bcanalysis="uses"]').inner_text().startswith(f"#{word}: used by topic")
+    # a swatch: the first of the list is searched
+    first = _swatches(widget)[0]
+    widget.locator('[data-bcanalysis="relevance"] button').first.click()
+    assert search.input_value() == first
+    used = widget.locator('.bc-bubble[data-uses="1"]').evaluate_all("gs => gs.map(g => g.getAttribute('data-topic'))")
+    assert set(used) == {str(k) for k in the_map.term_topic[(words == first) & (the_map.term_p >= USES_AT)]}
+    # the hostile label (topic 1) is text: in the bubble's title and the caption, never markup
+    widget.locator('[data-bcanalysis="map"] text[data-label="1"]').click()
+    assert widget.locator('[data-bcanalysis="caption"]').inner_text() == f"topic 1: {XSS_LABEL}"
+    assert page.evaluate("window.bcPwned === undefined") and page.locator("img").count() == 0
+    _shot(page, "offline_topics_map.png")
+    _only_local(requests, errors)
+
+
+def test_offline_topics_map_in_report_06(browser, offline_reports, offline_page) -> None:
+    """Report 06 holds the explorer: clicking another bubble lists other colours, no request leaves the page."""
+    page, requests, errors = offline_page
+    widget = _open(page, offline_reports, "06_beyond", "map")
+    before = _swatches(widget)
+    numbers = widget.locator('[data-bcanalysis="map"] text[data-label]')
+    assert numbers.count() >= 3 and before
+    _numbers_apart(widget)
+    other = numbers.last.get_attribute("data-label")
+    numbers.last.click()
+    assert widget.get_attribute("data-bcanalysis-topic") == other and _swatches(widget) != before
+    widget.locator('[data-bcanalysis="relevance"] button').first.click()  # its top colour, searched
+    assert widget.locator('input[data-bcanalysis="colour"]').input_value() == _swatches(widget)[0]
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        widget.screenshot(path=str(Path(SCREENSHOTS) / "report_06_topics_map.png"))
     _only_local(requests, errors)

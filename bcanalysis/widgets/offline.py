@@ -140,7 +140,7 @@ _STYLE = (
 )
 
 
-def _json_for_script(obj: Any) -> str:
+def json_for_script(obj: Any) -> str:
     """JSON that cannot end its <script> element early (no raw <, > or & inside)."""
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -185,6 +185,6 @@ class OfflineExplorer:
             f'<img data-bcanalysis="view" alt="{caption}" style="image-rendering: pixelated; max-width: 100%;" '
             f'src="{self.view.src}"/>'
             f'<div data-bcanalysis="extra">{self.view.html_extra}</div>'
-            f'<script type="application/json">{_json_for_script(data)}</script>'
+            f'<script type="application/json">{json_for_script(data)}</script>'
             f"<script>{_SCRIPT.replace('__ID__', uid)}</script></div>"
         )
