@@ -131,7 +131,7 @@ def test_sweep_is_a_grid_over_the_estimator(palettes) -> None:
     )
     for k in (2, 3):
         restarts = result.restart_models[(9, k)]
-        seeds = topics.model.restart_seeds(7, 2, 9, k)  # each cell's seeds, drawn from random_state and the cell
+        seeds = topics.model.restart_seeds(7, 2, 9)  # seeds drawn from random_state and the depth, one per restart
         assert [m.random_state for m in restarts] == seeds
         for m in restarts:
             assert m.get_params() == {

@@ -5,10 +5,14 @@ spread over two (measured: 0.78-0.99 recovery across seeds of one corpus; longer
 fit runs in three steps:
 
 1. explore: a fit with three times the topics (α scaled down to keep the same total) on a sample of the palettes.
-   With spare topics the sampler rarely merges true ones; it splits them instead;
+   With spare topics the sampler rarely merges true ones; it splits them instead. The exploratory topic count goes
+   by pairs of topic counts (`explore_topics`: 36 for K = 11 and 12) and its seed depends on the fit's seed only,
+   so the fits of K = 11 and 12 with one seed share one exploratory fit: a process computes it once and keeps it
+   (`exploratory_fit`, a small cache keyed by the sample's contents) with its greedy merge path;
 2. merge: the exploratory topics are merged pairwise, always the pair whose merge raises the collapsed likelihood
    log p(words, assignments) most, down to the topics asked for; a local search then regroups them while the
-   likelihood rises (`merge`), and a short K-topic fit on the sample refines the groups into topics;
+   likelihood rises (`merge`), and a short K-topic fit on the sample refines the groups into topics (skipped when
+   the sample is every palette: the full fit then does that);
 3. fit: the full Gibbs fit on every palette starts from those topics (tomotopy's per-word topic priors draw the
    first assignments; their total per topic is the flat prior's, V × η, so the data outweighs them).
 
@@ -16,6 +20,7 @@ fit runs in three steps:
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -38,8 +43,11 @@ DEFAULTS: dict[str, Any] = {
 }
 INITS = ("overcomplete", "random")
 PRIOR_RANGE = (1e-30, 1e30)  # α and η: positive, and representable in single precision after scaling
-REVISION = 2  # part of sweep cache keys: bump when the same options give other fits
+REVISION = 3  # part of sweep cache keys: bump when the same options give other fits
 EXPLORE_FACTOR = 3  # exploratory topics per topic asked for
+EXPLORE_BLOCK = 2  # topic counts sharing one exploratory fit (5 and 20: recovery at K = 12 fell to 0.96 and 0.95;
+#                   more spare topics than ~3.5 per topic split true topics too finely on small corpora)
+EXPLORE_KEEP = 4  # exploratory fits a process keeps for reuse (each a few MB)
 EXPLORE_SWEEPS = 100  # Gibbs sweeps of an exploratory fit
 EXPLORE_RUNS = 1  # exploratory fits per fit; more keep the best refit by likelihood (2: 1.6× the sweep's CPU time
 #                   for +0.004 recovery at the worst seed of the benchmark's hardest corpora)
@@ -96,26 +104,59 @@ def _entropy(random_state: int | None) -> int:
     return int(np.random.SeedSequence().entropy % 2**63) if random_state is None else int(random_state)
 
 
+def explore_topics(n_topics: int) -> int:
+    """Topics of the exploratory fit for K topics: `EXPLORE_FACTOR` × K rounded up to a block of `EXPLORE_BLOCK`
+    topic counts, so neighbouring K share it."""
+    return EXPLORE_FACTOR * EXPLORE_BLOCK * -(-n_topics // EXPLORE_BLOCK)
+
+
 def explore(X: sp.csr_matrix, n_topics: int, alpha: float, eta: float, rng: np.random.Generator) -> np.ndarray:
     """Steps 1-2 on a sample of palettes, `EXPLORE_RUNS` times: the start whose short refit on the sample has the
     highest collapsed likelihood (K × V word counts of that refit)."""
-    k_big = EXPLORE_FACTOR * n_topics
+    k_big = explore_topics(n_topics)
     sample = X[_sample_rows(X, max(EXPLORE_TOKENS[0], EXPLORE_TOKENS[1] * k_big), rng)]
-    a_big = alpha * n_topics / k_big  # the same total prior mass per palette
+    a_big = alpha / EXPLORE_FACTOR  # the same total prior mass per palette as the K-topic model's
     best, best_ll = None, -np.inf
     for _ in range(EXPLORE_RUNS):
-        model = _model(sample, k_big, a_big, eta, int(rng.integers(2**31)), None)
-        model.train(EXPLORE_SWEEPS, workers=1)
-        ndk, nkw = _state(model, X.shape[1])
-        group = refine_groups(merge_topics(ndk, nkw, n_topics, alpha, eta), ndk, nkw, alpha, eta)  # as K topics
+        ndk, nkw, paths = exploratory_fit(sample, k_big, a_big, eta, int(rng.integers(2**31)))
+        merged = merge_topics(ndk, nkw, n_topics, alpha, eta, paths.setdefault((float(alpha), float(eta)), []))
+        group = refine_groups(merged, ndk, nkw, alpha, eta)  # as K topics
         start = np.stack([nkw[group == g].sum(axis=0) for g in range(n_topics)])
+        if EXPLORE_RUNS == 1 and sample.shape[0] == X.shape[0]:  # the final fit is that refit: no refit first
+            return start
         model = _model(sample, n_topics, alpha, eta, int(rng.integers(2**31)), seed_prior(start, eta))
         model.train(REFIT_SWEEPS, workers=1)
+        if EXPLORE_RUNS == 1:  # nothing to compare: the word counts alone, read per topic, not per palette
+            return _topic_words(model, X.shape[1], eta)
         ndk, nkw = _state(model, X.shape[1])
         ll = collapsed_log_likelihood(ndk, nkw, alpha, eta)
         if ll > best_ll:
             best, best_ll = nkw, ll
     return best
+
+
+_EXPLORED: dict[tuple, tuple[np.ndarray, np.ndarray, dict]] = {}
+#: Exploratory fits computed in this process (not taken from `_EXPLORED`): what tests count.
+EXPLORE_COUNT = [0]
+
+
+def exploratory_fit(sample: sp.csr_matrix, k: int, alpha: float, eta: float, seed: int) -> tuple:
+    """`EXPLORE_SWEEPS` sweeps of a k-topic fit on `sample`: its counts (D × k, k × V) and a dict for the greedy
+    merge paths of those counts (`merge.merge_topics`'s `path`, by the K-topic model's (α, η)). A pure function of
+    its arguments, so it is kept per process under a hash of them and the sample's contents, and fits of other K
+    that share it (same seed, same block) read it back instead of sampling and merging again."""
+    digest = hashlib.sha1()
+    for part in (sample.indptr, sample.indices, sample.data):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    key = (digest.hexdigest(), sample.shape, k, float(alpha), float(eta), int(seed), EXPLORE_SWEEPS)
+    if key not in _EXPLORED:
+        model = _model(sample, k, alpha, eta, seed, None)
+        model.train(EXPLORE_SWEEPS, workers=1)
+        EXPLORE_COUNT[0] += 1
+        while len(_EXPLORED) >= EXPLORE_KEEP:
+            _EXPLORED.pop(next(iter(_EXPLORED)))
+        _EXPLORED[key] = (*_state(model, sample.shape[1]), {})
+    return _EXPLORED[key]
 
 
 def _sample_rows(X: sp.csr_matrix, tokens: int, rng: np.random.Generator) -> np.ndarray:
@@ -189,6 +230,16 @@ def _state(model, n_words: int) -> tuple[np.ndarray, np.ndarray]:
             start += len(zs)
             zs, ws = [], []
     return ndk, nkw
+
+
+def _topic_words(model, n_words: int, eta: float) -> np.ndarray:
+    """Words per topic (K × V, by our column index) read one topic at a time (tomotopy gives n_kw + η in single
+    precision; counts below 2**24 round back exactly): `_state`'s nkw without a pass over the documents."""
+    cols = np.array([int(w) for w in model.vocabs], dtype=np.int64)
+    nkw = np.zeros((model.k, n_words))
+    raw = np.array([model.get_topic_word_dist(k, normalize=False) for k in range(model.k)], dtype=np.float64)
+    nkw[:, cols[: raw.shape[1]]] = np.rint(raw - eta)
+    return nkw
 
 
 def _topics(nkw: np.ndarray, eta: float) -> np.ndarray:

@@ -61,9 +61,28 @@ def _gain_add(
     )
 
 
-def merge_topics(ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, eta: float) -> np.ndarray:
+def merge_topics(
+    ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, eta: float, path: list | None = None
+) -> np.ndarray:
     """Greedy agglomeration: merge the pair that raises the collapsed likelihood most (α, η of the K-topic model)
-    until `n_topics` groups remain; returns each topic's group (0..n_topics-1)."""
+    until `n_topics` groups remain; returns each topic's group (0..n_topics-1).
+
+    The merges do not depend on `n_topics` (each is the best of the groups left), so the path to K groups is the
+    start of the path to fewer: pass `path`, a list kept between calls on the same counts, to compute each merge
+    once for every K (the list holds the merges (i, j) made so far, and grows as needed)."""
+    k = len(nkw)
+    if path is None:
+        path = merge_path(ndk, nkw, n_topics, alpha, eta)
+    elif len(path) < k - n_topics:
+        path[:] = merge_path(ndk, nkw, 1, alpha, eta)  # all the way down: later calls only replay it
+    group = np.arange(k)
+    for i, j in path[: max(k - n_topics, 0)]:
+        group[group == j] = i
+    return np.unique(group, return_inverse=True)[1]
+
+
+def merge_path(ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, eta: float) -> list[tuple[int, int]]:
+    """The greedy merges (i, j: group j joins group i) from the topics down to `n_topics` groups."""
     W, D = nkw.astype(np.float64), ndk.T.astype(np.float64)
     n, V, k = W.sum(axis=1), W.shape[1], len(W)
     group, alive = np.arange(k), np.ones(k, dtype=bool)
@@ -75,8 +94,10 @@ def merge_topics(ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, 
 
     for i in range(k - 1):
         gain[i, i + 1 :] = pair_gains(i, np.arange(i + 1, k))
+    path = []
     for _ in range(k - n_topics):
         i, j = np.unravel_index(int(np.argmax(gain)), gain.shape)
+        path.append((int(i), int(j)))
         W[i] += W[j]
         D[i] += D[j]
         n[i] += n[j]
@@ -86,7 +107,7 @@ def merge_topics(ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, 
         gain[j, :] = gain[:, j] = -np.inf
         others = np.flatnonzero(alive & (np.arange(k) != i))
         gain[np.minimum(i, others), np.maximum(i, others)] = pair_gains(i, others)
-    return np.unique(group, return_inverse=True)[1]
+    return path
 
 
 def refine_groups(
@@ -101,6 +122,7 @@ def refine_groups(
     Ws, Ds = nkw.astype(np.float64), ndk.T.astype(np.float64)
     parts = [_Part(Ws[s], Ds[s]) for s in range(len(Ws))]
     V, k, group = Ws.shape[1], int(group.max()) + 1, group.copy()
+    split_memo: dict[bytes, tuple[np.ndarray | None, float]] = {}
     for _ in range(max_moves or 4 * len(group)):
         W = np.stack([Ws[group == g].sum(axis=0) for g in range(k)])
         D = np.stack([Ds[group == g].sum(axis=0) for g in range(k)])
@@ -118,7 +140,13 @@ def refine_groups(
             if gain.max() > best:
                 best, new = float(gain.max()), group.copy()
                 new[s] = int(gain.argmax())
-        splits = [_best_split(np.flatnonzero(group == z), Ws, Ds, V, alpha, eta) for z in range(k)]
+        splits = []
+        for z in range(k):  # a group's best split depends on its members only: kept across moves
+            members = np.flatnonzero(group == z)
+            key = members.tobytes()
+            if key not in split_memo:
+                split_memo[key] = _best_split(members, Ws, Ds, V, alpha, eta)
+            splits.append(split_memo[key])
         for x in range(k):  # free group x, then split another group z into x's place
             for freed, changed, gain in _free_group(x, group, W, D, n, F, parts, alpha, eta):
                 for z in range(k):  # groups that took members are left out (single moves cover those)

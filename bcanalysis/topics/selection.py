@@ -205,11 +205,12 @@ class SweepPlan:
 
     def restarts(self, bits: int, n_topics: int) -> list[ColorTopics]:
         """The cell's restarts: one estimator per seed (each fitted once), seeds drawn from `random_state` and the
-        cell, so adding a cell to the grid changes no other cell's fits."""
+        depth, so adding a cell to the grid changes no other cell's fits. Restart r has one seed at every n of a
+        depth: the Gibbs engine's fits of neighbouring n then share their exploratory fit (`gibbs.explore_topics`)."""
         cell = self.cell(bits, n_topics)
         return [
             clone(cell).set_params(random_state=seed, n_restarts=1)
-            for seed in restart_seeds(self.random_state, self.n_restarts, bits, n_topics)
+            for seed in restart_seeds(self.random_state, self.n_restarts, bits)
         ]
 
 
@@ -239,6 +240,22 @@ def _run_job(doc_term: DocTerm, job: _Job) -> tuple[_Job, ColorTopics]:
     model = clone(job.estimator).fit_doc_term(doc_term)
     model.meta_["fit_seconds"] = time.perf_counter() - t0
     return job, model
+
+
+def _run_chain(doc_term: DocTerm, jobs: list[_Job]) -> list[tuple[_Job, ColorTopics]]:
+    """The fits of one depth and restart, in one process: what they share (the exploratory fit) is computed once."""
+    return [_run_job(doc_term, job) for job in jobs]
+
+
+def _chains(jobs: list[_Job], workers: int) -> list[list[_Job]]:
+    """The jobs as tasks: one chain per (depth, restart), largest n first, when there are enough chains to keep
+    every worker busy; else one job a task (fits sharing an exploratory fit then may compute it in each worker)."""
+    chains: dict[tuple[int, int], list[_Job]] = {}
+    for job in sorted(jobs, key=lambda j: -j.n_topics):
+        chains.setdefault((job.bits, job.replicate), []).append(job)
+    if len(chains) >= workers:
+        return sorted(chains.values(), key=lambda c: -sum(j.n_topics for j in c))
+    return [[job] for chain in chains.values() for job in chain]
 
 
 def _int_list(values: int | Iterable[int], name: str) -> list[int]:
@@ -362,11 +379,17 @@ def _fit_all(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) -
     out = {}
     if not jobs:
         return out
-    jobs = sorted(jobs, key=lambda j: -j.n_topics)
-    parallel = Parallel(n_jobs=-1 if plan.n_jobs is None else plan.n_jobs, return_as="generator_unordered")
-    tasks = (delayed(_run_job)(doc_terms[j.bits], j) for j in jobs)
-    for job, model in tqdm(parallel(tasks), total=len(jobs), desc="fitting topic models", disable=not plan.progress):
-        _keep(out, job, model, plan.cache)
+    from joblib import effective_n_jobs
+
+    n_jobs = -1 if plan.n_jobs is None else plan.n_jobs
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    chains = _chains(jobs, effective_n_jobs(n_jobs))
+    tasks = (delayed(_run_chain)(doc_terms[c[0].bits], c) for c in chains)
+    with tqdm(total=len(jobs), desc="fitting topic models", disable=not plan.progress) as bar:
+        for done in parallel(tasks):
+            for job, model in done:
+                _keep(out, job, model, plan.cache)
+                bar.update()
     return out
 
 
