@@ -140,17 +140,17 @@ _EXPLORED: dict[tuple, tuple[np.ndarray, np.ndarray, dict]] = {}
 EXPLORE_COUNT = [0]
 
 
-def exploratory_fit(sample: sp.csr_matrix, k: int, alpha: float, eta: float, seed: int) -> tuple:
+def exploratory_fit(sample: sp.csr_matrix, k: int, alpha: float, eta: float, random_state: int) -> tuple:
     """`EXPLORE_SWEEPS` sweeps of a k-topic fit on `sample`: its counts (D × k, k × V) and a dict for the greedy
     merge paths of those counts (`merge.merge_topics`'s `path`, by the K-topic model's (α, η)). A pure function of
     its arguments, so it is kept per process under a hash of them and the sample's contents, and fits of other K
-    that share it (same seed, same block) read it back instead of sampling and merging again."""
+    that share it (same random_state, same block) read it back instead of sampling and merging again."""
     digest = hashlib.sha1()
     for part in (sample.indptr, sample.indices, sample.data):
         digest.update(np.ascontiguousarray(part).tobytes())
-    key = (digest.hexdigest(), sample.shape, k, float(alpha), float(eta), int(seed), EXPLORE_SWEEPS)
+    key = (digest.hexdigest(), sample.shape, k, float(alpha), float(eta), int(random_state), EXPLORE_SWEEPS)
     if key not in _EXPLORED:
-        model = _model(sample, k, alpha, eta, seed, None)
+        model = _model(sample, k, alpha, eta, random_state, None)
         model.train(EXPLORE_SWEEPS, workers=1)
         EXPLORE_COUNT[0] += 1
         while len(_EXPLORED) >= EXPLORE_KEEP:
