@@ -206,7 +206,7 @@ class SweepPlan:
     def restarts(self, bits: int, n_topics: int) -> list[ColorTopics]:
         """The cell's restarts: one estimator per seed (each fitted once), seeds drawn from `random_state` and the
         depth, so adding a cell to the grid changes no other cell's fits. Restart r has one seed at every n of a
-        depth: the Gibbs engine's fits of neighbouring n then share their exploratory fit (`gibbs.explore_topics`)."""
+        depth: the Gibbs engine's fits of one block of n then come down one chain (`gibbs.Chain`)."""
         cell = self.cell(bits, n_topics)
         return [
             clone(cell).set_params(random_state=seed, n_restarts=1)
@@ -243,13 +243,14 @@ def _run_job(doc_term: DocTerm, job: _Job) -> tuple[_Job, ColorTopics]:
 
 
 def _run_chain(doc_term: DocTerm, jobs: list[_Job]) -> list[tuple[_Job, ColorTopics]]:
-    """The fits of one depth and restart, in one process: what they share (the exploratory fit) is computed once."""
+    """The fits of one depth and restart, in one process, largest n first: what they share (the Gibbs engine's chain
+    from its block's head down) is computed once."""
     return [_run_job(doc_term, job) for job in jobs]
 
 
 def _chains(jobs: list[_Job], workers: int) -> list[list[_Job]]:
     """The jobs as tasks: one chain per (depth, restart), largest n first, when there are enough chains to keep
-    every worker busy; else one job a task (fits sharing an exploratory fit then may compute it in each worker)."""
+    every worker busy; else one job a task (fits sharing a chain then may compute it in each worker)."""
     chains: dict[tuple[int, int], list[_Job]] = {}
     for job in sorted(jobs, key=lambda j: -j.n_topics):
         chains.setdefault((job.bits, job.replicate), []).append(job)
