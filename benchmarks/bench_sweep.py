@@ -80,12 +80,14 @@ def time_split(palettes: list, max_n: int, seed: int) -> None:
     rows = {
         "vectorise (+ held-out split)": cum("vectorize.py", "vectorize"),
         "hand-over to tomotopy (documents, word priors)": cum("gibbs.py", "_model"),
-        "read-back (per-document topics, word counts)": cum("gibbs.py", "_state", "_topic_words"),
-        "sampling: exploratory fits": cum("models.py", "train", caller="exploratory_fit"),
-        "sampling: K-topic refits on the sample": cum("models.py", "train", caller="explore"),
-        "sampling: full fits": cum("models.py", "train", caller="_train"),
-        "merge start: greedy path": cum("merge.py", "merge_path"),
-        "merge start: local search": cum("merge.py", "refine_groups"),
+        "read-back (chain steps' counts; final fits' word counts)": cum(
+            "gibbs.py", "_state", "_topic_words", "_log_likelihood"
+        ),
+        "sampling: exploratory fits": cum("models.py", "train", caller="_explore"),
+        "sampling: chain steps": cum("models.py", "train", caller="_fit") + cum("gibbs.py", "_train", caller="_fit"),
+        "sampling: final fits of every palette": cum("gibbs.py", "_train", caller="fit"),
+        "merge: greedy": cum("merge.py", "merge_path"),
+        "merge: local search": cum("merge.py", "refine_groups"),
         "metrics and held-out scoring": cum("selection.py", "_assemble"),
     }
     print(f"time split, one process under cProfile: {total:.1f} s; load average {os.getloadavg()[0]:.2f}")

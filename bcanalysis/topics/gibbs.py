@@ -6,7 +6,7 @@ fit starts from a chain that comes down to its topic count from above:
 
 1. explore: a fit with three times the chain's head topics (α scaled down to keep the same total) on a sample of the
    palettes. With spare topics the sampler rarely merges true ones; it splits them instead. Topic counts go in
-   blocks of ten (2-9, 10-19, 20-29, …; `chain_top`), each headed by its largest count (9, 19, 29, …);
+   blocks of twenty (1-19, 20-39, …; `chain_top`), each headed by its largest count (19, 39, …);
 2. merge: the exploratory topics are merged pairwise, always the pair whose merge raises the collapsed likelihood
    log p(words, assignments) most, down to the head's count; a local search then regroups them while the likelihood
    rises (`merge`);
@@ -39,22 +39,27 @@ from bcanalysis.topics.merge import merge_topics, refine_groups
 DEFAULTS: dict[str, Any] = {
     "alpha": 0.5,
     "eta": 0.01,
-    "min_iter": 10,
+    "min_iter": 10,  # every fit starts from a chain's topics: 20 (and 5e-3) added sweeps, not recovery
     "max_iter": 500,
-    "tol": 1e-2,
+    "tol": 1e-2,  # log-likelihood per word gained per 10 sweeps below which a fit stops
     "init": "overcomplete",
 }
 INITS = ("overcomplete", "random")
 PRIOR_RANGE = (1e-30, 1e30)  # α and η: positive, and representable in single precision after scaling
 REVISION = 4  # part of sweep cache keys: bump when the same options give other fits
 EXPLORE_FACTOR = 3  # exploratory topics per topic of the chain's head
-CHAIN_BLOCK = 10  # topic counts a chain serves: 2-9, 10-19, 20-29, … (each block headed by its largest count)
+CHAIN_BLOCK = 20  # topic counts a chain serves: 1-19, 20-39, … (headed by the largest). Blocks of 10 (a chain
+#                   headed at 9 for K = 2..9) cost the sweep 1.2× the time at 6,000 palettes, for the same recovery
 CHAINS_KEPT = 4  # chains a process keeps for reuse (each a few MB)
 EXPLORE_SWEEPS = 50  # Gibbs sweeps of an exploratory fit (100 before the chain: the same recovery, twice the time)
 REFIT_SWEEPS = 15  # sweeps of a chain's step on the sample when the sample is not every palette (30: the same
 #                    recovery at 25,000 palettes, 1.25× the sweep's time)
 EXPLORE_TOKENS = (200_000, 4_000)  # the sample: at least this many colour tokens, and this many per exploratory topic
 TRAIN_BLOCK = 5  # sweeps between convergence checks of a fit run to convergence
+TOPIC_TOL = 1e-3  # a fit has settled when every topic's cosine to itself one check before is at least 1 - this. The
+#   sweep reads topics, and from 100,000 palettes on they settle within 10 sweeps (cosine 0.9996) while the
+#   likelihood still creeps up as palettes' mixtures mix (15 sweeps); on smaller corpora sampling noise alone keeps
+#   it lower (0.995 at 6,000 palettes, 0.9989 at 25,000), so there the likelihood decides
 BUILD_ROWS = 50_000  # documents handed to or read from tomotopy per chunk (bounds the temporary arrays)
 
 
@@ -111,8 +116,8 @@ def _entropy(random_state: int | None) -> int:
 
 
 def chain_top(n_topics: int) -> int:
-    """The head of K's chain: the largest topic count of K's block of `CHAIN_BLOCK` (9 for K = 2..9, 19 for
-    10..19, …)."""
+    """The head of K's chain: the largest topic count of K's block of `CHAIN_BLOCK` (19 for K up to 19,
+    39 for 20..39, …)."""
     return CHAIN_BLOCK * (n_topics // CHAIN_BLOCK) + CHAIN_BLOCK - 1
 
 
@@ -256,18 +261,25 @@ def _model(X: sp.csr_matrix, k: int, alpha: float, eta: float, seed: int, prior:
 
 
 def _train(model, min_iter: int, max_iter: int, tol: float) -> int:
-    """Blocks of `TRAIN_BLOCK` sweeps until the log-likelihood per word gains less than `tol` per 10 sweeps (after
-    `min_iter`)."""
-    n_iter, last = 0, -np.inf
+    """Blocks of `TRAIN_BLOCK` sweeps until, after `min_iter`, the log-likelihood per word gains less than `tol` per
+    10 sweeps or every topic has settled (`TOPIC_TOL`)."""
+    n_iter, last, before = 0, -np.inf, None
     while n_iter < max_iter:
         step = min(TRAIN_BLOCK, max_iter - n_iter)
         model.train(step, workers=1)
         n_iter += step
-        ll = model.ll_per_word
-        if n_iter >= min_iter and ll - last < tol * step / 10:
+        ll, now = model.ll_per_word, _directions(model)
+        settled = before is not None and float((now * before).sum(axis=1).min()) >= 1 - TOPIC_TOL
+        if n_iter >= min_iter and (ll - last < tol * step / 10 or settled):
             break
-        last = ll
+        last, before = ll, now
     return n_iter
+
+
+def _directions(model) -> np.ndarray:
+    """Each topic's word distribution as a unit vector (K × the words the model holds): what `_train` compares."""
+    dist = np.array([model.get_topic_word_dist(k) for k in range(model.k)], dtype=np.float64)
+    return dist / np.linalg.norm(dist, axis=1, keepdims=True)
 
 
 def _state(model, n_words: int) -> tuple[np.ndarray, np.ndarray]:
