@@ -1,14 +1,20 @@
-"""A real HTTP server on 127.0.0.1 whose answers a test scripts: for hostile-input tests of the scraper."""
+"""A real HTTP server on 127.0.0.1 whose answers a test scripts: for hostile-input tests of the scraper. Also
+`held_child`, a child process stopped where a test wants it (a scrape or import killed, or kept, mid-write)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+#: The repo: where `held_child` runs its script.
+REPO = Path(__file__).resolve().parents[1]
 #: (status, headers, body): body is bytes, or an iterable of bytes chunks sent one by one (for trickling bodies).
 Reply = tuple[int, dict[str, str], Any]
 
@@ -101,3 +107,18 @@ def discover_item(i: int, **change: Any) -> dict:
         **change,
     }
     return {k: v for k, v in item.items() if v is not None}
+
+
+def held_child(script: str, *args: object) -> subprocess.Popen:
+    """`python -c script args…` started from the repo with its stdin, stdout and stderr piped, handed back once it
+    prints "holding" (the script stops itself where the test wants it: killed there, or waiting for its stdin)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, *map(str, args)],
+        cwd=REPO,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout.readline() == "holding\n", child.stderr.read()
+    return child

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
+from _photos import real_photos
 
 from bcanalysis import topics
 from bcanalysis.colornames import color_name, color_names, topic_colors, topic_names
@@ -32,28 +32,10 @@ def test_a_speck_does_not_name_a_topic():
 
 
 def _real_photo_palettes() -> list:
-    from skimage import data as skdata
-    from sklearn.datasets import load_sample_image
-
     from bcanalysis.palette import extract
 
-    photos = [Image.fromarray(load_sample_image(f"{n}.jpg")) for n in ("china", "flower")]
-    photos += [
-        Image.fromarray(getattr(skdata, n)()).convert("RGB")
-        for n in (
-            "astronaut",
-            "chelsea",
-            "coffee",
-            "rocket",
-            "immunohistochemistry",
-            "retina",
-            "colorwheel",
-            "hubble_deep_field",
-            "logo",
-        )
-    ]
     palettes = []
-    for photo in photos:
+    for photo in real_photos():
         w, h = photo.size
         for x, y in [(0, 0), (w // 2, 0), (0, h // 2), (w // 2, h // 2)]:
             crop = photo.crop((x, y, x + w // 2, y + h // 2)).resize((120, 120))

@@ -10,6 +10,7 @@ import requests
 from PIL import Image
 
 from bcanalysis import demo
+from bcanalysis.bandcamp.client import discover_body
 from bcanalysis.demo import DRIFT, TAG_THEMES, TAGS, THEMES, DemoServer, catalogue, cover_jpeg, genre_truth
 from bcanalysis.palette import extract
 
@@ -110,16 +111,8 @@ def test_fault_plan_covers_every_kind_in_every_tag_and_lists_the_duplicate_twice
 
 
 def _discover(server, tag, cursor="*", size=60):
-    body = {
-        "tag_norm_names": [tag],
-        "slice": "top",
-        "size": size,
-        "include_result_types": ["a"],
-        "category_id": 0,
-        "geoname_id": 0,
-        "time_facet_id": None,
-        "cursor": cursor,
-    }
+    """POST the body `Client.discover` sends (the path spelled out: this pins `DISCOVER_PATH` to Bandcamp's)."""
+    body = discover_body(tag, cursor, size)
     return requests.post(server.url + "/api/discover/1/discover_web", json=body, timeout=5)
 
 

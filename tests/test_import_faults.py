@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _hostile import held_child
 from PIL import Image
 
 from bcanalysis import defaults
@@ -521,19 +522,6 @@ _HELD_IMPORT = textwrap.dedent("""
 """)
 
 
-def _held_import(how: str, images: Path, db: Path) -> subprocess.Popen:
-    child = subprocess.Popen(
-        [sys.executable, "-c", _HELD_IMPORT, how, str(images), str(db)],
-        cwd=REPO,
-        text=True,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert child.stdout.readline() == "holding\n", child.stderr.read()
-    return child
-
-
 @pytest.mark.slow
 def test_unfinished_copies_of_killed_imports_are_removed_and_a_live_ones_kept(tmp_path):
     killed_images, live_images = tmp_path / "killed", tmp_path / "live"
@@ -542,10 +530,10 @@ def test_unfinished_copies_of_killed_imports_are_removed_and_a_live_ones_kept(tm
     db = tmp_path / "c.sqlite"
     Corpus(db).close()
     covers = tmp_path / "c-covers"
-    live = _held_import("wait", live_images, db)  # an import copying a cover right now
+    live = held_child(_HELD_IMPORT, "wait", live_images, db)  # an import copying a cover right now
     try:
         held = [p.name for p in covers.glob("*.part")]
-        killed = _held_import("kill", killed_images, db)  # and one killed in the middle of a copy
+        killed = held_child(_HELD_IMPORT, "kill", killed_images, db)  # and one killed in the middle of a copy
         killed.wait(timeout=60)
         assert killed.returncode == -signal.SIGKILL
         stale = sorted({p.name for p in covers.glob("*.part")} - set(held))

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from _photos import real_photos
 from bs4 import BeautifulSoup
 from PIL import Image
 
@@ -64,24 +65,7 @@ DEMO_TAGS = [
 
 def _photos() -> list[Image.Image]:
     """Eleven colour photographs, then crops of the first ones: as many distinct pictures as asked for."""
-    from skimage import data as skdata
-    from sklearn.datasets import load_sample_image
-
-    photos = [Image.fromarray(load_sample_image(f"{n}.jpg")) for n in ("china", "flower")]
-    photos += [
-        Image.fromarray(getattr(skdata, n)()).convert("RGB")
-        for n in (
-            "astronaut",
-            "chelsea",
-            "coffee",
-            "rocket",
-            "immunohistochemistry",
-            "retina",
-            "colorwheel",
-            "hubble_deep_field",
-            "logo",
-        )
-    ]
+    photos = real_photos()
     crops = [p.crop((0, 0, p.width // 2, p.height // 2)) for p in photos]
     return photos + crops
 

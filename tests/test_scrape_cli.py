@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _hostile import HostileServer, discover_item, json_reply
+from _hostile import HostileServer, discover_item, held_child, json_reply
 from PIL import Image
 
 from bcanalysis.bandcamp import Client, Politeness
@@ -639,27 +639,15 @@ with Corpus(db) as corpus:
 """
 
 
-def _held_scrape(how: str, url: str, db: Path, tag: str) -> subprocess.Popen:
-    child = subprocess.Popen(
-        [sys.executable, "-c", _HELD_SCRAPE, how, url, str(db), tag],
-        cwd=REPO,
-        text=True,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert child.stdout.readline() == "holding\n", child.stderr.read()
-    return child
-
-
 @pytest.mark.slow
 def test_unfinished_covers_of_a_killed_scrape_are_removed_by_the_next_and_a_live_ones_kept(tmp_path):
     db, covers = tmp_path / "c.sqlite", tmp_path / "c-covers"
     with DemoServer(albums_per_tag=4, max_cover_px=48) as server:
-        live = _held_scrape("wait", server.url, db, "metal")  # a scrape writing a cover right now
+        live = held_child(_HELD_SCRAPE, "wait", server.url, db, "metal")  # a scrape writing a cover right now
         try:
             held = sorted(p.name for p in covers.glob("*.part"))
-            killed = _held_scrape("kill", server.url, db, "ambient")  # and one killed in the middle of a download
+            # and one killed in the middle of a download
+            killed = held_child(_HELD_SCRAPE, "kill", server.url, db, "ambient")
             killed.wait(timeout=60)
             assert killed.returncode == -signal.SIGKILL
             stale = sorted({p.name for p in covers.glob("*.part")} - set(held))

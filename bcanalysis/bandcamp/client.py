@@ -54,6 +54,21 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 _RETRY_STATUS = (500, 502, 503, 504)
 
 
+def discover_body(tag: str, cursor: str = "*", size: int = 60) -> dict[str, Any]:
+    """The JSON body `Client.discover` posts for one page of `tag` (cursor "*": the first page): one definition, so
+    tests of the demo server send exactly what the client sends (tests/test_bandcamp.py pins it field by field)."""
+    return {
+        "tag_norm_names": [tag],
+        "slice": "top",
+        "size": size,
+        "include_result_types": ["a"],
+        "category_id": 0,
+        "geoname_id": 0,
+        "time_facet_id": None,
+        "cursor": cursor,
+    }
+
+
 class Client:
     """HTTP to Bandcamp (or a server in its shapes at `base_url`): two limiters, retries, caps, a host allow-list,
     every one of them as `politeness` says (the defaults: toward bandcamp.com).
@@ -237,16 +252,7 @@ class Client:
         Raises Refused (403, challenge page, not JSON), StaleCursor (500 or error object on a stored cursor),
         ApiError (error object or malformed JSON on the first page) and SchemaDrift (results but none readable)."""
         cursor = cursor or "*"
-        body = {
-            "tag_norm_names": [tag],
-            "slice": "top",
-            "size": size,
-            "include_result_types": ["a"],
-            "category_id": 0,
-            "geoname_id": 0,
-            "time_facet_id": None,
-            "cursor": cursor,
-        }
+        body = discover_body(tag, cursor, size)
         url = self.base_url + DISCOVER_PATH
         answer = self.fetch("site", "POST", url, json_body=body, retry_500=cursor == "*")
         head = answer.body[:2000].lstrip()
