@@ -10,10 +10,9 @@ Ours: `bcanalysis.topics.sweep(palettes, bits=(12,), n_topics=range(1, max_n + 1
 defaults (two seeds per n, held-out metrics, all cores). Recovery: mean cosine between planted and fitted topics
 after one-to-one matching, at the true n.
 
-Measured on the 2-core development machine, 25,000 palettes, seed 0 (benchmarks/README.md has the tables):
-analysis loop 213.2 s, recovery 0.855; sweep 66.1 s (37 sampled fits: n = 2..19 × 2 seeds, n = 1 exact),
-recovery 0.997; 3.2× faster. Before the over-complete start of each fit (same command, alternating runs): 62.5 s
-against 65.9 s, recovery 0.991.
+Measured on the 2-core development machine (benchmarks/README.md has the tables): 6,000 palettes, analysis loop
+63.4 s, recovery 0.558; sweep 10.8 s (37 sampled fits: n = 2..19 × 2 seeds, n = 1 exact), recovery 0.990; 5.9×.
+25,000 palettes: 258.6 s against 31.4 s (8.2×), recovery 0.855 against 0.997.
 """
 
 from __future__ import annotations
@@ -80,13 +79,16 @@ def time_split(palettes: list, max_n: int, seed: int) -> None:
     rows = {
         "vectorise (+ held-out split)": cum("vectorize.py", "vectorize"),
         "hand-over to tomotopy (documents, word priors)": cum("gibbs.py", "_model"),
-        "read-back (per-document topics, word counts)": cum("gibbs.py", "_state", "_topic_words"),
-        "sampling: exploratory fits": cum("models.py", "train", caller="exploratory_fit"),
-        "sampling: K-topic refits on the sample": cum("models.py", "train", caller="explore"),
-        "sampling: full fits": cum("models.py", "train", caller="_train"),
-        "merge start: greedy path": cum("merge.py", "merge_path"),
-        "merge start: local search": cum("merge.py", "refine_groups"),
-        "metrics and held-out scoring": cum("selection.py", "_assemble"),
+        "read-back (chain steps' counts; final fits' word counts)": cum(
+            "gibbs.py", "_state", "_topic_words", "_log_likelihood"
+        ),
+        "sampling: exploratory fits": cum("models.py", "train", caller="_explore"),
+        "sampling: chain steps": cum("models.py", "train", caller="_fit") + cum("gibbs.py", "_train", caller="_fit"),
+        "sampling: final fits of every palette": cum("gibbs.py", "_train", caller="fit"),
+        "merge: greedy": cum("merge.py", "merge_path"),
+        "merge: local search": cum("merge.py", "refine_groups"),
+        "metrics and held-out scoring": cum("selection.py", "_assemble")
+        + cum("model.py", "completion_loglik", caller="_run_job"),
     }
     print(f"time split, one process under cProfile: {total:.1f} s; load average {os.getloadavg()[0]:.2f}")
     for name, seconds in rows.items():

@@ -2,9 +2,9 @@
 
 - `sklearn`: scikit-learn's variational Bayes LDA, the analysis's engine (and the only one that takes tf-idf).
   `n_jobs=1` inside a fit: its `n_jobs` changes results, not only speed, so parallelism goes across fits.
-- `tomotopy`: collapsed Gibbs sampling (tomotopy, C++), single-threaded per fit, started from the merged topics of an
-  over-complete exploratory fit and stopped when the log-likelihood per word stops improving (`gibbs`). It recovers
-  planted topics far better and faster (see the benchmark).
+- `tomotopy`: collapsed Gibbs sampling (tomotopy, C++), single-threaded per fit, started from a chain that comes
+  down to K from an over-complete exploratory fit, merging one topic at a time, and stopped when the log-likelihood
+  per word stops improving (`gibbs`). It recovers planted topics far better and faster (see the benchmark).
 """
 
 from __future__ import annotations

@@ -61,22 +61,11 @@ def _gain_add(
     )
 
 
-def merge_topics(
-    ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, eta: float, path: list | None = None
-) -> np.ndarray:
+def merge_topics(ndk: np.ndarray, nkw: np.ndarray, n_topics: int, alpha: float, eta: float) -> np.ndarray:
     """Greedy agglomeration: merge the pair that raises the collapsed likelihood most (α, η of the K-topic model)
-    until `n_topics` groups remain; returns each topic's group (0..n_topics-1).
-
-    The merges do not depend on `n_topics` (each is the best of the groups left), so the path to K groups is the
-    start of the path to fewer: pass `path`, a list kept between calls on the same counts, to compute each merge
-    once for every K (the list holds the merges (i, j) made so far, and grows as needed)."""
-    k = len(nkw)
-    if path is None:
-        path = merge_path(ndk, nkw, n_topics, alpha, eta)
-    elif len(path) < k - n_topics:
-        path[:] = merge_path(ndk, nkw, 1, alpha, eta)  # all the way down: later calls only replay it
-    group = np.arange(k)
-    for i, j in path[: max(k - n_topics, 0)]:
+    until `n_topics` groups remain; returns each topic's group (0..n_topics-1)."""
+    group = np.arange(len(nkw))
+    for i, j in merge_path(ndk, nkw, n_topics, alpha, eta):
         group[group == j] = i
     return np.unique(group, return_inverse=True)[1]
 

@@ -206,7 +206,7 @@ class SweepPlan:
     def restarts(self, bits: int, n_topics: int) -> list[ColorTopics]:
         """The cell's restarts: one estimator per seed (each fitted once), seeds drawn from `random_state` and the
         depth, so adding a cell to the grid changes no other cell's fits. Restart r has one seed at every n of a
-        depth: the Gibbs engine's fits of neighbouring n then share their exploratory fit (`gibbs.explore_topics`)."""
+        depth: the Gibbs engine's fits of one block of n then come down one chain (`gibbs.Chain`)."""
         cell = self.cell(bits, n_topics)
         return [
             clone(cell).set_params(random_state=seed, n_restarts=1)
@@ -235,21 +235,26 @@ class _Job:
         return self.estimator.random_state
 
 
-def _run_job(doc_term: DocTerm, job: _Job) -> tuple[_Job, ColorTopics]:
+def _run_job(doc_term: DocTerm, job: _Job, held_counts: Any = None) -> tuple[_Job, ColorTopics]:
+    """One fit, timed; with the depth's held-out palettes, also scored on them where it ran (document completion:
+    at a million palettes that is minutes the parent would otherwise spend alone after the fits)."""
     t0 = time.perf_counter()
     model = clone(job.estimator).fit_doc_term(doc_term)
     model.meta_["fit_seconds"] = time.perf_counter() - t0
+    if held_counts is not None:
+        model._completion = completion_loglik(model, held_counts)
     return job, model
 
 
-def _run_chain(doc_term: DocTerm, jobs: list[_Job]) -> list[tuple[_Job, ColorTopics]]:
-    """The fits of one depth and restart, in one process: what they share (the exploratory fit) is computed once."""
-    return [_run_job(doc_term, job) for job in jobs]
+def _run_chain(doc_term: DocTerm, jobs: list[_Job], held_counts: Any = None) -> list[tuple[_Job, ColorTopics]]:
+    """The fits of one depth and restart, in one process, largest n first: what they share (the Gibbs engine's chain
+    from its block's head down) is computed once."""
+    return [_run_job(doc_term, job, held_counts) for job in jobs]
 
 
 def _chains(jobs: list[_Job], workers: int) -> list[list[_Job]]:
     """The jobs as tasks: one chain per (depth, restart), largest n first, when there are enough chains to keep
-    every worker busy; else one job a task (fits sharing an exploratory fit then may compute it in each worker)."""
+    every worker busy; else one job a task (fits sharing a chain then may compute it in each worker)."""
     chains: dict[tuple[int, int], list[_Job]] = {}
     for job in sorted(jobs, key=lambda j: -j.n_topics):
         chains.setdefault((job.bits, job.replicate), []).append(job)
@@ -337,7 +342,8 @@ def sweep(
                 else:
                     hit.meta_["cached"] = True
                     fitted[(b, k, r)] = hit
-    fitted.update(_fit_all(jobs, doc_terms, plan) if plan.executor is None else _fit_on(jobs, doc_terms, plan))
+    fit = _fit_all if plan.executor is None else _fit_on
+    fitted.update(fit(jobs, doc_terms, {b: dt.counts[held] for b, (dt, held) in splits.items()}, plan))
     return _assemble(plan, splits, fitted, palettes)
 
 
@@ -371,7 +377,7 @@ def _plan(
     )
 
 
-def _fit_all(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) -> dict:
+def _fit_all(jobs: list[_Job], doc_terms: dict[int, DocTerm], held: dict[int, Any], plan: SweepPlan) -> dict:
     """Run the fits not in the cache, largest n first (better load balance), saving each as it finishes."""
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -384,7 +390,7 @@ def _fit_all(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) -
     n_jobs = -1 if plan.n_jobs is None else plan.n_jobs
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     chains = _chains(jobs, effective_n_jobs(n_jobs))
-    tasks = (delayed(_run_chain)(doc_terms[c[0].bits], c) for c in chains)
+    tasks = (delayed(_run_chain)(doc_terms[c[0].bits], c, held[c[0].bits]) for c in chains)
     with tqdm(total=len(jobs), desc="fitting topic models", disable=not plan.progress) as bar:
         for done in parallel(tasks):
             for job, model in done:
@@ -402,7 +408,7 @@ def _keep(out: dict, job: _Job, model: ColorTopics, cache: Path | None) -> None:
     out[(job.bits, job.n_topics, job.replicate)] = model
 
 
-def _fit_on(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) -> dict:
+def _fit_on(jobs: list[_Job], doc_terms: dict[int, DocTerm], held: dict[int, Any], plan: SweepPlan) -> dict:
     """`_fit_all` on an executor or a dask cluster, largest n first, saving each model as it arrives."""
     from tqdm.auto import tqdm
 
@@ -414,7 +420,8 @@ def _fit_on(jobs: list[_Job], doc_terms: dict[int, DocTerm], plan: SweepPlan) ->
     else:  # a dask Client: each depth's matrix goes to the workers once, not once per fit
         pool = plan.executor.get_executor()
         data = {b: plan.executor.scatter(dt, broadcast=True) for b, dt in doc_terms.items()}
-    futures = {pool.submit(_run_job, data[j.bits], j): j for j in sorted(jobs, key=lambda j: -j.n_topics)}
+        held = {b: plan.executor.scatter(h, broadcast=True) for b, h in held.items()}
+    futures = {pool.submit(_run_job, data[j.bits], j, held[j.bits]): j for j in sorted(jobs, key=lambda j: -j.n_topics)}
     with tqdm(total=len(jobs), desc="fitting topic models", disable=not plan.progress) as bar:
         for fut in cf.as_completed(futures):
             job = futures[fut]
@@ -438,7 +445,8 @@ def _heldout(models: list[ColorTopics], held_counts) -> dict[str, Any]:
     `meta_`."""
     lls, logp = [], []
     for m in models:
-        loglik, words = completion_loglik(m, held_counts)
+        done = m.__dict__.pop("_completion", None)  # scored where it was fitted, or read from the cache: here
+        loglik, words = completion_loglik(m, held_counts) if done is None else done
         if words.sum() == 0:
             raise ValueError("documents too short for held-out perplexity (no held-out words)")
         lls.append(loglik)
