@@ -127,3 +127,13 @@ def test_benchmark_scripts_import(script: Path):
     """Each script's imports still resolve after the package moved things (running them is `make bench`)."""
     spec = importlib.util.spec_from_file_location(f"_bench_{script.stem}", script)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_the_repository_tracks_no_links_and_ignores_a_linked_venv():
+    """A worktree's `.venv` link to the main checkout's venv slipped into a commit (the ignore rule matched only a
+    directory); merging it replaced that venv with the link. No tracked links, and `.venv` ignored as a file too."""
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(["git", "ls-files", "-s"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert not [line.split("\t", 1)[1] for line in listed.splitlines() if line.startswith("120000")]
+    assert subprocess.run(["git", "check-ignore", "-q", "--no-index", ".venv"], cwd=REPO).returncode == 0
