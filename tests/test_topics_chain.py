@@ -117,3 +117,58 @@ def test_topic_words_read_per_topic_are_the_samplers_counts():
     model = gibbs._model(X, 5, 0.5, 0.01, 7, None)
     model.train(10, workers=1)
     np.testing.assert_array_equal(gibbs._topic_words(model, X.shape[1], 0.01), gibbs._state(model, X.shape[1])[1])
+
+
+def test_a_sweeps_chain_saves_each_fit_as_it_finishes(fresh, tmp_path, monkeypatch):
+    """A chain returns its fits together; each is cached as it finishes, so a crash at n = 3 keeps n = 5 and 4."""
+    palettes = topics.planted_palettes(400, 4, random_state=3).palettes
+    real = topics.ColorTopics.fit_doc_term
+
+    def dies_at_three(self, doc_term):
+        if self.n_topics == 3:
+            raise RuntimeError("killed at n = 3")
+        return real(self, doc_term)
+
+    monkeypatch.setattr(topics.ColorTopics, "fit_doc_term", dies_at_three)
+    with pytest.raises(RuntimeError, match="n = 3"):
+        topics.sweep(palettes, bits=(9,), n_topics=[3, 4, 5], n_restarts=1, random_state=1, n_jobs=1,
+                     progress=False, cache_dir=tmp_path)  # fmt: skip
+    assert sorted(p.name.split("-")[1] for p in tmp_path.glob("*.json")) == ["k4", "k5"]
+    monkeypatch.setattr(topics.ColorTopics, "fit_doc_term", real)
+    again = topics.sweep(palettes, bits=(9,), n_topics=[3, 4, 5], n_restarts=1, random_state=1, n_jobs=1,
+                         progress=False, cache_dir=tmp_path)  # fmt: skip
+    assert again.table.set_index("n_topics")["cached"].to_dict() == {3: False, 4: True, 5: True}
+
+
+def test_the_progress_bar_moves_with_each_fit_not_each_chain(fresh, monkeypatch):
+    """The bar is told of every fit as it finishes, before its chain (all a restart's fits) returns."""
+    from bcanalysis.topics import selection
+
+    events: list[str] = []
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n: int = 1) -> None:
+            events.append("fit")
+
+    real_chain = selection._run_chain
+
+    def chain(*args):
+        result = real_chain(*args)
+        events.append("chain returned")
+        return result
+
+    monkeypatch.setattr("tqdm.auto.tqdm", Bar)
+    monkeypatch.setattr(selection, "_run_chain", chain)
+    palettes = topics.planted_palettes(400, 4, random_state=3).palettes
+    topics.sweep(palettes, bits=(9,), n_topics=[3, 4, 5], n_restarts=1, random_state=1, n_jobs=1, progress=True)
+    assert events.count("fit") == 3 and events.count("chain returned") == 1
+    assert events.index("chain returned") >= 2  # the first fits were counted while the chain went on

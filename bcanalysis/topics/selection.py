@@ -10,6 +10,7 @@ bits, n, weighting, engine, seed, engine options, library versions), so re-runni
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import json
 import os
@@ -246,10 +247,20 @@ def _run_job(doc_term: DocTerm, job: _Job, held_counts: Any = None) -> tuple[_Jo
     return job, model
 
 
-def _run_chain(doc_term: DocTerm, jobs: list[_Job], held_counts: Any = None) -> list[tuple[_Job, ColorTopics]]:
+def _run_chain(
+    doc_term: DocTerm, jobs: list[_Job], held_counts: Any = None, cache: Path | None = None, done: Any = None
+) -> list[tuple[_Job, ColorTopics]]:
     """The fits of one depth and restart, in one process, largest n first: what they share (the Gibbs engine's chain
-    from its block's head down) is computed once."""
-    return [_run_job(doc_term, job, held_counts) for job in jobs]
+    from its block's head down) is computed once. Each fit is saved to the cache and reported to `done` (a queue
+    the parent's progress bar reads) as it finishes, not when the chain does: a crash keeps what finished."""
+    out = []
+    for job in jobs:
+        out.append(_run_job(doc_term, job, held_counts))
+        if cache is not None:
+            _save(job, out[-1][1], cache)
+        if done is not None:
+            done.put(1)
+    return out
 
 
 def _chains(jobs: list[_Job], workers: int) -> list[list[_Job]]:
@@ -378,34 +389,66 @@ def _plan(
 
 
 def _fit_all(jobs: list[_Job], doc_terms: dict[int, DocTerm], held: dict[int, Any], plan: SweepPlan) -> dict:
-    """Run the fits not in the cache, largest n first (better load balance), saving each as it finishes."""
-    from joblib import Parallel, delayed
+    """Run the fits not in the cache, largest n first (better load balance), each saved and counted as it finishes."""
+    from joblib import Parallel, delayed, effective_n_jobs
     from tqdm.auto import tqdm
 
     out = {}
     if not jobs:
         return out
-    from joblib import effective_n_jobs
-
     n_jobs = -1 if plan.n_jobs is None else plan.n_jobs
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     chains = _chains(jobs, effective_n_jobs(n_jobs))
-    tasks = (delayed(_run_chain)(doc_terms[c[0].bits], c, held[c[0].bits]) for c in chains)
     with tqdm(total=len(jobs), desc="fitting topic models", disable=not plan.progress) as bar:
-        for done in parallel(tasks):
-            for job, model in done:
-                _keep(out, job, model, plan.cache)
-                bar.update()
+        with _fits_done(bar, plan.progress) as done:
+            tasks = (delayed(_run_chain)(doc_terms[c[0].bits], c, held[c[0].bits], plan.cache, done) for c in chains)
+            for finished in parallel(tasks):
+                for job, model in finished:
+                    model.meta_["cached"] = False
+                    out[(job.bits, job.n_topics, job.replicate)] = model
     return out
+
+
+@contextlib.contextmanager
+def _fits_done(bar: Any, enabled: bool):
+    """A queue the workers put one item on per finished fit, read by a thread that moves `bar` (None when the bar is
+    off): a chain returns its fits together, minutes apart on a large corpus."""
+    if not enabled:
+        yield None
+        return
+    import multiprocessing
+    import threading
+
+    with multiprocessing.Manager() as manager:
+        queue = manager.Queue()
+
+        def read() -> None:
+            while queue.get() is not None:
+                bar.update()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            yield queue
+        finally:
+            queue.put(None)
+            reader.join()
 
 
 def _keep(out: dict, job: _Job, model: ColorTopics, cache: Path | None) -> None:
     """A fresh fit: marked as not from the cache and saved to it at once (a crash later keeps it)."""
-    model.meta_["cached"] = False
     if cache is not None:
-        model.meta_[CACHE_KEY] = job.key  # the entry names its key: a copy under another name is caught on reading
-        model.save(cache / job.key)
+        _save(job, model, cache)
+    model.meta_["cached"] = False
     out[(job.bits, job.n_topics, job.replicate)] = model
+
+
+def _save(job: _Job, model: ColorTopics, cache: Path) -> None:
+    """A fresh fit into the sweep cache, under its key (the entry names its key: a copy under another name is caught
+    on reading)."""
+    model.meta_["cached"] = False
+    model.meta_[CACHE_KEY] = job.key
+    model.save(cache / job.key)
 
 
 def _fit_on(jobs: list[_Job], doc_terms: dict[int, DocTerm], held: dict[int, Any], plan: SweepPlan) -> dict:
