@@ -69,7 +69,7 @@ def test_a_chain_on_a_sample_ends_in_a_fit_of_every_palette(fresh, monkeypatch):
     monkeypatch.setattr(gibbs, "EXPLORE_TOKENS", (2_000, 10))
     X = _doc_term(600).counts
     chain = gibbs._chain(X, 4, 5, gibbs.check_options({}))
-    assert chain.sample.shape[0] < X.shape[0] and not chain.step(4).final
+    assert chain.sample.shape[0] < X.shape[0] and not chain.whole
     components, _, n_iter, loglik = gibbs.fit(X, 4, 5)
     assert gibbs.EXPLORE_COUNT[0] == 1 and n_iter >= gibbs.DEFAULTS["min_iter"]
     model = topics.ColorTopics(n_topics=4, random_state=5)

@@ -100,8 +100,9 @@ def fit(
     entropy = _entropy(random_state)
     prior = None
     if opts["init"] == "overcomplete":
-        step = _chain(X, n_topics, entropy, opts).step(n_topics)
-        if step.final:  # the sample was every palette: the chain's step is the fit
+        chain = _chain(X, n_topics, entropy, opts)
+        step = chain.step(n_topics)
+        if chain.whole:  # the sample was every palette: the chain's step, run to convergence, is the fit
             return _topics(step.nkw, eta), opts, step.n_iter, step.log_likelihood
         prior = seed_prior(step.nkw, eta)
     final_seed = np.random.SeedSequence([entropy, n_topics]).generate_state(1)[0]
@@ -127,13 +128,12 @@ def explore_topics(n_topics: int) -> int:
 
 
 class _Step:
-    """One step of a chain: the K-topic fit on the sample (its counts), and whether it is the final fit (the sample
-    was every palette and it ran to convergence; then its sweeps and collapsed log-likelihood)."""
+    """One step of a chain: the K-topic fit on the sample (its counts), its sweeps and collapsed log-likelihood."""
 
-    __slots__ = ("ndk", "nkw", "final", "n_iter", "log_likelihood")
+    __slots__ = ("ndk", "nkw", "n_iter", "log_likelihood")
 
-    def __init__(self, ndk: np.ndarray, nkw: np.ndarray, final: bool, n_iter: int, log_likelihood: float):
-        self.ndk, self.nkw, self.final, self.n_iter, self.log_likelihood = ndk, nkw, final, n_iter, log_likelihood
+    def __init__(self, ndk: np.ndarray, nkw: np.ndarray, n_iter: int, log_likelihood: float):
+        self.ndk, self.nkw, self.n_iter, self.log_likelihood = ndk, nkw, n_iter, log_likelihood
 
 
 class Chain:
@@ -141,11 +141,11 @@ class Chain:
     computes the steps down to K once and keeps the last, so the fits of a sweep's restart come down it once."""
 
     def __init__(self, X: sp.csr_matrix, top: int, entropy: int, opts: dict[str, Any]):
-        self.X, self.top, self.entropy, self.opts = X, top, entropy, opts
+        self.top, self.entropy, self.opts = top, entropy, opts
         rng = np.random.default_rng(np.random.SeedSequence([entropy, top]))
         rows = _sample_rows(X, max(EXPLORE_TOKENS[0], EXPLORE_TOKENS[1] * EXPLORE_FACTOR * top), rng)
-        self.sample = X[rows]
-        self.whole = len(rows) == X.shape[0]
+        self.whole = len(rows) == X.shape[0]  # then each step, run to convergence, is the fit of every palette
+        self.sample = X if self.whole else X[rows]
         self.steps: dict[int, _Step] = {}
         self._start: tuple[int, np.ndarray] | None = None  # (k, k × V counts) the next step starts from
 
@@ -165,6 +165,10 @@ class Chain:
             if k not in self.steps:
                 raise ValueError(f"the chain headed at {self.top} topics has passed {k} (fit larger K first)")
         return self.steps[k]
+
+    def passed(self, k: int) -> bool:
+        """Whether the chain has come down past k (a fit of k then needs a chain of its own)."""
+        return k not in self.steps and self._start is not None and self._start[0] < k
 
     def _explore(self) -> np.ndarray:
         """Steps 1-2: the exploratory fit on the sample merged into the head's topic count (head × V counts)."""
@@ -188,7 +192,7 @@ class Chain:
             model.train(REFIT_SWEEPS, workers=1)
             n_iter = REFIT_SWEEPS
         ndk, nkw = _state(model, self.sample.shape[1])
-        return _Step(ndk, nkw, self.whole, n_iter, collapsed_log_likelihood(ndk, nkw, alpha, eta))
+        return _Step(ndk, nkw, n_iter, collapsed_log_likelihood(ndk, nkw, alpha, eta))
 
 
 def _merged(ndk: np.ndarray, nkw: np.ndarray, k: int, opts: dict[str, Any]) -> np.ndarray:
@@ -212,7 +216,7 @@ def _chain(X: sp.csr_matrix, n_topics: int, entropy: int, opts: dict[str, Any]) 
     top = chain_top(n_topics)
     key = (digest.hexdigest(), X.shape, top, entropy, tuple(sorted(opts.items())), EXPLORE_SWEEPS, REFIT_SWEEPS)
     chain = _CHAINS.get(key)
-    if chain is None or (n_topics not in chain.steps and chain._start is not None and chain._start[0] < n_topics):
+    if chain is None or chain.passed(n_topics):
         while len(_CHAINS) >= CHAINS_KEPT:
             _CHAINS.pop(next(iter(_CHAINS)))
         chain = _CHAINS[key] = Chain(X, top, entropy, opts)
@@ -284,7 +288,7 @@ def _directions(model) -> np.ndarray:
 
 def _state(model, n_words: int) -> tuple[np.ndarray, np.ndarray]:
     """The sampler's counts: topics per document (D × K) and words per topic (K × V, by our column index)."""
-    cols = np.array([int(w) for w in model.vocabs], dtype=np.int64)
+    cols = _columns(model)
     k, n_docs = model.k, len(model.docs)
     ndk = np.zeros((n_docs, k))
     nkw = np.zeros((k, n_words))
@@ -302,10 +306,15 @@ def _state(model, n_words: int) -> tuple[np.ndarray, np.ndarray]:
     return ndk, nkw
 
 
+def _columns(model) -> np.ndarray:
+    """Our column index of each word tomotopy holds, in its order (the words are the columns' numbers)."""
+    return np.array([int(w) for w in model.vocabs], dtype=np.int64)
+
+
 def _topic_words(model, n_words: int, eta: float) -> np.ndarray:
     """Words per topic (K × V, by our column index) read one topic at a time (tomotopy gives n_kw + η in single
     precision; counts below 2**24 round back exactly): `_state`'s nkw without a pass over the documents."""
-    cols = np.array([int(w) for w in model.vocabs], dtype=np.int64)
+    cols = _columns(model)
     nkw = np.zeros((model.k, n_words))
     raw = np.array([model.get_topic_word_dist(k, normalize=False) for k in range(model.k)], dtype=np.float64)
     nkw[:, cols[: raw.shape[1]]] = np.rint(raw - eta)
@@ -316,7 +325,7 @@ def _log_likelihood(model, nkw: np.ndarray, prior: np.ndarray | None, alpha: flo
     """`collapsed_log_likelihood` of a fit without reading its documents back: tomotopy's own log p(w, z) (summed
     in single precision, within ~2e-5 of ours) with its word part, over the words it holds and by the word priors it
     sampled with, replaced by ours over every word and the flat η."""
-    cols = np.array([int(w) for w in model.vocabs], dtype=np.int64)
+    cols = _columns(model)
     eta_kw = np.full((model.k, len(cols)), eta) if prior is None else prior[:, cols]
     theirs = _word_part(nkw[:, cols], eta_kw)
     ours = _word_part(nkw, np.full_like(nkw, eta))

@@ -404,8 +404,7 @@ def _fit_all(jobs: list[_Job], doc_terms: dict[int, DocTerm], held: dict[int, An
             tasks = (delayed(_run_chain)(doc_terms[c[0].bits], c, held[c[0].bits], plan.cache, done) for c in chains)
             for finished in parallel(tasks):
                 for job, model in finished:
-                    model.meta_["cached"] = False
-                    out[(job.bits, job.n_topics, job.replicate)] = model
+                    _keep(out, job, model, None)  # saved to the cache by the worker, as it finished
     return out
 
 
